@@ -1,0 +1,381 @@
+/*
+ * acme.c: the wire side of RFC 8555: directory, nonces, signed requests
+ * and their retries, problem documents, accounts.  The order state machine
+ * is in order.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "acme.h"
+#include "jws.h"
+#include "log.h"
+
+#define ACME_ATTEMPTS		6	/* per request: badNonce, 429, 503 */
+#define ACME_RETRY_AFTER_MAX	120	/* longest Retry-After we wait out */
+
+void
+acme_wait_ms(long ms)
+{
+	struct timespec	ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static const char *
+dir_url_of(json_t *dir, const char *key)
+{
+	return json_string_value(json_object_get(dir, key));
+}
+
+enum err
+acme_new(struct http *http, const char *dir_url, struct acme **out)
+{
+	struct http_response	 resp = { 0 };
+	struct acme		*a;
+	json_error_t		 jerr;
+	enum err		 e = ERR_ACME;
+
+	*out = NULL;
+	if ((a = calloc(1, sizeof *a)) == NULL ||
+	    (a->dir_url = strdup(dir_url)) == NULL) {
+		free(a);
+		return ERR_INTERNAL;
+	}
+	a->http = http;
+	if ((e = http_request(http, HTTP_GET, dir_url, NULL, 0, NULL,
+	    "application/json", &resp)) != ERR_OK)
+		goto out;
+	a->requests++;
+	e = ERR_ACME;
+	if (resp.status != 200) {
+		log_error("ACME directory %s: HTTP %ld", dir_url, resp.status);
+		goto out;
+	}
+	if ((a->dir = json_loadb(resp.body, resp.body_len, 0, &jerr)) == NULL ||
+	    !json_is_object(a->dir)) {
+		log_error("ACME directory %s is not a JSON object (line %d: %s)",
+		    dir_url, jerr.line, jerr.text);
+		goto out;
+	}
+	a->new_nonce = dir_url_of(a->dir, "newNonce");
+	a->new_account = dir_url_of(a->dir, "newAccount");
+	a->new_order = dir_url_of(a->dir, "newOrder");
+	a->revoke_cert = dir_url_of(a->dir, "revokeCert");
+	a->key_change = dir_url_of(a->dir, "keyChange");
+	a->renewal_info = dir_url_of(a->dir, "renewalInfo");
+	a->eab_required = json_is_true(json_object_get(json_object_get(a->dir,
+	    "meta"), "externalAccountRequired"));
+	if (a->new_nonce == NULL || a->new_account == NULL ||
+	    a->new_order == NULL) {
+		log_error("ACME directory %s lacks newNonce, newAccount or "
+		    "newOrder", dir_url);
+		goto out;
+	}
+	if (resp.replay_nonce != NULL)
+		a->nonces[a->n_nonces++] = strdup(resp.replay_nonce);
+	e = ERR_OK;
+	*out = a;
+	a = NULL;
+out:
+	http_response_clear(&resp);
+	acme_free(a);
+	return e;
+}
+
+void
+acme_free(struct acme *a)
+{
+	size_t	i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < a->n_nonces; i++)
+		free(a->nonces[i]);
+	json_decref(a->dir);
+	free(a->dir_url);
+	free(a->kid);
+	free(a);
+}
+
+void
+acme_problem_clear(struct acme_problem *p)
+{
+	if (p == NULL)
+		return;
+	free(p->type);
+	free(p->detail);
+	free(p->json);
+	memset(p, 0, sizeof *p);
+}
+
+char *
+acme_problem_text(json_t *prob)
+{
+	const char	*type, *detail;
+	char		*s = NULL;
+
+	type = json_string_value(json_object_get(prob, "type"));
+	detail = json_string_value(json_object_get(prob, "detail"));
+	if (asprintf(&s, "%s: %s", type ? type : "(no type)",
+	    detail ? detail : "(no detail)") == -1)
+		return NULL;
+	return s;
+}
+
+/* Keeps a nonce from any response; the pool drops the oldest when full. */
+static void
+keep_nonce(struct acme *a, const char *nonce)
+{
+	char	*n;
+
+	if (nonce == NULL || (n = strdup(nonce)) == NULL)
+		return;
+	if (a->n_nonces == ACME_NONCE_POOL) {
+		free(a->nonces[0]);
+		memmove(a->nonces, a->nonces + 1,
+		    (ACME_NONCE_POOL - 1) * sizeof a->nonces[0]);
+		a->n_nonces--;
+	}
+	a->nonces[a->n_nonces++] = n;
+}
+
+/* A nonce for the next request; caller frees. */
+static char *
+take_nonce(struct acme *a)
+{
+	struct http_response	 resp = { 0 };
+	char			*n = NULL;
+
+	if (a->n_nonces > 0)
+		return a->nonces[--a->n_nonces];
+	if (http_request(a->http, HTTP_HEAD, a->new_nonce, NULL, 0, NULL, NULL,
+	    &resp) != ERR_OK)
+		goto out;
+	a->requests++;
+	if (resp.replay_nonce == NULL) {
+		log_error("ACME newNonce %s: HTTP %ld without Replay-Nonce",
+		    a->new_nonce, resp.status);
+		goto out;
+	}
+	n = strdup(resp.replay_nonce);
+out:
+	http_response_clear(&resp);
+	return n;
+}
+
+/* Parses a problem document out of resp into prob (may be NULL). */
+static void
+parse_problem(const struct http_response *resp, struct acme_problem *prob)
+{
+	json_t		*j;
+	json_error_t	 jerr;
+	const char	*s;
+
+	memset(prob, 0, sizeof *prob);
+	if ((j = json_loadb(resp->body, resp->body_len, 0, &jerr)) == NULL)
+		return;
+	if ((s = json_string_value(json_object_get(j, "type"))) != NULL)
+		prob->type = strdup(s);
+	if ((s = json_string_value(json_object_get(j, "detail"))) != NULL)
+		prob->detail = strdup(s);
+	prob->json = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+}
+
+static bool
+problem_is(const struct acme_problem *p, const char *suffix)
+{
+	size_t	l, s = strlen(suffix);
+
+	if (p->type == NULL || (l = strlen(p->type)) < s)
+		return false;
+	return strcmp(p->type + l - s, suffix) == 0;
+}
+
+enum err
+acme_post(struct acme *a, const char *what, const char *url,
+    const char *payload, bool use_jwk, const char *accept,
+    struct http_response *resp, struct acme_problem *prob)
+{
+	struct acme_problem	 p = { 0 };
+	char			*nonce = NULL, *body = NULL;
+	enum err		 e = ERR_ACME;
+	int			 attempt;
+	long			 wait;
+
+	memset(resp, 0, sizeof *resp);
+	if (a->key == NULL) {
+		log_error("%s: no account key", what);
+		return ERR_INTERNAL;
+	}
+	for (attempt = 1; attempt <= ACME_ATTEMPTS; attempt++) {
+		http_response_clear(resp);
+		acme_problem_clear(&p);
+		if ((nonce = take_nonce(a)) == NULL)
+			goto out;
+		body = jws_sign(a->key, use_jwk ? NULL : a->kid, nonce, url,
+		    payload);
+		free(nonce);
+		nonce = NULL;
+		if (body == NULL) {
+			e = ERR_INTERNAL;
+			goto out;
+		}
+		e = http_request(a->http, HTTP_POST, url, body, strlen(body),
+		    "application/jose+json", accept, resp);
+		free(body);
+		body = NULL;
+		if (e != ERR_OK)
+			goto out;
+		a->requests++;
+		keep_nonce(a, resp->replay_nonce);
+		if (resp->status >= 200 && resp->status < 300) {
+			e = ERR_OK;
+			goto out;
+		}
+		parse_problem(resp, &p);
+		if (a->on_failure != NULL)
+			a->on_failure(a->on_failure_arg, resp->status,
+			    p.detail ? p.detail : p.type, what, resp->headers);
+		if (problem_is(&p, ":badNonce")) {
+			log_debug("%s: badNonce, retrying with a fresh nonce",
+			    what);
+			continue;
+		}
+		if ((resp->status == 429 || resp->status == 503) &&
+		    resp->retry_after >= 0 &&
+		    resp->retry_after <= ACME_RETRY_AFTER_MAX &&
+		    attempt < ACME_ATTEMPTS) {
+			wait = resp->retry_after;
+			log_info("%s: HTTP %ld, retrying after %ld s as the CA "
+			    "asks", what, resp->status, wait);
+			acme_wait_ms(wait * 1000);
+			continue;
+		}
+		break;
+	}
+	e = ERR_ACME;
+	log_error("%s: %s: HTTP %ld %s%s%s", what, url, resp->status,
+	    p.type ? p.type : "", p.detail ? ": " : "", p.detail ? p.detail :
+	    "");
+out:
+	if (prob != NULL) {
+		*prob = p;
+		memset(&p, 0, sizeof p);
+	}
+	acme_problem_clear(&p);
+	return e;
+}
+
+enum err
+acme_get_json(struct acme *a, const char *what, const char *url,
+    json_t **out, long *retry_after)
+{
+	struct http_response	 resp;
+	json_error_t		 jerr;
+	enum err		 e;
+
+	*out = NULL;
+	if ((e = acme_post(a, what, url, NULL, false, "application/json",
+	    &resp, NULL)) != ERR_OK)
+		goto out;
+	if (retry_after != NULL)
+		*retry_after = resp.retry_after;
+	if ((*out = json_loadb(resp.body, resp.body_len, 0, &jerr)) == NULL ||
+	    !json_is_object(*out)) {
+		log_error("%s: %s answered with something that is not a JSON "
+		    "object", what, url);
+		json_decref(*out);
+		*out = NULL;
+		e = ERR_ACME;
+	}
+out:
+	http_response_clear(&resp);
+	return e;
+}
+
+enum err
+acme_set_account(struct acme *a, EVP_PKEY *key, const char *kid)
+{
+	free(a->kid);
+	a->key = key;
+	if ((a->kid = strdup(kid)) == NULL)
+		return ERR_INTERNAL;
+	return ERR_OK;
+}
+
+enum err
+acme_account(struct acme *a, EVP_PKEY *key,
+    const struct acme_account_req *req, json_t **body_out)
+{
+	struct http_response	 resp;
+	json_t			*p = NULL, *eab, *contact;
+	json_error_t		 jerr;
+	char			*payload = NULL, *mailto = NULL;
+	enum err		 e = ERR_INTERNAL;
+
+	if (body_out != NULL)
+		*body_out = NULL;
+	memset(&resp, 0, sizeof resp);
+	a->key = key;
+	if ((p = json_object()) == NULL)
+		goto out;
+	if (req->email != NULL && !req->only_existing) {
+		if (asprintf(&mailto, "mailto:%s", req->email) == -1) {
+			mailto = NULL;
+			goto out;
+		}
+		contact = json_array();
+		json_array_append_new(contact, json_string(mailto));
+		json_object_set_new(p, "contact", contact);
+	}
+	if (req->agree_tos)
+		json_object_set_new(p, "termsOfServiceAgreed", json_true());
+	if (req->only_existing)
+		json_object_set_new(p, "onlyReturnExisting", json_true());
+	if (req->eab_kid != NULL && !req->only_existing) {
+		if ((eab = jws_eab(key, req->eab_kid, req->eab_hmac,
+		    a->new_account)) == NULL) {
+			e = ERR_USAGE;
+			goto out;
+		}
+		json_object_set_new(p, "externalAccountBinding", eab);
+	} else if (a->eab_required && !req->only_existing) {
+		log_error("the CA %s requires external account binding: give "
+		    "--eab-kid and --eab-hmac-key", a->dir_url);
+		e = ERR_USAGE;
+		goto out;
+	}
+	if ((payload = json_dumps(p, JSON_COMPACT)) == NULL)
+		goto out;
+	if ((e = acme_post(a, "newAccount", a->new_account, payload, true,
+	    "application/json", &resp, NULL)) != ERR_OK)
+		goto out;
+	e = ERR_ACME;
+	if (resp.location == NULL) {
+		log_error("newAccount %s: no Location header for the account",
+		    a->new_account);
+		goto out;
+	}
+	free(a->kid);
+	if ((a->kid = strdup(resp.location)) == NULL) {
+		e = ERR_INTERNAL;
+		goto out;
+	}
+	if (body_out != NULL)
+		*body_out = json_loadb(resp.body, resp.body_len, 0, &jerr);
+	e = ERR_OK;
+out:
+	http_response_clear(&resp);
+	json_decref(p);
+	free(payload);
+	free(mailto);
+	return e;
+}

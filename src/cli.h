@@ -1,0 +1,99 @@
+/*
+ * cli.h: the command line, certbot-style: a verb anywhere among the flags,
+ * "--flag value" and "--flag=value", repeatable and comma-separated -d,
+ * and every spelling the certbot-external-auth README used.
+ */
+#ifndef EXTAUTH_CLI_H
+#define EXTAUTH_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "event.h"
+#include "solver.h"
+
+#define CLI_DOMAINS_MAX	100	/* Let's Encrypt's limit per order */
+
+enum cli_verb {
+	VERB_RUN,		/* certbot's default: obtain, then install events */
+	VERB_CERTONLY,
+	VERB_RENEW,
+	VERB_CERTIFICATES,
+	VERB_REVOKE,
+	VERB_DELETE,
+	VERB_REGISTER,
+	VERB_CERTBOT_HOOK,
+	VERB__COUNT
+};
+const char	*cli_verb_name(enum cli_verb);
+
+struct config {
+	enum cli_verb		 verb;
+	bool			 verb_given;
+	char			*hook_args[2];	/* certbot-hook auth|cleanup */
+
+	const char		*server;
+	const char		*ca_bundle;
+	const char		*config_dir;
+	const char		*work_dir;
+	const char		*logs_dir;
+	const char		*email;
+	bool			 agree_tos;
+	bool			 register_unsafely;
+	bool			 eff_email_dummy;
+
+	char			*domains[CLI_DOMAINS_MAX];	/* normalized A-labels */
+	size_t			 n_domains;
+	const char		*cert_name;
+	enum chal_type		 prefs[CHAL__COUNT];
+	size_t			 n_prefs;
+	bool			 prefs_given;
+
+	struct crypto_key_spec	 key;
+	bool			 key_type_given;
+
+	bool			 force_renewal;
+	bool			 expand;
+	bool			 keep_until_expiring;
+	bool			 dry_run;
+	bool			 non_interactive;
+	bool			 installer;	/* --configurator/-i: run emits installer events */
+	int			 verbosity;
+	bool			 quiet;
+
+	enum solver_mode	 mode;
+	bool			 mode_given;
+	const char		*handler;
+	long			 handler_timeout_s;
+	bool			 hook_chain;
+	bool			 self_check;
+
+	const char		*deploy_hook;
+	const char		*pre_hook;
+	const char		*post_hook;
+	const char		*eab_kid;
+	const char		*eab_hmac_key;
+	const char		*csr;
+	const char		*cert_path;	/* revoke */
+	const char		*reason;	/* revoke */
+	bool			 json_output;	/* certificates --json */
+	const char		*config_file;	/* -c: certbot cli.ini */
+	bool			 show_help;
+	bool			 show_version;
+	char			*owned[8];	/* defaults we allocated */
+	size_t			 n_owned;
+};
+
+/*
+ * Parses argv into cfg (defaults first).  On a bad flag or value returns
+ * ERR_USAGE after printing one line naming it.  Strings in cfg point into
+ * argv or are owned by cfg (domains): free with cli_config_clear.
+ */
+enum err	 cli_parse(int argc, char **argv, struct config *cfg);
+void		 cli_config_clear(struct config *);
+void		 cli_usage(void);	/* --help, on stdout */
+const char	*cli_version(void);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * cmd.h: the verbs.  Each returns an enum err; main turns it into the
+ * exit code.
+ */
+#ifndef EXTAUTH_CMD_H
+#define EXTAUTH_CMD_H
+
+#include "cli.h"
+#include "err.h"
+#include "solver.h"
+
+enum err	cmd_certonly(const struct config *);	/* certonly and run */
+enum err	cmd_renew(const struct config *);
+enum err	cmd_certificates(const struct config *);
+enum err	cmd_revoke(const struct config *);
+enum err	cmd_delete(const struct config *);
+enum err	cmd_certbot_hook(const struct config *);
+
+/* Shared by the verbs (cmd_common.c). */
+struct solver	*cmd_solver(const struct config *, enum solver_mode,
+		    const char *handler, bool hook_chain, enum err *);
+/* Prints the report line (JSON, handler, dehydrated modes) and the
+ * exit_hook event, then frees the solver. */
+void		 cmd_finish(struct solver *, enum err, json_t *messages);
+/* Adds {"priority": p, "on_crash": true, "lines": [text]} to messages. */
+void		 cmd_report_add(json_t *messages, int priority, const char *);
+/* Runs a user hook command (--pre-hook ...) without a shell: the command
+ * is split on spaces; env gets extra (NULL-terminated "K=V"). */
+enum err	 cmd_run_hook(const char *what, const char *cmd,
+		    char *const *extra, long timeout_s);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * cmd_common.c: what every verb needs around its work: the solver for the
+ * chosen mode, the report line at the end, user hooks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "spawn.h"
+
+extern char	**environ;
+
+struct solver *
+cmd_solver(const struct config *cfg, enum solver_mode mode,
+    const char *handler, bool hook_chain, enum err *why)
+{
+	struct solver_opts	o = { 0 };
+
+	o.mode = mode;
+	o.handler = handler;
+	o.handler_timeout_ms = cfg->handler_timeout_s * 1000;
+	o.hook_chain = hook_chain;
+	o.self_check = cfg->self_check;
+	o.in_fd = 0;
+	o.out_fd = 1;
+	o.base_env = environ;
+	return solver_new(&o, why);
+}
+
+void
+cmd_report_add(json_t *messages, int priority, const char *text)
+{
+	json_t	*m;
+
+	m = json_pack("{s:i, s:b, s:[s]}", "priority", priority, "on_crash",
+	    1, "lines", text);
+	if (m != NULL)
+		json_array_append_new(messages, m);
+}
+
+void
+cmd_finish(struct solver *s, enum err e, json_t *messages)
+{
+	struct event	*ev;
+
+	if (messages == NULL)
+		messages = json_array();
+	if (e != ERR_OK && json_array_size(messages) == 0)
+		cmd_report_add(messages, 0, *log_last_error() ? log_last_error()
+		    : err_name(e));
+	if (s == NULL) {
+		json_decref(messages);
+		return;
+	}
+	solver_emit(s, event_report(messages));
+	if ((ev = event_phase(EVENT_EXIT)) != NULL && e != ERR_OK)
+		json_object_set_new(ev->rec, "error",
+		    json_string(*log_last_error() ? log_last_error() :
+		    err_name(e)));
+	solver_emit(s, ev);
+	solver_free(s);
+}
+
+enum err
+cmd_run_hook(const char *what, const char *cmd, char *const *extra,
+    long timeout_s)
+{
+	struct spawn_result	 res = { 0 };
+	char			*copy = NULL, *argv[64], *tok, *save = NULL;
+	char			**env = NULL;
+	size_t			 n = 0, ne = 0, nx = 0, i;
+	enum err		 e = ERR_INTERNAL;
+
+	if ((copy = strdup(cmd)) == NULL)
+		goto out;
+	for (tok = strtok_r(copy, " \t", &save); tok != NULL &&
+	    n < sizeof argv / sizeof argv[0] - 1;
+	    tok = strtok_r(NULL, " \t", &save))
+		argv[n++] = tok;
+	argv[n] = NULL;
+	if (n == 0) {
+		log_error("%s is empty", what);
+		e = ERR_USAGE;
+		goto out;
+	}
+	while (environ[ne] != NULL)
+		ne++;
+	while (extra != NULL && extra[nx] != NULL)
+		nx++;
+	if ((env = calloc(ne + nx + 1, sizeof *env)) == NULL)
+		goto out;
+	for (i = 0; i < nx; i++)
+		env[i] = extra[i];
+	for (i = 0; i < ne; i++)
+		env[nx + i] = environ[i];
+	if (spawn_run(argv, env, -1, timeout_s * 1000, &res) == -1) {
+		e = ERR_INVOKER;
+		goto out;
+	}
+	if (res.out_len > 0)
+		log_info("%s output: %s", what, res.out);
+	if (res.err_len > 0)
+		log_info("%s errors: %s", what, res.err);
+	if (res.exit_code != 0) {
+		log_error("%s %s failed (exit %d)", what, argv[0],
+		    res.exit_code);
+		e = ERR_INVOKER;
+		goto out;
+	}
+	e = ERR_OK;
+out:
+	spawn_result_clear(&res);
+	free(env);
+	free(copy);
+	return e;
+}

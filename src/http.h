@@ -1,0 +1,84 @@
+/*
+ * http.h: the HTTPS transport to the CA (libcurl).  One handle per struct
+ * http, reused for every request so the TLS connection is kept alive; the
+ * trust store is loaded once per process.  Bodies are capped.  No retries
+ * happen here: acme.c decides what to retry, because a signed request must
+ * be signed again with a new nonce.
+ */
+#ifndef EXTAUTH_HTTP_H
+#define EXTAUTH_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "err.h"
+
+#define HTTP_BODY_MAX	(2 * 1024 * 1024)	/* cap on any response body */
+#define HTTP_LINKS_MAX	16			/* cap on Link headers kept */
+
+enum http_method {
+	HTTP_GET,
+	HTTP_HEAD,
+	HTTP_POST,
+	HTTP_METHOD__COUNT
+};
+
+struct http_response {
+	long	 status;		/* HTTP status code */
+	char	*body;			/* NUL-terminated, never NULL after success */
+	size_t	 body_len;
+	char	*content_type;		/* lower-cased media type, no params; may be NULL */
+	char	*location;		/* Location header or NULL */
+	char	*replay_nonce;		/* Replay-Nonce header or NULL */
+	long	 retry_after;		/* seconds from now, -1 if absent/unparsable */
+	char	*links[HTTP_LINKS_MAX];	/* targets of Link: <..>;rel="alternate" */
+	size_t	 n_links;
+	char	*link_up;		/* Link rel="up" target or NULL */
+	char	*headers;		/* raw response headers, for request_failure; capped */
+};
+
+struct http_opts {
+	const char	*ca_bundle;	/* file, or NULL for the system store */
+	const char	*user_agent;	/* NULL: "extauth/VERSION" */
+	long		 timeout_ms;	/* whole-request timeout; 0: 30000 */
+};
+
+struct http;
+
+/* New transport; caller frees with http_free.  NULL (logged) on failure,
+ * e.g. an unreadable CA bundle. */
+struct http	*http_new(const struct http_opts *);
+void		 http_free(struct http *);
+/*
+ * One request.  body may be NULL (GET/HEAD).  content_type and accept may
+ * be NULL.  Fills *resp (caller clears it with http_response_clear).
+ * Returns ERR_OK when an HTTP response arrived whatever its status;
+ * ERR_ACME (logged with the URL) on transport failure or a body over the cap.
+ */
+enum err	 http_request(struct http *, enum http_method, const char *url,
+		    const char *body, size_t body_len, const char *content_type,
+		    const char *accept, struct http_response *resp);
+void		 http_response_clear(struct http_response *);
+/* Number of TCP connections opened so far (for tests and benchmarks). */
+long		 http_connections(struct http *);
+
+/*
+ * Header parsers, exported for the unit tests.
+ *
+ * http_parse_retry_after: value is delta-seconds or an HTTP-date; returns
+ * seconds from now (0 for a date in the past), or -1 when unparsable
+ * (including a negative number).
+ *
+ * http_parse_link: one Link header value, possibly several comma-separated
+ * links.  Appends the targets with rel "alternate" to targets[*n..max)
+ * (increments *n; links over max are dropped) and stores the first rel "up"
+ * target in *up if *up is NULL.  Other rels are ignored.  The strings are
+ * the caller's to free.  Returns 0, or -1 on a malformed value or out of
+ * memory (links parsed before the error are kept).
+ */
+long		 http_parse_retry_after(const char *value, time_t now);
+int		 http_parse_link(const char *value, char **targets, size_t max,
+		    size_t *n, char **up);
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * lineage.c: the life of one lineage: due or not, obtain, store, and the
+ * renewal conf that lets `renew` do it again without the command line.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lineage.h"
+#include "log.h"
+#include "order.h"
+
+#define DAY	86400L
+
+bool
+lineage_due(time_t nb, time_t na, time_t now, long before_s)
+{
+	long	lifetime = (long)(na - nb), window;
+
+	if (before_s > 0)
+		window = before_s;
+	else {
+		window = 30 * DAY;
+		if (lifetime / 3 < window)
+			window = lifetime / 3;
+	}
+	return (long)(na - now) <= window;
+}
+
+long
+lineage_parse_interval(const char *s)
+{
+	char	*end;
+	long	 n;
+
+	if (s == NULL)
+		return 0;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || n < 0)
+		return 0;
+	while (*end == ' ')
+		end++;
+	if (strncmp(end, "day", 3) == 0)
+		return n * DAY;
+	if (strncmp(end, "week", 4) == 0)
+		return n * 7 * DAY;
+	if (strncmp(end, "hour", 4) == 0)
+		return n * 3600;
+	if (strncmp(end, "minute", 6) == 0)
+		return n * 60;
+	if (*end == '\0' || strncmp(end, "second", 6) == 0)
+		return n;
+	return 0;
+}
+
+void
+lineage_result_clear(struct lineage_result *r)
+{
+	store_paths_clear(&r->live);
+	memset(r, 0, sizeof *r);
+}
+
+/* 1 if every name of a is in b. */
+static bool
+subset(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	size_t	i, j;
+
+	for (i = 0; i < na; i++) {
+		for (j = 0; j < nb; j++)
+			if (strcmp(a[i], b[j]) == 0)
+				break;
+		if (j == nb)
+			return false;
+	}
+	return true;
+}
+
+/* The names as one comma-separated string; caller frees. */
+static char *
+join(char *const *v, size_t n, const char *sep)
+{
+	size_t	 len = 1, i;
+	char	*s;
+
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]) + strlen(sep);
+	if ((s = calloc(1, len)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(s, sep);
+		strcat(s, v[i]);
+	}
+	return s;
+}
+
+/*
+ * Looks at the existing lineage: sets *keep when its certificate has the
+ * same names and is not due.  ERR_USAGE when the names differ in a way
+ * the flags do not allow.
+ */
+static enum err
+existing(struct session *ss, const struct lineage_params *p, bool *keep,
+    time_t *not_after)
+{
+	struct store_paths	 live = { 0 };
+	struct store_conf	 conf;
+	struct crypto_cert_info	 info = { 0 };
+	char			*pem = NULL, *path = NULL, *have = NULL;
+	size_t			 len;
+	long			 before;
+	enum err		 e;
+	bool			 same;
+
+	*keep = false;
+	memset(&conf, 0, sizeof conf);
+	if (store_lineage_version(&ss->store, p->name) <= 0)
+		return ERR_OK;
+	store_live_paths(&ss->store, p->name, &live);
+	if ((e = store_read_file(live.cert, &pem, &len, false)) != ERR_OK)
+		goto out;
+	e = ERR_STORAGE;
+	if (crypto_cert_info(pem, len, &info) == -1) {
+		log_error("lineage %s: %s is not a certificate", p->name,
+		    live.cert);
+		goto out;
+	}
+	same = info.n_names == p->n_domains && subset(p->domains,
+	    p->n_domains, info.names, info.n_names);
+	if (!same && !p->replace && !(p->expand && subset(info.names,
+	    info.n_names, p->domains, p->n_domains))) {
+		have = join(info.names, info.n_names, ", ");
+		log_error("lineage %s holds %s; to add names give --expand, to"
+		    " replace them give --cert-name %s", p->name,
+		    have ? have : "other names", p->name);
+		e = ERR_USAGE;
+		goto out;
+	}
+	path = store_conf_path(&ss->store, p->name);
+	before = 0;
+	if (path != NULL && store_conf_read(path, &conf) == ERR_OK)
+		before = lineage_parse_interval(store_conf_get(&conf, NULL,
+		    "renew_before_expiry"));
+	*not_after = info.not_after;
+	*keep = same && !p->force && !lineage_due(info.not_before,
+	    info.not_after, time(NULL), before);
+	e = ERR_OK;
+out:
+	store_paths_clear(&live);
+	store_conf_clear(&conf);
+	crypto_cert_info_free(&info);
+	free(pem);
+	free(path);
+	free(have);
+	return e;
+}
+
+static int
+sync_cb(void *arg, const char *key, const char *cert, const char *fullchain,
+    const char *chain)
+{
+	return solver_emit(arg, event_sync(key, cert, fullchain, chain,
+	    NULL)) == ERR_OK ? 0 : -1;
+}
+
+static enum err
+write_conf(struct session *ss, const struct lineage_params *p,
+    const struct store_paths *live)
+{
+	struct store_conf	 conf;
+	char			*path = NULL, *archive = NULL, *prefs = NULL;
+	char			*names = NULL, *bits = NULL;
+	const char		*pn[CHAL__COUNT];
+	enum err		 e = ERR_INTERNAL;
+	size_t			 i;
+
+	memset(&conf, 0, sizeof conf);
+	for (i = 0; i < p->n_prefs && i < CHAL__COUNT; i++)
+		pn[i] = chal_type_name(p->prefs[i]);
+	if ((path = store_conf_path(&ss->store, p->name)) == NULL ||
+	    asprintf(&archive, "%s/archive/%s", ss->store.config_dir,
+	    p->name) == -1 || (prefs = join((char *const *)pn, i, ",")) ==
+	    NULL || (names = join(p->domains, p->n_domains, ",")) == NULL ||
+	    asprintf(&bits, "%d", p->key.rsa_bits) == -1)
+		goto out;
+	/* Keys certbot reads first, so certbot can list our lineages. */
+	if (store_conf_set(&conf, NULL, "version", "2.1.0") != ERR_OK ||
+	    store_conf_set(&conf, NULL, "archive_dir", archive) != ERR_OK ||
+	    store_conf_set(&conf, NULL, "cert", live->cert) != ERR_OK ||
+	    store_conf_set(&conf, NULL, "privkey", live->privkey) != ERR_OK ||
+	    store_conf_set(&conf, NULL, "chain", live->chain) != ERR_OK ||
+	    store_conf_set(&conf, NULL, "fullchain", live->fullchain) !=
+	    ERR_OK)
+		goto out;
+	if (store_conf_set(&conf, "renewalparams", "account",
+	    ss->account_id) != ERR_OK ||
+	    store_conf_set(&conf, "renewalparams", "server", ss->server) !=
+	    ERR_OK ||
+	    store_conf_set(&conf, "renewalparams", "authenticator",
+	    "extauth") != ERR_OK ||
+	    store_conf_set(&conf, "renewalparams", "key_type",
+	    p->key.type == CRYPTO_KEY_RSA ? "rsa" : "ecdsa") != ERR_OK ||
+	    store_conf_set(&conf, "renewalparams", p->key.type ==
+	    CRYPTO_KEY_RSA ? "rsa_key_size" : "elliptic_curve",
+	    p->key.type == CRYPTO_KEY_RSA ? bits : p->key.curve) != ERR_OK ||
+	    store_conf_set(&conf, "renewalparams", "pref_challs", prefs) !=
+	    ERR_OK ||
+	    store_conf_set(&conf, "renewalparams", "extauth_domains", names) !=
+	    ERR_OK ||
+	    store_conf_set(&conf, "renewalparams", "extauth_mode",
+	    solver_mode_name(p->mode)) != ERR_OK)
+		goto out;
+	if (ss->cfg->ca_bundle != NULL && store_conf_set(&conf,
+	    "renewalparams", "extauth_ca_bundle", ss->cfg->ca_bundle) != ERR_OK)
+		goto out;
+	if (p->handler != NULL && store_conf_set(&conf, "renewalparams",
+	    "extauth_handler", p->handler) != ERR_OK)
+		goto out;
+	if (p->hook_chain && store_conf_set(&conf, "renewalparams",
+	    "extauth_hook_chain", "True") != ERR_OK)
+		goto out;
+	if (p->deploy_hook != NULL && store_conf_set(&conf, "renewalparams",
+	    "renew_hook", p->deploy_hook) != ERR_OK)
+		goto out;
+	e = store_conf_write(path, &conf);
+out:
+	store_conf_clear(&conf);
+	free(path);
+	free(archive);
+	free(prefs);
+	free(names);
+	free(bits);
+	return e;
+}
+
+enum err
+lineage_obtain(struct session *ss, struct solver *s,
+    const struct lineage_params *p, struct lineage_result *r)
+{
+	struct order_req	 req = { 0 };
+	struct store_new_cert	 nc = { 0 };
+	struct crypto_cert_info	 info = { 0 };
+	EVP_PKEY		*key = NULL;
+	char			*pem = NULL, *leaf = NULL, *issuers = NULL;
+	char			*keypem = NULL;
+	enum err		 e;
+	bool			 keep;
+
+	memset(r, 0, sizeof *r);
+	store_live_paths(&ss->store, p->name, &r->live);
+	if ((e = existing(ss, p, &keep, &r->not_after)) != ERR_OK)
+		goto out;
+	if (keep) {
+		log_info("certificate %s is not yet due for renewal; keeping "
+		    "it (--force-renewal to renew anyway)", p->name);
+		r->version = store_lineage_version(&ss->store, p->name);
+		goto out;
+	}
+	e = ERR_INTERNAL;
+	if ((key = crypto_key_generate(&p->key)) == NULL)
+		goto out;
+	req.names = p->domains;
+	req.n_names = p->n_domains;
+	req.prefs = p->prefs;
+	req.n_prefs = p->n_prefs;
+	req.cert_key = key;
+	if ((e = order_obtain(ss->acme, s, &req, &pem)) != ERR_OK)
+		goto out;
+	e = ERR_ACME;
+	if (crypto_chain_split(pem, strlen(pem), &leaf, &issuers) == -1 ||
+	    crypto_cert_info(leaf, strlen(leaf), &info) == -1) {
+		log_error("the CA's certificate chain for %s does not parse",
+		    p->name);
+		goto out;
+	}
+	if (!crypto_cert_matches_key(leaf, strlen(leaf), key)) {
+		log_error("the CA's certificate for %s is not for our key",
+		    p->name);
+		goto out;
+	}
+	r->not_after = info.not_after;
+	r->renewed = true;
+	if (p->dry_run) {
+		log_info("dry run: certificate for %s obtained, not saved",
+		    p->name);
+		e = ERR_OK;
+		goto out;
+	}
+	e = ERR_INTERNAL;
+	if ((keypem = crypto_key_to_pem(key)) == NULL)
+		goto out;
+	nc.privkey_pem = keypem;
+	nc.cert_pem = leaf;
+	nc.chain_pem = issuers;
+	nc.fullchain_pem = pem;
+	if ((e = store_lineage_save(&ss->store, p->name, &nc, sync_cb, s,
+	    &r->version)) != ERR_OK)
+		goto out;
+	e = write_conf(ss, p, &r->live);
+out:
+	crypto_cert_info_free(&info);
+	EVP_PKEY_free(key);
+	free(pem);
+	free(leaf);
+	free(issuers);
+	if (keypem != NULL) {
+		explicit_bzero(keypem, strlen(keypem));
+		free(keypem);
+	}
+	return e;
+}

@@ -1,0 +1,70 @@
+/*
+ * main.c: process set-up (fds 0-2 open, SIGPIPE ignored, stdout line
+ * discipline), the verb dispatch, and the only place an exit code is
+ * chosen.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "log.h"
+
+/* A daemon or cron may start us with 0-2 closed: a later open() would
+ * then land on fd 1 and a key could end up on "stdout". */
+static void
+fds_sanity(void)
+{
+	int	fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config	cfg;
+	enum err	e;
+
+	fds_sanity();
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "extauth: cannot initialise libcurl\n");
+		return err_exit_code(ERR_INTERNAL);
+	}
+	if ((e = cli_parse(argc, argv, &cfg)) != ERR_OK)
+		goto out;
+	if (cfg.show_help) {
+		cli_usage();
+		goto out;
+	}
+	if (cfg.show_version) {
+		printf("extauth %s\n", cli_version());
+		goto out;
+	}
+	log_init(cfg.verbosity, cfg.quiet);
+	switch (cfg.verb) {
+	case VERB_RUN:
+	case VERB_CERTONLY:
+		e = cmd_certonly(&cfg);
+		break;
+	default:
+		fprintf(stderr, "extauth: the %s verb is not available in this "
+		    "version\n", cli_verb_name(cfg.verb));
+		e = ERR_USAGE;
+		break;
+	}
+out:
+	cli_config_clear(&cfg);
+	log_close();
+	curl_global_cleanup();
+	return err_exit_code(e);
+}

@@ -1,0 +1,555 @@
+/*
+ * order.c: the RFC 8555 §7.4 order flow as one linear function with its
+ * steps split out: create the order, collect the challenges to solve, hand
+ * them to the solver, tell the CA, poll, clean up, finalize, download.
+ * Polling never sleeps a fixed time: it starts short, backs off, and a
+ * Retry-After from the CA wins.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "b64.h"
+#include "crypto.h"
+#include "domain.h"
+#include "jws.h"
+#include "log.h"
+#include "order.h"
+
+#define POLL_FIRST_MS	10
+#define POLL_MAX_MS	2000
+
+struct order {
+	struct acme		*a;
+	struct solver		*s;
+	const struct order_req	*req;
+	json_t			*obj;		/* latest order object */
+	char			*url;		/* order URL */
+	struct challenge	**chs;
+	size_t			 n_chs;
+	char			*thumb;
+	struct timespec		 deadline;
+};
+
+static long
+ms_left(const struct order *o)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (o->deadline.tv_sec - now.tv_sec) * 1000 +
+	    (o->deadline.tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/* Waits before the next poll: Retry-After if given, else the backoff. */
+static bool
+poll_wait(struct order *o, long *backoff, long retry_after, const char *what)
+{
+	long	ms = retry_after >= 0 ? retry_after * 1000 : *backoff;
+	long	left = ms_left(o);
+
+	if (left <= 0) {
+		log_error("timed out waiting for %s", what);
+		return false;
+	}
+	if (ms > left)
+		ms = left;
+	acme_wait_ms(ms);
+	if (*backoff < POLL_MAX_MS)
+		*backoff *= 2;
+	return true;
+}
+
+int
+order_key_auth(const char *token, const char *thumb, char **key_auth,
+    char **dns_value)
+{
+	unsigned char	digest[32];
+
+	*key_auth = *dns_value = NULL;
+	if (!b64u_valid(token))
+		return -1;
+	if (asprintf(key_auth, "%s.%s", token, thumb) == -1) {
+		*key_auth = NULL;
+		return -1;
+	}
+	if (crypto_sha256(*key_auth, strlen(*key_auth), digest) == -1 ||
+	    (*dns_value = b64u_encode(digest, sizeof digest)) == NULL) {
+		free(*key_auth);
+		*key_auth = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static enum err
+new_order(struct order *o)
+{
+	struct http_response	 resp;
+	json_t			*p, *ids;
+	json_error_t		 jerr;
+	char			*payload = NULL;
+	const char		*name;
+	enum err		 e = ERR_INTERNAL;
+	size_t			 i;
+
+	memset(&resp, 0, sizeof resp);
+	p = json_object();
+	ids = json_array();
+	for (i = 0; i < o->req->n_names; i++)
+		json_array_append_new(ids, json_pack("{s:s, s:s}", "type",
+		    "dns", "value", o->req->names[i]));
+	json_object_set_new(p, "identifiers", ids);
+	if ((payload = json_dumps(p, JSON_COMPACT)) == NULL)
+		goto out;
+	if ((e = acme_post(o->a, "newOrder", o->a->new_order, payload, false,
+	    "application/json", &resp, NULL)) != ERR_OK)
+		goto out;
+	e = ERR_ACME;
+	if (resp.location == NULL) {
+		log_error("newOrder %s: no Location for the order",
+		    o->a->new_order);
+		goto out;
+	}
+	if ((o->obj = json_loadb(resp.body, resp.body_len, 0, &jerr)) ==
+	    NULL || !json_is_array(json_object_get(o->obj, "authorizations")) ||
+	    (name = json_string_value(json_object_get(o->obj, "finalize"))) ==
+	    NULL) {
+		log_error("newOrder %s: the order lacks authorizations or "
+		    "finalize", o->a->new_order);
+		goto out;
+	}
+	if ((o->url = strdup(resp.location)) == NULL) {
+		e = ERR_INTERNAL;
+		goto out;
+	}
+	e = ERR_OK;
+out:
+	http_response_clear(&resp);
+	json_decref(p);
+	free(payload);
+	return e;
+}
+
+/* Picks the challenge of authz by preference; NULL (logged) if none fits. */
+static json_t *
+pick(struct order *o, json_t *authz, const char *domain, bool wildcard,
+    enum chal_type *type)
+{
+	json_t		*chs = json_object_get(authz, "challenges"), *c;
+	const char	*t;
+	size_t		 i, j;
+	char		 offered[128] = "";
+
+	for (i = 0; i < o->req->n_prefs; i++) {
+		if (wildcard && o->req->prefs[i] != CHAL_DNS01)
+			continue;
+		json_array_foreach(chs, j, c) {
+			t = json_string_value(json_object_get(c, "type"));
+			if (t != NULL && strcmp(t,
+			    chal_type_name(o->req->prefs[i])) == 0) {
+				*type = o->req->prefs[i];
+				return c;
+			}
+		}
+	}
+	json_array_foreach(chs, j, c) {
+		t = json_string_value(json_object_get(c, "type"));
+		if (t != NULL && strlen(offered) + strlen(t) + 3 <
+		    sizeof offered) {
+			if (offered[0] != '\0')
+				strcat(offered, ", ");
+			strcat(offered, t);
+		}
+	}
+	log_error("the CA offers no challenge of the preferred types for %s%s"
+	    " (it offers: %s)", wildcard ? "*." : "", domain,
+	    offered[0] ? offered : "none");
+	return NULL;
+}
+
+/* Builds the challenge record from the CA's objects, checking every value
+ * before it goes anywhere.  Caller frees with challenge_free. */
+static struct challenge *
+make_challenge(struct order *o, const char *authz_url, const char *domain,
+    bool wildcard, enum chal_type type, json_t *c)
+{
+	struct challenge	*ch;
+	const char		*token, *url;
+
+	token = json_string_value(json_object_get(c, "token"));
+	url = json_string_value(json_object_get(c, "url"));
+	if (token == NULL || url == NULL || !b64u_valid(token) ||
+	    strlen(token) > 256) {
+		log_error("the CA sent a %s challenge for %s with a missing or "
+		    "malformed token or URL", chal_type_name(type), domain);
+		return NULL;
+	}
+	if ((ch = calloc(1, sizeof *ch)) == NULL)
+		return NULL;
+	ch->type = type;
+	ch->wildcard = wildcard;
+	if ((ch->domain = strdup(domain)) == NULL ||
+	    (ch->token = strdup(token)) == NULL ||
+	    (ch->url = strdup(url)) == NULL ||
+	    (ch->authz_url = strdup(authz_url)) == NULL)
+		goto fail;
+	if (order_key_auth(token, o->thumb, &ch->key_auth, &ch->validation) ==
+	    -1)
+		goto fail;
+	if (type == CHAL_HTTP01) {
+		free(ch->validation);
+		if ((ch->validation = strdup(ch->key_auth)) == NULL ||
+		    asprintf(&ch->uri, "http://%s/.well-known/acme-challenge/"
+		    "%s", domain, token) == -1)
+			goto fail;
+	} else if (asprintf(&ch->txt_domain, "_acme-challenge.%s", domain) ==
+	    -1)
+		goto fail;
+	return ch;
+fail:
+	challenge_free(ch);
+	return NULL;
+}
+
+static enum err
+collect(struct order *o)
+{
+	json_t		*authzs = json_object_get(o->obj, "authorizations");
+	json_t		*authz = NULL, *c;
+	const char	*url, *status, *domain;
+	struct challenge *ch;
+	enum chal_type	 type = CHAL_DNS01;
+	enum err	 e = ERR_OK;
+	size_t		 i;
+	bool		 wildcard;
+
+	if ((o->chs = calloc(json_array_size(authzs) + 1, sizeof *o->chs)) ==
+	    NULL)
+		return ERR_INTERNAL;
+	json_array_foreach(authzs, i, c) {
+		if ((url = json_string_value(c)) == NULL) {
+			log_error("order %s: an authorization is not a URL",
+			    o->url);
+			return ERR_ACME;
+		}
+		if ((e = acme_get_json(o->a, "authorization", url, &authz,
+		    NULL)) != ERR_OK)
+			return e;
+		status = json_string_value(json_object_get(authz, "status"));
+		domain = json_string_value(json_object_get(json_object_get(
+		    authz, "identifier"), "value"));
+		wildcard = json_is_true(json_object_get(authz, "wildcard"));
+		e = ERR_ACME;
+		if (status == NULL || domain == NULL || !domain_valid(domain)) {
+			log_error("authorization %s: missing status or an "
+			    "identifier that is not a valid name", url);
+			goto next;
+		}
+		if (strcmp(status, "valid") == 0) {
+			log_info("%s%s: already authorized", wildcard ? "*." :
+			    "", domain);
+			e = ERR_OK;
+			goto next;
+		}
+		if (strcmp(status, "pending") != 0) {
+			log_error("authorization for %s is %s", domain, status);
+			e = ERR_CHALLENGE;
+			goto next;
+		}
+		if ((c = pick(o, authz, domain, wildcard, &type)) == NULL)
+			goto next;
+		if ((ch = make_challenge(o, url, domain, wildcard, type, c)) ==
+		    NULL)
+			goto next;
+		o->chs[o->n_chs++] = ch;
+		log_info("%s challenge for %s%s", chal_type_name(type),
+		    wildcard ? "*." : "", domain);
+		e = ERR_OK;
+next:
+		json_decref(authz);
+		authz = NULL;
+		if (e != ERR_OK)
+			return e;
+	}
+	return ERR_OK;
+}
+
+/* Copies the outcome of the challenge object c into ch. */
+static void
+record_outcome(struct challenge *ch, json_t *authz, json_t *c)
+{
+	const char	*s;
+	json_t		*err;
+
+	free(ch->status);
+	s = json_string_value(json_object_get(authz, "status"));
+	ch->status = strdup(s ? s : "invalid");
+	if (c == NULL)
+		return;
+	if ((s = json_string_value(json_object_get(c, "validated"))) != NULL) {
+		free(ch->validated);
+		ch->validated = strdup(s);
+	}
+	if ((err = json_object_get(c, "error")) != NULL &&
+	    json_is_object(err)) {
+		free(ch->error);
+		free(ch->error_json);
+		ch->error = acme_problem_text(err);
+		ch->error_json = json_dumps(err, JSON_COMPACT |
+		    JSON_PRESERVE_ORDER);
+	}
+}
+
+/* The challenge of authz whose URL is ch->url, borrowed, or NULL. */
+static json_t *
+find_challenge(json_t *authz, const struct challenge *ch)
+{
+	json_t		*c;
+	const char	*url;
+	size_t		 i;
+
+	json_array_foreach(json_object_get(authz, "challenges"), i, c) {
+		url = json_string_value(json_object_get(c, "url"));
+		if (url != NULL && strcmp(url, ch->url) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* Tells the CA every challenge is ready, then polls until each is final. */
+static enum err
+validate(struct order *o)
+{
+	struct http_response	 resp;
+	json_t			*authz = NULL;
+	const char		*status;
+	enum err		 e;
+	size_t			 i, pending;
+	long			 backoff = POLL_FIRST_MS, ra, max_ra;
+
+	for (i = 0; i < o->n_chs; i++) {
+		if ((e = acme_post(o->a, "challenge", o->chs[i]->url, "{}",
+		    false, "application/json", &resp, NULL)) != ERR_OK)
+			return e;
+		http_response_clear(&resp);
+	}
+	for (;;) {
+		pending = 0;
+		max_ra = -1;
+		for (i = 0; i < o->n_chs; i++) {
+			if (o->chs[i]->status != NULL)
+				continue;
+			ra = -1;
+			if ((e = acme_get_json(o->a, "authorization",
+			    o->chs[i]->authz_url, &authz, &ra)) != ERR_OK)
+				return e;
+			status = json_string_value(json_object_get(authz,
+			    "status"));
+			if (status != NULL && (strcmp(status, "pending") == 0 ||
+			    strcmp(status, "processing") == 0)) {
+				pending++;
+				if (ra > max_ra)
+					max_ra = ra;
+			} else {
+				record_outcome(o->chs[i], authz,
+				    find_challenge(authz, o->chs[i]));
+				if (strcmp(o->chs[i]->status, "valid") != 0) {
+					log_error("the CA rejected the %s "
+					    "challenge for %s: %s",
+					    chal_type_name(o->chs[i]->type),
+					    o->chs[i]->domain,
+					    o->chs[i]->error ? o->chs[i]->error
+					    : o->chs[i]->status);
+					solver_invalid(o->s, o->chs[i]);
+				}
+			}
+			json_decref(authz);
+			authz = NULL;
+		}
+		if (pending == 0)
+			break;
+		if (!poll_wait(o, &backoff, max_ra, "the CA to validate"))
+			return ERR_ACME;
+	}
+	for (i = 0; i < o->n_chs; i++)
+		if (strcmp(o->chs[i]->status, "valid") != 0)
+			return ERR_CHALLENGE;
+	return ERR_OK;
+}
+
+/* Polls the order until its status is not one of the waiting ones. */
+static enum err
+poll_order(struct order *o, const char *wait1, const char *wait2)
+{
+	const char	*status;
+	long		 backoff = POLL_FIRST_MS, ra = -1;
+	enum err	 e;
+
+	for (;;) {
+		status = json_string_value(json_object_get(o->obj, "status"));
+		if (status == NULL) {
+			log_error("order %s has no status", o->url);
+			return ERR_ACME;
+		}
+		if (strcmp(status, wait1) != 0 && (wait2 == NULL ||
+		    strcmp(status, wait2) != 0))
+			return ERR_OK;
+		if (!poll_wait(o, &backoff, ra, "the order"))
+			return ERR_ACME;
+		json_decref(o->obj);
+		o->obj = NULL;
+		if ((e = acme_get_json(o->a, "order", o->url, &o->obj, &ra)) !=
+		    ERR_OK)
+			return e;
+	}
+}
+
+static enum err
+finalize(struct order *o)
+{
+	struct http_response	 resp;
+	struct acme_problem	 prob = { 0 };
+	unsigned char		*der = NULL;
+	const unsigned char	*csr;
+	char			*b64 = NULL, *payload = NULL;
+	const char		*status, *url;
+	json_t			*p = NULL;
+	json_error_t		 jerr;
+	size_t			 len;
+	enum err		 e = ERR_INTERNAL;
+
+	memset(&resp, 0, sizeof resp);
+	if ((e = poll_order(o, "pending", NULL)) != ERR_OK)
+		goto out;
+	e = ERR_ACME;
+	status = json_string_value(json_object_get(o->obj, "status"));
+	if (strcmp(status, "ready") != 0 && strcmp(status, "valid") != 0) {
+		log_error("order %s is %s, not ready to finalize", o->url,
+		    status);
+		goto out;
+	}
+	if (strcmp(status, "ready") == 0) {
+		e = ERR_INTERNAL;
+		if (o->req->csr_der != NULL) {
+			csr = o->req->csr_der;
+			len = o->req->csr_len;
+		} else {
+			if ((der = crypto_csr_der(o->req->cert_key,
+			    o->req->names, o->req->n_names, &len)) == NULL)
+				goto out;
+			csr = der;
+		}
+		if ((b64 = b64u_encode(csr, len)) == NULL ||
+		    (p = json_pack("{s:s}", "csr", b64)) == NULL ||
+		    (payload = json_dumps(p, JSON_COMPACT)) == NULL)
+			goto out;
+		url = json_string_value(json_object_get(o->obj, "finalize"));
+		if ((e = acme_post(o->a, "finalize", url, payload, false,
+		    "application/json", &resp, &prob)) != ERR_OK)
+			goto out;
+		json_decref(o->obj);
+		if ((o->obj = json_loadb(resp.body, resp.body_len, 0, &jerr)) ==
+		    NULL) {
+			log_error("finalize %s: answer is not JSON", url);
+			e = ERR_ACME;
+			goto out;
+		}
+		if ((e = poll_order(o, "processing", "ready")) != ERR_OK)
+			goto out;
+	}
+	status = json_string_value(json_object_get(o->obj, "status"));
+	if (strcmp(status, "valid") != 0) {
+		log_error("order %s ended %s", o->url, status);
+		e = ERR_ACME;
+		goto out;
+	}
+	e = ERR_OK;
+out:
+	http_response_clear(&resp);
+	acme_problem_clear(&prob);
+	json_decref(p);
+	free(der);
+	free(b64);
+	free(payload);
+	return e;
+}
+
+static enum err
+download(struct order *o, char **pem)
+{
+	struct http_response	 resp;
+	struct crypto_cert_info	 info;
+	const char		*url;
+	enum err		 e;
+
+	*pem = NULL;
+	if ((url = json_string_value(json_object_get(o->obj, "certificate")))
+	    == NULL) {
+		log_error("order %s is valid but names no certificate", o->url);
+		return ERR_ACME;
+	}
+	if ((e = acme_post(o->a, "certificate", url, NULL, false,
+	    "application/pem-certificate-chain", &resp, NULL)) != ERR_OK)
+		return e;
+	if (resp.content_type != NULL && strcmp(resp.content_type,
+	    "application/pem-certificate-chain") != 0)
+		log_warn("certificate %s served as %s", url,
+		    resp.content_type);
+	if (crypto_cert_info(resp.body, resp.body_len, &info) == -1) {
+		log_error("certificate %s: no PEM certificate in the answer",
+		    url);
+		http_response_clear(&resp);
+		return ERR_ACME;
+	}
+	crypto_cert_info_free(&info);
+	*pem = resp.body;
+	resp.body = NULL;
+	http_response_clear(&resp);
+	return ERR_OK;
+}
+
+enum err
+order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
+    char **chain_pem)
+{
+	struct order	o;
+	enum err	e, ec;
+	size_t		i;
+
+	*chain_pem = NULL;
+	memset(&o, 0, sizeof o);
+	o.a = a;
+	o.s = s;
+	o.req = req;
+	clock_gettime(CLOCK_MONOTONIC, &o.deadline);
+	o.deadline.tv_sec += req->timeout_s > 0 ? req->timeout_s : 300;
+	if ((o.thumb = jws_thumbprint(a->key)) == NULL) {
+		e = ERR_INTERNAL;
+		goto out;
+	}
+	if ((e = new_order(&o)) != ERR_OK || (e = collect(&o)) != ERR_OK)
+		goto out;
+	if (o.n_chs > 0) {
+		e = solver_perform(s, o.chs, o.n_chs);
+		if (e == ERR_OK)
+			e = validate(&o);
+		ec = solver_cleanup(s, o.chs, o.n_chs);
+		if (e == ERR_OK)
+			e = ec;
+		if (e != ERR_OK)
+			goto out;
+	}
+	if ((e = finalize(&o)) != ERR_OK)
+		goto out;
+	e = download(&o, chain_pem);
+out:
+	for (i = 0; i < o.n_chs; i++)
+		challenge_free(o.chs[i]);
+	free(o.chs);
+	free(o.thumb);
+	free(o.url);
+	json_decref(o.obj);
+	return e;
+}

@@ -1,0 +1,44 @@
+/*
+ * order.h: one certificate order from newOrder to the downloaded chain:
+ * the authorizations, the challenge handshake with the outside party
+ * (through the solver), validation, finalization, download.
+ */
+#ifndef EXTAUTH_ORDER_H
+#define EXTAUTH_ORDER_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "acme.h"
+#include "err.h"
+#include "event.h"
+#include "solver.h"
+
+struct order_req {
+	char *const		*names;		/* normalized, may hold "*.x" */
+	size_t			 n_names;
+	const enum chal_type	*prefs;
+	size_t			 n_prefs;
+	EVP_PKEY		*cert_key;	/* signs the CSR ... */
+	const unsigned char	*csr_der;	/* ... unless a CSR is given */
+	size_t			 csr_len;
+	long			 timeout_s;	/* validation + issuance */
+};
+
+/*
+ * Obtains a certificate.  On ERR_OK *chain_pem is the PEM chain from the
+ * CA (leaf first), new memory the caller frees.  ERR_CHALLENGE when the CA
+ * rejected a challenge, ERR_INVOKER when the outside party failed,
+ * ERR_ACME for the CA/network; the reason is logged.  Cleanup events are
+ * sent for every challenge the outside party was told about, on every
+ * path.
+ */
+enum err	 order_obtain(struct acme *, struct solver *,
+		    const struct order_req *, char **chain_pem);
+/* Key authorization and the dns-01 value for token; exported for tests.
+ * New strings the caller frees.  -1 on a token that is not base64url. */
+int		 order_key_auth(const char *token, const char *thumbprint,
+		    char **key_auth, char **dns_value);
+
+#endif

@@ -1,0 +1,159 @@
+/*
+ * session.c: config dir, transport and account set-up shared by the
+ * commands.  Accounts live in certbot's layout and format (private JWK,
+ * regr.json with the account URL), so certbot's own accounts work too.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "crypto.h"
+#include "jws.h"
+#include "log.h"
+#include "session.h"
+
+enum err
+session_open(struct session *ss, const struct config *cfg)
+{
+	enum err	e;
+
+	memset(ss, 0, sizeof *ss);
+	ss->cfg = cfg;
+	ss->server = cfg->server;
+	if ((e = store_open(&ss->store, cfg->config_dir, cfg->work_dir,
+	    cfg->logs_dir)) != ERR_OK)
+		return e;
+	ss->store_open = true;
+	log_open_file(cfg->logs_dir);
+	return store_lock(&ss->store);
+}
+
+enum err
+session_connect(struct session *ss, const char *server)
+{
+	struct http_opts	o = { 0 };
+	enum err		e;
+
+	if (server != NULL)
+		ss->server = server;
+	if (ss->http == NULL) {
+		o.ca_bundle = ss->cfg->ca_bundle;
+		if ((ss->http = http_new(&o)) == NULL)
+			return ERR_USAGE;
+	}
+	acme_free(ss->acme);
+	ss->acme = NULL;
+	if ((e = acme_new(ss->http, ss->server, &ss->acme)) != ERR_OK)
+		return e;
+	return ERR_OK;
+}
+
+/* Registers a new account and stores it. */
+static enum err
+register_account(struct session *ss)
+{
+	const struct config	*cfg = ss->cfg;
+	struct acme_account_req	 req = { 0 };
+	struct crypto_key_spec	 spec = { CRYPTO_KEY_ECDSA, 0, "secp256r1" };
+	json_t			*jwk = NULL, *regr = NULL, *body = NULL;
+	char			*jwk_s = NULL, *regr_s = NULL;
+	const char		*tos;
+	enum err		 e = ERR_USAGE;
+
+	tos = json_string_value(json_object_get(json_object_get(ss->acme->dir,
+	    "meta"), "termsOfService"));
+	if (!cfg->agree_tos) {
+		log_error("registering an account with %s needs --agree-tos "
+		    "(terms of service: %s)", ss->server, tos ? tos : "none "
+		    "published");
+		goto out;
+	}
+	if (cfg->email == NULL && !cfg->register_unsafely) {
+		log_error("registering an account needs --email ADDRESS or "
+		    "--register-unsafely-without-email");
+		goto out;
+	}
+	e = ERR_INTERNAL;
+	if ((ss->account_key = crypto_key_generate(&spec)) == NULL)
+		goto out;
+	req.email = cfg->email;
+	req.agree_tos = true;
+	req.eab_kid = cfg->eab_kid;
+	req.eab_hmac = cfg->eab_hmac_key;
+	if ((e = acme_account(ss->acme, ss->account_key, &req, &body)) !=
+	    ERR_OK)
+		goto out;
+	e = ERR_INTERNAL;
+	if ((ss->account_id = crypto_certbot_account_id(ss->account_key)) ==
+	    NULL || (jwk = jws_jwk_private(ss->account_key)) == NULL)
+		goto out;
+	regr = json_pack("{s:O, s:s}", "body", body ? body : json_object(),
+	    "uri", ss->acme->kid);
+	if (regr == NULL || (jwk_s = json_dumps(jwk, JSON_COMPACT)) == NULL ||
+	    (regr_s = json_dumps(regr, JSON_COMPACT)) == NULL)
+		goto out;
+	if ((e = store_account_save(&ss->store, ss->server, ss->account_id,
+	    jwk_s, regr_s)) != ERR_OK)
+		goto out;
+	log_info("registered account %s", ss->acme->kid);
+out:
+	json_decref(jwk);
+	json_decref(regr);
+	json_decref(body);
+	free(jwk_s);
+	free(regr_s);
+	return e;
+}
+
+enum err
+session_account(struct session *ss, const char *account_id)
+{
+	struct store_account	 acct = { 0 };
+	struct acme_account_req	 req = { 0 };
+	json_t			*jwk = NULL;
+	json_error_t		 jerr;
+	enum err		 e;
+
+	if ((e = store_account_load(&ss->store, ss->server, account_id,
+	    &acct)) != ERR_OK)
+		goto out;
+	if (acct.id == NULL) {
+		e = register_account(ss);
+		goto out;
+	}
+	e = ERR_STORAGE;
+	if ((jwk = json_loads(acct.key_jwk, 0, &jerr)) == NULL ||
+	    (ss->account_key = jws_key_from_jwk(jwk)) == NULL) {
+		log_error("account %s/private_key.json is not a usable key",
+		    acct.dir);
+		goto out;
+	}
+	if ((ss->account_id = strdup(acct.id)) == NULL) {
+		e = ERR_INTERNAL;
+		goto out;
+	}
+	if (acct.uri != NULL)
+		e = acme_set_account(ss->acme, ss->account_key, acct.uri);
+	else {
+		/* An account stored without its URL: ask the CA for it. */
+		req.only_existing = true;
+		e = acme_account(ss->acme, ss->account_key, &req, NULL);
+	}
+out:
+	json_decref(jwk);
+	store_account_clear(&acct);
+	return e;
+}
+
+void
+session_close(struct session *ss)
+{
+	acme_free(ss->acme);
+	http_free(ss->http);
+	EVP_PKEY_free(ss->account_key);
+	free(ss->account_id);
+	if (ss->store_open)
+		store_close(&ss->store);
+	memset(ss, 0, sizeof *ss);
+}

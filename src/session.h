@@ -1,0 +1,35 @@
+/*
+ * session.h: what every command that talks to a CA sets up first: the
+ * config directory (locked), the transport, the directory, the account.
+ */
+#ifndef EXTAUTH_SESSION_H
+#define EXTAUTH_SESSION_H
+
+#include <openssl/evp.h>
+
+#include "acme.h"
+#include "cli.h"
+#include "err.h"
+#include "http.h"
+#include "store.h"
+
+struct session {
+	const struct config	*cfg;
+	const char		*server;	/* directory URL in use */
+	struct store		 store;
+	bool			 store_open;
+	struct http		*http;
+	struct acme		*acme;
+	EVP_PKEY		*account_key;
+	char			*account_id;
+};
+
+/* Opens and locks the config dir. */
+enum err	 session_open(struct session *, const struct config *);
+/* Connects to server (NULL: cfg->server) and fetches its directory. */
+enum err	 session_connect(struct session *, const char *server);
+/* Loads this server's account or registers one (needs --agree-tos). */
+enum err	 session_account(struct session *, const char *account_id);
+void		 session_close(struct session *);
+
+#endif

@@ -1,0 +1,305 @@
+/*
+ * solver.c: the order in which the outside party hears about challenges
+ * and installer events, identical in every mode, and the JSON line of
+ * every event.  The backends (solver_*.c) only add what a mode means.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "solver_priv.h"
+
+static const struct {
+	const char		*name;
+	const struct solver_ops	*ops;
+} solver_modes[] = {
+	[SOLVER_JSON] = { "json", &solver_json_ops },
+	[SOLVER_HANDLER] = { "handler", &solver_handler_ops },
+	[SOLVER_DEHYDRATED] = { "dehydrated", &solver_dehydrated_ops },
+	[SOLVER_TEXT] = { "text", &solver_text_ops },
+};
+_Static_assert(sizeof(solver_modes) / sizeof(solver_modes[0]) ==
+    SOLVER__COUNT, "solver_modes must name every mode");
+
+const char *
+solver_mode_name(enum solver_mode m)
+{
+	if ((unsigned)m >= SOLVER__COUNT)
+		return "unknown";
+	return solver_modes[m].name;
+}
+
+int
+solver_mode_parse(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < SOLVER__COUNT; i++)
+		if (strcmp(s, solver_modes[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
+struct solver *
+solver_new(const struct solver_opts *o, enum err *why)
+{
+	struct solver	*s;
+
+	*why = ERR_INTERNAL;
+	if ((unsigned)o->mode >= SOLVER__COUNT ||
+	    (s = calloc(1, sizeof *s)) == NULL)
+		return NULL;
+	s->o = *o;
+	s->ops = solver_modes[o->mode].ops;
+	if (o->handler != NULL && (s->handler = strdup(o->handler)) == NULL)
+		goto fail;
+	s->o.handler = s->handler;
+	if (s->ops->init != NULL && (*why = s->ops->init(s)) != ERR_OK)
+		goto fail;
+	*why = ERR_OK;
+	return s;
+fail:
+	solver_free(s);
+	return NULL;
+}
+
+void
+solver_free(struct solver *s)
+{
+	if (s == NULL)
+		return;
+	if (s->ops != NULL && s->ops->fini != NULL)
+		s->ops->fini(s);
+	free(s->handler);
+	free(s->cert_name);
+	free(s);
+}
+
+void
+solver_set_cert_name(struct solver *s, const char *name)
+{
+	free(s->cert_name);
+	s->cert_name = name ? strdup(name) : NULL;
+}
+
+static enum err
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	w;
+
+	while (len > 0) {
+		if ((w = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_error("cannot write to the invoker: %s",
+			    strerror(errno));
+			return ERR_INVOKER;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return ERR_OK;
+}
+
+enum err
+solver_write_line(struct solver *s, const char *line)
+{
+	enum err	e;
+
+	if ((e = write_all(s->o.out_fd, line, strlen(line))) != ERR_OK)
+		return e;
+	return write_all(s->o.out_fd, "\n", 1);
+}
+
+enum err
+solver_write_text(struct solver *s, const char *text)
+{
+	return write_all(s->o.out_fd, text, strlen(text));
+}
+
+int
+solver_read_line(struct solver *s, char **line)
+{
+	char	*nl;
+	ssize_t	 r;
+	size_t	 len;
+
+	*line = NULL;
+	for (;;) {
+		if ((nl = memchr(s->inbuf, '\n', s->inlen)) != NULL ||
+		    (s->in_eof && s->inlen > 0)) {
+			len = nl ? (size_t)(nl - s->inbuf) : s->inlen;
+			if ((*line = strndup(s->inbuf, len)) == NULL)
+				return -1;
+			if (nl != NULL)
+				len++;
+			memmove(s->inbuf, s->inbuf + len, s->inlen - len);
+			s->inlen -= len;
+			return 0;
+		}
+		if (s->in_eof)
+			return 1;
+		if (s->inlen == sizeof s->inbuf) {
+			log_error("a line from the invoker exceeds %zu bytes",
+			    sizeof s->inbuf);
+			return -1;
+		}
+		r = read(s->o.in_fd, s->inbuf + s->inlen,
+		    sizeof s->inbuf - s->inlen);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			log_error("cannot read from the invoker: %s",
+			    strerror(errno));
+			return -1;
+		}
+		if (r == 0)
+			s->in_eof = true;
+		s->inlen += (size_t)r;
+	}
+}
+
+/* Prints the event's line where the mode has lines, then the backend. */
+static enum err
+emit(struct solver *s, const struct event *ev)
+{
+	char		*line;
+	enum err	 e;
+
+	if (s->o.mode != SOLVER_TEXT && event_has_line(ev->kind)) {
+		if ((line = event_json_line(ev)) == NULL)
+			return ERR_INTERNAL;
+		e = solver_write_line(s, line);
+		free(line);
+		if (e != ERR_OK)
+			return e;
+	}
+	return s->ops->deliver(s, ev);
+}
+
+enum err
+solver_emit(struct solver *s, struct event *ev)
+{
+	enum err	e;
+
+	if (ev == NULL)
+		return ERR_INTERNAL;
+	if (s->cert_name != NULL && event_has_line(ev->kind) &&
+	    json_object_get(ev->rec, "cert_name") == NULL &&
+	    ev->kind != EVENT_REPORT)
+		json_object_set_new(ev->rec, "cert_name",
+		    json_string(s->cert_name));
+	e = emit(s, ev);
+	event_free(ev);
+	return e;
+}
+
+static enum err
+emit_phase(struct solver *s, enum event_kind k)
+{
+	return solver_emit(s, event_phase(k));
+}
+
+/* Perform or cleanup events of every challenge in the chain, in one call. */
+static enum err
+chain(struct solver *s, enum event_kind k, struct challenge **chs, size_t n)
+{
+	struct event	**evs;
+	char		 *line;
+	enum err	  e = ERR_INTERNAL;
+	size_t		  i, m = 0;
+
+	if ((evs = calloc(n ? n : 1, sizeof *evs)) == NULL)
+		return ERR_INTERNAL;
+	for (i = 0; i < n; i++) {
+		if (k == EVENT_CLEANUP && !chs[i]->performed)
+			continue;
+		if ((evs[m] = event_challenge(k, chs[i], s->cert_name)) == NULL)
+			goto out;
+		if ((line = event_json_line(evs[m])) == NULL)
+			goto out;
+		e = solver_write_line(s, line);
+		free(line);
+		if (e != ERR_OK)
+			goto out;
+		chs[i]->performed = true;
+		m++;
+	}
+	e = m > 0 ? s->ops->deliver_chain(s, evs, m) : ERR_OK;
+out:
+	for (i = 0; i < n; i++)
+		event_free(evs[i]);
+	free(evs);
+	return e;
+}
+
+enum err
+solver_perform(struct solver *s, struct challenge **chs, size_t n)
+{
+	enum err	e;
+	size_t		i;
+
+	if ((e = emit_phase(s, EVENT_PRE_PERFORM)) != ERR_OK)
+		return e;
+	if (s->o.hook_chain && s->ops->deliver_chain != NULL) {
+		if ((e = chain(s, EVENT_PERFORM, chs, n)) != ERR_OK)
+			return e;
+	} else {
+		for (i = 0; i < n; i++) {
+			/* Told is told: cleanup covers it even if the
+			 * outside party then failed. */
+			chs[i]->performed = true;
+			e = solver_emit(s, event_challenge(EVENT_PERFORM,
+			    chs[i], s->cert_name));
+			if (e != ERR_OK)
+				return e;
+		}
+	}
+	return emit_phase(s, EVENT_POST_PERFORM);
+}
+
+enum err
+solver_invalid(struct solver *s, const struct challenge *ch)
+{
+	return solver_emit(s, event_challenge(EVENT_INVALID_CHALLENGE, ch,
+	    s->cert_name));
+}
+
+/*
+ * Cleanup runs to the end whatever fails on the way: a challenge left
+ * deployed is a record left in someone's DNS.  The first error wins.
+ */
+enum err
+solver_cleanup(struct solver *s, struct challenge **chs, size_t n)
+{
+	enum err	e, first = ERR_OK;
+	size_t		i;
+	bool		any = false;
+
+	for (i = 0; i < n; i++)
+		any |= chs[i]->performed;
+	if (!any)
+		return ERR_OK;
+	if ((e = emit_phase(s, EVENT_PRE_CLEANUP)) != ERR_OK)
+		first = e;
+	if (s->o.hook_chain && s->ops->deliver_chain != NULL) {
+		if ((e = chain(s, EVENT_CLEANUP, chs, n)) != ERR_OK &&
+		    first == ERR_OK)
+			first = e;
+	} else {
+		for (i = 0; i < n; i++) {
+			if (!chs[i]->performed)
+				continue;
+			e = solver_emit(s, event_challenge(EVENT_CLEANUP,
+			    chs[i], s->cert_name));
+			if (e != ERR_OK && first == ERR_OK)
+				first = e;
+		}
+	}
+	if ((e = emit_phase(s, EVENT_POST_CLEANUP)) != ERR_OK &&
+	    first == ERR_OK)
+		first = e;
+	return first;
+}

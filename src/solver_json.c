@@ -1,0 +1,81 @@
+/*
+ * solver_json.c: JSON mode.  The line itself was printed by solver.c;
+ * what this mode adds is the acknowledgement after each perform line.
+ * An empty line means "deployed, go on" (the seed's protocol); a JSON
+ * object {"result": "ok"} means the same and {"result": "fail", "error":
+ * "..."} abandons the challenge.  End of input or anything else aborts.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "solver_priv.h"
+
+static bool
+blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!isspace((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* Reads the invoker's verdict on the perform event ev. */
+static enum err
+json_ack(struct solver *s, const struct event *ev)
+{
+	const char	*domain, *result, *error;
+	json_t		*reply = NULL;
+	json_error_t	 jerr;
+	char		*line = NULL;
+	enum err	 e = ERR_INVOKER;
+	int		 r;
+
+	domain = json_string_value(json_object_get(ev->rec, "domain"));
+	if ((r = solver_read_line(s, &line)) == 1) {
+		log_error("the invoker closed stdin instead of acknowledging "
+		    "the challenge for %s; aborting", domain);
+		goto out;
+	}
+	if (r == -1)
+		goto out;
+	if (blank(line)) {
+		e = ERR_OK;
+		goto out;
+	}
+	if ((reply = json_loads(line, 0, &jerr)) == NULL ||
+	    !json_is_object(reply)) {
+		log_error("the invoker's reply for %s is neither an empty line "
+		    "nor a JSON object: %.80s", domain, line);
+		goto out;
+	}
+	result = json_string_value(json_object_get(reply, "result"));
+	error = json_string_value(json_object_get(reply, "error"));
+	if (result != NULL && strcmp(result, "ok") == 0)
+		e = ERR_OK;
+	else if (result != NULL && strcmp(result, "fail") == 0)
+		log_error("the invoker could not deploy the challenge for %s: "
+		    "%s", domain, error ? error : "(no reason given)");
+	else
+		log_error("the invoker's reply for %s has no \"result\" of "
+		    "\"ok\" or \"fail\": %.80s", domain, line);
+out:
+	json_decref(reply);
+	free(line);
+	return e;
+}
+
+static enum err
+json_deliver(struct solver *s, const struct event *ev)
+{
+	if (ev->kind == EVENT_PERFORM)
+		return json_ack(s, ev);
+	return ERR_OK;
+}
+
+const struct solver_ops solver_json_ops = {
+	.deliver = json_deliver,
+};

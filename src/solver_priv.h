@@ -1,0 +1,52 @@
+/*
+ * solver_priv.h: what solver.c shares with its backends (solver_*.c) and
+ * nobody else.
+ */
+#ifndef EXTAUTH_SOLVER_PRIV_H
+#define EXTAUTH_SOLVER_PRIV_H
+
+#include "solver.h"
+
+#define SOLVER_LINE_MAX	(64 * 1024)	/* cap on one line from the invoker */
+
+struct solver_ops {
+	/* Checks the options (handler present and executable ...). */
+	enum err	(*init)(struct solver *);
+	/* What this event means in this mode, after its JSON line (if any)
+	 * was printed.  For EVENT_PERFORM it returns once the outside party
+	 * says the challenge is in place. */
+	enum err	(*deliver)(struct solver *, const struct event *);
+	/* Optional: all perform (or cleanup) events of an order in one call
+	 * (dehydrated HOOK_CHAIN).  NULL: deliver is called for each. */
+	enum err	(*deliver_chain)(struct solver *, struct event **,
+			    size_t);
+	void		(*fini)(struct solver *);
+};
+
+struct solver {
+	struct solver_opts	 o;
+	const struct solver_ops	*ops;
+	char			*handler;	/* owned copy of o.handler */
+	char			*cert_name;
+	char			 inbuf[SOLVER_LINE_MAX];
+	size_t			 inlen;
+	bool			 in_eof;
+	void			*priv;		/* backend state */
+};
+
+extern const struct solver_ops solver_json_ops;
+extern const struct solver_ops solver_handler_ops;
+extern const struct solver_ops solver_dehydrated_ops;
+extern const struct solver_ops solver_text_ops;
+
+/* One line from o.in_fd without its newline; *line is new memory the
+ * caller frees.  0: a line; 1: end of input (also a final unterminated
+ * line is returned first); -1: read error or a line over the cap (logged). */
+int		 solver_read_line(struct solver *, char **line);
+/* Writes s and a newline to o.out_fd, all of it. ERR_INVOKER if the
+ * reader went away. */
+enum err	 solver_write_line(struct solver *, const char *s);
+/* Writes human text to o.out_fd (text mode). */
+enum err	 solver_write_text(struct solver *, const char *s);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * store.h: the config directory, in certbot's layout so users and tools
+ * find things where they expect them:
+ *
+ *   accounts/<server host[:port]><server path>/<account id>/{private_key.json,regr.json,meta.json}
+ *   archive/<name>/{cert,chain,fullchain,privkey}N.pem
+ *   live/<name>/{cert,chain,fullchain,privkey}.pem -> ../../archive/<name>/...N.pem
+ *   renewal/<name>.conf
+ *   .extauth.lock
+ *
+ * Every file is written atomically (temp file in the same directory, fsync,
+ * rename, fsync of the directory); private keys are 0600 in 0700
+ * directories; the live/ links flip only once the whole new set is on disk.
+ */
+#ifndef EXTAUTH_STORE_H
+#define EXTAUTH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "err.h"
+
+#define STORE_FILE_MAX	(1024 * 1024)	/* cap on any file we read */
+#define STORE_CONF_MAX_KEYS 128
+#define STORE_LINEAGES_MAX 1000000	/* cap on renewal .conf entries listed */
+
+struct store {
+	char	*config_dir;
+	char	*work_dir;
+	char	*logs_dir;
+	int	 lock_fd;	/* -1 when not locked */
+};
+
+/* Creates the directories if missing (config, live, renewal, work 0755;
+ * accounts, archive, logs 0700); work_dir and logs_dir may be NULL.  On
+ * failure (logged) nothing is left to free; otherwise store_close() frees. */
+enum err	 store_open(struct store *, const char *config_dir,
+		    const char *work_dir, const char *logs_dir);
+/* Takes an exclusive non-blocking lock on config_dir/.extauth.lock;
+ * ERR_LOCKED (logged, naming the lock file) if another run holds it. */
+enum err	 store_lock(struct store *);
+void		 store_close(struct store *);
+
+/* Atomic write of a whole file with exactly the given mode (not umasked). */
+enum err	 store_write_atomic(const char *path, const void *, size_t,
+		    mode_t);
+/* Reads a whole file (cap STORE_FILE_MAX); new NUL-terminated buffer the
+ * caller frees.  ERR_STORAGE (logged) if missing/unreadable/too big;
+ * if missing and missing_ok, returns ERR_OK with *out NULL. */
+enum err	 store_read_file(const char *path, char **out, size_t *len,
+		    bool missing_ok);
+/* mkdir -p with mode for the created levels (exact, not umasked); levels
+ * that already exist are left as they are. */
+enum err	 store_mkdirs(const char *path, mode_t);
+
+/* ---- accounts ---- */
+/* accounts/<host[:port]><path> for a directory URL (certbot's netloc+path);
+ * new string, caller frees.  NULL (logged) if the URL has no scheme://host,
+ * a "." or ".." segment, or a character outside [A-Za-z0-9._:/-] after the
+ * scheme (so no userinfo, query, or IPv6 literal). */
+char		*store_account_server_dir(const struct store *, const char *dir_url);
+struct store_account {
+	char	*id;		/* directory name under the server dir */
+	char	*dir;		/* full path of the account directory */
+	char	*key_jwk;	/* contents of private_key.json */
+	char	*uri;		/* account URL (regr.json "uri") */
+	char	*regr;		/* contents of regr.json */
+};
+/* Finds the account for this server: the one named id, or (id NULL) the
+ * only / first one by name.  ERR_OK with acct->id NULL if there is none.
+ * Ids are [A-Za-z0-9_-]+.  Fills acct (all members new strings); release
+ * with store_account_clear(). */
+enum err	 store_account_load(const struct store *, const char *dir_url,
+		    const char *id, struct store_account *acct);
+/* Writes private_key.json (0400, like certbot), regr.json (0644, verbatim)
+ * and, unless it exists already, meta.json (0644: creation_dt,
+ * creation_host) under accounts/<server>/<id>/ (0700). */
+enum err	 store_account_save(const struct store *, const char *dir_url,
+		    const char *id, const char *key_jwk, const char *regr_json);
+void		 store_account_clear(struct store_account *);
+
+/* ---- lineages ---- */
+struct store_paths {
+	char	*cert, *chain, *fullchain, *privkey;	/* live/ paths */
+};
+/* live/<name>/X.pem paths (whether or not they exist); new strings (NULL
+ * members on failure, logged), release with store_paths_clear(). */
+void		 store_live_paths(const struct store *, const char *name,
+		    struct store_paths *);
+void		 store_paths_clear(struct store_paths *);
+/* The N of the archive/<name>/certN.pem that live/<name>/cert.pem points
+ * at; 0 if the lineage does not exist. -1 on a broken lineage or a bad name
+ * (logged). */
+int		 store_lineage_version(const struct store *, const char *name);
+/*
+ * Writes archive/<name>/{privkey,cert,chain,fullchain}N.pem with N = one
+ * more than any number there (privkey 0600, others 0644), then flips the
+ * live/<name>/ links to them, as relative links, cert.pem last (creating
+ * live/<name>/README on first use).  A failure before the flip leaves the
+ * previous links untouched and removes the new archive files.
+ * *version_out gets N.  If sync_cb is set it is called after the archive
+ * files are on disk and before the links flip (dehydrated sync_cert), with
+ * the archive paths; non-zero aborts with ERR_INVOKER.  A bad name (empty,
+ * ".", "..", leading '.', '/', not printable ASCII, > 255) is ERR_USAGE.
+ */
+struct store_new_cert {
+	const char	*privkey_pem;
+	const char	*cert_pem;
+	const char	*chain_pem;
+	const char	*fullchain_pem;
+};
+typedef int	(*store_sync_cb)(void *arg, const char *key, const char *cert,
+		    const char *fullchain, const char *chain);
+enum err	 store_lineage_save(const struct store *, const char *name,
+		    const struct store_new_cert *, store_sync_cb, void *arg,
+		    int *version_out);
+/* Removes renewal/<name>.conf, live/<name>/ (links, README) and the files
+ * of archive/<name>/; absent parts are not an error.  A directory holding
+ * foreign entries is left in place with a warning. */
+enum err	 store_lineage_delete(const struct store *, const char *name);
+
+/*
+ * ---- renewal confs (configobj subset certbot writes and reads) ----
+ * Nested sections are named by their path joined with '.': [renewalparams]
+ * is "renewalparams", its [[webroot_map]] is "renewalparams.webroot_map".
+ * Section names and keys are printable ASCII without whitespace or any of
+ * = [ ] ' " # , (and section names without '.').  Scalar values are stored
+ * unquoted.  configobj list values (pref_challs = dns-01, http-01) are
+ * kept as their raw text with list set, and written back verbatim, because
+ * certbot tells a list from a string by the missing quotes.
+ */
+struct store_conf_kv {
+	char	*section;	/* NULL for top level, "renewalparams", ... */
+	char	*key;
+	char	*value;
+	bool	 list;		/* value is a raw configobj list literal */
+};
+struct store_conf {
+	struct store_conf_kv	kv[STORE_CONF_MAX_KEYS];
+	size_t			n;
+};
+/* renewal/<name>.conf path; new string, caller frees. */
+char		*store_conf_path(const struct store *, const char *name);
+/* Overwrites *conf without freeing it (pass a zeroed or cleared one);
+ * release with store_conf_clear().  ERR_STORAGE (logged) on a syntax error,
+ * a duplicate key or section, or more than STORE_CONF_MAX_KEYS keys. */
+enum err	 store_conf_read(const char *path, struct store_conf *);
+/* NULL if absent. Borrowed pointer into conf. */
+const char	*store_conf_get(const struct store_conf *, const char *section,
+		    const char *key);
+/* Sets a scalar (replacing an existing key in place, else appending).
+ * ERR_USAGE (logged) for a bad section or key name, ERR_STORAGE when
+ * STORE_CONF_MAX_KEYS are in use. */
+enum err	 store_conf_set(struct store_conf *, const char *section,
+		    const char *key, const char *value);
+/* As store_conf_set for a list written verbatim, e.g. "dns-01, http-01" or
+ * "dns-01," (one element: configobj needs the trailing comma). */
+enum err	 store_conf_set_list(struct store_conf *, const char *section,
+		    const char *key, const char *raw_list);
+/* Top-level keys first, then each section (its keys, then its subsections)
+ * in order of first use; written atomically, mode 0644. */
+enum err	 store_conf_write(const char *path, const struct store_conf *);
+void		 store_conf_clear(struct store_conf *);
+/* Lineage names from renewal/NAME.conf, sorted by strcmp, skipping (with a
+ * warning) names that are not valid lineage names; caller frees each and
+ * the array.  No renewal/ directory: ERR_OK, *n 0, *names NULL. */
+enum err	 store_list_lineages(const struct store *, char ***names,
+		    size_t *n);
+
+#endif
