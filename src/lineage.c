@@ -167,13 +167,21 @@ sync_cb(void *arg, const char *key, const char *cert, const char *fullchain,
 	    NULL)) == ERR_OK ? 0 : -1;
 }
 
+/*
+ * The renewal conf: certbot's keys first (so certbot can list the
+ * lineage), then what extauth needs to renew it unattended.  The
+ * extauth_version/not_before/not_after keys are a cache that lets renew
+ * decide "not due" from the conf alone, trusted only while live/ still
+ * points at that version.
+ */
 static enum err
 write_conf(struct session *ss, const struct lineage_params *p,
-    const struct store_paths *live)
+    const struct store_paths *live, int version,
+    const struct crypto_cert_info *info)
 {
 	struct store_conf	 conf;
 	char			*path = NULL, *archive = NULL, *prefs = NULL;
-	char			*names = NULL, *bits = NULL;
+	char			*names = NULL, *bits = NULL, cache[3][32];
 	const char		*pn[CHAL__COUNT];
 	enum err		 e = ERR_INTERNAL;
 	size_t			 i;
@@ -187,14 +195,20 @@ write_conf(struct session *ss, const struct lineage_params *p,
 	    NULL || (names = join(p->domains, p->n_domains, ",")) == NULL ||
 	    asprintf(&bits, "%d", p->key.rsa_bits) == -1)
 		goto out;
-	/* Keys certbot reads first, so certbot can list our lineages. */
+	snprintf(cache[0], sizeof cache[0], "%d", version);
+	snprintf(cache[1], sizeof cache[1], "%lld", (long long)info->not_before);
+	snprintf(cache[2], sizeof cache[2], "%lld", (long long)info->not_after);
 	if (store_conf_set(&conf, NULL, "version", "2.1.0") != ERR_OK ||
 	    store_conf_set(&conf, NULL, "archive_dir", archive) != ERR_OK ||
 	    store_conf_set(&conf, NULL, "cert", live->cert) != ERR_OK ||
 	    store_conf_set(&conf, NULL, "privkey", live->privkey) != ERR_OK ||
 	    store_conf_set(&conf, NULL, "chain", live->chain) != ERR_OK ||
 	    store_conf_set(&conf, NULL, "fullchain", live->fullchain) !=
-	    ERR_OK)
+	    ERR_OK ||
+	    store_conf_set(&conf, NULL, "extauth_version", cache[0]) != ERR_OK ||
+	    store_conf_set(&conf, NULL, "extauth_not_before", cache[1]) !=
+	    ERR_OK ||
+	    store_conf_set(&conf, NULL, "extauth_not_after", cache[2]) != ERR_OK)
 		goto out;
 	if (store_conf_set(&conf, "renewalparams", "account",
 	    ss->account_id) != ERR_OK ||
@@ -225,6 +239,9 @@ write_conf(struct session *ss, const struct lineage_params *p,
 		goto out;
 	if (p->deploy_hook != NULL && store_conf_set(&conf, "renewalparams",
 	    "renew_hook", p->deploy_hook) != ERR_OK)
+		goto out;
+	if (p->renew_before != NULL && store_conf_set(&conf, NULL,
+	    "renew_before_expiry", p->renew_before) != ERR_OK)
 		goto out;
 	e = store_conf_write(path, &conf);
 out:
@@ -300,7 +317,12 @@ lineage_obtain(struct session *ss, struct solver *s,
 	if ((e = store_lineage_save(&ss->store, p->name, &nc, sync_cb, s,
 	    &r->version)) != ERR_OK)
 		goto out;
-	e = write_conf(ss, p, &r->live);
+	if (p->foreign) {
+		/* certbot's own conf stays as certbot wrote it. */
+		e = ERR_OK;
+		goto out;
+	}
+	e = write_conf(ss, p, &r->live, r->version, &info);
 out:
 	crypto_cert_info_free(&info);
 	EVP_PKEY_free(key);

@@ -30,6 +30,8 @@ struct lineage_params {
 	const char		*handler;
 	bool			 hook_chain;
 	const char		*deploy_hook;
+	const char		*renew_before;	/* kept from an existing conf */
+	bool			 foreign;	/* a certbot lineage: keep its conf */
 };
 
 struct lineage_result {

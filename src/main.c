@@ -56,6 +56,9 @@ main(int argc, char **argv)
 	case VERB_CERTONLY:
 		e = cmd_certonly(&cfg);
 		break;
+	case VERB_RENEW:
+		e = cmd_renew(&cfg);
+		break;
 	default:
 		fprintf(stderr, "extauth: the %s verb is not available in this "
 		    "version\n", cli_verb_name(cfg.verb));

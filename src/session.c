@@ -37,8 +37,11 @@ session_connect(struct session *ss, const char *server)
 
 	if (server != NULL)
 		ss->server = server;
+	if (ss->http != NULL && ss->acme != NULL &&
+	    strcmp(ss->acme->dir_url, ss->server) == 0)
+		return ERR_OK;
 	if (ss->http == NULL) {
-		o.ca_bundle = ss->cfg->ca_bundle;
+		o.ca_bundle = ss->ca_bundle ? ss->ca_bundle : ss->cfg->ca_bundle;
 		if ((ss->http = http_new(&o)) == NULL)
 			return ERR_USAGE;
 	}
@@ -115,6 +118,10 @@ session_account(struct session *ss, const char *account_id)
 	json_error_t		 jerr;
 	enum err		 e;
 
+	EVP_PKEY_free(ss->account_key);
+	ss->account_key = NULL;
+	free(ss->account_id);
+	ss->account_id = NULL;
 	if ((e = store_account_load(&ss->store, ss->server, account_id,
 	    &acct)) != ERR_OK)
 		goto out;

@@ -16,6 +16,7 @@
 struct session {
 	const struct config	*cfg;
 	const char		*server;	/* directory URL in use */
+	const char		*ca_bundle;	/* overrides cfg's (renew) */
 	struct store		 store;
 	bool			 store_open;
 	struct http		*http;
@@ -26,7 +27,8 @@ struct session {
 
 /* Opens and locks the config dir. */
 enum err	 session_open(struct session *, const struct config *);
-/* Connects to server (NULL: cfg->server) and fetches its directory. */
+/* Connects to server (NULL: cfg->server) and fetches its directory;
+ * a no-op when already connected to that server. */
 enum err	 session_connect(struct session *, const char *server);
 /* Loads this server's account or registers one (needs --agree-tos). */
 enum err	 session_account(struct session *, const char *account_id);

@@ -1,0 +1,490 @@
+/*
+ * cmd_renew.c: the renew verb.  Walks the renewal confs, decides from the
+ * conf alone whether each lineage is due (the certificate is parsed only
+ * when the conf's cache is missing or stale), and renews the due ones the
+ * way their conf says: same server, account, names, challenge preference,
+ * mode and handler.  One failing lineage does not stop the others.
+ * Unattended in handler and dehydrated modes (cron, systemd: no TTY, no
+ * stdin); in JSON mode the invoker answers as for certonly.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "lineage.h"
+#include "log.h"
+#include "session.h"
+
+#define RENEW_SOLVERS_MAX	8
+
+/* One solver per distinct (mode, handler, chain) among the due lineages. */
+struct renew_solvers {
+	struct {
+		enum solver_mode	 mode;
+		char			*handler;
+		bool			 chain;
+		struct solver		*s;
+	} v[RENEW_SOLVERS_MAX];
+	size_t	n;
+};
+
+/* What the conf says about a lineage, borrowed from conf. */
+struct renew_job {
+	const char		*name;
+	const char		*server;
+	const char		*account;
+	const char		*ca_bundle;
+	const char		*handler;
+	const char		*deploy_hook;
+	const char		*renew_before;
+	enum solver_mode	 mode;
+	bool			 chain;
+	bool			 foreign;
+	char			*domains[CLI_DOMAINS_MAX];
+	size_t			 n_domains;
+	enum chal_type		 prefs[CHAL__COUNT];
+	size_t			 n_prefs;
+	struct crypto_key_spec	 key;
+};
+
+static void
+job_clear(struct renew_job *j)
+{
+	size_t	i;
+
+	for (i = 0; i < j->n_domains; i++)
+		free(j->domains[i]);
+	memset(j, 0, sizeof *j);
+}
+
+static bool
+truthy(const char *v)
+{
+	return v != NULL && (strcmp(v, "True") == 0 || strcmp(v, "true") == 0
+	    || strcmp(v, "yes") == 0 || strcmp(v, "1") == 0);
+}
+
+/* certbot-external-auth's options, stored by certbot as
+ * "certbot_external_auth:out_NAME" (older certbots kept the dashes). */
+static const char *
+plugin_opt(const struct store_conf *c, const char *name)
+{
+	static const char *const pfx[] = { "certbot_external_auth:out_",
+	    "certbot-external-auth:out_", "out_" };
+	char		 key[96];
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; i < sizeof pfx / sizeof pfx[0]; i++) {
+		snprintf(key, sizeof key, "%s%s", pfx[i], name);
+		if ((v = store_conf_get(c, "renewalparams", key)) != NULL)
+			return v;
+	}
+	return NULL;
+}
+
+static void
+split_names(struct renew_job *j, const char *list)
+{
+	char	*copy, *tok, *save = NULL;
+
+	if (list == NULL || (copy = strdup(list)) == NULL)
+		return;
+	for (tok = strtok_r(copy, ", ", &save); tok != NULL &&
+	    j->n_domains < CLI_DOMAINS_MAX; tok = strtok_r(NULL, ", ", &save))
+		j->domains[j->n_domains++] = strdup(tok);
+	free(copy);
+}
+
+/* Fills j from the conf; ERR_USAGE (logged) when extauth cannot renew it. */
+static enum err
+job_from_conf(const struct config *cfg, const char *name,
+    const struct store_conf *c, struct renew_job *j)
+{
+	const char	*auth, *v;
+	char		*copy, *tok, *save = NULL;
+	int		 t;
+
+	j->name = name;
+	j->server = store_conf_get(c, "renewalparams", "server");
+	j->account = store_conf_get(c, "renewalparams", "account");
+	j->ca_bundle = store_conf_get(c, "renewalparams", "extauth_ca_bundle");
+	j->deploy_hook = store_conf_get(c, "renewalparams", "renew_hook");
+	j->renew_before = store_conf_get(c, NULL, "renew_before_expiry");
+	auth = store_conf_get(c, "renewalparams", "authenticator");
+	j->mode = SOLVER_JSON;
+	if (auth != NULL && strcmp(auth, "extauth") == 0) {
+		v = store_conf_get(c, "renewalparams", "extauth_mode");
+		if (v != NULL && (t = solver_mode_parse(v)) != -1)
+			j->mode = (enum solver_mode)t;
+		j->handler = store_conf_get(c, "renewalparams",
+		    "extauth_handler");
+		j->chain = truthy(store_conf_get(c, "renewalparams",
+		    "extauth_hook_chain"));
+	} else if (auth != NULL && (strcmp(auth, "certbot-external-auth:out")
+	    == 0 || strcmp(auth, "out") == 0)) {
+		j->foreign = true;
+		j->handler = plugin_opt(c, "handler");
+		if (truthy(plugin_opt(c, "text_mode")))
+			j->mode = SOLVER_TEXT;
+		else if (j->handler != NULL)
+			j->mode = truthy(plugin_opt(c, "dehydrated_dns")) ?
+			    SOLVER_DEHYDRATED : SOLVER_HANDLER;
+	} else {
+		log_warn("skipping %s: it was obtained with the %s plugin, "
+		    "which extauth cannot run", name, auth ? auth : "(unknown)");
+		return ERR_USAGE;
+	}
+	if (cfg->mode_given) {
+		j->mode = cfg->mode;
+		j->handler = cfg->handler;
+		j->chain = cfg->hook_chain;
+	}
+	if (j->server == NULL) {
+		log_error("%s: the renewal conf names no server", name);
+		return ERR_STORAGE;
+	}
+	split_names(j, store_conf_get(c, "renewalparams", "extauth_domains"));
+	j->n_prefs = 0;
+	if ((v = store_conf_get(c, "renewalparams", "pref_challs")) != NULL &&
+	    (copy = strdup(v)) != NULL) {
+		for (tok = strtok_r(copy, ", ", &save); tok != NULL &&
+		    j->n_prefs < CHAL__COUNT; tok = strtok_r(NULL, ", ", &save))
+			if ((t = chal_type_parse(tok)) != -1 &&
+			    t != CHAL_TLSALPN01)
+				j->prefs[j->n_prefs++] = (enum chal_type)t;
+		free(copy);
+	}
+	if (j->n_prefs == 0) {
+		j->prefs[0] = CHAL_DNS01;
+		j->prefs[1] = CHAL_HTTP01;
+		j->n_prefs = 2;
+	}
+	j->key.type = CRYPTO_KEY_ECDSA;
+	j->key.curve = "secp256r1";
+	j->key.rsa_bits = 2048;
+	if ((v = store_conf_get(c, "renewalparams", "key_type")) != NULL &&
+	    strcmp(v, "rsa") == 0) {
+		j->key.type = CRYPTO_KEY_RSA;
+		if ((v = store_conf_get(c, "renewalparams", "rsa_key_size")) !=
+		    NULL)
+			j->key.rsa_bits = atoi(v);
+	} else if ((v = store_conf_get(c, "renewalparams", "elliptic_curve"))
+	    != NULL)
+		j->key.curve = v;
+	/* certbot's confs carry no names: take them from the certificate. */
+	return ERR_OK;
+}
+
+/*
+ * Whether the lineage is due.  The conf's cache answers when live/ still
+ * points at the version it describes; otherwise the certificate is read.
+ * Fills the job's names from the certificate when the conf has none.
+ */
+static enum err
+due(struct session *ss, const struct store_conf *c, struct renew_job *j,
+    time_t now, bool *is_due)
+{
+	struct store_paths	 live = { 0 };
+	struct crypto_cert_info	 info = { 0 };
+	const char		*v, *nb, *na;
+	char			*pem = NULL;
+	size_t			 len, i;
+	long			 before;
+	int			 version;
+	enum err		 e;
+
+	before = lineage_parse_interval(j->renew_before);
+	v = store_conf_get(c, NULL, "extauth_version");
+	nb = store_conf_get(c, NULL, "extauth_not_before");
+	na = store_conf_get(c, NULL, "extauth_not_after");
+	if (v != NULL && nb != NULL && na != NULL && j->n_domains > 0 &&
+	    (version = store_lineage_version(&ss->store, j->name)) > 0 &&
+	    version == atoi(v)) {
+		*is_due = lineage_due((time_t)atoll(nb), (time_t)atoll(na), now,
+		    before);
+		return ERR_OK;
+	}
+	store_live_paths(&ss->store, j->name, &live);
+	if ((e = store_read_file(live.cert, &pem, &len, false)) != ERR_OK)
+		goto out;
+	e = ERR_STORAGE;
+	if (crypto_cert_info(pem, len, &info) == -1) {
+		log_error("%s: %s is not a certificate", j->name, live.cert);
+		goto out;
+	}
+	if (j->n_domains == 0)
+		for (i = 0; i < info.n_names && i < CLI_DOMAINS_MAX; i++)
+			j->domains[j->n_domains++] = strdup(info.names[i]);
+	*is_due = lineage_due(info.not_before, info.not_after, now, before);
+	e = ERR_OK;
+out:
+	store_paths_clear(&live);
+	crypto_cert_info_free(&info);
+	free(pem);
+	return e;
+}
+
+static struct solver *
+solver_for(const struct config *cfg, struct renew_solvers *rs,
+    const struct renew_job *j, enum err *e)
+{
+	struct solver	*s;
+	size_t		 i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->v[i].mode == j->mode && rs->v[i].chain == j->chain &&
+		    ((rs->v[i].handler == NULL && j->handler == NULL) ||
+		    (rs->v[i].handler != NULL && j->handler != NULL &&
+		    strcmp(rs->v[i].handler, j->handler) == 0)))
+			return rs->v[i].s;
+	if (rs->n == RENEW_SOLVERS_MAX) {
+		log_error("%s: too many different handlers in one renew run",
+		    j->name);
+		*e = ERR_USAGE;
+		return NULL;
+	}
+	if (j->mode == SOLVER_TEXT && !isatty(0)) {
+		log_error("%s was obtained in manual (text) mode, which needs a"
+		    " person at a terminal", j->name);
+		*e = ERR_USAGE;
+		return NULL;
+	}
+	if ((s = cmd_solver(cfg, j->mode, j->handler, j->chain, e)) == NULL)
+		return NULL;
+	if ((*e = solver_emit(s, event_phase(EVENT_STARTUP))) != ERR_OK) {
+		solver_free(s);
+		return NULL;
+	}
+	rs->v[rs->n].mode = j->mode;
+	rs->v[rs->n].handler = j->handler ? strdup(j->handler) : NULL;
+	rs->v[rs->n].chain = j->chain;
+	rs->v[rs->n++].s = s;
+	return s;
+}
+
+static enum err
+deploy_hook(const struct config *cfg, struct session *ss,
+    const struct renew_job *j)
+{
+	const char	*hook = cfg->deploy_hook ? cfg->deploy_hook :
+			    j->deploy_hook;
+	char		*lineage = NULL, *domains = NULL, *env[3];
+	size_t		 len = sizeof "RENEWED_DOMAINS=", i;
+	enum err	 e = ERR_INTERNAL;
+
+	if (hook == NULL || cfg->dry_run)
+		return ERR_OK;
+	for (i = 0; i < j->n_domains; i++)
+		len += strlen(j->domains[i]) + 1;
+	if ((domains = calloc(1, len)) == NULL)
+		goto out;
+	strcpy(domains, "RENEWED_DOMAINS=");
+	for (i = 0; i < j->n_domains; i++) {
+		if (i > 0)
+			strcat(domains, " ");
+		strcat(domains, j->domains[i]);
+	}
+	if (asprintf(&lineage, "RENEWED_LINEAGE=%s/live/%s",
+	    ss->store.config_dir, j->name) == -1) {
+		lineage = NULL;
+		goto out;
+	}
+	env[0] = lineage;
+	env[1] = domains;
+	env[2] = NULL;
+	e = cmd_run_hook("deploy hook", hook, env, cfg->handler_timeout_s);
+out:
+	free(lineage);
+	free(domains);
+	return e;
+}
+
+/* Renews one due lineage. */
+static enum err
+renew_one(const struct config *cfg, struct session *ss,
+    struct renew_solvers *rs, struct renew_job *j)
+{
+	struct lineage_params	 p = { 0 };
+	struct lineage_result	 r = { 0 };
+	struct solver		*s;
+	enum err		 e;
+
+	ss->ca_bundle = j->ca_bundle;
+	if ((s = solver_for(cfg, rs, j, &e)) == NULL)
+		return e;
+	solver_set_cert_name(s, j->name);
+	if ((e = session_connect(ss, j->server)) != ERR_OK ||
+	    (e = session_account(ss, j->account)) != ERR_OK)
+		goto out;
+	p.name = j->name;
+	p.domains = j->domains;
+	p.n_domains = j->n_domains;
+	p.prefs = j->prefs;
+	p.n_prefs = j->n_prefs;
+	p.key = j->key;
+	p.force = true;		/* due was decided already */
+	p.replace = true;
+	p.dry_run = cfg->dry_run;
+	p.mode = j->mode;
+	p.handler = j->handler;
+	p.hook_chain = j->chain;
+	p.deploy_hook = j->deploy_hook;
+	p.renew_before = j->renew_before;
+	p.foreign = j->foreign;
+	if ((e = lineage_obtain(ss, s, &p, &r)) != ERR_OK)
+		goto out;
+	e = deploy_hook(cfg, ss, j);
+out:
+	solver_set_cert_name(s, NULL);
+	lineage_result_clear(&r);
+	return e;
+}
+
+static void
+add_name(json_t *arr, const char *name, const char *why)
+{
+	char	*s = NULL;
+
+	if (why == NULL)
+		json_array_append_new(arr, json_string(name));
+	else if (asprintf(&s, "%s (%s)", name, why) != -1) {
+		json_array_append_new(arr, json_string(s));
+		free(s);
+	}
+}
+
+/* "prefix a, b, c" as one report line. */
+static void
+report_list(json_t *messages, int prio, const char *prefix, json_t *names)
+{
+	json_t	*v;
+	size_t	 i, len = strlen(prefix) + 1;
+	char	*s;
+
+	json_array_foreach(names, i, v)
+		len += strlen(json_string_value(v)) + 2;
+	if ((s = calloc(1, len)) == NULL)
+		return;
+	strcpy(s, prefix);
+	json_array_foreach(names, i, v) {
+		if (i > 0)
+			strcat(s, ", ");
+		strcat(s, json_string_value(v));
+	}
+	cmd_report_add(messages, prio, s);
+	free(s);
+}
+
+enum err
+cmd_renew(const struct config *cfg)
+{
+	struct session		 ss;
+	struct renew_solvers	 rs;
+	struct renew_job	 j;
+	struct store_conf	 conf;
+	struct solver		*primary = NULL;
+	json_t			*messages = json_array(), *renewed, *failed;
+	char			**names = NULL, *path = NULL, text[160];
+	size_t			 n = 0, i, n_due = 0;
+	time_t			 now = time(NULL);
+	enum err		 e, e1;
+	bool			 is_due, pre_done = false;
+
+	memset(&ss, 0, sizeof ss);
+	memset(&rs, 0, sizeof rs);
+	memset(&j, 0, sizeof j);
+	memset(&conf, 0, sizeof conf);
+	renewed = json_array();
+	failed = json_array();
+	if ((primary = cmd_solver(cfg, cfg->mode, cfg->handler,
+	    cfg->hook_chain, &e)) == NULL)
+		goto out;
+	if ((e = session_open(&ss, cfg)) != ERR_OK)
+		goto out;
+	if (cfg->cert_name != NULL) {
+		if ((names = calloc(1, sizeof *names)) == NULL ||
+		    (names[0] = strdup(cfg->cert_name)) == NULL) {
+			e = ERR_INTERNAL;
+			goto out;
+		}
+		n = 1;
+	} else if ((e = store_list_lineages(&ss.store, &names, &n)) != ERR_OK)
+		goto out;
+
+	for (i = 0; i < n; i++) {
+		free(path);
+		store_conf_clear(&conf);
+		job_clear(&j);
+		if ((path = store_conf_path(&ss.store, names[i])) == NULL ||
+		    store_conf_read(path, &conf) != ERR_OK) {
+			add_name(failed, names[i], "unreadable renewal conf");
+			continue;
+		}
+		if ((e1 = job_from_conf(cfg, names[i], &conf, &j)) != ERR_OK) {
+			if (e1 != ERR_USAGE)
+				add_name(failed, names[i], log_last_error());
+			continue;
+		}
+		if (due(&ss, &conf, &j, now, &is_due) != ERR_OK) {
+			add_name(failed, names[i], log_last_error());
+			continue;
+		}
+		if (!is_due && !cfg->force_renewal && !cfg->dry_run) {
+			log_debug("%s is not due", names[i]);
+			continue;
+		}
+		n_due++;
+		if (!pre_done && cfg->pre_hook != NULL) {
+			pre_done = true;
+			if (cmd_run_hook("pre hook", cfg->pre_hook, NULL,
+			    cfg->handler_timeout_s) != ERR_OK) {
+				e = ERR_INVOKER;
+				goto out;
+			}
+		}
+		log_info("renewing %s", names[i]);
+		if (renew_one(cfg, &ss, &rs, &j) == ERR_OK)
+			add_name(renewed, names[i], NULL);
+		else
+			add_name(failed, names[i], log_last_error());
+	}
+	if (pre_done && cfg->post_hook != NULL &&
+	    cmd_run_hook("post hook", cfg->post_hook, NULL,
+	    cfg->handler_timeout_s) != ERR_OK)
+		add_name(failed, "post hook", log_last_error());
+
+	if (json_array_size(renewed) > 0)
+		report_list(messages, 1, cfg->dry_run ? "Dry run: renewal "
+		    "succeeded for " : "Renewed: ", renewed);
+	if (json_array_size(failed) > 0)
+		report_list(messages, 0, "Renewal failed for: ", failed);
+	snprintf(text, sizeof text, "%zu lineage%s checked, %zu due, %zu "
+	    "renewed, %zu failed.", n, n == 1 ? "" : "s", n_due,
+	    json_array_size(renewed), json_array_size(failed));
+	cmd_report_add(messages, 2, text);
+	log_info("%s", text);
+	e = json_array_size(failed) > 0 ? ERR_PARTIAL : ERR_OK;
+out:
+	for (i = 0; i < rs.n; i++) {
+		if (rs.v[i].s != primary)
+			solver_emit(rs.v[i].s, event_phase(EVENT_EXIT));
+		solver_free(rs.v[i].s);
+		free(rs.v[i].handler);
+	}
+	cmd_finish(primary, e, messages);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(path);
+	store_conf_clear(&conf);
+	job_clear(&j);
+	json_decref(renewed);
+	json_decref(failed);
+	session_close(&ss);
+	return e;
+}
