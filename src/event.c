@@ -305,10 +305,12 @@ event_free(struct event *ev)
 
 /*
  * Python prints a float with the fewest digits that read back as the same
- * double (repr); jansson prints a fixed number of significant digits.  The
- * precision that gives Python's text for every real at the top of the
- * record (cert_timestamp is the only one) is the largest of their
- * shortest round-trip precisions.
+ * double (repr), and without an exponent below 1e16; jansson prints "%.Ng".
+ * The N that gives Python's text for every real at the top of the record
+ * (cert_timestamp is the only one) is the largest over them of the
+ * shortest round-trip precision, raised to the number of integer digits
+ * so that %g does not switch to an exponent.  Exact for 1e-4 <= |x| < 1e16
+ * (every timestamp); beyond, only the exponent's spelling differs.
  */
 static int
 real_precision(json_t *rec)
@@ -316,8 +318,8 @@ real_precision(json_t *rec)
 	const char	*key;
 	json_t		*v;
 	char		 buf[40];
-	double		 d;
-	int		 p, max = 1;
+	double		 d, a;
+	int		 p, digits, max = 1;
 
 	json_object_foreach(rec, key, v) {
 		if (!json_is_real(v))
@@ -328,6 +330,11 @@ real_precision(json_t *rec)
 			if (strtod(buf, NULL) == d)
 				break;
 		}
+		a = d < 0 ? -d : d;
+		for (digits = 1; a >= 10 && digits < 17; digits++)
+			a /= 10;
+		if (digits > p && a < 10)
+			p = digits;
 		if (p > max)
 			max = p;
 	}

@@ -49,4 +49,13 @@ enum err	 solver_write_line(struct solver *, const char *s);
 /* Writes human text to o.out_fd (text mode). */
 enum err	 solver_write_text(struct solver *, const char *s);
 
+struct spawn_result;
+/* Runs the handler (argv, envp) with the timeout, shows its output framed
+ * like the seed's on stderr, and maps exec failure, timeout and signals to
+ * ERR_INVOKER naming domain (may be NULL).  The exit status is left to the
+ * caller (its meaning differs by mode).  Defined in solver_handler.c. */
+enum err	 solver_handler_spawn(struct solver *, char *const argv[],
+		    char *const envp[], const char *domain,
+		    struct spawn_result *);
+
 #endif
