@@ -47,7 +47,7 @@ enum opt {
 	OPT_HANDLER_TIMEOUT, OPT_HOOK_CHAIN, OPT_SELF_CHECK, OPT_NO_SELF_CHECK,
 	OPT_DEPLOY_HOOK, OPT_PRE_HOOK, OPT_POST_HOOK, OPT_EAB_KID, OPT_EAB_HMAC,
 	OPT_CSR, OPT_MUST_STAPLE, OPT_CERT_PATH, OPT_REASON, OPT_JSON,
-	OPT_CONFIG, OPT_HELP, OPT_VERSION,
+	OPT_CONFIG, OPT_HELP, OPT_VERSION, OPT_SOCKET,
 	OPT__COUNT
 };
 
@@ -145,6 +145,8 @@ static const struct opt_def opts[] = {
 	    "affiliationchanged, superseded, cessationofoperation" },
 	{ "json", 0, false, OPT_JSON, "certificates: JSON output" },
 	{ "config", 'c', true, OPT_CONFIG, "certbot-style cli.ini file" },
+	{ "socket", 0, true, OPT_SOCKET, "certbot-hook, JSON mode: the Unix "
+	    "socket the invoker listens on" },
 	{ "help", 'h', false, OPT_HELP, "this help" },
 	{ "version", 0, false, OPT_VERSION, "print the version" },
 };
@@ -350,7 +352,7 @@ check_plugin(const char *flag, const char *v)
 static enum err
 apply(struct config *cfg, const struct opt_def *o, const char *v)
 {
-	long	n;
+	long	n = 0;
 	int	m;
 
 	switch (o->id) {
@@ -508,6 +510,9 @@ apply(struct config *cfg, const struct opt_def *o, const char *v)
 		break;
 	case OPT_CONFIG:
 		cfg->config_file = v;
+		break;
+	case OPT_SOCKET:
+		cfg->socket_path = v;
 		break;
 	case OPT_HELP:
 		cfg->show_help = true;
