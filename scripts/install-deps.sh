@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# install-deps.sh [--test]: install what building (and with --test, testing)
+# extauth needs on Debian 12.  Runs apt only when something is missing, so
+# repeated runs are fast and work offline.
+set -euo pipefail
+
+build_pkgs=(build-essential meson ninja-build pkg-config
+	libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev libidn2-dev)
+# time: GNU /usr/bin/time for bench/issue.sh.  bind9/nginx-light/certbot/
+# dehydrated are used by other test suites (interop, DNS server).
+test_pkgs=(pebble bats jq curl python3 openssl bind9 bind9-dnsutils
+	nginx-light certbot dehydrated time ca-certificates)
+
+pkgs=("${build_pkgs[@]}")
+case ${1:-} in
+--test) pkgs+=("${test_pkgs[@]}") ;;
+"") ;;
+*) echo "usage: $0 [--test]" >&2; exit 2 ;;
+esac
+
+# A package counts as present only if dpkg says "install ok installed".
+missing=()
+for p in "${pkgs[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ $status == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+	echo "install-deps: all ${#pkgs[@]} packages present"
+	exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+
+sudo=()
+((EUID == 0)) || sudo=(sudo)
+
+# Installing bind9/nginx would start their system services, which then hold
+# ports 53/80 and outlive the run.  A policy-rc.d answering 101 ("action
+# forbidden") makes invoke-rc.d skip the start; remove it again on exit,
+# unless one already existed (then it is not ours to touch).
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [[ ! -e $policy ]]; then
+	printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+	"${sudo[@]}" chmod 755 "$policy"
+	own_policy=1
+fi
+cleanup() { [[ -z $own_policy ]] || "${sudo[@]}" rm -f "$policy"; }
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+# </dev/null: CI has no stdin, and nothing here may ever wait for a prompt.
+"${sudo[@]}" apt-get update -q </dev/null
+"${sudo[@]}" apt-get install -y -q --no-install-recommends \
+	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+	"${missing[@]}" </dev/null

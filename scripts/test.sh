@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# test.sh: the whole test run, as CI does it (`bash .ci/run`).
+#   1. install build+test dependencies (skipped when present)
+#   2. build the release and the ASan/UBSan trees
+#   3. unit tests: meson test in both trees
+#   4. integration tests: bats tests/integration against both binaries
+# Last line of output is exactly "N passed, N failed" (", N skipped" if any).
+# Exit 0 iff nothing failed and at least one test ran.
+# Never reads stdin (CI has none): every child gets </dev/null.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo=$PWD
+
+passed=0 failed=0 skipped=0
+summaries=()
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/extauth-test.XXXXXX")
+# Pebble instances started by bats register their PIDs here, so a bats run
+# that dies before teardown_file cannot leave servers behind.
+export PEBBLE_REGISTRY=$tmp/pebble-pids
+finish() {
+	# shellcheck source=tests/lib/pebble.bash
+	source "$repo/tests/lib/pebble.bash"
+	pebble_reap_registry "$PEBBLE_REGISTRY"
+	rm -rf -- "$tmp"
+}
+trap finish EXIT
+
+# summarize PART PASSED FAILED SKIPPED
+summarize() {
+	passed=$((passed + $2)) failed=$((failed + $3)) skipped=$((skipped + $4))
+	summaries+=("$(printf '%-28s %3d passed, %3d failed, %3d skipped' "$1:" "$2" "$3" "$4")")
+}
+
+final() {
+	echo
+	echo "==== summary"
+	printf '%s\n' "${summaries[@]}"
+	local line="$passed passed, $failed failed"
+	((skipped == 0)) || line+=", $skipped skipped"
+	echo "$line"
+	((failed == 0 && passed + skipped > 0))
+}
+
+# Build problems are reported as one failure, so the last line stays honest.
+if ! bash scripts/install-deps.sh --test </dev/null; then
+	summarize "install-deps" 0 1 0
+	final
+	exit 1
+fi
+if ! bash scripts/build.sh </dev/null; then
+	summarize "build" 0 1 0
+	final
+	exit 1
+fi
+
+# unit TREE: meson test; counts come from meson's summary block
+# ("Ok: N", "Fail: N", ...).  A missing summary with a non-zero exit is a
+# failure of its own (e.g. meson could not run at all).
+unit() {
+	local tree=$1 log=$tmp/unit-$1.log rc=0 ok fail skip
+	echo "==== unit tests ($tree)"
+	meson test -C "$tree" --print-errorlogs </dev/null 2>&1 | tee "$log" || rc=$?
+	# sum of the numbers on lines starting with one of the labels
+	count() { awk -v re="^($1):" '$0 ~ re {n += $NF} END {print n + 0}' "$log"; }
+	ok=$(count 'Ok|Expected Fail')
+	fail=$(count 'Fail|Unexpected Pass|Timeout')
+	skip=$(count 'Skipped')
+	if ((rc != 0 && fail == 0)); then fail=1; fi
+	summarize "unit ($tree)" "$ok" "$fail" "$skip"
+}
+
+# integration TREE: bats TAP output; "ok N ... # skip" counts as skipped.
+# timeout: a hung extauth must not hang CI; bats tests have their own
+# per-run timeouts, this is the last resort.
+integration() {
+	local tree=$1 log=$tmp/bats-$1.log rc=0 ok fail skip
+	echo "==== integration tests ($tree/extauth)"
+	EXTAUTH=$repo/$tree/extauth \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		timeout --kill-after=10 1800 bats --tap tests/integration </dev/null 2>&1 |
+		tee "$log" || rc=$?
+	ok=$(grep -Ec '^ok [0-9]+' "$log" || true)
+	skip=$(grep -Eic '^ok [0-9]+ .*# skip' "$log" || true)
+	fail=$(grep -Ec '^not ok [0-9]+' "$log" || true)
+	ok=$((ok - skip))
+	# bats failing without a "not ok" line: a parse error, a crash, a timeout.
+	if ((rc != 0 && fail == 0)); then fail=1; fi
+	summarize "integration ($tree)" "$ok" "$fail" "$skip"
+}
+
+unit build
+unit build-asan
+integration build
+integration build-asan
+final

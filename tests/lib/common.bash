@@ -1,0 +1,139 @@
+# shellcheck shell=bash
+# status, output, lines and stderr are set by bats' `run`.
+# shellcheck disable=SC2154
+#
+# common.bash: helpers shared by the bats integration tests.
+#   load ../lib/common      (from a file in tests/integration)
+#
+# EXTAUTH   binary under test (default: build/extauth of this checkout)
+# DRIVER    examples/json-driver.sh, the invoker every JSON-mode test uses
+# Every run gets a time limit, so a hung extauth fails a test, not CI.
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+EXTAUTH=${EXTAUTH:-$REPO_ROOT/build/extauth}
+DRIVER=$REPO_ROOT/examples/json-driver.sh
+RUN_TIMEOUT=${RUN_TIMEOUT:-120}
+export EXTAUTH DRIVER REPO_ROOT
+
+# shellcheck source=tests/lib/pebble.bash
+source "$REPO_ROOT/tests/lib/pebble.bash"
+
+# For setup_file: Pebble plus its root/intermediate for `openssl verify`.
+common_setup_file() {
+	pebble_start "$@"
+	pebble_root_pem "$BATS_FILE_TMPDIR/root.pem" "$BATS_FILE_TMPDIR/intermediate.pem"
+	export PEBBLE_ROOT=$BATS_FILE_TMPDIR/root.pem
+}
+
+# For setup: fresh per-test state directories and the common arguments.
+common_setup() {
+	if [[ ! -x $EXTAUTH ]]; then
+		echo "EXTAUTH=$EXTAUTH is not an executable (build first: scripts/build.sh)" >&2
+		return 1
+	fi
+	CFG=$BATS_TEST_TMPDIR/config
+	WORK=$BATS_TEST_TMPDIR/work
+	LOGS=$BATS_TEST_TMPDIR/logs
+	DIRS=(--config-dir "$CFG" --work-dir "$WORK" --logs-dir "$LOGS")
+	COMMON=(--server "${PEBBLE_DIR_URL:-https://127.0.0.1:1/dir}"
+		--ca-bundle "${PEBBLE_CA_BUNDLE:-/dev/null}"
+		"${DIRS[@]}" --agree-tos --email t@example.com -n)
+}
+
+# show: the last run's result; bats prints it only when a test fails.
+show() {
+	printf -- '--- exit status: %s\n--- stdout:\n%s\n--- stderr:\n%s\n---\n' \
+		"$status" "$output" "${stderr-}"
+}
+
+# ext_run ARGS...: extauth with the common arguments, through the JSON
+# driver.  Sets status, output (stdout) and stderr.  Driver knobs
+# (DRIVER_NO_PUBLISH, ...) go in front: DRIVER_NO_PUBLISH=1 ext_run ...
+ext_run() {
+	run --separate-stderr timeout "$RUN_TIMEOUT" bash "$DRIVER" "$EXTAUTH" "${COMMON[@]}" "$@"
+	show
+}
+
+# ext_direct ARGS...: extauth alone, exactly these arguments, no stdin.
+ext_direct() {
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "$@" </dev/null
+	show
+}
+
+# lines_cmd CMD: the stdout lines of the last run whose "cmd" is CMD.
+lines_cmd() {
+	local l
+	for l in "${lines[@]}"; do
+		jq -e --arg c "$1" '.cmd == $c' <<<"$l" >/dev/null 2>&1 && printf '%s\n' "$l"
+	done
+	return 0
+}
+
+# count_cmd CMD: how many stdout lines have that cmd.
+count_cmd() { lines_cmd "$1" | grep -c . || true; }
+
+# keys_of JSON: its keys in order, comma separated.
+keys_of() { jq -r 'keys_unsorted | join(",")' <<<"$1"; }
+
+# assert_eq WHAT GOT WANT: a comparison that explains itself on failure.
+assert_eq() {
+	[[ $2 == "$3" ]] && return 0
+	printf '%s: got  [%s]\n%*s  want [%s]\n' "$1" "$2" "${#1}" '' "$3" >&2
+	return 1
+}
+
+# assert_stdout_json: every stdout line is one JSON object (no blank lines,
+# no text): the JSON-mode contract.
+assert_stdout_json() {
+	local l
+	# bats' ${lines[@]} drops empty lines, so look for them in $output.
+	if [[ -n $output ]] && grep -qn '^$' <<<"$output"; then
+		echo "stdout has blank lines" >&2
+		return 1
+	fi
+	for l in "${lines[@]}"; do
+		jq -e 'type == "object"' <<<"$l" >/dev/null 2>&1 || {
+			echo "stdout line is not a JSON object: [$l]" >&2
+			return 1
+		}
+	done
+}
+
+# b64url_sha256 STRING: the dns-01 TXT value for a key authorization.
+b64url_sha256() {
+	printf '%s' "$1" | openssl dgst -sha256 -binary | base64 -w0 | tr '+/' '-_' | tr -d '='
+}
+
+# cert_sans PEM: the certificate's DNS SANs, sorted, comma separated.
+cert_sans() {
+	openssl x509 -in "$1" -noout -ext subjectAltName |
+		grep -o 'DNS:[^,[:space:]]*' | sed 's/^DNS://' | sort | paste -sd, -
+}
+
+# lineage_dir: the only live/NAME directory of this test's config dir
+# (avoids guessing how a wildcard lineage is named).
+lineage_dir() {
+	local d=("$CFG"/live/*/)
+	[[ ${#d[@]} == 1 && -d ${d[0]} ]] || {
+		echo "expected exactly one lineage under $CFG/live, found: ${d[*]}" >&2
+		return 1
+	}
+	printf '%s\n' "${d[0]%/}"
+}
+
+# assert_lineage DIR NAMES(comma-sep, sorted) [N]: the live files are
+# symlinks to archive/<name>/*N.pem, the key is private, the chain verifies
+# against Pebble's root and the SANs are exactly NAMES.
+assert_lineage() {
+	local live=$1 want=$2 n=${3:-1} name f target
+	name=${live##*/}
+	for f in cert chain fullchain privkey; do
+		[[ -L $live/$f.pem ]] || { echo "$live/$f.pem is not a symlink" >&2; return 1; }
+		target=$(readlink -f "$live/$f.pem")
+		assert_eq "$f.pem target" "$target" "$(readlink -f "$CFG/archive/$name/$f$n.pem")" || return 1
+		[[ -s $target ]] || { echo "$target is empty" >&2; return 1; }
+	done
+	assert_eq "privkey mode" "$(stat -L -c %a "$live/privkey.pem")" 600 || return 1
+	openssl verify -CAfile "$PEBBLE_ROOT" -untrusted "$live/chain.pem" "$live/cert.pem" >&2 || return 1
+	assert_eq "SANs" "$(cert_sans "$live/cert.pem")" "$want"
+}
