@@ -1,0 +1,2146 @@
+/*
+ * store.c: owns everything extauth keeps on disk under the config
+ * directory, in certbot's layout (see store.h): directory creation, the run
+ * lock, atomic file writes, accounts, certificate lineages (archive/ files
+ * and the live/ links that point into them) and the configobj subset of
+ * the renewal/ confs.  Nothing else opens files in the config directory.
+ */
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "store.h"
+
+#define STORE_PATH_MAX		4096
+/* NAME_MAX less ".conf", so renewal/<name>.conf is a legal file name. */
+#define STORE_NAME_MAX		250
+#define STORE_ID_MAX		255
+#define STORE_VERSION_MAX	999999999
+#define STORE_CONF_DEPTH_MAX	8
+#define STORE_LINK_TRIES	16
+
+/* The four members of a lineage, in the order the live links flip:
+ * cert.pem last, so that store_lineage_version() (which reads cert.pem)
+ * never reports a version whose other links are not in place yet. */
+enum store_kind {
+	STORE_PRIVKEY,
+	STORE_CHAIN,
+	STORE_FULLCHAIN,
+	STORE_CERT,
+	STORE__KINDS
+};
+static const char *const store_kinds[] = {
+	[STORE_PRIVKEY] = "privkey",
+	[STORE_CHAIN] = "chain",
+	[STORE_FULLCHAIN] = "fullchain",
+	[STORE_CERT] = "cert",
+};
+_Static_assert(sizeof(store_kinds) / sizeof(store_kinds[0]) == STORE__KINDS,
+    "store_kinds must name every kind");
+
+/* certbot's text (storage.py _write_live_readme_to), so users who know
+ * certbot read the same warning. */
+static const char store_readme_fmt[] =
+    "This directory contains your keys and certificates.\n\n"
+    "`%sprivkey.pem`  : the private key for your certificate.\n"
+    "`%sfullchain.pem`: the certificate file used in most server software.\n"
+    "`%schain.pem`    : used for OCSP stapling in Nginx >=1.3.7.\n"
+    "`%scert.pem`     : will break many server configurations, and "
+    "should not be used\n"
+    "                 without reading further documentation (see link below).\n\n"
+    "WARNING: DO NOT MOVE OR RENAME THESE FILES!\n"
+    "         Certbot expects these files to remain in this location in order\n"
+    "         to function properly!\n\n"
+    "We recommend not moving these files. For more information, see the Certbot\n"
+    "User Guide at https://certbot.eff.org/docs/using.html#where-are-my-"
+    "certificates.\n";
+
+static char	*store_pathf(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+/* Formats a path; new string the caller frees, NULL (logged) if it would
+ * be longer than STORE_PATH_MAX or memory ran out. */
+static char *
+store_pathf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*p = NULL;
+	int	 len;
+
+	va_start(ap, fmt);
+	len = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (len < 0) {
+		log_error("out of memory");
+		return NULL;
+	}
+	if (len >= STORE_PATH_MAX) {
+		log_error("path too long: %.80s...", p);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Copies s into buf for a log line, with '?' for anything unprintable, so
+ * a hostile name cannot write escape sequences to a terminal. */
+static const char *
+store_shown(const char *s, char *buf, size_t size)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Why name cannot be a lineage name (it becomes a directory and a file
+ * name), or NULL if it can. */
+static const char *
+store_name_problem(const char *name)
+{
+	size_t	i;
+
+	if (name == NULL || name[0] == '\0')
+		return "empty";
+	if (name[0] == '.')
+		return "starts with '.'";
+	for (i = 0; name[i] != '\0'; i++) {
+		if (i >= STORE_NAME_MAX)
+			return "longer than 250 characters";
+		if (name[i] == '/')
+			return "contains '/'";
+		if (name[i] < 0x20 || name[i] >= 0x7f)
+			return "not printable ASCII";
+	}
+	return NULL;
+}
+
+static bool
+store_name_ok(const char *name)
+{
+	const char	*why;
+	char		 shown[80];
+
+	if ((why = store_name_problem(name)) == NULL)
+		return true;
+	log_error("invalid certificate name \"%s\": %s",
+	    name == NULL ? "" : store_shown(name, shown, sizeof shown), why);
+	return false;
+}
+
+/* Account ids become directory names: certbot's are md5 hex. */
+static bool
+store_id_ok(const char *id)
+{
+	size_t	i;
+
+	if (id == NULL || id[0] == '\0')
+		return false;
+	for (i = 0; id[i] != '\0'; i++) {
+		if (i >= STORE_ID_MAX)
+			return false;
+		if (!((id[i] >= 'a' && id[i] <= 'z') ||
+		    (id[i] >= 'A' && id[i] <= 'Z') ||
+		    (id[i] >= '0' && id[i] <= '9') ||
+		    id[i] == '_' || id[i] == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Directory part of path; new string the caller frees, NULL (logged) on
+ * allocation failure. */
+static char *
+store_dirname(const char *path)
+{
+	const char	*slash;
+	char		*dir;
+
+	if ((slash = strrchr(path, '/')) == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		log_error("out of memory");
+	return dir;
+}
+
+/* A rename or a new link is only durable once its directory is synced. */
+static enum err
+store_fsync_dir(const char *dir)
+{
+	enum err	rc = ERR_STORAGE;
+	int		fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_error("cannot open directory %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	/* Some file systems cannot sync a directory; nothing to do then. */
+	if (fsync(fd) == -1 && errno != EINVAL && errno != EROFS) {
+		log_error("cannot fsync directory %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	rc = ERR_OK;
+out:
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+enum err
+store_write_atomic(const char *path, const void *data, size_t len,
+    mode_t mode)
+{
+	const char	*base, *p = data;
+	char		*dir = NULL, *tmp = NULL;
+	enum err	 rc = ERR_STORAGE;
+	ssize_t		 w;
+	bool		 have_tmp = false;
+	int		 fd = -1;
+
+	base = strrchr(path, '/');
+	base = base == NULL ? path : base + 1;
+	if (base[0] == '\0') {
+		log_error("cannot write %s: not a file name", path);
+		goto out;
+	}
+	if ((dir = store_dirname(path)) == NULL ||
+	    (tmp = store_pathf("%s/.%s.XXXXXX", dir, base)) == NULL) {
+		rc = ERR_INTERNAL;
+		goto out;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		log_error("cannot create %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	have_tmp = true;
+	/* Before any byte is written: a key must never sit in a file that
+	 * others can read, not even for a moment, whatever the umask. */
+	if (fchmod(fd, mode & 07777) == -1) {
+		log_error("cannot chmod %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	while (len > 0) {
+		if ((w = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_error("cannot write %s: %s", tmp, strerror(errno));
+			goto out;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd) == -1) {
+		log_error("cannot fsync %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	w = close(fd);
+	fd = -1;
+	if (w == -1) {
+		log_error("cannot close %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (rename(tmp, path) == -1) {
+		log_error("cannot rename %s to %s: %s", tmp, path,
+		    strerror(errno));
+		goto out;
+	}
+	have_tmp = false;
+	rc = store_fsync_dir(dir);
+out:
+	if (fd != -1)
+		close(fd);
+	if (have_tmp && unlink(tmp) == -1)
+		log_warn("cannot remove %s: %s", tmp, strerror(errno));
+	free(tmp);
+	free(dir);
+	return rc;
+}
+
+/* *out is a new buffer the caller frees (see store.h). */
+enum err
+store_read_file(const char *path, char **out, size_t *lenp, bool missing_ok)
+{
+	struct stat	 sb;
+	enum err	 rc = ERR_STORAGE;
+	size_t		 len = 0, cap, ncap;
+	ssize_t		 r;
+	char		*buf = NULL, *nbuf;
+	int		 fd;
+
+	*out = NULL;
+	if (lenp != NULL)
+		*lenp = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		if (errno == ENOENT && missing_ok) {
+			rc = ERR_OK;
+			goto out;
+		}
+		log_error("cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &sb) == -1) {
+		log_error("cannot stat %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		log_error("cannot read %s: not a regular file", path);
+		goto out;
+	}
+	if (sb.st_size > STORE_FILE_MAX) {
+		log_error("cannot read %s: larger than %d bytes", path,
+		    STORE_FILE_MAX);
+		goto out;
+	}
+	/* st_size is only a hint: the file may grow while we read it. */
+	cap = (size_t)sb.st_size + 1;
+	if ((buf = malloc(cap + 1)) == NULL) {
+		log_error("out of memory reading %s", path);
+		rc = ERR_INTERNAL;
+		goto out;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap > STORE_FILE_MAX) {
+				log_error("cannot read %s: larger than %d "
+				    "bytes", path, STORE_FILE_MAX);
+				goto out;
+			}
+			ncap = cap * 2 > STORE_FILE_MAX + 1 ?
+			    STORE_FILE_MAX + 1 : cap * 2;
+			if ((nbuf = realloc(buf, ncap + 1)) == NULL) {
+				log_error("out of memory reading %s", path);
+				rc = ERR_INTERNAL;
+				goto out;
+			}
+			buf = nbuf;
+			cap = ncap;
+		}
+		if ((r = read(fd, buf + len, cap - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_error("cannot read %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	buf = NULL;
+	if (lenp != NULL)
+		*lenp = len;
+	rc = ERR_OK;
+out:
+	if (fd != -1)
+		close(fd);
+	free(buf);
+	return rc;
+}
+
+enum err
+store_mkdirs(const char *path, mode_t mode)
+{
+	struct stat	 sb;
+	enum err	 rc = ERR_STORAGE;
+	char		*p = NULL, *s, c;
+
+	if (path == NULL || path[0] == '\0') {
+		log_error("cannot create a directory with an empty name");
+		goto out;
+	}
+	if ((p = strdup(path)) == NULL) {
+		log_error("out of memory");
+		rc = ERR_INTERNAL;
+		goto out;
+	}
+	for (s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		c = *s;
+		*s = '\0';
+		if (mkdir(p, mode & 07777) == 0) {
+			/* mkdir's mode went through the umask. */
+			if (chmod(p, mode & 07777) == -1) {
+				log_error("cannot chmod %s: %s", p,
+				    strerror(errno));
+				goto out;
+			}
+		} else if (errno != EEXIST) {
+			log_error("cannot create directory %s: %s", p,
+			    strerror(errno));
+			goto out;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	if (stat(path, &sb) == -1) {
+		log_error("cannot stat %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		log_error("%s exists and is not a directory", path);
+		goto out;
+	}
+	rc = ERR_OK;
+out:
+	free(p);
+	return rc;
+}
+
+/* ---- the directory and its lock ---- */
+
+enum err
+store_open(struct store *st, const char *config_dir, const char *work_dir,
+    const char *logs_dir)
+{
+	static const struct {
+		const char	*sub;
+		mode_t		 mode;
+	} subs[] = {
+		{ "accounts", 0700 },
+		{ "archive", 0700 },
+		{ "live", 0755 },
+		{ "renewal", 0755 },
+	};
+	enum err	 rc = ERR_INTERNAL;
+	char		*path = NULL;
+	size_t		 i;
+
+	memset(st, 0, sizeof *st);
+	st->lock_fd = -1;
+	if (config_dir == NULL || config_dir[0] == '\0') {
+		log_error("no config directory given");
+		rc = ERR_USAGE;
+		goto out;
+	}
+	if ((st->config_dir = strdup(config_dir)) == NULL ||
+	    (work_dir != NULL && (st->work_dir = strdup(work_dir)) == NULL) ||
+	    (logs_dir != NULL && (st->logs_dir = strdup(logs_dir)) == NULL)) {
+		log_error("out of memory");
+		goto out;
+	}
+	if ((rc = store_mkdirs(config_dir, 0755)) != ERR_OK)
+		goto out;
+	for (i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+		if ((path = store_pathf("%s/%s", config_dir,
+		    subs[i].sub)) == NULL) {
+			rc = ERR_INTERNAL;
+			goto out;
+		}
+		if ((rc = store_mkdirs(path, subs[i].mode)) != ERR_OK)
+			goto out;
+		free(path);
+		path = NULL;
+	}
+	if (work_dir != NULL && (rc = store_mkdirs(work_dir, 0755)) != ERR_OK)
+		goto out;
+	if (logs_dir != NULL && (rc = store_mkdirs(logs_dir, 0700)) != ERR_OK)
+		goto out;
+	rc = ERR_OK;
+out:
+	free(path);
+	if (rc != ERR_OK)
+		store_close(st);
+	return rc;
+}
+
+enum err
+store_lock(struct store *st)
+{
+	enum err	 rc = ERR_STORAGE;
+	char		*path = NULL;
+	int		 fd = -1;
+
+	if (st->lock_fd != -1)
+		return ERR_OK;
+	if ((path = store_pathf("%s/.extauth.lock", st->config_dir)) == NULL) {
+		rc = ERR_INTERNAL;
+		goto out;
+	}
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    0600)) == -1) {
+		log_error("cannot open lock file %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	/* flock, not fcntl locks: these belong to the open file, so a
+	 * forked handler cannot drop them by closing an unrelated fd. */
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK) {
+			log_error("another extauth is running on %s (lock %s "
+			    "held)", st->config_dir, path);
+			rc = ERR_LOCKED;
+		} else
+			log_error("cannot lock %s: %s", path, strerror(errno));
+		goto out;
+	}
+	st->lock_fd = fd;
+	fd = -1;
+	rc = ERR_OK;
+out:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st->lock_fd != -1)
+		close(st->lock_fd);
+	free(st->config_dir);
+	free(st->work_dir);
+	free(st->logs_dir);
+	memset(st, 0, sizeof *st);
+	st->lock_fd = -1;
+}
+
+/* ---- accounts ---- */
+
+/* New string (see store.h), caller frees. */
+char *
+store_account_server_dir(const struct store *st, const char *dir_url)
+{
+	const char	*p, *rest, *seg;
+	char		 shown[120];
+	size_t		 n;
+
+	if (dir_url == NULL)
+		goto out;
+	/* RFC 3986 scheme, then "://": certbot joins urlparse's netloc and
+	 * path, and we refuse everything (query, userinfo, ...) that would
+	 * make those differ from the text after "://". */
+	p = dir_url;
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		goto out;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	    (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	if (strncmp(p, "://", 3) != 0)
+		goto out;
+	rest = p + 3;
+	if (rest[0] == '\0' || rest[0] == '/')
+		goto out;
+	for (p = rest; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		    *p == ':' || *p == '/' || *p == '-'))
+			goto out;
+	/* It becomes a path: no segment may climb out of accounts/. */
+	for (seg = rest;; seg++) {
+		n = strcspn(seg, "/");
+		if ((n == 1 && seg[0] == '.') ||
+		    (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			goto out;
+		seg += n;
+		if (*seg == '\0')
+			break;
+	}
+	return store_pathf("%s/accounts/%s", st->config_dir, rest);
+out:
+	log_error("refusing ACME directory URL \"%s\": it must be "
+	    "scheme://host[:port]/path using only A-Z a-z 0-9 . _ : / - "
+	    "and no \".\" or \"..\" segments",
+	    dir_url == NULL ? "" : store_shown(dir_url, shown, sizeof shown));
+	return NULL;
+}
+
+/*
+ * Name of the first (by strcmp) account directory in server_dir; *id is a
+ * new string the caller frees, NULL if there is none.
+ */
+static enum err
+store_first_account(const char *server_dir, char **id)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	enum err	 rc = ERR_STORAGE;
+	const char	*best = NULL;
+	DIR		*d;
+
+	*id = NULL;
+	if ((d = opendir(server_dir)) == NULL) {
+		if (errno == ENOENT) {
+			rc = ERR_OK;
+			goto out;
+		}
+		log_error("cannot open %s: %s", server_dir, strerror(errno));
+		goto out;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (!store_id_ok(de->d_name))
+			continue;
+		/* certbot links accounts between staging and production
+		 * server dirs, so follow links. */
+		if (fstatat(dirfd(d), de->d_name, &sb, 0) == -1 ||
+		    !S_ISDIR(sb.st_mode))
+			continue;
+		if (best == NULL || strcmp(de->d_name, best) < 0) {
+			free(*id);
+			if ((*id = strdup(de->d_name)) == NULL) {
+				log_error("out of memory");
+				rc = ERR_INTERNAL;
+				goto out;
+			}
+			best = *id;
+		}
+	}
+	if (errno != 0) {
+		log_error("cannot read %s: %s", server_dir, strerror(errno));
+		goto out;
+	}
+	rc = ERR_OK;
+out:
+	if (d != NULL)
+		closedir(d);
+	if (rc != ERR_OK) {
+		free(*id);
+		*id = NULL;
+	}
+	return rc;
+}
+
+/* The account URL in a regr.json; new string the caller frees, NULL
+ * (logged) if the text is not JSON with a string "uri". */
+static char *
+store_regr_uri(const char *path, const char *regr, size_t len)
+{
+	json_error_t	 jerr;
+	json_t		*root;
+	const char	*uri;
+	char		*copy = NULL;
+
+	if ((root = json_loadb(regr, len, 0, &jerr)) == NULL) {
+		log_error("%s: line %d: %s", path, jerr.line, jerr.text);
+		goto out;
+	}
+	if ((uri = json_string_value(json_object_get(root, "uri"))) == NULL) {
+		log_error("%s: no \"uri\" string", path);
+		goto out;
+	}
+	if ((copy = strdup(uri)) == NULL)
+		log_error("out of memory");
+out:
+	json_decref(root);
+	return copy;
+}
+
+/* Members of *acct are new strings; store_account_clear() frees them. */
+enum err
+store_account_load(const struct store *st, const char *dir_url,
+    const char *id, struct store_account *acct)
+{
+	struct stat	 sb;
+	enum err	 rc = ERR_STORAGE;
+	size_t		 regr_len;
+	char		*server = NULL, *chosen = NULL, *dir = NULL;
+	char		*path = NULL, *key = NULL, *regr = NULL, *uri = NULL;
+
+	memset(acct, 0, sizeof *acct);
+	if ((server = store_account_server_dir(st, dir_url)) == NULL) {
+		rc = ERR_USAGE;
+		goto out;
+	}
+	if (id != NULL) {
+		if (!store_id_ok(id)) {
+			log_error("invalid account id (want [A-Za-z0-9_-]+)");
+			rc = ERR_USAGE;
+			goto out;
+		}
+		if ((chosen = strdup(id)) == NULL) {
+			log_error("out of memory");
+			rc = ERR_INTERNAL;
+			goto out;
+		}
+	} else if ((rc = store_first_account(server, &chosen)) != ERR_OK)
+		goto out;
+	if (chosen == NULL) {
+		rc = ERR_OK;
+		goto out;
+	}
+	if ((dir = store_pathf("%s/%s", server, chosen)) == NULL) {
+		rc = ERR_INTERNAL;
+		goto out;
+	}
+	if (stat(dir, &sb) == -1) {
+		if (errno == ENOENT) {
+			rc = ERR_OK;
+			goto out;
+		}
+		log_error("cannot stat %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((path = store_pathf("%s/private_key.json", dir)) == NULL) {
+		rc = ERR_INTERNAL;
+		goto out;
+	}
+	if ((rc = store_read_file(path, &key, NULL, false)) != ERR_OK)
+		goto out;
+	free(path);
+	if ((path = store_pathf("%s/regr.json", dir)) == NULL) {
+		rc = ERR_INTERNAL;
+		goto out;
+	}
+	if ((rc = store_read_file(path, &regr, &regr_len, false)) != ERR_OK)
+		goto out;
+	if ((uri = store_regr_uri(path, regr, regr_len)) == NULL) {
+		rc = ERR_STORAGE;
+		goto out;
+	}
+	acct->id = chosen;
+	acct->dir = dir;
+	acct->key_jwk = key;
+	acct->regr = regr;
+	acct->uri = uri;
+	chosen = dir = key = regr = uri = NULL;
+	rc = ERR_OK;
+out:
+	free(server);
+	free(chosen);
+	free(dir);
+	free(path);
+	free(key);
+	free(regr);
+	free(uri);
+	return rc;
+}
+
+/* meta.json as certbot's Account.Meta writes it; new string the caller
+ * frees (free()), NULL (logged) on failure. */
+static char *
+store_account_meta(void)
+{
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+	json_t		*obj = NULL;
+	char		 stamp[32], host[256];
+	char		*text = NULL;
+
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		log_error("cannot format the current time");
+		goto out;
+	}
+	if (gethostname(host, sizeof host) == -1)
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+	if ((obj = json_pack("{s:s, s:s}", "creation_dt", stamp,
+	    "creation_host", host)) == NULL ||
+	    (text = json_dumps(obj, JSON_PRESERVE_ORDER)) == NULL)
+		log_error("cannot build meta.json");
+out:
+	json_decref(obj);
+	return text;
+}
+
+enum err
+store_account_save(const struct store *st, const char *dir_url,
+    const char *id, const char *key_jwk, const char *regr_json)
+{
+	struct stat	 sb;
+	enum err	 rc = ERR_INTERNAL;
+	char		*server = NULL, *dir = NULL, *path = NULL, *meta = NULL;
+	char		*uri = NULL;
+
+	if (!store_id_ok(id)) {
+		log_error("invalid account id (want [A-Za-z0-9_-]+)");
+		rc = ERR_USAGE;
+		goto out;
+	}
+	if (key_jwk == NULL || regr_json == NULL) {
+		log_error("account %s: no key or registration to save", id);
+		goto out;
+	}
+	/* store_account_load() needs the uri: refuse to write what it
+	 * could not read back. */
+	if ((uri = store_regr_uri("regr.json", regr_json,
+	    strlen(regr_json))) == NULL)
+		goto out;
+	if ((server = store_account_server_dir(st, dir_url)) == NULL) {
+		rc = ERR_USAGE;
+		goto out;
+	}
+	if ((dir = store_pathf("%s/%s", server, id)) == NULL)
+		goto out;
+	if ((rc = store_mkdirs(dir, 0700)) != ERR_OK)
+		goto out;
+	rc = ERR_INTERNAL;
+	if ((path = store_pathf("%s/private_key.json", dir)) == NULL)
+		goto out;
+	if ((rc = store_write_atomic(path, key_jwk, strlen(key_jwk),
+	    0400)) != ERR_OK)
+		goto out;
+	free(path);
+	rc = ERR_INTERNAL;
+	if ((path = store_pathf("%s/regr.json", dir)) == NULL)
+		goto out;
+	if ((rc = store_write_atomic(path, regr_json, strlen(regr_json),
+	    0644)) != ERR_OK)
+		goto out;
+	free(path);
+	rc = ERR_INTERNAL;
+	if ((path = store_pathf("%s/meta.json", dir)) == NULL)
+		goto out;
+	/* creation_dt records the first save, not the latest update. */
+	if (lstat(path, &sb) == 0) {
+		rc = ERR_OK;
+		goto out;
+	}
+	if ((meta = store_account_meta()) == NULL)
+		goto out;
+	rc = store_write_atomic(path, meta, strlen(meta), 0644);
+out:
+	free(server);
+	free(dir);
+	free(path);
+	free(meta);
+	free(uri);
+	return rc;
+}
+
+void
+store_account_clear(struct store_account *acct)
+{
+	free(acct->id);
+	free(acct->dir);
+	free(acct->key_jwk);
+	free(acct->uri);
+	free(acct->regr);
+	memset(acct, 0, sizeof *acct);
+}
+
+/* ---- lineages ---- */
+
+/* Members are new strings; store_paths_clear() frees them. */
+void
+store_live_paths(const struct store *st, const char *name,
+    struct store_paths *paths)
+{
+	memset(paths, 0, sizeof *paths);
+	if (!store_name_ok(name))
+		return;
+	paths->cert = store_pathf("%s/live/%s/cert.pem", st->config_dir, name);
+	paths->chain = store_pathf("%s/live/%s/chain.pem", st->config_dir,
+	    name);
+	paths->fullchain = store_pathf("%s/live/%s/fullchain.pem",
+	    st->config_dir, name);
+	paths->privkey = store_pathf("%s/live/%s/privkey.pem", st->config_dir,
+	    name);
+}
+
+void
+store_paths_clear(struct store_paths *paths)
+{
+	free(paths->cert);
+	free(paths->chain);
+	free(paths->fullchain);
+	free(paths->privkey);
+	memset(paths, 0, sizeof *paths);
+}
+
+/* N if fname is "<kind>N.pem" (N decimal, no sign), else -1. */
+static int
+store_parse_version(const char *fname, const char *kind)
+{
+	size_t	klen = strlen(kind);
+	long	n = 0;
+
+	if (strncmp(fname, kind, klen) != 0)
+		return -1;
+	fname += klen;
+	if (*fname < '0' || *fname > '9')
+		return -1;
+	for (; *fname >= '0' && *fname <= '9'; fname++) {
+		n = n * 10 + (*fname - '0');
+		if (n > STORE_VERSION_MAX)
+			return -1;
+	}
+	return strcmp(fname, ".pem") == 0 ? (int)n : -1;
+}
+
+/* One more than any version of any kind in archive_dir (certbot's
+ * next_free_version), so a half-written earlier attempt is never reused. */
+static enum err
+store_next_version(const char *archive_dir, int *next)
+{
+	struct dirent	*de;
+	enum err	 rc = ERR_STORAGE;
+	size_t		 k;
+	DIR		*d;
+	int		 v, max = 0;
+
+	if ((d = opendir(archive_dir)) == NULL) {
+		log_error("cannot open %s: %s", archive_dir, strerror(errno));
+		goto out;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL)
+		for (k = 0; k < STORE__KINDS; k++)
+			if ((v = store_parse_version(de->d_name,
+			    store_kinds[k])) > max)
+				max = v;
+	if (errno != 0) {
+		log_error("cannot read %s: %s", archive_dir, strerror(errno));
+		goto out;
+	}
+	if (max >= STORE_VERSION_MAX) {
+		log_error("%s: no version number left", archive_dir);
+		goto out;
+	}
+	*next = max + 1;
+	rc = ERR_OK;
+out:
+	if (d != NULL)
+		closedir(d);
+	return rc;
+}
+
+int
+store_lineage_version(const struct store *st, const char *name)
+{
+	struct stat	 sb;
+	const char	*base;
+	ssize_t		 len;
+	char		*link = NULL;
+	char		 target[STORE_PATH_MAX];
+	int		 v = -1, n;
+
+	if (!store_name_ok(name))
+		goto out;
+	if ((link = store_pathf("%s/live/%s/cert.pem", st->config_dir,
+	    name)) == NULL)
+		goto out;
+	if ((len = readlink(link, target, sizeof target - 1)) == -1) {
+		if (errno == ENOENT) {
+			v = 0;
+			goto out;
+		}
+		log_error("broken lineage %s: %s: %s", name, link,
+		    errno == EINVAL ? "not a symbolic link" : strerror(errno));
+		goto out;
+	}
+	target[len] = '\0';
+	base = strrchr(target, '/');
+	base = base == NULL ? target : base + 1;
+	if ((n = store_parse_version(base, "cert")) < 1) {
+		log_error("broken lineage %s: %s points at %s, not certN.pem",
+		    name, link, target);
+		goto out;
+	}
+	if (stat(link, &sb) == -1) {
+		log_error("broken lineage %s: %s -> %s: %s", name, link,
+		    target, strerror(errno));
+		goto out;
+	}
+	v = n;
+out:
+	free(link);
+	return v;
+}
+
+/* live/README and live/<name>/README, as certbot leaves them; an
+ * existing README is left alone. */
+static enum err
+store_write_readmes(const struct store *st, const char *live_dir)
+{
+	struct stat	 sb;
+	enum err	 rc = ERR_INTERNAL;
+	char		*readme[2] = { NULL, NULL }, *content = NULL;
+	const char	*prefix[2] = { "[cert name]/", "" };
+	size_t		 i;
+	int		 len;
+
+	if ((readme[0] = store_pathf("%s/live/README", st->config_dir)) ==
+	    NULL || (readme[1] = store_pathf("%s/README", live_dir)) == NULL)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		if (lstat(readme[i], &sb) == 0)
+			continue;
+		free(content);
+		if ((len = asprintf(&content, store_readme_fmt, prefix[i],
+		    prefix[i], prefix[i], prefix[i])) < 0) {
+			content = NULL;
+			log_error("out of memory");
+			rc = ERR_INTERNAL;
+			goto out;
+		}
+		if ((rc = store_write_atomic(readme[i], content, (size_t)len,
+		    0644)) != ERR_OK)
+			goto out;
+	}
+	rc = ERR_OK;
+out:
+	free(readme[0]);
+	free(readme[1]);
+	free(content);
+	return rc;
+}
+
+/*
+ * Points live_dir/<kind>.pem at ../../archive/<name>/<kind>N.pem: a new
+ * link under a temporary name, renamed over the old one, so a reader sees
+ * either the old link or the new one, never none.
+ */
+static enum err
+store_flip_link(const char *live_dir, const char *name, const char *kind,
+    int n)
+{
+	static const char	 alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	enum err		 rc = ERR_INTERNAL;
+	unsigned char		 rnd[6];
+	char			 suffix[sizeof rnd + 1];
+	char			*target = NULL, *link = NULL, *tmp = NULL;
+	bool			 have_tmp = false;
+	size_t			 i;
+	int			 tries;
+
+	if ((target = store_pathf("../../archive/%s/%s%d.pem", name, kind,
+	    n)) == NULL ||
+	    (link = store_pathf("%s/%s.pem", live_dir, kind)) == NULL)
+		goto out;
+	rc = ERR_STORAGE;
+	for (tries = 0; tries < STORE_LINK_TRIES && !have_tmp; tries++) {
+		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+			log_error("getrandom: %s", strerror(errno));
+			goto out;
+		}
+		for (i = 0; i < sizeof rnd; i++)
+			suffix[i] = alnum[rnd[i] % (sizeof alnum - 1)];
+		suffix[sizeof rnd] = '\0';
+		free(tmp);
+		if ((tmp = store_pathf("%s/.%s.pem.tmp%s", live_dir, kind,
+		    suffix)) == NULL) {
+			rc = ERR_INTERNAL;
+			goto out;
+		}
+		if (symlink(target, tmp) == 0)
+			have_tmp = true;
+		else if (errno != EEXIST) {
+			log_error("cannot create link %s: %s", tmp,
+			    strerror(errno));
+			goto out;
+		}
+	}
+	if (!have_tmp) {
+		log_error("cannot create a temporary link in %s", live_dir);
+		goto out;
+	}
+	if (rename(tmp, link) == -1) {
+		log_error("cannot rename %s to %s: %s", tmp, link,
+		    strerror(errno));
+		goto out;
+	}
+	have_tmp = false;
+	rc = ERR_OK;
+out:
+	if (have_tmp && unlink(tmp) == -1)
+		log_warn("cannot remove %s: %s", tmp, strerror(errno));
+	free(target);
+	free(link);
+	free(tmp);
+	return rc;
+}
+
+enum err
+store_lineage_save(const struct store *st, const char *name,
+    const struct store_new_cert *nc, store_sync_cb sync_cb, void *arg,
+    int *version_out)
+{
+	enum err	 rc = ERR_INTERNAL;
+	const char	*pem[STORE__KINDS];
+	char		*archive = NULL, *live = NULL;
+	char		*apath[STORE__KINDS] = { NULL };
+	size_t		 k, written = 0;
+	bool		 flipping = false;
+	int		 n = 0;
+
+	if (version_out != NULL)
+		*version_out = 0;
+	if (!store_name_ok(name)) {
+		rc = ERR_USAGE;
+		goto out;
+	}
+	if (nc == NULL || nc->privkey_pem == NULL || nc->cert_pem == NULL ||
+	    nc->chain_pem == NULL || nc->fullchain_pem == NULL) {
+		log_error("%s: incomplete certificate set to save", name);
+		goto out;
+	}
+	pem[STORE_PRIVKEY] = nc->privkey_pem;
+	pem[STORE_CHAIN] = nc->chain_pem;
+	pem[STORE_FULLCHAIN] = nc->fullchain_pem;
+	pem[STORE_CERT] = nc->cert_pem;
+	if ((archive = store_pathf("%s/archive/%s", st->config_dir,
+	    name)) == NULL ||
+	    (live = store_pathf("%s/live/%s", st->config_dir, name)) == NULL)
+		goto out;
+	if ((rc = store_mkdirs(archive, 0700)) != ERR_OK ||
+	    (rc = store_mkdirs(live, 0755)) != ERR_OK ||
+	    (rc = store_next_version(archive, &n)) != ERR_OK)
+		goto out;
+	for (k = 0; k < STORE__KINDS; k++) {
+		if ((apath[k] = store_pathf("%s/%s%d.pem", archive,
+		    store_kinds[k], n)) == NULL) {
+			rc = ERR_INTERNAL;
+			goto out;
+		}
+		if ((rc = store_write_atomic(apath[k], pem[k], strlen(pem[k]),
+		    k == STORE_PRIVKEY ? 0600 : 0644)) != ERR_OK)
+			goto out;
+		written = k + 1;
+	}
+	if (sync_cb != NULL && sync_cb(arg, apath[STORE_PRIVKEY],
+	    apath[STORE_CERT], apath[STORE_FULLCHAIN],
+	    apath[STORE_CHAIN]) != 0) {
+		log_error("%s: sync of version %d failed; live links left as "
+		    "they were", name, n);
+		rc = ERR_INVOKER;
+		goto out;
+	}
+	if ((rc = store_write_readmes(st, live)) != ERR_OK)
+		goto out;
+	/* From here a failure can leave some links flipped; the archive
+	 * files they point at must stay. */
+	flipping = true;
+	for (k = 0; k < STORE__KINDS; k++)
+		if ((rc = store_flip_link(live, name, store_kinds[k],
+		    n)) != ERR_OK)
+			goto out;
+	if ((rc = store_fsync_dir(live)) != ERR_OK)
+		goto out;
+	if (version_out != NULL)
+		*version_out = n;
+	log_debug("%s: live links now at version %d", name, n);
+out:
+	if (rc != ERR_OK && !flipping)
+		for (k = 0; k < written; k++)
+			if (unlink(apath[k]) == -1)
+				log_warn("cannot remove %s: %s", apath[k],
+				    strerror(errno));
+	for (k = 0; k < STORE__KINDS; k++)
+		free(apath[k]);
+	free(archive);
+	free(live);
+	return rc;
+}
+
+/* Removes the files of dir (not subdirectories) and dir itself if that
+ * left it empty; a missing dir is fine. */
+static enum err
+store_remove_files(const char *dir)
+{
+	struct dirent	*de;
+	enum err	 rc = ERR_STORAGE;
+	bool		 failed = false;
+	DIR		*d;
+
+	if ((d = opendir(dir)) == NULL) {
+		if (errno == ENOENT) {
+			rc = ERR_OK;
+			goto out;
+		}
+		log_error("cannot open %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == -1) {
+			if (errno == EISDIR || errno == EPERM)
+				log_warn("leaving %s/%s in place", dir,
+				    de->d_name);
+			else {
+				log_error("cannot remove %s/%s: %s", dir,
+				    de->d_name, strerror(errno));
+				failed = true;
+			}
+		}
+	}
+	if (errno != 0) {
+		log_error("cannot read %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (rmdir(dir) == -1) {
+		if (errno == ENOTEMPTY || errno == EEXIST)
+			log_warn("%s is not empty; leaving it", dir);
+		else {
+			log_error("cannot remove %s: %s", dir, strerror(errno));
+			goto out;
+		}
+	}
+	rc = failed ? ERR_STORAGE : ERR_OK;
+out:
+	if (d != NULL)
+		closedir(d);
+	return rc;
+}
+
+enum err
+store_lineage_delete(const struct store *st, const char *name)
+{
+	enum err	 rc = ERR_INTERNAL, r;
+	bool		 failed = false;
+	char		*path = NULL, *live = NULL;
+	size_t		 k;
+
+	if (!store_name_ok(name)) {
+		rc = ERR_USAGE;
+		goto out;
+	}
+	/* The conf first, like certbot: a half-deleted lineage must not be
+	 * picked up by the next renew. */
+	if ((path = store_conf_path(st, name)) == NULL)
+		goto out;
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_error("cannot remove %s: %s", path, strerror(errno));
+		failed = true;
+	}
+	if ((live = store_pathf("%s/live/%s", st->config_dir, name)) == NULL)
+		goto out;
+	for (k = 0; k <= STORE__KINDS; k++) {
+		free(path);
+		if ((path = store_pathf("%s/%s%s", live, k < STORE__KINDS ?
+		    store_kinds[k] : "README", k < STORE__KINDS ? ".pem" :
+		    "")) == NULL)
+			goto out;
+		if (unlink(path) == -1 && errno != ENOENT && errno != ENOTDIR) {
+			log_error("cannot remove %s: %s", path,
+			    strerror(errno));
+			failed = true;
+		}
+	}
+	if (rmdir(live) == -1 && errno != ENOENT) {
+		if (errno == ENOTEMPTY || errno == EEXIST)
+			log_warn("%s is not empty; leaving it", live);
+		else {
+			log_error("cannot remove %s: %s", live,
+			    strerror(errno));
+			failed = true;
+		}
+	}
+	free(path);
+	if ((path = store_pathf("%s/archive/%s", st->config_dir,
+	    name)) == NULL)
+		goto out;
+	if ((r = store_remove_files(path)) != ERR_OK)
+		failed = true;
+	rc = failed ? ERR_STORAGE : ERR_OK;
+out:
+	free(path);
+	free(live);
+	return rc;
+}
+
+/* ---- renewal confs ---- */
+
+/* New string (see store.h), caller frees. */
+char *
+store_conf_path(const struct store *st, const char *name)
+{
+	if (!store_name_ok(name))
+		return NULL;
+	return store_pathf("%s/renewal/%s.conf", st->config_dir, name);
+}
+
+/* Keys and section components we can write unquoted and read back the
+ * same in configobj: printable, no space, none of its syntax characters;
+ * is_section also refuses '.', which we use to join nested names. */
+static bool
+store_conf_word_ok(const char *s, size_t len, bool is_section)
+{
+	size_t	i;
+
+	if (len == 0 || len > 255)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (s[i] <= 0x20 || s[i] >= 0x7f || strchr("=[]'\"#,",
+		    s[i]) != NULL || (is_section && s[i] == '.'))
+			return false;
+	}
+	return true;
+}
+
+static bool
+store_conf_section_ok(const char *section)
+{
+	size_t	n;
+	int	depth = 0;
+
+	if (section == NULL)
+		return true;
+	for (;; section++) {
+		n = strcspn(section, ".");
+		if (!store_conf_word_ok(section, n, true) ||
+		    ++depth > STORE_CONF_DEPTH_MAX)
+			return false;
+		section += n;
+		if (*section == '\0')
+			return true;
+	}
+}
+
+static bool
+store_conf_same_section(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static ssize_t
+store_conf_find(const struct store_conf *conf, const char *section,
+    const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < conf->n; i++)
+		if (store_conf_same_section(conf->kv[i].section, section) &&
+		    strcmp(conf->kv[i].key, key) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * configobj's spelling of a scalar (ConfigObj._quote with list_values on):
+ * bare if that reads back the same, else "..." or '...', else triple
+ * quotes.  New string the caller frees; NULL (logged) if configobj has no
+ * way to write it.
+ */
+static char *
+store_conf_quote(const char *v)
+{
+	static const char	 wspace_plus[] = " \r\n\v\t'\"";
+	const char		*q;
+	size_t			 len = strlen(v);
+	bool			 sq, dq;
+	char			*out;
+
+	sq = strchr(v, '\'') != NULL;
+	dq = strchr(v, '"') != NULL;
+	if (len == 0)
+		q = "\"";
+	else if ((sq && dq) || strchr(v, '\n') != NULL) {
+		if (strstr(v, "\"\"\"") != NULL && strstr(v, "'''") != NULL) {
+			log_error("renewal configuration value cannot be "
+			    "quoted (has both \"\"\" and ''')");
+			return NULL;
+		}
+		q = strstr(v, "\"\"\"") == NULL ? "\"\"\"" : "'''";
+	} else if (strchr(wspace_plus, v[0]) == NULL &&
+	    strchr(wspace_plus, v[len - 1]) == NULL &&
+	    strchr(v, ',') == NULL && strchr(v, '#') == NULL)
+		q = "";
+	else
+		q = dq ? "'" : "\"";
+	if (asprintf(&out, "%s%s%s", q, v, q) < 0) {
+		log_error("out of memory");
+		return NULL;
+	}
+	return out;
+}
+
+/*
+ * Parses a one-line configobj value (after "= "), as _handle_value does:
+ * a scalar, bare or quoted, or a comma-separated list; an inline comment
+ * ends it.  On success *val is a new string the caller frees: the unquoted
+ * scalar, or for a list its raw text (*is_list set).  NULL *val with a
+ * static reason in *why on a syntax error.
+ */
+static void
+store_conf_parse_value(const char *s, char **val, bool *is_list,
+    const char **why)
+{
+	const char	*p = s, *start, *end, *r, *item = NULL, *raw_end = s;
+	size_t		 item_len = 0;
+	bool		 quoted = false;
+
+	*val = NULL;
+	*is_list = false;
+	*why = NULL;
+	if (*p == ',') {
+		/* a lone comma is configobj's empty list */
+		for (r = p + 1; *r == ' ' || *r == '\t'; r++)
+			;
+		if (*r != '\0' && *r != '#') {
+			*why = "bad list";
+			return;
+		}
+		*is_list = true;
+		*val = strdup(",");
+		goto done;
+	}
+	for (;;) {
+		start = p;
+		if (*p == '"' || *p == '\'') {
+			/* the first closing quote after which the line
+			 * goes on validly, as the regex backtracks to */
+			for (end = strchr(p + 1, *p); end != NULL;
+			    end = strchr(end + 1, *p)) {
+				for (r = end + 1; *r == ' ' || *r == '\t'; r++)
+					;
+				if (*r == ',' || *r == '#' || *r == '\0')
+					break;
+			}
+			if (end == NULL) {
+				*why = "unterminated or badly quoted value";
+				return;
+			}
+			item = start + 1;
+			item_len = (size_t)(end - item);
+			quoted = true;
+			p = end + 1;
+		} else {
+			end = p + strcspn(p, ",#");
+			while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+				end--;
+			item = p;
+			item_len = (size_t)(end - p);
+			quoted = false;
+			p = end;
+		}
+		raw_end = p;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != ',')
+			break;
+		if (item_len == 0 && !quoted) {
+			*why = "empty list item";
+			return;
+		}
+		*is_list = true;
+		p++;
+		raw_end = p;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			break;
+	}
+	if (*p != '\0' && *p != '#') {
+		*why = "text after a quoted value";
+		return;
+	}
+	if (*is_list)
+		*val = strndup(s, (size_t)(raw_end - s));
+	else
+		*val = strndup(item, item_len);
+done:
+	if (*val == NULL)
+		*why = "out of memory";
+}
+
+static enum err
+store_conf_put(struct store_conf *conf, const char *section,
+    const char *key, const char *value, bool is_list)
+{
+	struct store_conf_kv	*kv;
+	enum err		 rc = ERR_USAGE;
+	const char		*why;
+	ssize_t			 i;
+	char			*v = NULL, *s = NULL, *k = NULL, *check = NULL;
+	bool			 check_list;
+
+	if (!store_conf_section_ok(section) || key == NULL ||
+	    !store_conf_word_ok(key, strlen(key), false)) {
+		log_error("renewal configuration: bad section or key name "
+		    "(section %s, key %s)", section == NULL ? "(top)" :
+		    section, key == NULL ? "(none)" : key);
+		goto out;
+	}
+	if (value == NULL || strchr(value, '\r') != NULL) {
+		log_error("renewal configuration: bad value for %s", key);
+		goto out;
+	}
+	/* Only what store_conf_write can spell and store_conf_read gives
+	 * back unchanged gets in. */
+	if (is_list) {
+		why = "has a line break";
+		if (strchr(value, '\n') == NULL)
+			store_conf_parse_value(value, &check, &check_list,
+			    &why);
+		if (check == NULL || !check_list ||
+		    strcmp(check, value) != 0) {
+			log_error("renewal configuration: %s is not a list "
+			    "value: %s", key, why != NULL ? why : "not "
+			    "a list as written");
+			goto out;
+		}
+	} else if ((check = store_conf_quote(value)) == NULL)
+		goto out;
+	rc = ERR_INTERNAL;
+	if ((v = strdup(value)) == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	if ((i = store_conf_find(conf, section, key)) != -1) {
+		kv = &conf->kv[i];
+		free(kv->value);
+		kv->value = v;
+		kv->list = is_list;
+		v = NULL;
+		rc = ERR_OK;
+		goto out;
+	}
+	if (conf->n >= STORE_CONF_MAX_KEYS) {
+		log_error("renewal configuration: more than %d keys",
+		    STORE_CONF_MAX_KEYS);
+		rc = ERR_STORAGE;
+		goto out;
+	}
+	if ((section != NULL && (s = strdup(section)) == NULL) ||
+	    (k = strdup(key)) == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	kv = &conf->kv[conf->n++];
+	kv->section = s;
+	kv->key = k;
+	kv->value = v;
+	kv->list = is_list;
+	s = k = v = NULL;
+	rc = ERR_OK;
+out:
+	free(check);
+	free(v);
+	free(s);
+	free(k);
+	return rc;
+}
+
+enum err
+store_conf_set(struct store_conf *conf, const char *section,
+    const char *key, const char *value)
+{
+	return store_conf_put(conf, section, key, value, false);
+}
+
+enum err
+store_conf_set_list(struct store_conf *conf, const char *section,
+    const char *key, const char *raw_list)
+{
+	return store_conf_put(conf, section, key, raw_list, true);
+}
+
+/* Borrowed pointer into conf (see store.h). */
+const char *
+store_conf_get(const struct store_conf *conf, const char *section,
+    const char *key)
+{
+	ssize_t	i;
+
+	if (key == NULL || (i = store_conf_find(conf, section, key)) == -1)
+		return NULL;
+	return conf->kv[i].value;
+}
+
+void
+store_conf_clear(struct store_conf *conf)
+{
+	size_t	i;
+
+	for (i = 0; i < conf->n && i < STORE_CONF_MAX_KEYS; i++) {
+		free(conf->kv[i].section);
+		free(conf->kv[i].key);
+		free(conf->kv[i].value);
+	}
+	memset(conf, 0, sizeof *conf);
+}
+
+/* Where a triple-quoted value closes on line s: the first quote q after
+ * which only blanks and a comment follow (configobj's regex), or NULL. */
+static const char *
+store_conf_triple_end(const char *s, const char *q)
+{
+	const char	*e, *r;
+
+	for (e = strstr(s, q); e != NULL; e = strstr(e + 1, q)) {
+		for (r = e + 3; *r == ' ' || *r == '\t'; r++)
+			;
+		if (*r == '\0' || *r == '#')
+			return e;
+	}
+	return NULL;
+}
+
+/* True if s is "section" or lies below it (section "a" covers "a.b"). */
+static bool
+store_conf_under(const char *s, const char *section, size_t len)
+{
+	return s != NULL && strncmp(s, section, len) == 0 &&
+	    (s[len] == '\0' || s[len] == '.');
+}
+
+/* The reader's state: which section we are in and which we have seen
+ * (configobj refuses a section opened twice). */
+struct store_conf_parse {
+	const char	*path;
+	size_t		 line;
+	char		*stack[STORE_CONF_DEPTH_MAX];
+	size_t		 depth;
+	char		*seen[STORE_CONF_MAX_KEYS];
+	size_t		 nseen;
+};
+
+/* Joined name of the current section; new string the caller frees, NULL
+ * at top level or (logged, *rc set) on allocation failure. */
+static char *
+store_conf_cur(struct store_conf_parse *ps, enum err *rc)
+{
+	size_t	 i, len = 0;
+	char	*s;
+
+	if (ps->depth == 0)
+		return NULL;
+	for (i = 0; i < ps->depth; i++)
+		len += strlen(ps->stack[i]) + 1;
+	if ((s = malloc(len)) == NULL) {
+		log_error("out of memory");
+		*rc = ERR_INTERNAL;
+		return NULL;
+	}
+	s[0] = '\0';
+	for (i = 0; i < ps->depth; i++) {
+		if (i > 0)
+			strcat(s, ".");
+		strcat(s, ps->stack[i]);
+	}
+	return s;
+}
+
+/* A "[name]" / "[[name]]" line (leading blanks gone). */
+static enum err
+store_conf_section_line(struct store_conf_parse *ps,
+    const struct store_conf *conf, const char *p)
+{
+	enum err	 rc = ERR_STORAGE;
+	const char	*name, *end, *why = NULL;
+	size_t		 nopen = 0, nclose = 0, nlen, i;
+	char		*nm = NULL, *cur = NULL;
+
+	for (; *p == '[' || *p == ' ' || *p == '\t'; p++)
+		if (*p == '[')
+			nopen++;
+	if (*p == '"' || *p == '\'') {
+		name = p + 1;
+		if ((end = strchr(name, *p)) == NULL) {
+			why = "bad section line";
+			goto out;
+		}
+		p = end + 1;
+	} else {
+		name = p;
+		end = p + strcspn(p, "]");
+		p = end;
+		while (end > name && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+	}
+	nlen = (size_t)(end - name);
+	for (; *p == ']' || *p == ' ' || *p == '\t'; p++)
+		if (*p == ']')
+			nclose++;
+	if (nopen != nclose || (*p != '\0' && *p != '#')) {
+		why = "bad section line";
+		goto out;
+	}
+	if (!store_conf_word_ok(name, nlen, true)) {
+		log_error("%s:%zu: unsupported section name", ps->path,
+		    ps->line);
+		goto out;
+	}
+	if (nopen > ps->depth + 1 || nopen > STORE_CONF_DEPTH_MAX) {
+		log_error("%s:%zu: section nested too deep", ps->path,
+		    ps->line);
+		goto out;
+	}
+	if ((nm = strndup(name, nlen)) == NULL) {
+		log_error("out of memory");
+		rc = ERR_INTERNAL;
+		goto out;
+	}
+	while (ps->depth >= nopen) {
+		ps->depth--;
+		free(ps->stack[ps->depth]);
+		ps->stack[ps->depth] = NULL;
+	}
+	cur = store_conf_cur(ps, &rc);
+	if (ps->depth > 0 && cur == NULL)
+		goto out;
+	/* configobj refuses a section named like a key of its parent. */
+	if (store_conf_find(conf, cur, nm) != -1) {
+		log_error("%s:%zu: section %s has the name of a key",
+		    ps->path, ps->line, nm);
+		rc = ERR_STORAGE;
+		goto out;
+	}
+	ps->stack[ps->depth++] = nm;
+	nm = NULL;
+	free(cur);
+	if ((cur = store_conf_cur(ps, &rc)) == NULL)
+		goto out;
+	for (i = 0; i < ps->nseen; i++)
+		if (strcmp(ps->seen[i], cur) == 0) {
+			log_error("%s:%zu: duplicate section %s", ps->path,
+			    ps->line, cur);
+			rc = ERR_STORAGE;
+			goto out;
+		}
+	if (ps->nseen >= STORE_CONF_MAX_KEYS) {
+		log_error("%s:%zu: too many sections", ps->path, ps->line);
+		rc = ERR_STORAGE;
+		goto out;
+	}
+	ps->seen[ps->nseen++] = cur;
+	cur = NULL;
+	rc = ERR_OK;
+out:
+	if (why != NULL)
+		log_error("%s:%zu: %s", ps->path, ps->line, why);
+	free(nm);
+	free(cur);
+	return rc;
+}
+
+/*
+ * A "key = value" line (leading blanks gone); a triple-quoted value may
+ * run on over the next lines, consumed from *next.  line is writable and
+ * NUL-terminated, as are the lines *next walks over.
+ */
+static enum err
+store_conf_key_line(struct store_conf_parse *ps, struct store_conf *conf,
+    char *line, char **next, char *buf_end)
+{
+	enum err	 rc = ERR_STORAGE;
+	const char	*why = NULL, *q, *e;
+	char		*key, *kend, *v, *value = NULL, *cur = NULL, *nl;
+	char		*joined = NULL, *child = NULL;
+	bool		 is_list = false;
+	size_t		 i, klen;
+
+	if (*line == '"' || *line == '\'') {
+		key = line + 1;
+		for (kend = strchr(key, *line); kend != NULL;
+		    kend = strchr(kend + 1, *line)) {
+			for (v = kend + 1; *v == ' ' || *v == '\t'; v++)
+				;
+			if (*v == '=')
+				break;
+		}
+		if (kend == NULL) {
+			why = "bad key";
+			goto out;
+		}
+	} else {
+		key = line;
+		if ((v = strchr(line, '=')) == NULL) {
+			why = "neither section nor key = value";
+			goto out;
+		}
+		for (kend = v; kend > key && (kend[-1] == ' ' ||
+		    kend[-1] == '\t'); kend--)
+			;
+	}
+	klen = (size_t)(kend - key);
+	for (v = strchr(kend, '=') + 1; *v == ' ' || *v == '\t'; v++)
+		;
+	key[klen] = '\0';
+	if (!store_conf_word_ok(key, klen, false)) {
+		log_error("%s:%zu: unsupported key name", ps->path, ps->line);
+		goto out;
+	}
+	if (strncmp(v, "\"\"\"", 3) == 0 || strncmp(v, "'''", 3) == 0) {
+		q = v[0] == '"' ? "\"\"\"" : "'''";
+		if ((e = store_conf_triple_end(v + 3, q)) != NULL)
+			value = strndup(v + 3, (size_t)(e - v - 3));
+		else if (strstr(v + 3, q) != NULL) {
+			why = "bad triple-quoted value";
+			goto out;
+		} else {
+			/* runs on: join lines with '\n' until the close */
+			if ((joined = strdup(v + 3)) == NULL) {
+				log_error("out of memory");
+				rc = ERR_INTERNAL;
+				goto out;
+			}
+			for (;;) {
+				if (*next >= buf_end) {
+					why = "unterminated triple-quoted "
+					    "value";
+					goto out;
+				}
+				line = *next;
+				ps->line++;
+				*next = line + strlen(line) + 1;
+				if ((nl = strstr(line, q)) != NULL) {
+					if ((e = store_conf_triple_end(line,
+					    q)) == NULL) {
+						why = "bad triple-quoted value";
+						goto out;
+					}
+					line[e - line] = '\0';
+				}
+				v = joined;
+				if (asprintf(&joined, "%s\n%s", v, line) < 0) {
+					joined = v;
+					log_error("out of memory");
+					rc = ERR_INTERNAL;
+					goto out;
+				}
+				free(v);
+				if (nl != NULL)
+					break;
+			}
+			value = joined;
+			joined = NULL;
+		}
+		if (value == NULL) {
+			log_error("out of memory");
+			rc = ERR_INTERNAL;
+			goto out;
+		}
+	} else {
+		store_conf_parse_value(v, &value, &is_list, &why);
+		if (value == NULL)
+			goto out;
+	}
+	cur = store_conf_cur(ps, &rc);
+	if (ps->depth > 0 && cur == NULL)
+		goto out;
+	rc = ERR_STORAGE;
+	if (store_conf_find(conf, cur, key) != -1) {
+		log_error("%s:%zu: duplicate key %s", ps->path, ps->line, key);
+		goto out;
+	}
+	/* ... and a key named like a section already seen there. */
+	if (asprintf(&child, "%s%s%s", cur == NULL ? "" : cur,
+	    cur == NULL ? "" : ".", key) < 0) {
+		child = NULL;
+		log_error("out of memory");
+		rc = ERR_INTERNAL;
+		goto out;
+	}
+	for (i = 0; i < ps->nseen; i++)
+		if (strcmp(ps->seen[i], child) == 0) {
+			log_error("%s:%zu: key %s has the name of a section",
+			    ps->path, ps->line, key);
+			goto out;
+		}
+	if ((rc = store_conf_put(conf, cur, key, value, is_list)) != ERR_OK) {
+		log_error("%s:%zu: cannot keep key %s", ps->path, ps->line,
+		    key);
+		rc = ERR_STORAGE;
+	}
+out:
+	if (why != NULL)
+		log_error("%s:%zu: %s", ps->path, ps->line, why);
+	free(value);
+	free(cur);
+	free(joined);
+	free(child);
+	return rc;
+}
+
+enum err
+store_conf_read(const char *path, struct store_conf *conf)
+{
+	struct store_conf_parse	 ps;
+	enum err		 rc;
+	size_t			 len, i, n;
+	char			*buf = NULL, *line, *next, *end, *p;
+
+	memset(conf, 0, sizeof *conf);
+	memset(&ps, 0, sizeof ps);
+	ps.path = path;
+	if ((rc = store_read_file(path, &buf, &len, false)) != ERR_OK)
+		goto out;
+	rc = ERR_STORAGE;
+	if (memchr(buf, '\0', len) != NULL) {
+		log_error("%s: contains a NUL byte", path);
+		goto out;
+	}
+	/* Split into NUL-terminated lines in place (configobj splitlines:
+	 * "\r\n" ends a line like "\n"). */
+	end = buf + len;
+	for (p = buf; p < end; p++)
+		if (*p == '\n')
+			*p = '\0';
+	line = buf;
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		line += 3;
+	for (; line < end; line = next) {
+		next = line + strlen(line) + 1;
+		ps.line++;
+		if ((n = strlen(line)) > 0 && line[n - 1] == '\r')
+			line[n - 1] = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '\0' || *line == '#')
+			continue;
+		if (*line == '[')
+			rc = store_conf_section_line(&ps, conf, line);
+		else
+			rc = store_conf_key_line(&ps, conf, line, &next, end);
+		if (rc != ERR_OK)
+			goto out;
+	}
+	rc = ERR_OK;
+out:
+	for (i = 0; i < ps.depth; i++)
+		free(ps.stack[i]);
+	for (i = 0; i < ps.nseen; i++)
+		free(ps.seen[i]);
+	free(buf);
+	if (rc != ERR_OK)
+		store_conf_clear(conf);
+	return rc;
+}
+
+/* Output buffer for store_conf_write, capped at STORE_FILE_MAX. */
+struct store_sbuf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+static enum err
+store_sbuf_add(struct store_sbuf *b, const char *s, size_t n)
+{
+	size_t	 ncap;
+	char	*np;
+
+	if (b->len + n > STORE_FILE_MAX) {
+		log_error("renewal configuration larger than %d bytes",
+		    STORE_FILE_MAX);
+		return ERR_STORAGE;
+	}
+	if (b->len + n + 1 > b->cap) {
+		ncap = b->cap == 0 ? 1024 : b->cap;
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		if ((np = realloc(b->p, ncap)) == NULL) {
+			log_error("out of memory");
+			return ERR_INTERNAL;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return ERR_OK;
+}
+
+static enum err
+store_sbuf_str(struct store_sbuf *b, const char *s)
+{
+	return store_sbuf_add(b, s, strlen(s));
+}
+
+/*
+ * Writes section (NULL: top level) at depth: its header, its keys, then
+ * its subsections, each in order of first use.  configobj can only read
+ * it this way: after a [[sub]] header every key belongs to sub.
+ */
+static enum err
+store_conf_emit(struct store_sbuf *b, const struct store_conf *conf,
+    const char *section, size_t depth)
+{
+	const struct store_conf_kv	*kv;
+	enum err			 rc = ERR_OK;
+	const char			*s, *base;
+	size_t				 i, j, plen, clen;
+	char				*q = NULL, *child = NULL;
+
+	if (section != NULL) {
+		base = strrchr(section, '.');
+		base = base == NULL ? section : base + 1;
+		if (depth == 1 && (rc = store_sbuf_str(b, "\n")) != ERR_OK)
+			goto out;
+		for (i = 0; i < depth && rc == ERR_OK; i++)
+			rc = store_sbuf_str(b, "[");
+		if (rc != ERR_OK || (rc = store_sbuf_str(b, base)) != ERR_OK)
+			goto out;
+		for (i = 0; i < depth && rc == ERR_OK; i++)
+			rc = store_sbuf_str(b, "]");
+		if (rc != ERR_OK || (rc = store_sbuf_str(b, "\n")) != ERR_OK)
+			goto out;
+	}
+	for (i = 0; i < conf->n; i++) {
+		kv = &conf->kv[i];
+		if (!store_conf_same_section(kv->section, section))
+			continue;
+		free(q);
+		if (kv->list)
+			q = strdup(kv->value);
+		else
+			q = store_conf_quote(kv->value);
+		if (q == NULL) {
+			log_error("cannot write renewal key %s", kv->key);
+			rc = ERR_INTERNAL;
+			goto out;
+		}
+		if ((rc = store_sbuf_str(b, kv->key)) != ERR_OK ||
+		    (rc = store_sbuf_str(b, " = ")) != ERR_OK ||
+		    (rc = store_sbuf_str(b, q)) != ERR_OK ||
+		    (rc = store_sbuf_str(b, "\n")) != ERR_OK)
+			goto out;
+	}
+	plen = section == NULL ? 0 : strlen(section) + 1;
+	for (i = 0; i < conf->n; i++) {
+		s = conf->kv[i].section;
+		if (s == NULL || (section != NULL &&
+		    !(strncmp(s, section, plen - 1) == 0 && s[plen - 1] == '.')))
+			continue;
+		clen = plen + strcspn(s + plen, ".");
+		for (j = 0; j < i; j++)
+			if (store_conf_under(conf->kv[j].section, s, clen))
+				break;
+		if (j < i)
+			continue;
+		free(child);
+		if ((child = strndup(s, clen)) == NULL) {
+			log_error("out of memory");
+			rc = ERR_INTERNAL;
+			goto out;
+		}
+		if ((rc = store_conf_emit(b, conf, child, depth + 1)) != ERR_OK)
+			goto out;
+	}
+out:
+	free(q);
+	free(child);
+	return rc;
+}
+
+enum err
+store_conf_write(const char *path, const struct store_conf *conf)
+{
+	struct store_sbuf	b = { NULL, 0, 0 };
+	enum err		rc;
+
+	if (conf->n > STORE_CONF_MAX_KEYS) {
+		log_error("%s: more than %d keys", path, STORE_CONF_MAX_KEYS);
+		rc = ERR_STORAGE;
+		goto out;
+	}
+	if ((rc = store_conf_emit(&b, conf, NULL, 0)) != ERR_OK)
+		goto out;
+	rc = store_write_atomic(path, b.p == NULL ? "" : b.p, b.len, 0644);
+out:
+	free(b.p);
+	return rc;
+}
+
+static int
+store_strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* *names and each name are new; the caller frees them (see store.h). */
+enum err
+store_list_lineages(const struct store *st, char ***names, size_t *n)
+{
+	struct dirent	 *de;
+	enum err	  rc = ERR_STORAGE;
+	const char	 *why;
+	size_t		  len, cap = 0, count = 0, i;
+	char		**list = NULL, **nlist, *dir = NULL, *name = NULL;
+	char		  shown[80];
+	DIR		 *d = NULL;
+
+	*names = NULL;
+	*n = 0;
+	if ((dir = store_pathf("%s/renewal", st->config_dir)) == NULL) {
+		rc = ERR_INTERNAL;
+		goto out;
+	}
+	if ((d = opendir(dir)) == NULL) {
+		if (errno == ENOENT) {
+			rc = ERR_OK;
+			goto out;
+		}
+		log_error("cannot open %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0 ||
+		    de->d_type == DT_DIR)
+			continue;
+		if ((name = strndup(de->d_name, len - 5)) == NULL) {
+			log_error("out of memory");
+			rc = ERR_INTERNAL;
+			goto out;
+		}
+		if ((why = store_name_problem(name)) != NULL) {
+			log_warn("skipping %s/%s: certificate name %s", dir,
+			    store_shown(de->d_name, shown, sizeof shown), why);
+			free(name);
+			name = NULL;
+			continue;
+		}
+		if (count == cap) {
+			if (cap >= STORE_LINEAGES_MAX) {
+				log_error("%s: more than %d renewal "
+				    "configurations", dir, STORE_LINEAGES_MAX);
+				goto out;
+			}
+			cap = cap == 0 ? 64 : cap * 2;
+			if (cap > STORE_LINEAGES_MAX)
+				cap = STORE_LINEAGES_MAX;
+			if ((nlist = reallocarray(list, cap,
+			    sizeof *list)) == NULL) {
+				log_error("out of memory");
+				rc = ERR_INTERNAL;
+				goto out;
+			}
+			list = nlist;
+		}
+		list[count++] = name;
+		name = NULL;
+	}
+	if (errno != 0) {
+		log_error("cannot read %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (count > 0)
+		qsort(list, count, sizeof *list, store_strcmp_p);
+	*names = list;
+	*n = count;
+	list = NULL;
+	rc = ERR_OK;
+out:
+	if (list != NULL) {
+		for (i = 0; i < count; i++)
+			free(list[i]);
+		free(list);
+	}
+	if (d != NULL)
+		closedir(d);
+	free(name);
+	free(dir);
+	return rc;
+}

@@ -1,0 +1,794 @@
+/*
+ * test_store.c: unit tests of store.c, each in a fresh mkdtemp directory:
+ * atomic writes and modes, the run lock across processes, lineage
+ * versions and live links, renewal confs (ours and certbot-written),
+ * accounts, name checks and lineage listing.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "log.h"
+#include "store.h"
+
+struct fixture {
+	char		 dir[64];	/* the mkdtemp directory */
+	char		 cfg[128];	/* dir/config */
+	struct store	 st;
+};
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture	*f;
+
+	if ((f = calloc(1, sizeof *f)) == NULL)
+		return -1;
+	strcpy(f->dir, "/tmp/test_store.XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->cfg, sizeof f->cfg, "%s/config", f->dir);
+	if (store_open(&f->st, f->cfg, NULL, NULL) != ERR_OK) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+
+	store_close(&f->st);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static char *
+pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* New string the caller frees; aborts the test on failure. */
+static char *
+pathf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*p;
+
+	va_start(ap, fmt);
+	assert_true(vasprintf(&p, fmt, ap) >= 0);
+	va_end(ap);
+	return p;
+}
+
+static mode_t
+mode_of(const char *path)
+{
+	struct stat	sb;
+
+	assert_int_equal(lstat(path, &sb), 0);
+	return sb.st_mode & 07777;
+}
+
+/* Number of entries of dir whose name starts with prefix. */
+static int
+count_prefixed(const char *dir, const char *prefix)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+write_text(const char *path, const char *text)
+{
+	assert_int_equal(store_write_atomic(path, text, strlen(text), 0644),
+	    ERR_OK);
+}
+
+static void
+assert_file_is(const char *path, const char *text)
+{
+	char	*buf;
+	size_t	 len;
+
+	assert_int_equal(store_read_file(path, &buf, &len, false), ERR_OK);
+	assert_int_equal(len, strlen(text));
+	assert_string_equal(buf, text);
+	free(buf);
+}
+
+static void
+test_atomic_write(void **state)
+{
+	struct fixture	*f = *state;
+	char		*path = pathf("%s/a.txt", f->dir);
+	char		*sub = pathf("%s/sub", f->dir);
+	char		*buf;
+	mode_t		 old;
+
+	old = umask(0);
+	assert_int_equal(store_write_atomic(path, "one", 3, 0640), ERR_OK);
+	assert_int_equal(mode_of(path), 0640);
+	umask(077);
+	assert_int_equal(store_write_atomic(path, "second", 6, 0644), ERR_OK);
+	assert_int_equal(mode_of(path), 0644);
+	umask(old);
+	assert_file_is(path, "second");
+	/* a 0400 file is replaced too: rename needs only the directory */
+	assert_int_equal(store_write_atomic(path, "k", 1, 0400), ERR_OK);
+	assert_int_equal(store_write_atomic(path, "k2", 2, 0400), ERR_OK);
+	assert_int_equal(mode_of(path), 0400);
+	assert_file_is(path, "k2");
+	assert_int_equal(count_prefixed(f->dir, ".a.txt."), 0);
+
+	/* the rename fails (target is a directory): temp file gone */
+	assert_int_equal(mkdir(sub, 0755), 0);
+	assert_int_equal(store_write_atomic(sub, "x", 1, 0644), ERR_STORAGE);
+	assert_int_equal(count_prefixed(f->dir, ".sub."), 0);
+
+	/* reading: missing_ok, and the cap */
+	free(path);
+	path = pathf("%s/missing", f->dir);
+	assert_int_equal(store_read_file(path, &buf, NULL, true), ERR_OK);
+	assert_null(buf);
+	assert_int_equal(store_read_file(path, &buf, NULL, false),
+	    ERR_STORAGE);
+	free(path);
+	path = pathf("%s/big", f->dir);
+	assert_non_null(buf = calloc(1, STORE_FILE_MAX + 1));
+	assert_int_equal(store_write_atomic(path, buf, STORE_FILE_MAX + 1,
+	    0600), ERR_OK);
+	free(buf);
+	assert_int_equal(store_read_file(path, &buf, NULL, false),
+	    ERR_STORAGE);
+	assert_null(buf);
+	free(path);
+	free(sub);
+}
+
+static void
+test_mkdirs_and_open_modes(void **state)
+{
+	struct fixture	*f = *state;
+	char		*p;
+	mode_t		 old;
+
+	p = pathf("%s/accounts", f->cfg);
+	assert_int_equal(mode_of(p), 0700);
+	free(p);
+	p = pathf("%s/archive", f->cfg);
+	assert_int_equal(mode_of(p), 0700);
+	free(p);
+	p = pathf("%s/live", f->cfg);
+	assert_int_equal(mode_of(p), 0755);
+	free(p);
+	p = pathf("%s/renewal", f->cfg);
+	assert_int_equal(mode_of(p), 0755);
+	free(p);
+
+	old = umask(077);
+	p = pathf("%s/x/y/z", f->dir);
+	assert_int_equal(store_mkdirs(p, 0755), ERR_OK);
+	assert_int_equal(mode_of(p), 0755);
+	umask(old);
+	free(p);
+}
+
+static void
+test_lock(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	 other;
+	pid_t		 pid;
+	int		 up[2], down[2], status;
+	char		 c;
+
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		/* child: lock, report, wait until told to go */
+		close(up[0]);
+		close(down[1]);
+		if (store_open(&other, f->cfg, NULL, NULL) != ERR_OK ||
+		    store_lock(&other) != ERR_OK)
+			_exit(1);
+		if (write(up[1], "L", 1) != 1)
+			_exit(2);
+		if (read(down[0], &c, 1) < 0)
+			_exit(3);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	assert_int_equal(read(up[0], &c, 1), 1);
+	assert_int_equal(store_lock(&f->st), ERR_LOCKED);
+	assert_int_equal(f->st.lock_fd, -1);
+	close(down[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(up[0]);
+	assert_int_equal(store_lock(&f->st), ERR_OK);
+	assert_true(f->st.lock_fd != -1);
+}
+
+static const struct store_new_cert cert1 = {
+	"KEY1\n", "CERT1\n", "CHAIN1\n", "FULL1\n"
+};
+static const struct store_new_cert cert2 = {
+	"KEY2\n", "CERT2\n", "CHAIN2\n", "FULL2\n"
+};
+
+static void
+test_lineage_save(void **state)
+{
+	static const char *const kinds[] = {
+		"cert", "chain", "fullchain", "privkey"
+	};
+	struct fixture		*f = *state;
+	struct store_paths	 lp;
+	char			 target[256];
+	char			*p, *want;
+	ssize_t			 len;
+	size_t			 i;
+	int			 v;
+
+	assert_int_equal(store_lineage_version(&f->st, "example.com"), 0);
+	assert_int_equal(store_lineage_save(&f->st, "example.com", &cert1,
+	    NULL, NULL, &v), ERR_OK);
+	assert_int_equal(v, 1);
+	assert_int_equal(store_lineage_version(&f->st, "example.com"), 1);
+	assert_int_equal(store_lineage_save(&f->st, "example.com", &cert2,
+	    NULL, NULL, &v), ERR_OK);
+	assert_int_equal(v, 2);
+	assert_int_equal(store_lineage_version(&f->st, "example.com"), 2);
+
+	for (i = 0; i < 4; i++) {
+		p = pathf("%s/live/example.com/%s.pem", f->cfg, kinds[i]);
+		assert_true((len = readlink(p, target, sizeof target - 1)) > 0);
+		target[len] = '\0';
+		want = pathf("../../archive/example.com/%s2.pem", kinds[i]);
+		assert_string_equal(target, want);
+		free(want);
+		free(p);
+	}
+	store_live_paths(&f->st, "example.com", &lp);
+	assert_file_is(lp.cert, "CERT2\n");
+	assert_file_is(lp.privkey, "KEY2\n");
+	assert_file_is(lp.chain, "CHAIN2\n");
+	assert_file_is(lp.fullchain, "FULL2\n");
+	store_paths_clear(&lp);
+	assert_null(lp.cert);
+
+	p = pathf("%s/archive/example.com/privkey2.pem", f->cfg);
+	assert_int_equal(mode_of(p), 0600);
+	free(p);
+	p = pathf("%s/archive/example.com/cert2.pem", f->cfg);
+	assert_int_equal(mode_of(p), 0644);
+	free(p);
+	p = pathf("%s/archive/example.com", f->cfg);
+	assert_int_equal(mode_of(p), 0700);
+	free(p);
+	p = pathf("%s/live/example.com", f->cfg);
+	assert_int_equal(mode_of(p), 0755);
+	assert_int_equal(count_prefixed(p, "."), 2);	/* only . and .. */
+	free(p);
+	p = pathf("%s/live/example.com/README", f->cfg);
+	assert_int_equal(access(p, F_OK), 0);
+	free(p);
+	p = pathf("%s/live/README", f->cfg);
+	assert_int_equal(access(p, F_OK), 0);
+	free(p);
+}
+
+struct sync_seen {
+	int	 calls;
+	mode_t	 key_mode;
+	char	 cert[512];
+};
+
+static int
+sync_fail(void *arg, const char *key, const char *cert,
+    const char *fullchain, const char *chain)
+{
+	struct sync_seen	*seen = arg;
+	struct stat		 sb;
+
+	seen->calls++;
+	if (stat(key, &sb) == 0)
+		seen->key_mode = sb.st_mode & 07777;
+	snprintf(seen->cert, sizeof seen->cert, "%s", cert);
+	return access(fullchain, R_OK) == 0 && access(chain, R_OK) == 0 ?
+	    1 : 2;
+}
+
+static void
+test_sync_abort(void **state)
+{
+	struct fixture		*f = *state;
+	struct sync_seen	 seen = { 0, 0, "" };
+	char			 target[256];
+	char			*p;
+	ssize_t			 len;
+	int			 v;
+
+	assert_int_equal(store_lineage_save(&f->st, "a.example", &cert1, NULL,
+	    NULL, &v), ERR_OK);
+	assert_int_equal(store_lineage_save(&f->st, "a.example", &cert2,
+	    sync_fail, &seen, &v), ERR_INVOKER);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(seen.key_mode, 0600);
+	p = pathf("%s/archive/a.example/cert2.pem", f->cfg);
+	assert_string_equal(seen.cert, p);
+	/* the aborted set is gone, live still at 1 */
+	assert_int_equal(access(p, F_OK), -1);
+	free(p);
+	assert_int_equal(store_lineage_version(&f->st, "a.example"), 1);
+	p = pathf("%s/live/a.example/fullchain.pem", f->cfg);
+	assert_true((len = readlink(p, target, sizeof target - 1)) > 0);
+	target[len] = '\0';
+	assert_string_equal(target, "../../archive/a.example/fullchain1.pem");
+	assert_file_is(p, "FULL1\n");
+	free(p);
+}
+
+static void
+test_lineage_broken_and_delete(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_conf	 conf;
+	char			*p, *conf_path;
+	int			 v;
+
+	assert_int_equal(store_lineage_save(&f->st, "b.example", &cert1, NULL,
+	    NULL, &v), ERR_OK);
+	memset(&conf, 0, sizeof conf);
+	assert_int_equal(store_conf_set(&conf, NULL, "version", "2.1.0"),
+	    ERR_OK);
+	assert_non_null(conf_path = store_conf_path(&f->st, "b.example"));
+	assert_int_equal(store_conf_write(conf_path, &conf), ERR_OK);
+	store_conf_clear(&conf);
+
+	/* dangling link and plain file are broken lineages */
+	p = pathf("%s/archive/b.example/cert1.pem", f->cfg);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(store_lineage_version(&f->st, "b.example"), -1);
+	free(p);
+	p = pathf("%s/live/b.example/cert.pem", f->cfg);
+	assert_int_equal(unlink(p), 0);
+	write_text(p, "not a link");
+	assert_int_equal(store_lineage_version(&f->st, "b.example"), -1);
+	free(p);
+
+	assert_int_equal(store_lineage_delete(&f->st, "b.example"), ERR_OK);
+	assert_int_equal(access(conf_path, F_OK), -1);
+	p = pathf("%s/live/b.example", f->cfg);
+	assert_int_equal(access(p, F_OK), -1);
+	free(p);
+	p = pathf("%s/archive/b.example", f->cfg);
+	assert_int_equal(access(p, F_OK), -1);
+	free(p);
+	assert_int_equal(store_lineage_version(&f->st, "b.example"), 0);
+	assert_int_equal(store_lineage_delete(&f->st, "b.example"), ERR_OK);
+	free(conf_path);
+}
+
+static void
+test_bad_names(void **state)
+{
+	static const char *const bad[] = {
+		"", ".", "..", "a/b", "../x", ".hidden", "tab\there",
+		"nl\n", "caf\xc3\xa9",
+	};
+	struct fixture		*f = *state;
+	struct store_paths	 lp;
+	char			 longname[252];
+	size_t			 i;
+	int			 v;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(store_lineage_save(&f->st, bad[i], &cert1,
+		    NULL, NULL, &v), ERR_USAGE);
+		assert_int_equal(store_lineage_version(&f->st, bad[i]), -1);
+		assert_int_equal(store_lineage_delete(&f->st, bad[i]),
+		    ERR_USAGE);
+		assert_null(store_conf_path(&f->st, bad[i]));
+		store_live_paths(&f->st, bad[i], &lp);
+		assert_null(lp.cert);
+	}
+	assert_int_equal(store_lineage_save(&f->st, NULL, &cert1, NULL, NULL,
+	    &v), ERR_USAGE);
+	memset(longname, 'a', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	assert_int_equal(store_lineage_save(&f->st, longname, &cert1, NULL,
+	    NULL, &v), ERR_USAGE);
+	longname[250] = '\0';
+	assert_int_equal(store_lineage_save(&f->st, longname, &cert1, NULL,
+	    NULL, &v), ERR_OK);
+	/* nothing escaped the config directory */
+	assert_int_equal(count_prefixed(f->dir, "x"), 0);
+	assert_int_equal(count_prefixed(f->dir, "."), 2);
+}
+
+static void
+test_conf_round_trip(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_conf	 a, b;
+	char			*path = pathf("%s/renewal/rt.conf", f->cfg);
+	char			*text;
+	size_t			 i;
+
+	memset(&a, 0, sizeof a);
+	assert_int_equal(store_conf_set(&a, NULL, "version", "2.1.0"), ERR_OK);
+	assert_int_equal(store_conf_set(&a, NULL, "archive_dir",
+	    "/etc/le/archive/rt"), ERR_OK);
+	assert_int_equal(store_conf_set(&a, "renewalparams", "authenticator",
+	    "webroot"), ERR_OK);
+	assert_int_equal(store_conf_set(&a, "renewalparams.webroot_map",
+	    "example.com", "/var/www/html"), ERR_OK);
+	/* set after the subsection: must still be written above it */
+	assert_int_equal(store_conf_set(&a, "renewalparams", "manual_auth_hook",
+	    "/bin/hook.sh \"a b\" 'c', d # e"), ERR_OK);
+	assert_int_equal(store_conf_set(&a, "renewalparams", "comma",
+	    "x, y"), ERR_OK);
+	assert_int_equal(store_conf_set(&a, "renewalparams", "empty", ""),
+	    ERR_OK);
+	assert_int_equal(store_conf_set(&a, "renewalparams", "lead",
+	    " spaced "), ERR_OK);
+	assert_int_equal(store_conf_set(&a, "renewalparams", "multi",
+	    "line1\nline2"), ERR_OK);
+	assert_int_equal(store_conf_set_list(&a, "renewalparams",
+	    "pref_challs", "dns-01, http-01"), ERR_OK);
+	assert_int_equal(store_conf_set_list(&a, "renewalparams", "one",
+	    "dns-01,"), ERR_OK);
+	assert_int_equal(store_conf_set(&a, NULL, "cert", "/c/cert.pem"),
+	    ERR_OK);
+	assert_int_equal(store_conf_set(&a, NULL, "version", "2.1.1"), ERR_OK);
+	assert_int_equal(a.n, 12);
+	assert_int_equal(store_conf_write(path, &a), ERR_OK);
+	assert_int_equal(mode_of(path), 0644);
+
+	assert_int_equal(store_read_file(path, &text, NULL, false), ERR_OK);
+	assert_non_null(strstr(text, "version = 2.1.1\narchive_dir = "
+	    "/etc/le/archive/rt\ncert = /c/cert.pem\n\n[renewalparams]\n"
+	    "authenticator = webroot\n"));
+	assert_non_null(strstr(text, "comma = \"x, y\"\n"));
+	assert_non_null(strstr(text, "pref_challs = dns-01, http-01\n"));
+	assert_non_null(strstr(text, "one = dns-01,\n[[webroot_map]]\n"
+	    "example.com = /var/www/html\n"));
+	free(text);
+
+	assert_int_equal(store_conf_read(path, &b), ERR_OK);
+	assert_int_equal(b.n, a.n);
+	for (i = 0; i < a.n; i++) {
+		const char *v = store_conf_get(&b, a.kv[i].section,
+		    a.kv[i].key);
+
+		assert_non_null(v);
+		assert_string_equal(v, a.kv[i].value);
+	}
+	for (i = 0; i < b.n; i++)
+		assert_int_equal(b.kv[i].list,
+		    strcmp(b.kv[i].key, "pref_challs") == 0 ||
+		    strcmp(b.kv[i].key, "one") == 0);
+	assert_null(store_conf_get(&b, "renewalparams", "example.com"));
+	assert_null(store_conf_get(&b, NULL, "authenticator"));
+	store_conf_clear(&a);
+	store_conf_clear(&b);
+
+	/* bad names and the key cap */
+	assert_int_equal(store_conf_set(&a, "a b", "k", "v"), ERR_USAGE);
+	assert_int_equal(store_conf_set(&a, NULL, "k=v", "v"), ERR_USAGE);
+	assert_int_equal(store_conf_set(&a, "x..y", "k", "v"), ERR_USAGE);
+	assert_int_equal(store_conf_set_list(&a, NULL, "k", "not a list"),
+	    ERR_USAGE);
+	for (i = 0; i < STORE_CONF_MAX_KEYS; i++) {
+		char key[16];
+
+		snprintf(key, sizeof key, "k%zu", i);
+		assert_int_equal(store_conf_set(&a, NULL, key, "v"), ERR_OK);
+	}
+	assert_int_equal(store_conf_set(&a, NULL, "onemore", "v"),
+	    ERR_STORAGE);
+	store_conf_clear(&a);
+	free(path);
+}
+
+/* As certbot 2.1 writes it, plus hand edits certbot still accepts. */
+static const char certbot_conf[] =
+    "# renew_before_expiry = 30 days\n"
+    "version = 2.1.0\n"
+    "archive_dir = /etc/letsencrypt/archive/example.com\n"
+    "cert = /etc/letsencrypt/live/example.com/cert.pem\n"
+    "privkey = /etc/letsencrypt/live/example.com/privkey.pem\n"
+    "chain = /etc/letsencrypt/live/example.com/chain.pem\n"
+    "fullchain = /etc/letsencrypt/live/example.com/fullchain.pem\n"
+    "\n"
+    "# Options used in the renewal process\n"
+    "[renewalparams]\n"
+    "account = 0123456789abcdef0123456789abcdef\n"
+    "pref_challs = dns-01,\n"
+    "authenticator = webroot\n"
+    "server = https://acme-v02.api.letsencrypt.org/directory  # prod\n"
+    "manual_auth_hook = '/usr/local/bin/auth \"x\"'\n"
+    "  key_type = \"ecdsa\"\r\n"
+    "hook = '''echo \"hi\" 'x''''\n"
+    "text = \"\"\"first\n"
+    "second\"\"\"\n"
+    "[[webroot_map]]\n"
+    "example.com = /var/www/html\n"
+    "    www.example.com = /var/www/html\n"
+    "[acme_renewal_info]\n"
+    "ari_retry_after = 2025-01-01T00:00:00\n";
+
+static void
+test_conf_certbot_sample(void **state)
+{
+	static const char *const bad[] = {
+		"a = \"unterminated\n",
+		"a = 1\na = 2\n",
+		"[s]\n[s]\n",
+		"[[deep]]\n",
+		"[s]]\n",
+		"just words\n",
+		"a = \"x\" y\n",
+		"k = v\n[k]\n",
+	};
+	struct fixture		*f = *state;
+	struct store_conf	 c;
+	char			*path = pathf("%s/renewal/example.com.conf",
+				    f->cfg);
+	size_t			 i;
+
+	write_text(path, certbot_conf);
+	assert_int_equal(store_conf_read(path, &c), ERR_OK);
+	assert_int_equal(c.n, 17);
+	assert_string_equal(store_conf_get(&c, NULL, "version"), "2.1.0");
+	assert_string_equal(store_conf_get(&c, NULL, "fullchain"),
+	    "/etc/letsencrypt/live/example.com/fullchain.pem");
+	assert_string_equal(store_conf_get(&c, "renewalparams", "server"),
+	    "https://acme-v02.api.letsencrypt.org/directory");
+	assert_string_equal(store_conf_get(&c, "renewalparams",
+	    "manual_auth_hook"), "/usr/local/bin/auth \"x\"");
+	assert_string_equal(store_conf_get(&c, "renewalparams", "key_type"),
+	    "ecdsa");
+	assert_string_equal(store_conf_get(&c, "renewalparams", "pref_challs"),
+	    "dns-01,");
+	assert_string_equal(store_conf_get(&c, "renewalparams", "hook"),
+	    "echo \"hi\" 'x'");
+	assert_string_equal(store_conf_get(&c, "renewalparams", "text"),
+	    "first\nsecond");
+	assert_string_equal(store_conf_get(&c, "renewalparams.webroot_map",
+	    "www.example.com"), "/var/www/html");
+	assert_string_equal(store_conf_get(&c, "acme_renewal_info",
+	    "ari_retry_after"), "2025-01-01T00:00:00");
+	assert_null(store_conf_get(&c, NULL, "renew_before_expiry"));
+	store_conf_clear(&c);
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		write_text(path, bad[i]);
+		assert_int_equal(store_conf_read(path, &c), ERR_STORAGE);
+		assert_int_equal(c.n, 0);
+	}
+	free(path);
+}
+
+static void
+test_account(void **state)
+{
+	static const char *const hostile[] = {
+		"https://evil.example/../../etc",
+		"https://../x",
+		"https://a.example/dir/./x",
+		"https://a.example/dir?x=1",
+		"https://user@a.example/dir",
+		"https://a.example/d%2e%2e",
+		"https://[::1]:14000/dir",
+		"file:///etc/passwd",
+		"a.example/dir",
+		"https://",
+		"https://a.example/x y",
+	};
+	struct fixture		*f = *state;
+	struct store_account	 acct;
+	json_t			*meta;
+	const char		*dt;
+	char			*p, *want;
+	size_t			 i;
+	const char		*le = "https://acme-v02.api.letsencrypt.org/"
+				    "directory";
+	const char		*pebble = "https://127.0.0.1:14000/dir";
+
+	assert_non_null(p = store_account_server_dir(&f->st, le));
+	want = pathf("%s/accounts/acme-v02.api.letsencrypt.org/directory",
+	    f->cfg);
+	assert_string_equal(p, want);
+	free(p);
+	free(want);
+	assert_non_null(p = store_account_server_dir(&f->st, pebble));
+	want = pathf("%s/accounts/127.0.0.1:14000/dir", f->cfg);
+	assert_string_equal(p, want);
+	free(p);
+	free(want);
+	for (i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+		assert_null(store_account_server_dir(&f->st, hostile[i]));
+		assert_int_equal(store_account_save(&f->st, hostile[i], "abc",
+		    "{}", "{\"uri\": \"u\"}"), ERR_USAGE);
+	}
+
+	assert_int_equal(store_account_load(&f->st, le, NULL, &acct), ERR_OK);
+	assert_null(acct.id);
+	assert_int_equal(store_account_save(&f->st, le, "bbb", "{\"k\":2}",
+	    "{\"body\": {}, \"uri\": \"https://ca/acct/2\"}"), ERR_OK);
+	assert_int_equal(store_account_save(&f->st, le, "aaa", "{\"k\":1}",
+	    "{\"body\": {}, \"uri\": \"https://ca/acct/1\"}"), ERR_OK);
+	assert_int_equal(store_account_save(&f->st, le, "../x", "{}",
+	    "{\"uri\": \"u\"}"), ERR_USAGE);
+	assert_int_equal(store_account_save(&f->st, le, "ccc", "{}",
+	    "{\"body\": {}}"), ERR_INTERNAL);
+
+	assert_int_equal(store_account_load(&f->st, le, NULL, &acct), ERR_OK);
+	assert_non_null(acct.id);
+	assert_string_equal(acct.id, "aaa");
+	assert_string_equal(acct.key_jwk, "{\"k\":1}");
+	assert_string_equal(acct.uri, "https://ca/acct/1");
+	assert_string_equal(acct.regr,
+	    "{\"body\": {}, \"uri\": \"https://ca/acct/1\"}");
+	want = pathf("%s/accounts/acme-v02.api.letsencrypt.org/directory/aaa",
+	    f->cfg);
+	assert_string_equal(acct.dir, want);
+	assert_int_equal(mode_of(want), 0700);
+	free(want);
+	store_account_clear(&acct);
+
+	assert_int_equal(store_account_load(&f->st, le, "bbb", &acct), ERR_OK);
+	assert_string_equal(acct.uri, "https://ca/acct/2");
+	p = pathf("%s/private_key.json", acct.dir);
+	assert_int_equal(mode_of(p), 0400);
+	free(p);
+	p = pathf("%s/meta.json", acct.dir);
+	assert_int_equal(mode_of(p), 0644);
+	assert_non_null(meta = json_load_file(p, 0, NULL));
+	assert_non_null(dt = json_string_value(json_object_get(meta,
+	    "creation_dt")));
+	assert_int_equal(strlen(dt), strlen("2025-01-01T00:00:00Z"));
+	assert_int_equal(dt[strlen(dt) - 1], 'Z');
+	assert_non_null(json_string_value(json_object_get(meta,
+	    "creation_host")));
+	json_decref(meta);
+	free(p);
+	/* a re-save keeps working over the 0400 key */
+	assert_int_equal(store_account_save(&f->st, le, "bbb", "{\"k\":3}",
+	    "{\"uri\": \"https://ca/acct/2\"}"), ERR_OK);
+	store_account_clear(&acct);
+	assert_int_equal(store_account_load(&f->st, le, "bbb", &acct), ERR_OK);
+	assert_string_equal(acct.key_jwk, "{\"k\":3}");
+	store_account_clear(&acct);
+
+	assert_int_equal(store_account_load(&f->st, le, "zzz", &acct), ERR_OK);
+	assert_null(acct.id);
+	assert_int_equal(store_account_load(&f->st, le, "a/b", &acct),
+	    ERR_USAGE);
+	assert_int_equal(store_account_load(&f->st, pebble, NULL, &acct),
+	    ERR_OK);
+	assert_null(acct.id);
+	assert_int_equal(count_prefixed(f->dir, "."), 2);
+}
+
+static void
+test_list_lineages(void **state)
+{
+	static const char *const junk[] = {
+		".hidden.conf", "notes.txt", "a.conf.bak", ".conf", "x.conf~",
+		"bad\tname.conf",
+	};
+	struct fixture	 *f = *state;
+	struct timespec	  t0, t1;
+	char		**names;
+	char		 *p;
+	size_t		  n, i;
+	int		  fd;
+
+	assert_int_equal(store_list_lineages(&f->st, &names, &n), ERR_OK);
+	assert_int_equal(n, 0);
+	free(names);
+	for (i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+		p = pathf("%s/renewal/%s", f->cfg, junk[i]);
+		write_text(p, "");
+		free(p);
+	}
+	p = pathf("%s/renewal/dir.conf", f->cfg);
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	/* 50,000 lineages, created in an order that is not sorted */
+	for (i = 0; i < 50000; i++) {
+		p = pathf("%s/renewal/n%05zu.example.conf", f->cfg,
+		    (i * 7919) % 50000);
+		assert_true((fd = open(p, O_CREAT | O_WRONLY, 0644)) != -1);
+		close(fd);
+		free(p);
+	}
+	p = pathf("%s/renewal/B.conf", f->cfg);
+	write_text(p, "");
+	free(p);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(store_list_lineages(&f->st, &names, &n), ERR_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 3);
+	assert_int_equal(n, 50001);
+	assert_string_equal(names[0], "B");
+	assert_string_equal(names[1], "n00000.example");
+	assert_string_equal(names[50000], "n49999.example");
+	for (i = 1; i < n; i++)
+		assert_true(strcmp(names[i - 1], names[i]) < 0);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_atomic_write, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_mkdirs_and_open_modes,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lineage_save, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sync_abort, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_lineage_broken_and_delete,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_names, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_conf_round_trip, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_conf_certbot_sample,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_account, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_lineages, setup,
+		    teardown),
+	};
+
+	log_init(0, true);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
