@@ -239,6 +239,7 @@ acme_post(struct acme *a, const char *what, const char *url,
 		if (e != ERR_OK)
 			goto out;
 		a->requests++;
+		log_debug("%s: POST %s: HTTP %ld", what, url, resp->status);
 		keep_nonce(a, resp->replay_nonce);
 		if (resp->status >= 200 && resp->status < 300) {
 			e = ERR_OK;

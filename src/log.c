@@ -72,13 +72,16 @@ log_to_file(const char *level, const char *fmt, va_list ap)
 {
 	char		stamp[32];
 	struct tm	tm;
-	time_t		now = time(NULL);
+	struct timespec	now;
 
 	if (log_fp == NULL)
 		return;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(log_fp, "%s [%ld] %s: ", stamp, (long)getpid(), level);
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	/* Milliseconds: where a run spends its time is part of the story. */
+	fprintf(log_fp, "%s.%03ldZ [%ld] %s: ", stamp, now.tv_nsec / 1000000,
+	    (long)getpid(), level);
 	vfprintf(log_fp, fmt, ap);
 	fputc('\n', log_fp);
 	fflush(log_fp);

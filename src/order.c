@@ -17,7 +17,7 @@
 #include "log.h"
 #include "order.h"
 
-#define POLL_FIRST_MS	10
+#define POLL_FIRST_MS	5
 #define POLL_MAX_MS	2000
 
 struct order {
@@ -213,6 +213,43 @@ fail:
 	return NULL;
 }
 
+/* Position of ch's identifier among the names the user asked for. */
+static size_t
+name_rank(const struct order_req *req, const struct challenge *ch)
+{
+	const char	*n;
+	size_t		 i;
+
+	for (i = 0; i < req->n_names; i++) {
+		n = req->names[i];
+		if (ch->wildcard != (strncmp(n, "*.", 2) == 0))
+			continue;
+		if (strcmp(ch->wildcard ? n + 2 : n, ch->domain) == 0)
+			return i;
+	}
+	return req->n_names;
+}
+
+/*
+ * The CA lists authorizations in an order of its own (Pebble's is random);
+ * the outside party sees challenges in the order the names were given, as
+ * the seed's README shows.  Insertion sort: orders hold few names.
+ */
+static void
+sort_challenges(struct order *o)
+{
+	struct challenge	*ch;
+	size_t			 i, j;
+
+	for (i = 1; i < o->n_chs; i++) {
+		ch = o->chs[i];
+		for (j = i; j > 0 && name_rank(o->req, o->chs[j - 1]) >
+		    name_rank(o->req, ch); j--)
+			o->chs[j] = o->chs[j - 1];
+		o->chs[j] = ch;
+	}
+}
+
 static enum err
 collect(struct order *o)
 {
@@ -273,6 +310,7 @@ next:
 		if (e != ERR_OK)
 			return e;
 	}
+	sort_challenges(o);
 	return ERR_OK;
 }
 
@@ -421,6 +459,15 @@ finalize(struct order *o)
 	enum err		 e = ERR_INTERNAL;
 
 	memset(&resp, 0, sizeof resp);
+	/* The order we hold is from before validation: look again now
+	 * rather than after a first backoff. */
+	if (o->n_chs > 0) {
+		json_decref(o->obj);
+		o->obj = NULL;
+		if ((e = acme_get_json(o->a, "order", o->url, &o->obj, NULL)) !=
+		    ERR_OK)
+			goto out;
+	}
 	if ((e = poll_order(o, "pending", NULL)) != ERR_OK)
 		goto out;
 	e = ERR_ACME;
