@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clini.h"
 #include "domain.h"
 #include "log.h"
 
@@ -145,8 +146,8 @@ static const struct opt_def opts[] = {
 	    "affiliationchanged, superseded, cessationofoperation" },
 	{ "json", 0, false, OPT_JSON, "certificates: JSON output" },
 	{ "config", 'c', true, OPT_CONFIG, "certbot-style cli.ini file" },
-	{ "socket", 0, true, OPT_SOCKET, "certbot-hook, JSON mode: the Unix "
-	    "socket the invoker listens on" },
+	{ "socket", 0, true, OPT_SOCKET, "JSON mode over the Unix stream "
+	    "socket the invoker listens on, not stdio" },
 	{ "help", 'h', false, OPT_HELP, "this help" },
 	{ "version", 0, false, OPT_VERSION, "print the version" },
 };
@@ -614,13 +615,72 @@ finish(struct config *cfg)
 	return set_defaults_dirs(cfg);
 }
 
+/* What -c FILE may set: any long option but --config itself. */
+static enum clini_key
+ini_key(const char *key)
+{
+	const struct opt_def	*o = find_long(key, strlen(key));
+
+	if (o == NULL || o->id == OPT_CONFIG)
+		return CLINI_KEY_UNKNOWN;
+	return o->arg ? CLINI_KEY_VALUE : CLINI_KEY_FLAG;
+}
+
+/* The FILE of the last -c/--config FILE, skipping other options' values
+ * the way the parser below does; NULL if none. */
+static const char *
+config_file_arg(int argc, char **argv)
+{
+	const struct opt_def	*o;
+	const char		*arg, *eq, *v, *file = NULL;
+	int			 i;
+	size_t			 j;
+
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (strcmp(arg, "--") == 0)
+			break;
+		if (arg[0] != '-' || arg[1] == '\0')
+			continue;
+		if (arg[1] == '-') {
+			eq = strchr(arg + 2, '=');
+			o = find_long(arg + 2, eq ? (size_t)(eq - arg - 2) :
+			    strlen(arg + 2));
+			if (o == NULL || !o->arg || eq != NULL) {
+				if (o != NULL && o->id == OPT_CONFIG)
+					file = eq + 1;
+				continue;
+			}
+			if (i + 1 < argc && o->id == OPT_CONFIG)
+				file = argv[i + 1];
+			i++;
+			continue;
+		}
+		for (j = 1; arg[j] != '\0'; j++) {
+			if ((o = find_short(arg[j])) == NULL || !o->arg)
+				continue;
+			if (arg[j + 1] != '\0')
+				v = arg + j + 1;
+			else if (i + 1 < argc)
+				v = argv[++i];
+			else
+				break;
+			if (o->id == OPT_CONFIG)
+				file = v;
+			break;
+		}
+	}
+	return file;
+}
+
 enum err
 cli_parse(int argc, char **argv, struct config *cfg)
 {
 	const struct opt_def	*o;
-	const char		*arg, *eq, *v;
+	const char		*arg, *eq, *v, *ini;
+	char			**fargv = NULL, **nargv;
 	enum err		 e;
-	int			 i;
+	int			 i, fargc = 0;
 	size_t			 j;
 	bool			 rest = false;
 
@@ -633,6 +693,24 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->mode = SOLVER_JSON;
 	cfg->handler_timeout_s = 300;
 	cfg->self_check = true;
+
+	/* -c FILE: its words go first, so the command line wins. */
+	if ((ini = config_file_arg(argc, argv)) != NULL) {
+		if ((e = clini_load(ini, ini_key, &fargc, &fargv)) != ERR_OK)
+			return e;
+		if (own(cfg, (char *)fargv) == NULL ||
+		    (nargv = calloc((size_t)fargc + (size_t)argc + 1,
+		    sizeof *nargv)) == NULL)
+			return ERR_INTERNAL;
+		if (own(cfg, (char *)nargv) == NULL)
+			return ERR_INTERNAL;
+		nargv[0] = argv[0];
+		memcpy(nargv + 1, fargv, (size_t)fargc * sizeof *nargv);
+		memcpy(nargv + 1 + fargc, argv + 1, (size_t)(argc - 1) *
+		    sizeof *nargv);
+		argv = nargv;
+		argc += fargc;
+	}
 
 	for (i = 1; i < argc; i++) {
 		arg = argv[i];

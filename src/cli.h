@@ -69,6 +69,7 @@ struct config {
 	long			 handler_timeout_s;
 	bool			 hook_chain;
 	bool			 self_check;
+	const char		*socket_path;	/* certbot-hook: invoker's socket */
 
 	const char		*deploy_hook;
 	const char		*pre_hook;

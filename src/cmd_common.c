@@ -2,8 +2,15 @@
  * cmd_common.c: what every verb needs around its work: the solver for the
  * chosen mode, the report line at the end, user hooks.
  */
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "log.h"
@@ -11,12 +18,68 @@
 
 extern char	**environ;
 
+/*
+ * Connects to the invoker's socket (--socket); the fd is the caller's.  A
+ * read waits at most timeout_s for an acknowledgement, so a hung invoker
+ * cannot hang us (or certbot).  -1 (logged) on failure.
+ */
+static int
+socket_connect(const char *path, long timeout_s)
+{
+	struct sockaddr_un	 sun;
+	struct timeval		 tv;
+	int			 fd = -1;
+	bool			 ok = false;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		log_error("socket path %s is longer than %zu bytes", path,
+		    sizeof sun.sun_path - 1);
+		goto out;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_error("socket: %s", strerror(errno));
+		goto out;
+	}
+	tv.tv_sec = timeout_s;
+	tv.tv_usec = 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == -1) {
+		log_error("socket %s: cannot set a timeout: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		log_error("cannot connect to the invoker's socket %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	ok = true;
+out:
+	if (!ok && fd != -1) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * The channel: stdin/stdout, or the invoker's socket (--socket, JSON mode
+ * only).  Under certbot (certbot-hook) stdout is certbot's, so JSON mode
+ * needs the socket and text mode talks to the terminal.
+ */
 struct solver *
 cmd_solver(const struct config *cfg, enum solver_mode mode,
     const char *handler, bool hook_chain, enum err *why)
 {
-	struct solver_opts	o = { 0 };
+	struct solver_opts	 o = { 0 };
+	struct solver		*s;
+	bool			 certbot = cfg->verb == VERB_CERTBOT_HOOK;
+	int			 fd = -1;
 
+	*why = ERR_USAGE;
 	o.mode = mode;
 	o.handler = handler;
 	o.handler_timeout_ms = cfg->handler_timeout_s * 1000;
@@ -25,7 +88,37 @@ cmd_solver(const struct config *cfg, enum solver_mode mode,
 	o.in_fd = 0;
 	o.out_fd = 1;
 	o.base_env = environ;
-	return solver_new(&o, why);
+	if (cfg->socket_path != NULL && mode != SOLVER_JSON) {
+		log_error("--socket is for JSON mode; it does not go with "
+		    "--handler, --dehydrated or --text-mode");
+		return NULL;
+	}
+	if (cfg->socket_path != NULL) {
+		if ((fd = socket_connect(cfg->socket_path,
+		    cfg->handler_timeout_s)) == -1) {
+			*why = ERR_INVOKER;
+			return NULL;
+		}
+	} else if (certbot && mode == SOLVER_JSON) {
+		log_error("certbot keeps the hook's stdout: JSON mode needs "
+		    "--socket PATH (or use --handler PROG)");
+		return NULL;
+	} else if (certbot && mode == SOLVER_TEXT) {
+		/* certbot's pipes are not the person: talk to the terminal. */
+		if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
+			log_error("text mode needs a terminal: /dev/tty: %s",
+			    strerror(errno));
+			return NULL;
+		}
+	} else if (certbot)
+		o.in_fd = -1;
+	if (fd != -1) {
+		o.in_fd = o.out_fd = fd;
+		o.own_fds = true;
+	}
+	if ((s = solver_new(&o, why)) == NULL && fd != -1)
+		close(fd);
+	return s;
 }
 
 void

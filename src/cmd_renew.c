@@ -30,6 +30,7 @@ struct renew_solvers {
 		struct solver		*s;
 	} v[RENEW_SOLVERS_MAX];
 	size_t	n;
+	struct solver	*primary;	/* cmd_renew's: mode/handler of cfg */
 };
 
 /* What the conf says about a lineage, borrowed from conf. */
@@ -100,6 +101,87 @@ split_names(struct renew_job *j, const char *list)
 	free(copy);
 }
 
+/*
+ * A lineage certbot obtained with the manual plugin and the bridge as its
+ * auth hook ("extauth certbot-hook auth --handler H ...", see
+ * doc/certbot-bridge.md): renew can drive the same handler itself.  The
+ * hook is only split into words, never given to a shell, so a hook a
+ * shell would have interpreted differently is refused.  On success sets
+ * j's mode, handler and chain; j->handler then points into a buffer that
+ * stays valid until the next call (renew works one lineage at a time and
+ * solver_for keeps its own copy).
+ */
+static bool
+bridge_hook_job(const char *hook, struct renew_job *j)
+{
+	static char	 buf[4096];
+	char		*w[32], *save = NULL, *tok, *handler = NULL;
+	const char	*mode = NULL;
+	size_t		 n = 0, i, k;
+	bool		 verb = false, auth = false, deh = false, text = false;
+	bool		 sock = false;
+	int		 m;
+
+	if (hook == NULL || strlen(hook) >= sizeof buf ||
+	    strpbrk(hook, "'\"\\`$;&|<>(){}*?[]~!#\n") != NULL)
+		return false;
+	strcpy(buf, hook);
+	for (tok = strtok_r(buf, " \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t", &save)) {
+		if (n == sizeof w / sizeof w[0])
+			return false;
+		w[n++] = tok;
+	}
+	if (n < 3 || !((k = strlen(w[0])) >= 7 &&
+	    strcmp(w[0] + k - 7, "extauth") == 0 &&
+	    (k == 7 || w[0][k - 8] == '/')))
+		return false;
+	for (i = 1; i < n; i++) {
+		if (strcmp(w[i], "certbot-hook") == 0 && !verb)
+			verb = true;
+		else if (strcmp(w[i], "auth") == 0 && verb && !auth)
+			auth = true;
+		else if ((strcmp(w[i], "--handler") == 0 || strcmp(w[i],
+		    "--certbot-external-auth:out-handler") == 0) && i + 1 < n)
+			handler = w[++i];
+		else if (strncmp(w[i], "--handler=", 10) == 0)
+			handler = w[i] + 10;
+		else if (strcmp(w[i], "--mode") == 0 && i + 1 < n)
+			mode = w[++i];
+		else if (strncmp(w[i], "--mode=", 7) == 0)
+			mode = w[i] + 7;
+		else if (strcmp(w[i], "--dehydrated") == 0 || strcmp(w[i],
+		    "--certbot-external-auth:out-dehydrated-dns") == 0)
+			deh = true;
+		else if (strcmp(w[i], "--text-mode") == 0)
+			text = true;
+		else if (strcmp(w[i], "--hook-chain") == 0)
+			j->chain = true;
+		else if (strcmp(w[i], "--socket") == 0 ||
+		    strncmp(w[i], "--socket=", 9) == 0)
+			sock = true;	/* renew speaks JSON on stdin/stdout */
+	}
+	if (!verb || !auth)
+		return false;
+	j->handler = handler;
+	j->mode = SOLVER_JSON;
+	if (mode != NULL && (m = solver_mode_parse(mode)) != -1)
+		j->mode = (enum solver_mode)m;
+	else if (text)
+		j->mode = SOLVER_TEXT;
+	else if (deh)
+		j->mode = SOLVER_DEHYDRATED;
+	else if (handler != NULL)
+		j->mode = SOLVER_HANDLER;
+	if ((j->mode == SOLVER_HANDLER || j->mode == SOLVER_DEHYDRATED) &&
+	    handler == NULL)
+		return false;
+	if (sock && j->mode == SOLVER_JSON)
+		log_info("%s: its certbot hook used --socket; extauth renew "
+		    "speaks JSON on stdin/stdout instead", j->name);
+	return true;
+}
+
 /* Fills j from the conf; ERR_USAGE (logged) when extauth cannot renew it. */
 static enum err
 job_from_conf(const struct config *cfg, const char *name,
@@ -134,9 +216,16 @@ job_from_conf(const struct config *cfg, const char *name,
 		else if (j->handler != NULL)
 			j->mode = truthy(plugin_opt(c, "dehydrated_dns")) ?
 			    SOLVER_DEHYDRATED : SOLVER_HANDLER;
+	} else if (auth != NULL && strcmp(auth, "manual") == 0 &&
+	    bridge_hook_job(store_conf_get(c, "renewalparams",
+	    "manual_auth_hook"), j)) {
+		/* certbot's lineage through the bridge: keep its conf. */
+		j->foreign = true;
 	} else {
 		log_warn("skipping %s: it was obtained with the %s plugin, "
-		    "which extauth cannot run", name, auth ? auth : "(unknown)");
+		    "which extauth cannot run%s", name, auth ? auth :
+		    "(unknown)", auth != NULL && strcmp(auth, "manual") == 0 ?
+		    " (only an \"extauth certbot-hook auth\" auth hook)" : "");
 		return ERR_USAGE;
 	}
 	if (cfg->mode_given) {
@@ -229,6 +318,13 @@ out:
 	return e;
 }
 
+static bool
+same_handler(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL &&
+	    strcmp(a, b) == 0);
+}
+
 static struct solver *
 solver_for(const struct config *cfg, struct renew_solvers *rs,
     const struct renew_job *j, enum err *e)
@@ -238,9 +334,7 @@ solver_for(const struct config *cfg, struct renew_solvers *rs,
 
 	for (i = 0; i < rs->n; i++)
 		if (rs->v[i].mode == j->mode && rs->v[i].chain == j->chain &&
-		    ((rs->v[i].handler == NULL && j->handler == NULL) ||
-		    (rs->v[i].handler != NULL && j->handler != NULL &&
-		    strcmp(rs->v[i].handler, j->handler) == 0)))
+		    same_handler(rs->v[i].handler, j->handler))
 			return rs->v[i].s;
 	if (rs->n == RENEW_SOLVERS_MAX) {
 		log_error("%s: too many different handlers in one renew run",
@@ -254,11 +348,24 @@ solver_for(const struct config *cfg, struct renew_solvers *rs,
 		*e = ERR_USAGE;
 		return NULL;
 	}
-	if ((s = cmd_solver(cfg, j->mode, j->handler, j->chain, e)) == NULL)
-		return NULL;
-	if ((*e = solver_emit(s, event_phase(EVENT_STARTUP))) != ERR_OK) {
-		solver_free(s);
-		return NULL;
+	/*
+	 * The lineage wants what the command line asked for: use the primary
+	 * solver (already started), so one outside party does not get two
+	 * exit_hook calls (dehydrated) or two instances.
+	 */
+	if (rs->primary != NULL && j->mode == cfg->mode &&
+	    j->chain == cfg->hook_chain && same_handler(j->handler,
+	    cfg->handler))
+		s = rs->primary;
+	else {
+		if ((s = cmd_solver(cfg, j->mode, j->handler, j->chain, e)) ==
+		    NULL)
+			return NULL;
+		if ((*e = solver_emit(s, event_phase(EVENT_STARTUP))) !=
+		    ERR_OK) {
+			solver_free(s);
+			return NULL;
+		}
 	}
 	rs->v[rs->n].mode = j->mode;
 	rs->v[rs->n].handler = j->handler ? strdup(j->handler) : NULL;
@@ -314,7 +421,9 @@ renew_one(const struct config *cfg, struct session *ss,
 	struct solver		*s;
 	enum err		 e;
 
-	ss->ca_bundle = j->ca_bundle;
+	/* The lineage's own CA bundle unless the command line names one;
+	 * write_conf records it again for the next renewal. */
+	ss->ca_bundle = cfg->ca_bundle ? cfg->ca_bundle : j->ca_bundle;
 	if ((s = solver_for(cfg, rs, j, &e)) == NULL)
 		return e;
 	solver_set_cert_name(s, j->name);
@@ -404,6 +513,9 @@ cmd_renew(const struct config *cfg)
 	if ((primary = cmd_solver(cfg, cfg->mode, cfg->handler,
 	    cfg->hook_chain, &e)) == NULL)
 		goto out;
+	rs.primary = primary;
+	if ((e = solver_emit(primary, event_phase(EVENT_STARTUP))) != ERR_OK)
+		goto out;
 	if ((e = session_open(&ss, cfg)) != ERR_OK)
 		goto out;
 	if (cfg->cert_name != NULL) {
@@ -434,10 +546,10 @@ cmd_renew(const struct config *cfg)
 			add_name(failed, names[i], log_last_error());
 			continue;
 		}
-		if (!is_due && !cfg->force_renewal && !cfg->dry_run) {
-			log_debug("%s is not due", names[i]);
+		/* No line per lineage that is not due: a daily cron over
+		 * thousands of lineages would fill the log with them. */
+		if (!is_due && !cfg->force_renewal && !cfg->dry_run)
 			continue;
-		}
 		n_due++;
 		if (!pre_done && cfg->pre_hook != NULL) {
 			pre_done = true;
@@ -453,7 +565,9 @@ cmd_renew(const struct config *cfg)
 		else
 			add_name(failed, names[i], log_last_error());
 	}
-	if (pre_done && cfg->post_hook != NULL &&
+	/* certbot: the post hook runs once at the end when anything was
+	 * attempted, whether or not a pre hook was given. */
+	if (n_due > 0 && cfg->post_hook != NULL &&
 	    cmd_run_hook("post hook", cfg->post_hook, NULL,
 	    cfg->handler_timeout_s) != ERR_OK)
 		add_name(failed, "post hook", log_last_error());
@@ -471,9 +585,10 @@ cmd_renew(const struct config *cfg)
 	e = json_array_size(failed) > 0 ? ERR_PARTIAL : ERR_OK;
 out:
 	for (i = 0; i < rs.n; i++) {
-		if (rs.v[i].s != primary)
+		if (rs.v[i].s != primary) {
 			solver_emit(rs.v[i].s, event_phase(EVENT_EXIT));
-		solver_free(rs.v[i].s);
+			solver_free(rs.v[i].s);
+		}
 		free(rs.v[i].handler);
 	}
 	cmd_finish(primary, e, messages);

@@ -182,7 +182,7 @@ write_conf(struct session *ss, const struct lineage_params *p,
 	struct store_conf	 conf;
 	char			*path = NULL, *archive = NULL, *prefs = NULL;
 	char			*names = NULL, *bits = NULL, cache[3][32];
-	const char		*pn[CHAL__COUNT];
+	const char		*pn[CHAL__COUNT], *bundle;
 	enum err		 e = ERR_INTERNAL;
 	size_t			 i;
 
@@ -228,8 +228,9 @@ write_conf(struct session *ss, const struct lineage_params *p,
 	    store_conf_set(&conf, "renewalparams", "extauth_mode",
 	    solver_mode_name(p->mode)) != ERR_OK)
 		goto out;
-	if (ss->cfg->ca_bundle != NULL && store_conf_set(&conf,
-	    "renewalparams", "extauth_ca_bundle", ss->cfg->ca_bundle) != ERR_OK)
+	bundle = ss->ca_bundle ? ss->ca_bundle : ss->cfg->ca_bundle;
+	if (bundle != NULL && store_conf_set(&conf, "renewalparams",
+	    "extauth_ca_bundle", bundle) != ERR_OK)
 		goto out;
 	if (p->handler != NULL && store_conf_set(&conf, "renewalparams",
 	    "extauth_handler", p->handler) != ERR_OK)

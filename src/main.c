@@ -59,6 +59,18 @@ main(int argc, char **argv)
 	case VERB_RENEW:
 		e = cmd_renew(&cfg);
 		break;
+	case VERB_CERTIFICATES:
+		e = cmd_certificates(&cfg);
+		break;
+	case VERB_REVOKE:
+		e = cmd_revoke(&cfg);
+		break;
+	case VERB_DELETE:
+		e = cmd_delete(&cfg);
+		break;
+	case VERB_CERTBOT_HOOK:
+		e = cmd_certbot_hook(&cfg);
+		break;
 	default:
 		fprintf(stderr, "extauth: the %s verb is not available in this "
 		    "version\n", cli_verb_name(cfg.verb));

@@ -29,21 +29,41 @@ session_open(struct session *ss, const struct config *cfg)
 	return store_lock(&ss->store);
 }
 
+static bool
+same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
 enum err
 session_connect(struct session *ss, const char *server)
 {
 	struct http_opts	o = { 0 };
 	enum err		e;
 
+	const char		*bundle;
+
 	if (server != NULL)
 		ss->server = server;
+	bundle = ss->ca_bundle ? ss->ca_bundle : ss->cfg->ca_bundle;
+	/* A transport trusts one bundle: another bundle, another transport. */
+	if (ss->http != NULL && !same_str(bundle, ss->http_bundle)) {
+		acme_free(ss->acme);
+		ss->acme = NULL;
+		http_free(ss->http);
+		ss->http = NULL;
+	}
 	if (ss->http != NULL && ss->acme != NULL &&
 	    strcmp(ss->acme->dir_url, ss->server) == 0)
 		return ERR_OK;
 	if (ss->http == NULL) {
-		o.ca_bundle = ss->ca_bundle ? ss->ca_bundle : ss->cfg->ca_bundle;
+		o.ca_bundle = bundle;
 		if ((ss->http = http_new(&o)) == NULL)
 			return ERR_USAGE;
+		free(ss->http_bundle);
+		ss->http_bundle = bundle ? strdup(bundle) : NULL;
 	}
 	acme_free(ss->acme);
 	ss->acme = NULL;
@@ -158,6 +178,7 @@ session_close(struct session *ss)
 {
 	acme_free(ss->acme);
 	http_free(ss->http);
+	free(ss->http_bundle);
 	EVP_PKEY_free(ss->account_key);
 	free(ss->account_id);
 	if (ss->store_open)

@@ -20,6 +20,7 @@ struct session {
 	struct store		 store;
 	bool			 store_open;
 	struct http		*http;
+	char			*http_bundle;	/* the bundle http trusts */
 	struct acme		*acme;
 	EVP_PKEY		*account_key;
 	char			*account_id;

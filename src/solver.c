@@ -52,12 +52,14 @@ solver_new(const struct solver_opts *o, enum err *why)
 	    (s = calloc(1, sizeof *s)) == NULL)
 		return NULL;
 	s->o = *o;
+	s->o.own_fds = false;	/* set once we own them: fail paths close */
 	s->ops = solver_modes[o->mode].ops;
 	if (o->handler != NULL && (s->handler = strdup(o->handler)) == NULL)
 		goto fail;
 	s->o.handler = s->handler;
 	if (s->ops->init != NULL && (*why = s->ops->init(s)) != ERR_OK)
 		goto fail;
+	s->o.own_fds = o->own_fds;
 	*why = ERR_OK;
 	return s;
 fail:
@@ -72,6 +74,12 @@ solver_free(struct solver *s)
 		return;
 	if (s->ops != NULL && s->ops->fini != NULL)
 		s->ops->fini(s);
+	if (s->o.own_fds) {
+		if (s->o.in_fd >= 0)
+			close(s->o.in_fd);
+		if (s->o.out_fd >= 0 && s->o.out_fd != s->o.in_fd)
+			close(s->o.out_fd);
+	}
 	free(s->handler);
 	free(s->cert_name);
 	free(s);

@@ -38,6 +38,7 @@ struct solver_opts {
 	int			 in_fd;		/* acknowledgements (JSON, text) */
 	int			 out_fd;	/* protocol lines */
 	char *const		*base_env;	/* environment passed to handlers */
+	bool			 own_fds;	/* solver_free closes in_fd/out_fd */
 };
 
 struct solver;

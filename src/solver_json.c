@@ -36,8 +36,9 @@ json_ack(struct solver *s, const struct event *ev)
 
 	domain = json_string_value(json_object_get(ev->rec, "domain"));
 	if ((r = solver_read_line(s, &line)) == 1) {
-		log_error("the invoker closed stdin instead of acknowledging "
-		    "the challenge for %s; aborting", domain);
+		log_error("the invoker closed its end (stdin or --socket) "
+		    "instead of acknowledging the challenge for %s; aborting",
+		    domain);
 		goto out;
 	}
 	if (r == -1)

@@ -1,0 +1,345 @@
+/*
+ * cmd_revoke.c: the revoke and delete verbs, the two that end a lineage.
+ * revoke asks the CA that issued a certificate (the server and account of
+ * its renewal conf) to revoke it (RFC 8555 §7.6); delete removes the
+ * lineage's files (conf, live/, archive/) under the config-dir lock.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "b64.h"
+#include "cmd.h"
+#include "crypto.h"
+#include "log.h"
+#include "session.h"
+
+/* cli.c's default server: a cfg->server equal to it was not given. */
+#define REVOKE_DEFAULT_SERVER	"https://acme-v02.api.letsencrypt.org/directory"
+
+/* certbot's --reason choices and their RFC 5280 CRLReason codes. */
+enum revoke_reason {
+	REASON_UNSPECIFIED,
+	REASON_KEY_COMPROMISE,
+	REASON_AFFILIATION_CHANGED,
+	REASON_SUPERSEDED,
+	REASON_CESSATION,
+	REASON__COUNT
+};
+
+static const struct {
+	const char	*name;
+	int		 code;
+} revoke_reasons[] = {
+	[REASON_UNSPECIFIED] = { "unspecified", 0 },
+	[REASON_KEY_COMPROMISE] = { "keycompromise", 1 },
+	[REASON_AFFILIATION_CHANGED] = { "affiliationchanged", 3 },
+	[REASON_SUPERSEDED] = { "superseded", 4 },
+	[REASON_CESSATION] = { "cessationofoperation", 5 },
+};
+_Static_assert(sizeof(revoke_reasons) / sizeof(revoke_reasons[0]) ==
+    REASON__COUNT, "revoke_reasons must name every reason");
+
+/* The RFC 5280 code of a --reason (any case); -1 if unknown. */
+static int
+reason_code(const char *name)
+{
+	size_t	i;
+
+	if (name == NULL)
+		return revoke_reasons[REASON_UNSPECIFIED].code;
+	for (i = 0; i < REASON__COUNT; i++)
+		if (strcasecmp(name, revoke_reasons[i].name) == 0)
+			return revoke_reasons[i].code;
+	return -1;
+}
+
+/*
+ * The lineage a --cert-path belongs to: the NAME of config_dir/archive/NAME/
+ * once symlinks are resolved (live/NAME/cert.pem points there).  New
+ * string, caller frees; NULL if the file is not in a lineage.
+ */
+static char *
+lineage_of_path(const struct store *st, const char *path)
+{
+	char	*dir = NULL, *file = NULL, *name = NULL, *p;
+	size_t	 len;
+
+	if ((dir = realpath(st->config_dir, NULL)) == NULL ||
+	    (file = realpath(path, NULL)) == NULL)
+		goto out;
+	len = strlen(dir);
+	if (strncmp(file, dir, len) != 0 || strncmp(file + len, "/archive/",
+	    9) != 0)
+		goto out;
+	p = file + len + 9;
+	if ((len = strcspn(p, "/")) == 0 || p[len] != '/')
+		goto out;
+	name = strndup(p, len);
+out:
+	free(dir);
+	free(file);
+	return name;
+}
+
+/* What to revoke and where: the certificate file, the lineage's server,
+ * account and CA bundle (borrowed from conf or cfg). */
+struct revoke_target {
+	char			*name;		/* lineage, or NULL */
+	char			*cert_path;
+	struct store_conf	 conf;
+	const char		*server;
+	const char		*account;
+	const char		*ca_bundle;
+};
+
+static void
+target_clear(struct revoke_target *t)
+{
+	free(t->name);
+	free(t->cert_path);
+	store_conf_clear(&t->conf);
+	memset(t, 0, sizeof *t);
+}
+
+/* Finds the certificate and its lineage's conf. */
+static enum err
+target_find(const struct config *cfg, struct session *ss,
+    struct revoke_target *t)
+{
+	struct store_paths	 live = { 0 };
+	char			*conf_path = NULL;
+	const char		*conf_server;
+	enum err		 e = ERR_INTERNAL;
+
+	if (cfg->cert_name != NULL) {
+		if ((t->name = strdup(cfg->cert_name)) == NULL)
+			goto out;
+		store_live_paths(&ss->store, t->name, &live);
+		if (live.cert == NULL) {
+			log_error("\"%s\" is not a valid certificate name",
+			    cfg->cert_name);
+			e = ERR_USAGE;
+			goto out;
+		}
+		if ((t->cert_path = strdup(live.cert)) == NULL)
+			goto out;
+	} else {
+		if ((t->cert_path = strdup(cfg->cert_path)) == NULL)
+			goto out;
+		t->name = lineage_of_path(&ss->store, cfg->cert_path);
+	}
+	t->server = cfg->server;
+	t->ca_bundle = cfg->ca_bundle;
+	if (t->name == NULL) {
+		log_info("%s is not in a lineage under %s: revoking with the "
+		    "account for %s", t->cert_path, ss->store.config_dir,
+		    t->server);
+		e = ERR_OK;
+		goto out;
+	}
+	if ((conf_path = store_conf_path(&ss->store, t->name)) == NULL)
+		goto out;
+	if (access(conf_path, F_OK) == -1 && errno == ENOENT &&
+	    cfg->cert_name != NULL) {
+		log_error("no certificate named %s: %s does not exist",
+		    t->name, conf_path);
+		e = ERR_USAGE;
+		goto out;
+	}
+	if ((e = store_conf_read(conf_path, &t->conf)) != ERR_OK)
+		goto out;
+	/* --server wins when given; the conf's account belongs to the
+	 * conf's server, so it is used only there. */
+	conf_server = store_conf_get(&t->conf, "renewalparams", "server");
+	if (strcmp(cfg->server, REVOKE_DEFAULT_SERVER) == 0 &&
+	    conf_server != NULL)
+		t->server = conf_server;
+	if (cfg->ca_bundle == NULL)
+		t->ca_bundle = store_conf_get(&t->conf, "renewalparams",
+		    "extauth_ca_bundle");
+	if (conf_server == NULL || strcmp(t->server, conf_server) == 0)
+		t->account = store_conf_get(&t->conf, "renewalparams",
+		    "account");
+	e = ERR_OK;
+out:
+	store_paths_clear(&live);
+	free(conf_path);
+	return e;
+}
+
+/* POST revokeCert {certificate, reason} signed with the account key. */
+static enum err
+revoke_post(struct session *ss, const struct revoke_target *t, int reason)
+{
+	struct http_response	 resp = { 0 };
+	struct acme_problem	 prob = { 0 };
+	unsigned char		*der = NULL;
+	json_t			*req = NULL;
+	char			*pem = NULL, *b64 = NULL, *payload = NULL;
+	size_t			 len, derlen;
+	enum err		 e;
+
+	if ((e = store_read_file(t->cert_path, &pem, &len, false)) != ERR_OK)
+		goto out;
+	e = ERR_USAGE;
+	if ((der = crypto_cert_der(pem, len, &derlen)) == NULL) {
+		log_error("%s is not a certificate", t->cert_path);
+		goto out;
+	}
+	e = ERR_ACME;
+	if (ss->acme->revoke_cert == NULL) {
+		log_error("%s has no revokeCert in its directory", ss->server);
+		goto out;
+	}
+	e = ERR_INTERNAL;
+	if ((b64 = b64u_encode(der, derlen)) == NULL ||
+	    (req = json_pack("{s:s, s:i}", "certificate", b64, "reason",
+	    reason)) == NULL ||
+	    (payload = json_dumps(req, JSON_COMPACT)) == NULL)
+		goto out;
+	if ((e = acme_post(ss->acme, "revokeCert", ss->acme->revoke_cert,
+	    payload, false, NULL, &resp, &prob)) != ERR_OK) {
+		log_error("cannot revoke %s: %s", t->cert_path,
+		    prob.detail ? prob.detail : prob.type ? prob.type :
+		    "the CA refused");
+		goto out;
+	}
+out:
+	http_response_clear(&resp);
+	acme_problem_clear(&prob);
+	json_decref(req);
+	free(payload);
+	free(b64);
+	free(der);
+	free(pem);
+	return e;
+}
+
+enum err
+cmd_revoke(const struct config *cfg)
+{
+	struct session		 ss;
+	struct revoke_target	 t;
+	struct solver		*s = NULL;
+	json_t			*messages = json_array();
+	char			*text = NULL;
+	int			 reason;
+	enum err		 e;
+
+	memset(&ss, 0, sizeof ss);
+	memset(&t, 0, sizeof t);
+	if ((cfg->cert_name == NULL) == (cfg->cert_path == NULL)) {
+		fprintf(stderr, "extauth: revoke needs exactly one of "
+		    "--cert-name NAME or --cert-path FILE\n");
+		json_decref(messages);
+		return ERR_USAGE;
+	}
+	if ((reason = reason_code(cfg->reason)) == -1) {
+		fprintf(stderr, "extauth: unknown --reason %s: use unspecified,"
+		    " keycompromise, affiliationchanged, superseded or "
+		    "cessationofoperation\n", cfg->reason);
+		json_decref(messages);
+		return ERR_USAGE;
+	}
+	if ((s = cmd_solver(cfg, cfg->mode, cfg->handler, cfg->hook_chain,
+	    &e)) == NULL) {
+		json_decref(messages);
+		return e;
+	}
+	if ((e = session_open(&ss, cfg)) != ERR_OK ||
+	    (e = target_find(cfg, &ss, &t)) != ERR_OK)
+		goto out;
+	ss.ca_bundle = t.ca_bundle;
+	if ((e = session_connect(&ss, t.server)) != ERR_OK ||
+	    (e = session_account(&ss, t.account)) != ERR_OK ||
+	    (e = revoke_post(&ss, &t, reason)) != ERR_OK)
+		goto out;
+	if (asprintf(&text, "Congratulations! You have successfully revoked "
+	    "the certificate that was located at %s.", t.cert_path) == -1) {
+		text = NULL;
+		e = ERR_INTERNAL;
+		goto out;
+	}
+	log_info("%s", text);
+	cmd_report_add(messages, 1, text);
+out:
+	cmd_finish(s, e, messages);
+	target_clear(&t);
+	session_close(&ss);
+	free(text);
+	return e;
+}
+
+enum err
+cmd_delete(const struct config *cfg)
+{
+	struct session	 ss;
+	struct solver	*s = NULL;
+	json_t		*messages = json_array();
+	char		*conf = NULL, *live = NULL, *archive = NULL;
+	char		*text = NULL;
+	enum err	 e;
+
+	memset(&ss, 0, sizeof ss);
+	if (cfg->cert_name == NULL) {
+		fprintf(stderr, "extauth: delete needs --cert-name NAME\n");
+		json_decref(messages);
+		return ERR_USAGE;
+	}
+	if ((s = cmd_solver(cfg, cfg->mode, cfg->handler, cfg->hook_chain,
+	    &e)) == NULL) {
+		json_decref(messages);
+		return e;
+	}
+	if ((e = session_open(&ss, cfg)) != ERR_OK)
+		goto out;
+	e = ERR_USAGE;
+	if ((conf = store_conf_path(&ss.store, cfg->cert_name)) == NULL) {
+		log_error("\"%s\" is not a valid certificate name",
+		    cfg->cert_name);
+		goto out;
+	}
+	e = ERR_INTERNAL;
+	if (asprintf(&live, "%s/live/%s", ss.store.config_dir,
+	    cfg->cert_name) == -1) {
+		live = NULL;
+		goto out;
+	}
+	if (asprintf(&archive, "%s/archive/%s", ss.store.config_dir,
+	    cfg->cert_name) == -1) {
+		archive = NULL;
+		goto out;
+	}
+	if (access(conf, F_OK) == -1 && access(live, F_OK) == -1 &&
+	    access(archive, F_OK) == -1) {
+		log_error("no certificate named %s in %s", cfg->cert_name,
+		    ss.store.config_dir);
+		e = ERR_USAGE;
+		goto out;
+	}
+	if ((e = store_lineage_delete(&ss.store, cfg->cert_name)) != ERR_OK)
+		goto out;
+	if (asprintf(&text, "Deleted all files relating to certificate %s.",
+	    cfg->cert_name) == -1) {
+		text = NULL;
+		e = ERR_INTERNAL;
+		goto out;
+	}
+	log_info("%s", text);
+	cmd_report_add(messages, 1, text);
+out:
+	cmd_finish(s, e, messages);
+	session_close(&ss);
+	free(conf);
+	free(live);
+	free(archive);
+	free(text);
+	return e;
+}

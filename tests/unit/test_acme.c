@@ -1,0 +1,240 @@
+/*
+ * test_acme.c: acme.c against a scripted ACME server on loopback (a
+ * forked child speaking plain HTTP/1.1): a directory that is not JSON or
+ * lacks endpoints, badNonce retried with fresh nonces and bounded, 429
+ * with Retry-After waited out, a problem document reaching the caller.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "acme.h"
+#include "crypto.h"
+
+static pid_t	srv_pid;
+static int	srv_port;
+static char	base[64];
+
+static void
+reply(int fd, const char *status, const char *headers, const char *body)
+{
+	char	buf[4096];
+	int	n;
+
+	n = snprintf(buf, sizeof buf, "HTTP/1.1 %s\r\nContent-Length: %zu\r\n"
+	    "Replay-Nonce: n%ld\r\n%s\r\n%s", status, strlen(body),
+	    random() % 100000, headers, body);
+	if (write(fd, buf, (size_t)n) != n)
+		_exit(1);
+}
+
+#define PROBLEM(t) "{\"type\":\"urn:ietf:params:acme:error:" t "\"," \
+	"\"detail\":\"scripted\"}"
+#define PJSON "Content-Type: application/problem+json\r\n"
+
+/* One request: the first line and the body are enough for the script. */
+static int
+serve_request(int fd, int counts[8])
+{
+	char	req[16384], *p, *hend, dir[1024];
+	size_t	len = 0, clen = 0;
+	ssize_t	r;
+
+	for (;;) {
+		if ((r = read(fd, req + len, sizeof req - 1 - len)) <= 0)
+			return -1;
+		len += (size_t)r;
+		req[len] = '\0';
+		if ((hend = strstr(req, "\r\n\r\n")) == NULL)
+			continue;
+		if ((p = strcasestr(req, "content-length:")) != NULL &&
+		    p < hend)
+			clen = strtoul(p + 15, NULL, 10);
+		if (len >= (size_t)(hend + 4 - req) + clen)
+			break;
+	}
+	if (strncmp(req, "GET /dir-bad ", 13) == 0)
+		reply(fd, "200 OK", "", "this is not json");
+	else if (strncmp(req, "GET /dir-missing ", 17) == 0)
+		reply(fd, "200 OK", "", "{\"newAccount\":\"x\"}");
+	else if (strncmp(req, "GET /dir ", 9) == 0) {
+		snprintf(dir, sizeof dir, "{\"newNonce\":\"%s/nonce\","
+		    "\"newAccount\":\"%s/acct\",\"newOrder\":\"%s/order\"}",
+		    base, base, base);
+		reply(fd, "200 OK", "", dir);
+	} else if (strncmp(req, "HEAD /nonce ", 12) == 0)
+		reply(fd, "200 OK", "", "");
+	else if (strncmp(req, "POST /acct ", 11) == 0) {
+		if (counts[0]++ < 2)
+			reply(fd, "400 Bad Request", PJSON, PROBLEM("badNonce"));
+		else
+			reply(fd, "201 Created", "Location: /acct/1\r\n",
+			    "{\"status\":\"valid\"}");
+	} else if (strncmp(req, "POST /slow ", 11) == 0) {
+		if (counts[1]++ < 1)
+			reply(fd, "429 Too Many Requests", PJSON
+			    "Retry-After: 1\r\n", PROBLEM("rateLimited"));
+		else
+			reply(fd, "200 OK", "", "{}");
+	} else if (strncmp(req, "POST /always-bad ", 17) == 0) {
+		counts[2]++;
+		reply(fd, "400 Bad Request", PJSON, PROBLEM("badNonce"));
+	} else if (strncmp(req, "POST /forbidden ", 16) == 0)
+		reply(fd, "403 Forbidden", PJSON, PROBLEM("unauthorized"));
+	else if (strncmp(req, "GET /count ", 11) == 0) {
+		snprintf(dir, sizeof dir, "%d", counts[2]);
+		reply(fd, "200 OK", "", dir);
+	} else
+		reply(fd, "404 Not Found", "", "");
+	return 0;
+}
+
+static void __attribute__((noreturn))
+serve(int lfd)
+{
+	int	fd, counts[8] = { 0 };
+
+	for (;;) {
+		if ((fd = accept(lfd, NULL, NULL)) == -1)
+			_exit(1);
+		while (serve_request(fd, counts) == 0)
+			;
+		close(fd);
+	}
+}
+
+static int
+start(void **state)
+{
+	struct sockaddr_in	sin = { 0 };
+	socklen_t		sl = sizeof sin;
+	int			lfd;
+
+	(void)state;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof sin) == -1 ||
+	    listen(lfd, 8) == -1 ||
+	    getsockname(lfd, (struct sockaddr *)&sin, &sl) == -1)
+		return -1;
+	srv_port = ntohs(sin.sin_port);
+	snprintf(base, sizeof base, "http://127.0.0.1:%d", srv_port);
+	if ((srv_pid = fork()) == 0)
+		serve(lfd);
+	close(lfd);
+	return srv_pid > 0 ? 0 : -1;
+}
+
+static int
+stop(void **state)
+{
+	(void)state;
+	kill(srv_pid, SIGKILL);
+	waitpid(srv_pid, NULL, 0);
+	curl_global_cleanup();
+	return 0;
+}
+
+static char *
+url(const char *path)
+{
+	static char	u[128];
+
+	snprintf(u, sizeof u, "%s%s", base, path);
+	return u;
+}
+
+static void
+bad_directories(void **state)
+{
+	struct http	*h = http_new(&(struct http_opts){ 0 });
+	struct acme	*a = NULL;
+
+	(void)state;
+	assert_non_null(h);
+	assert_int_equal(acme_new(h, url("/dir-bad"), &a), ERR_ACME);
+	assert_null(a);
+	assert_int_equal(acme_new(h, url("/dir-missing"), &a), ERR_ACME);
+	assert_int_equal(acme_new(h, url("/nowhere"), &a), ERR_ACME);
+	http_free(h);
+}
+
+static void
+retries(void **state)
+{
+	struct crypto_key_spec	 spec = { CRYPTO_KEY_ECDSA, 0, "secp256r1" };
+	struct acme_account_req	 req = { .agree_tos = true };
+	struct http_response	 resp;
+	struct acme_problem	 prob;
+	struct http		*h = http_new(&(struct http_opts){ 0 });
+	struct acme		*a = NULL;
+	EVP_PKEY		*key = crypto_key_generate(&spec);
+	struct timespec		 t0, t1;
+	json_t			*body = NULL;
+	char			*count = NULL;
+
+	(void)state;
+	assert_int_equal(acme_new(h, url("/dir"), &a), ERR_OK);
+	/* Two badNonce answers, then the account: retried transparently. */
+	assert_int_equal(acme_account(a, key, &req, &body), ERR_OK);
+	assert_string_equal(a->kid, "/acct/1");
+	json_decref(body);
+	/* 429 with Retry-After: 1 is waited out, then succeeds. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(acme_post(a, "slow", url("/slow"), "{}", false, NULL,
+	    &resp, NULL), ERR_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 950);
+	http_response_clear(&resp);
+	/* badNonce forever: bounded, and the problem reaches the caller. */
+	assert_int_equal(acme_post(a, "bad", url("/always-bad"), "{}", false,
+	    NULL, &resp, &prob), ERR_ACME);
+	assert_null(resp.body);
+	assert_string_equal(prob.type, "urn:ietf:params:acme:error:badNonce");
+	acme_problem_clear(&prob);
+	assert_int_equal(http_request(h, HTTP_GET, url("/count"), NULL, 0,
+	    NULL, NULL, &resp), ERR_OK);
+	count = resp.body;
+	assert_int_equal(atoi(count), 21);
+	http_response_clear(&resp);
+	/* Any other problem: no retry, type and detail for the message. */
+	assert_int_equal(acme_post(a, "forbidden", url("/forbidden"), "{}",
+	    false, NULL, &resp, &prob), ERR_ACME);
+	assert_string_equal(prob.type,
+	    "urn:ietf:params:acme:error:unauthorized");
+	assert_string_equal(prob.detail, "scripted");
+	acme_problem_clear(&prob);
+	acme_free(a);
+	EVP_PKEY_free(key);
+	http_free(h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(bad_directories),
+		cmocka_unit_test(retries),
+	};
+
+	if (freopen("/dev/null", "w", stderr) == NULL)
+		return 1;
+	return cmocka_run_group_tests(tests, start, stop);
+}
