@@ -21,6 +21,9 @@
 #include "http.h"
 #include "log.h"
 
+/* Debian's hashed trust directory (update-ca-certificates keeps it). */
+#define HTTP_SYSTEM_CAPATH	"/etc/ssl/certs"
+
 /* CURLOPT_PROTOCOLS_STR (7.85) and CURLOPT_CA_CACHE_TIMEOUT (7.87). */
 #if LIBCURL_VERSION_NUM < 0x075700
 #error "libcurl 7.87.0 or newer is required"
@@ -83,7 +86,7 @@ http_global_init(void)
 /* Checks now, rather than at the first request, so a typo in --ca-bundle
  * is reported before any work is done. */
 static int
-http_check_bundle(const char *path)
+http_check_bundle(const char *path, bool *is_dir)
 {
 	struct stat	st;
 	int		fd, rc = -1;
@@ -98,8 +101,10 @@ http_check_bundle(const char *path)
 		    strerror(errno));
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		log_error("cannot read CA bundle %s: not a regular file", path);
+	*is_dir = S_ISDIR(st.st_mode);
+	if (!S_ISREG(st.st_mode) && !*is_dir) {
+		log_error("cannot read CA bundle %s: neither a file nor a "
+		    "directory", path);
 		goto out;
 	}
 	rc = 0;
@@ -117,7 +122,7 @@ http_new(const struct http_opts *opts)
 	const char	*bundle, *ua;
 	long		 timeout;
 	CURLcode	 rc = CURLE_OK;
-	bool		 ok = false;
+	bool		 ok = false, bundle_dir = false;
 
 	if (http_global_init() == -1)
 		goto out;
@@ -127,7 +132,7 @@ http_new(const struct http_opts *opts)
 	if (bundle == NULL && (bundle = getenv("CURL_CA_BUNDLE")) != NULL &&
 	    *bundle == '\0')
 		bundle = NULL;
-	if (bundle != NULL && http_check_bundle(bundle) == -1)
+	if (bundle != NULL && http_check_bundle(bundle, &bundle_dir) == -1)
 		goto out;
 
 	ua = opts != NULL && opts->user_agent != NULL ? opts->user_agent :
@@ -163,8 +168,22 @@ http_new(const struct http_opts *opts)
 	HTTP_SETOPT(CURLOPT_CA_CACHE_TIMEOUT, -1L);
 	HTTP_SETOPT(CURLOPT_TIMEOUT_MS, timeout);
 	HTTP_SETOPT(CURLOPT_USERAGENT, ua);
-	if (bundle != NULL)
+	/*
+	 * Trust: a file is parsed whole (Debian's 145-certificate bundle costs
+	 * about 50 ms); a hashed directory (c_rehash) is looked up lazily, the
+	 * issuer only, in well under a millisecond.  So --ca-bundle may be
+	 * either, and the default is the system's hashed directory rather than
+	 * libcurl's default bundle file.
+	 */
+	if (bundle != NULL && bundle_dir) {
+		HTTP_SETOPT(CURLOPT_CAINFO, NULL);
+		HTTP_SETOPT(CURLOPT_CAPATH, bundle);
+	} else if (bundle != NULL)
 		HTTP_SETOPT(CURLOPT_CAINFO, bundle);
+	else if (access(HTTP_SYSTEM_CAPATH, R_OK | X_OK) == 0) {
+		HTTP_SETOPT(CURLOPT_CAINFO, NULL);
+		HTTP_SETOPT(CURLOPT_CAPATH, HTTP_SYSTEM_CAPATH);
+	}
 #undef HTTP_SETOPT
 	if (rc != CURLE_OK) {
 		log_error("http: cannot configure libcurl: %s",

@@ -280,3 +280,23 @@ bad_name() {
 	wait "$BG_PID" || true
 	BG_PID=
 }
+
+# --- trust -------------------------------------------------------------------
+
+@test "--ca-bundle takes a hashed directory; a store without Pebble's cert fails TLS (exit 3)" {
+	local name=trustdir.example.com dir=$BATS_TEST_TMPDIR/hashed empty=$BATS_TEST_TMPDIR/empty
+	mkdir -p "$dir" "$empty"
+	cp "$PEBBLE_CA_BUNDLE" "$dir/pebble.pem"
+	openssl rehash "$dir"
+	COMMON=(--server "$PEBBLE_DIR_URL" --ca-bundle "$dir" "${DIRS[@]}"
+		--agree-tos --email t@example.com -n)
+	ext_run -d "$name" --preferred-challenges dns certonly
+	[ "$status" -eq 0 ]
+	[ -L "$CFG/live/$name/fullchain.pem" ]
+	# verification is always on: a directory that does not hold the CA
+	COMMON=(--server "$PEBBLE_DIR_URL" --ca-bundle "$empty" "${DIRS[@]}"
+		--agree-tos --email t@example.com -n)
+	ext_run -d "x.$name" --cert-name other --preferred-challenges dns certonly
+	[ "$status" -eq 3 ]
+	[[ $stderr == *"certificate"* ]]
+}
