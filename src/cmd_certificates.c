@@ -18,6 +18,7 @@
 #include "cmd.h"
 #include "crypto.h"
 #include "log.h"
+#include "conf.h"
 #include "store.h"
 
 enum cert_status {
@@ -40,7 +41,7 @@ struct cert_row {
 	const char		*name;
 	char			*conf_path;
 	bool			 conf_ok;
-	struct store_conf	 conf;
+	struct conf	 conf;
 	struct store_paths	 live;
 	bool			 info_ok;
 	struct crypto_cert_info	 info;
@@ -53,7 +54,7 @@ static void
 row_clear(struct cert_row *r)
 {
 	free(r->conf_path);
-	store_conf_clear(&r->conf);
+	conf_clear(&r->conf);
 	store_paths_clear(&r->live);
 	crypto_cert_info_free(&r->info);
 	free(r->why);
@@ -101,7 +102,7 @@ row_load(const struct store *st, const char *name, time_t now,
 	store_live_paths(st, name, &r->live);
 	if (r->live.cert == NULL)
 		return ERR_INTERNAL;
-	if (store_conf_read(r->conf_path, &r->conf) != ERR_OK) {
+	if (conf_read(r->conf_path, &r->conf) != ERR_OK) {
 		r->why = strdup(log_last_error());
 		return ERR_OK;
 	}
@@ -146,9 +147,9 @@ row_mode(const struct cert_row *r)
 {
 	const char	*auth, *v;
 
-	auth = store_conf_get(&r->conf, "renewalparams", "authenticator");
+	auth = conf_get(&r->conf, "renewalparams", "authenticator");
 	if (auth != NULL && strcmp(auth, "extauth") == 0) {
-		v = store_conf_get(&r->conf, "renewalparams", "extauth_mode");
+		v = conf_get(&r->conf, "renewalparams", "extauth_mode");
 		return v != NULL ? v : "json";
 	}
 	if (auth != NULL && (strcmp(auth, "certbot-external-auth:out") == 0 ||
@@ -215,8 +216,8 @@ row_json(const struct cert_row *r, time_t now)
 	json_object_set_new(o, "fullchain_path",
 	    json_string(r->live.fullchain));
 	json_object_set_new(o, "chain_path", json_string(r->live.chain));
-	json_object_set_new(o, "server", r->conf_ok && store_conf_get(&r->conf,
-	    "renewalparams", "server") ? json_string(store_conf_get(&r->conf,
+	json_object_set_new(o, "server", r->conf_ok && conf_get(&r->conf,
+	    "renewalparams", "server") ? json_string(conf_get(&r->conf,
 	    "renewalparams", "server")) : json_null());
 	json_object_set_new(o, "mode", r->conf_ok && row_mode(r) ?
 	    json_string(row_mode(r)) : json_null());

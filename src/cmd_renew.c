@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "conf.h"
 #include "lineage.h"
 #include "log.h"
 #include "session.h"
@@ -72,7 +73,7 @@ truthy(const char *v)
 /* certbot-external-auth's options, stored by certbot as
  * "certbot_external_auth:out_NAME" (older certbots kept the dashes). */
 static const char *
-plugin_opt(const struct store_conf *c, const char *name)
+plugin_opt(const struct conf *c, const char *name)
 {
 	static const char *const pfx[] = { "certbot_external_auth:out_",
 	    "certbot-external-auth:out_", "out_" };
@@ -82,7 +83,7 @@ plugin_opt(const struct store_conf *c, const char *name)
 
 	for (i = 0; i < sizeof pfx / sizeof pfx[0]; i++) {
 		snprintf(key, sizeof key, "%s%s", pfx[i], name);
-		if ((v = store_conf_get(c, "renewalparams", key)) != NULL)
+		if ((v = conf_get(c, "renewalparams", key)) != NULL)
 			return v;
 	}
 	return NULL;
@@ -185,27 +186,27 @@ bridge_hook_job(const char *hook, struct renew_job *j)
 /* Fills j from the conf; ERR_USAGE (logged) when extauth cannot renew it. */
 static enum err
 job_from_conf(const struct config *cfg, const char *name,
-    const struct store_conf *c, struct renew_job *j)
+    const struct conf *c, struct renew_job *j)
 {
 	const char	*auth, *v;
 	char		*copy, *tok, *save = NULL;
 	int		 t;
 
 	j->name = name;
-	j->server = store_conf_get(c, "renewalparams", "server");
-	j->account = store_conf_get(c, "renewalparams", "account");
-	j->ca_bundle = store_conf_get(c, "renewalparams", "extauth_ca_bundle");
-	j->deploy_hook = store_conf_get(c, "renewalparams", "renew_hook");
-	j->renew_before = store_conf_get(c, NULL, "renew_before_expiry");
-	auth = store_conf_get(c, "renewalparams", "authenticator");
+	j->server = conf_get(c, "renewalparams", "server");
+	j->account = conf_get(c, "renewalparams", "account");
+	j->ca_bundle = conf_get(c, "renewalparams", "extauth_ca_bundle");
+	j->deploy_hook = conf_get(c, "renewalparams", "renew_hook");
+	j->renew_before = conf_get(c, NULL, "renew_before_expiry");
+	auth = conf_get(c, "renewalparams", "authenticator");
 	j->mode = SOLVER_JSON;
 	if (auth != NULL && strcmp(auth, "extauth") == 0) {
-		v = store_conf_get(c, "renewalparams", "extauth_mode");
+		v = conf_get(c, "renewalparams", "extauth_mode");
 		if (v != NULL && (t = solver_mode_parse(v)) != -1)
 			j->mode = (enum solver_mode)t;
-		j->handler = store_conf_get(c, "renewalparams",
+		j->handler = conf_get(c, "renewalparams",
 		    "extauth_handler");
-		j->chain = truthy(store_conf_get(c, "renewalparams",
+		j->chain = truthy(conf_get(c, "renewalparams",
 		    "extauth_hook_chain"));
 	} else if (auth != NULL && (strcmp(auth, "certbot-external-auth:out")
 	    == 0 || strcmp(auth, "out") == 0)) {
@@ -217,7 +218,7 @@ job_from_conf(const struct config *cfg, const char *name,
 			j->mode = truthy(plugin_opt(c, "dehydrated_dns")) ?
 			    SOLVER_DEHYDRATED : SOLVER_HANDLER;
 	} else if (auth != NULL && strcmp(auth, "manual") == 0 &&
-	    bridge_hook_job(store_conf_get(c, "renewalparams",
+	    bridge_hook_job(conf_get(c, "renewalparams",
 	    "manual_auth_hook"), j)) {
 		/* certbot's lineage through the bridge: keep its conf. */
 		j->foreign = true;
@@ -237,9 +238,9 @@ job_from_conf(const struct config *cfg, const char *name,
 		log_error("%s: the renewal conf names no server", name);
 		return ERR_STORAGE;
 	}
-	split_names(j, store_conf_get(c, "renewalparams", "extauth_domains"));
+	split_names(j, conf_get(c, "renewalparams", "extauth_domains"));
 	j->n_prefs = 0;
-	if ((v = store_conf_get(c, "renewalparams", "pref_challs")) != NULL &&
+	if ((v = conf_get(c, "renewalparams", "pref_challs")) != NULL &&
 	    (copy = strdup(v)) != NULL) {
 		for (tok = strtok_r(copy, ", ", &save); tok != NULL &&
 		    j->n_prefs < CHAL__COUNT; tok = strtok_r(NULL, ", ", &save))
@@ -256,13 +257,13 @@ job_from_conf(const struct config *cfg, const char *name,
 	j->key.type = CRYPTO_KEY_ECDSA;
 	j->key.curve = "secp256r1";
 	j->key.rsa_bits = 2048;
-	if ((v = store_conf_get(c, "renewalparams", "key_type")) != NULL &&
+	if ((v = conf_get(c, "renewalparams", "key_type")) != NULL &&
 	    strcmp(v, "rsa") == 0) {
 		j->key.type = CRYPTO_KEY_RSA;
-		if ((v = store_conf_get(c, "renewalparams", "rsa_key_size")) !=
+		if ((v = conf_get(c, "renewalparams", "rsa_key_size")) !=
 		    NULL)
 			j->key.rsa_bits = atoi(v);
-	} else if ((v = store_conf_get(c, "renewalparams", "elliptic_curve"))
+	} else if ((v = conf_get(c, "renewalparams", "elliptic_curve"))
 	    != NULL)
 		j->key.curve = v;
 	/* certbot's confs carry no names: take them from the certificate. */
@@ -275,7 +276,7 @@ job_from_conf(const struct config *cfg, const char *name,
  * Fills the job's names from the certificate when the conf has none.
  */
 static enum err
-due(struct session *ss, const struct store_conf *c, struct renew_job *j,
+due(struct session *ss, const struct conf *c, struct renew_job *j,
     time_t now, bool *is_due)
 {
 	struct store_paths	 live = { 0 };
@@ -288,9 +289,9 @@ due(struct session *ss, const struct store_conf *c, struct renew_job *j,
 	enum err		 e;
 
 	before = lineage_parse_interval(j->renew_before);
-	v = store_conf_get(c, NULL, "extauth_version");
-	nb = store_conf_get(c, NULL, "extauth_not_before");
-	na = store_conf_get(c, NULL, "extauth_not_after");
+	v = conf_get(c, NULL, "extauth_version");
+	nb = conf_get(c, NULL, "extauth_not_before");
+	na = conf_get(c, NULL, "extauth_not_after");
 	if (v != NULL && nb != NULL && na != NULL && j->n_domains > 0 &&
 	    (version = store_lineage_version(&ss->store, j->name)) > 0 &&
 	    version == atoi(v)) {
@@ -495,7 +496,7 @@ cmd_renew(const struct config *cfg)
 	struct session		 ss;
 	struct renew_solvers	 rs;
 	struct renew_job	 j;
-	struct store_conf	 conf;
+	struct conf	 conf;
 	struct solver		*primary = NULL;
 	json_t			*messages = json_array(), *renewed, *failed;
 	char			**names = NULL, *path = NULL, text[160];
@@ -530,10 +531,10 @@ cmd_renew(const struct config *cfg)
 
 	for (i = 0; i < n; i++) {
 		free(path);
-		store_conf_clear(&conf);
+		conf_clear(&conf);
 		job_clear(&j);
 		if ((path = store_conf_path(&ss.store, names[i])) == NULL ||
-		    store_conf_read(path, &conf) != ERR_OK) {
+		    conf_read(path, &conf) != ERR_OK) {
 			add_name(failed, names[i], "unreadable renewal conf");
 			continue;
 		}
@@ -596,7 +597,7 @@ out:
 		free(names[i]);
 	free(names);
 	free(path);
-	store_conf_clear(&conf);
+	conf_clear(&conf);
 	job_clear(&j);
 	json_decref(renewed);
 	json_decref(failed);

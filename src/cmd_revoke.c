@@ -16,6 +16,7 @@
 
 #include "b64.h"
 #include "cmd.h"
+#include "conf.h"
 #include "crypto.h"
 #include "log.h"
 #include "session.h"
@@ -93,7 +94,7 @@ out:
 struct revoke_target {
 	char			*name;		/* lineage, or NULL */
 	char			*cert_path;
-	struct store_conf	 conf;
+	struct conf	 conf;
 	const char		*server;
 	const char		*account;
 	const char		*ca_bundle;
@@ -104,7 +105,7 @@ target_clear(struct revoke_target *t)
 {
 	free(t->name);
 	free(t->cert_path);
-	store_conf_clear(&t->conf);
+	conf_clear(&t->conf);
 	memset(t, 0, sizeof *t);
 }
 
@@ -153,19 +154,19 @@ target_find(const struct config *cfg, struct session *ss,
 		e = ERR_USAGE;
 		goto out;
 	}
-	if ((e = store_conf_read(conf_path, &t->conf)) != ERR_OK)
+	if ((e = conf_read(conf_path, &t->conf)) != ERR_OK)
 		goto out;
 	/* --server wins when given; the conf's account belongs to the
 	 * conf's server, so it is used only there. */
-	conf_server = store_conf_get(&t->conf, "renewalparams", "server");
+	conf_server = conf_get(&t->conf, "renewalparams", "server");
 	if (strcmp(cfg->server, REVOKE_DEFAULT_SERVER) == 0 &&
 	    conf_server != NULL)
 		t->server = conf_server;
 	if (cfg->ca_bundle == NULL)
-		t->ca_bundle = store_conf_get(&t->conf, "renewalparams",
+		t->ca_bundle = conf_get(&t->conf, "renewalparams",
 		    "extauth_ca_bundle");
 	if (conf_server == NULL || strcmp(t->server, conf_server) == 0)
-		t->account = store_conf_get(&t->conf, "renewalparams",
+		t->account = conf_get(&t->conf, "renewalparams",
 		    "account");
 	e = ERR_OK;
 out:

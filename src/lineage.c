@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "conf.h"
 #include "lineage.h"
 #include "log.h"
 #include "order.h"
@@ -108,7 +109,7 @@ existing(struct session *ss, const struct lineage_params *p, bool *keep,
     time_t *not_after)
 {
 	struct store_paths	 live = { 0 };
-	struct store_conf	 conf;
+	struct conf	 conf;
 	struct crypto_cert_info	 info = { 0 };
 	char			*pem = NULL, *path = NULL, *have = NULL;
 	size_t			 len;
@@ -142,8 +143,8 @@ existing(struct session *ss, const struct lineage_params *p, bool *keep,
 	}
 	path = store_conf_path(&ss->store, p->name);
 	before = 0;
-	if (path != NULL && store_conf_read(path, &conf) == ERR_OK)
-		before = lineage_parse_interval(store_conf_get(&conf, NULL,
+	if (path != NULL && conf_read(path, &conf) == ERR_OK)
+		before = lineage_parse_interval(conf_get(&conf, NULL,
 		    "renew_before_expiry"));
 	*not_after = info.not_after;
 	*keep = same && !p->force && !lineage_due(info.not_before,
@@ -151,7 +152,7 @@ existing(struct session *ss, const struct lineage_params *p, bool *keep,
 	e = ERR_OK;
 out:
 	store_paths_clear(&live);
-	store_conf_clear(&conf);
+	conf_clear(&conf);
 	crypto_cert_info_free(&info);
 	free(pem);
 	free(path);
@@ -179,7 +180,7 @@ write_conf(struct session *ss, const struct lineage_params *p,
     const struct store_paths *live, int version,
     const struct crypto_cert_info *info)
 {
-	struct store_conf	 conf;
+	struct conf	 conf;
 	char			*path = NULL, *archive = NULL, *prefs = NULL;
 	char			*names = NULL, *bits = NULL, cache[3][32];
 	const char		*pn[CHAL__COUNT], *bundle;
@@ -198,55 +199,55 @@ write_conf(struct session *ss, const struct lineage_params *p,
 	snprintf(cache[0], sizeof cache[0], "%d", version);
 	snprintf(cache[1], sizeof cache[1], "%lld", (long long)info->not_before);
 	snprintf(cache[2], sizeof cache[2], "%lld", (long long)info->not_after);
-	if (store_conf_set(&conf, NULL, "version", "2.1.0") != ERR_OK ||
-	    store_conf_set(&conf, NULL, "archive_dir", archive) != ERR_OK ||
-	    store_conf_set(&conf, NULL, "cert", live->cert) != ERR_OK ||
-	    store_conf_set(&conf, NULL, "privkey", live->privkey) != ERR_OK ||
-	    store_conf_set(&conf, NULL, "chain", live->chain) != ERR_OK ||
-	    store_conf_set(&conf, NULL, "fullchain", live->fullchain) !=
+	if (conf_set(&conf, NULL, "version", "2.1.0") != ERR_OK ||
+	    conf_set(&conf, NULL, "archive_dir", archive) != ERR_OK ||
+	    conf_set(&conf, NULL, "cert", live->cert) != ERR_OK ||
+	    conf_set(&conf, NULL, "privkey", live->privkey) != ERR_OK ||
+	    conf_set(&conf, NULL, "chain", live->chain) != ERR_OK ||
+	    conf_set(&conf, NULL, "fullchain", live->fullchain) !=
 	    ERR_OK ||
-	    store_conf_set(&conf, NULL, "extauth_version", cache[0]) != ERR_OK ||
-	    store_conf_set(&conf, NULL, "extauth_not_before", cache[1]) !=
+	    conf_set(&conf, NULL, "extauth_version", cache[0]) != ERR_OK ||
+	    conf_set(&conf, NULL, "extauth_not_before", cache[1]) !=
 	    ERR_OK ||
-	    store_conf_set(&conf, NULL, "extauth_not_after", cache[2]) != ERR_OK)
+	    conf_set(&conf, NULL, "extauth_not_after", cache[2]) != ERR_OK)
 		goto out;
-	if (store_conf_set(&conf, "renewalparams", "account",
+	if (conf_set(&conf, "renewalparams", "account",
 	    ss->account_id) != ERR_OK ||
-	    store_conf_set(&conf, "renewalparams", "server", ss->server) !=
+	    conf_set(&conf, "renewalparams", "server", ss->server) !=
 	    ERR_OK ||
-	    store_conf_set(&conf, "renewalparams", "authenticator",
+	    conf_set(&conf, "renewalparams", "authenticator",
 	    "extauth") != ERR_OK ||
-	    store_conf_set(&conf, "renewalparams", "key_type",
+	    conf_set(&conf, "renewalparams", "key_type",
 	    p->key.type == CRYPTO_KEY_RSA ? "rsa" : "ecdsa") != ERR_OK ||
-	    store_conf_set(&conf, "renewalparams", p->key.type ==
+	    conf_set(&conf, "renewalparams", p->key.type ==
 	    CRYPTO_KEY_RSA ? "rsa_key_size" : "elliptic_curve",
 	    p->key.type == CRYPTO_KEY_RSA ? bits : p->key.curve) != ERR_OK ||
-	    store_conf_set(&conf, "renewalparams", "pref_challs", prefs) !=
+	    conf_set(&conf, "renewalparams", "pref_challs", prefs) !=
 	    ERR_OK ||
-	    store_conf_set(&conf, "renewalparams", "extauth_domains", names) !=
+	    conf_set(&conf, "renewalparams", "extauth_domains", names) !=
 	    ERR_OK ||
-	    store_conf_set(&conf, "renewalparams", "extauth_mode",
+	    conf_set(&conf, "renewalparams", "extauth_mode",
 	    solver_mode_name(p->mode)) != ERR_OK)
 		goto out;
 	bundle = ss->ca_bundle ? ss->ca_bundle : ss->cfg->ca_bundle;
-	if (bundle != NULL && store_conf_set(&conf, "renewalparams",
+	if (bundle != NULL && conf_set(&conf, "renewalparams",
 	    "extauth_ca_bundle", bundle) != ERR_OK)
 		goto out;
-	if (p->handler != NULL && store_conf_set(&conf, "renewalparams",
+	if (p->handler != NULL && conf_set(&conf, "renewalparams",
 	    "extauth_handler", p->handler) != ERR_OK)
 		goto out;
-	if (p->hook_chain && store_conf_set(&conf, "renewalparams",
+	if (p->hook_chain && conf_set(&conf, "renewalparams",
 	    "extauth_hook_chain", "True") != ERR_OK)
 		goto out;
-	if (p->deploy_hook != NULL && store_conf_set(&conf, "renewalparams",
+	if (p->deploy_hook != NULL && conf_set(&conf, "renewalparams",
 	    "renew_hook", p->deploy_hook) != ERR_OK)
 		goto out;
-	if (p->renew_before != NULL && store_conf_set(&conf, NULL,
+	if (p->renew_before != NULL && conf_set(&conf, NULL,
 	    "renew_before_expiry", p->renew_before) != ERR_OK)
 		goto out;
-	e = store_conf_write(path, &conf);
+	e = conf_write(path, &conf);
 out:
-	store_conf_clear(&conf);
+	conf_clear(&conf);
 	free(path);
 	free(archive);
 	free(prefs);

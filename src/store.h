@@ -23,7 +23,6 @@
 #include "err.h"
 
 #define STORE_FILE_MAX	(1024 * 1024)	/* cap on any file we read */
-#define STORE_CONF_MAX_KEYS 128
 #define STORE_LINEAGES_MAX 1000000	/* cap on renewal .conf entries listed */
 
 struct store {
@@ -121,48 +120,9 @@ enum err	 store_lineage_save(const struct store *, const char *name,
  * foreign entries is left in place with a warning. */
 enum err	 store_lineage_delete(const struct store *, const char *name);
 
-/*
- * ---- renewal confs (configobj subset certbot writes and reads) ----
- * Nested sections are named by their path joined with '.': [renewalparams]
- * is "renewalparams", its [[webroot_map]] is "renewalparams.webroot_map".
- * Section names and keys are printable ASCII without whitespace or any of
- * = [ ] ' " # , (and section names without '.').  Scalar values are stored
- * unquoted.  configobj list values (pref_challs = dns-01, http-01) are
- * kept as their raw text with list set, and written back verbatim, because
- * certbot tells a list from a string by the missing quotes.
- */
-struct store_conf_kv {
-	char	*section;	/* NULL for top level, "renewalparams", ... */
-	char	*key;
-	char	*value;
-	bool	 list;		/* value is a raw configobj list literal */
-};
-struct store_conf {
-	struct store_conf_kv	kv[STORE_CONF_MAX_KEYS];
-	size_t			n;
-};
+/* ---- renewal confs (their format: conf.h) ---- */
 /* renewal/<name>.conf path; new string, caller frees. */
 char		*store_conf_path(const struct store *, const char *name);
-/* Overwrites *conf without freeing it (pass a zeroed or cleared one);
- * release with store_conf_clear().  ERR_STORAGE (logged) on a syntax error,
- * a duplicate key or section, or more than STORE_CONF_MAX_KEYS keys. */
-enum err	 store_conf_read(const char *path, struct store_conf *);
-/* NULL if absent. Borrowed pointer into conf. */
-const char	*store_conf_get(const struct store_conf *, const char *section,
-		    const char *key);
-/* Sets a scalar (replacing an existing key in place, else appending).
- * ERR_USAGE (logged) for a bad section or key name, ERR_STORAGE when
- * STORE_CONF_MAX_KEYS are in use. */
-enum err	 store_conf_set(struct store_conf *, const char *section,
-		    const char *key, const char *value);
-/* As store_conf_set for a list written verbatim, e.g. "dns-01, http-01" or
- * "dns-01," (one element: configobj needs the trailing comma). */
-enum err	 store_conf_set_list(struct store_conf *, const char *section,
-		    const char *key, const char *raw_list);
-/* Top-level keys first, then each section (its keys, then its subsections)
- * in order of first use; written atomically, mode 0644. */
-enum err	 store_conf_write(const char *path, const struct store_conf *);
-void		 store_conf_clear(struct store_conf *);
 /* Lineage names from renewal/NAME.conf, sorted by strcmp, skipping (with a
  * warning) names that are not valid lineage names; caller frees each and
  * the array.  No renewal/ directory: ERR_OK, *n 0, *names NULL. */

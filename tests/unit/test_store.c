@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "conf.h"
 #include "store.h"
 
 struct fixture {
@@ -371,18 +372,18 @@ static void
 test_lineage_broken_and_delete(void **state)
 {
 	struct fixture		*f = *state;
-	struct store_conf	 conf;
+	struct conf	 conf;
 	char			*p, *conf_path;
 	int			 v;
 
 	assert_int_equal(store_lineage_save(&f->st, "b.example", &cert1, NULL,
 	    NULL, &v), ERR_OK);
 	memset(&conf, 0, sizeof conf);
-	assert_int_equal(store_conf_set(&conf, NULL, "version", "2.1.0"),
+	assert_int_equal(conf_set(&conf, NULL, "version", "2.1.0"),
 	    ERR_OK);
 	assert_non_null(conf_path = store_conf_path(&f->st, "b.example"));
-	assert_int_equal(store_conf_write(conf_path, &conf), ERR_OK);
-	store_conf_clear(&conf);
+	assert_int_equal(conf_write(conf_path, &conf), ERR_OK);
+	conf_clear(&conf);
 
 	/* dangling link and plain file are broken lineages */
 	p = pathf("%s/archive/b.example/cert1.pem", f->cfg);
@@ -449,39 +450,39 @@ static void
 test_conf_round_trip(void **state)
 {
 	struct fixture		*f = *state;
-	struct store_conf	 a, b;
+	struct conf	 a, b;
 	char			*path = pathf("%s/renewal/rt.conf", f->cfg);
 	char			*text;
 	size_t			 i;
 
 	memset(&a, 0, sizeof a);
-	assert_int_equal(store_conf_set(&a, NULL, "version", "2.1.0"), ERR_OK);
-	assert_int_equal(store_conf_set(&a, NULL, "archive_dir",
+	assert_int_equal(conf_set(&a, NULL, "version", "2.1.0"), ERR_OK);
+	assert_int_equal(conf_set(&a, NULL, "archive_dir",
 	    "/etc/le/archive/rt"), ERR_OK);
-	assert_int_equal(store_conf_set(&a, "renewalparams", "authenticator",
+	assert_int_equal(conf_set(&a, "renewalparams", "authenticator",
 	    "webroot"), ERR_OK);
-	assert_int_equal(store_conf_set(&a, "renewalparams.webroot_map",
+	assert_int_equal(conf_set(&a, "renewalparams.webroot_map",
 	    "example.com", "/var/www/html"), ERR_OK);
 	/* set after the subsection: must still be written above it */
-	assert_int_equal(store_conf_set(&a, "renewalparams", "manual_auth_hook",
+	assert_int_equal(conf_set(&a, "renewalparams", "manual_auth_hook",
 	    "/bin/hook.sh \"a b\" 'c', d # e"), ERR_OK);
-	assert_int_equal(store_conf_set(&a, "renewalparams", "comma",
+	assert_int_equal(conf_set(&a, "renewalparams", "comma",
 	    "x, y"), ERR_OK);
-	assert_int_equal(store_conf_set(&a, "renewalparams", "empty", ""),
+	assert_int_equal(conf_set(&a, "renewalparams", "empty", ""),
 	    ERR_OK);
-	assert_int_equal(store_conf_set(&a, "renewalparams", "lead",
+	assert_int_equal(conf_set(&a, "renewalparams", "lead",
 	    " spaced "), ERR_OK);
-	assert_int_equal(store_conf_set(&a, "renewalparams", "multi",
+	assert_int_equal(conf_set(&a, "renewalparams", "multi",
 	    "line1\nline2"), ERR_OK);
-	assert_int_equal(store_conf_set_list(&a, "renewalparams",
+	assert_int_equal(conf_set_list(&a, "renewalparams",
 	    "pref_challs", "dns-01, http-01"), ERR_OK);
-	assert_int_equal(store_conf_set_list(&a, "renewalparams", "one",
+	assert_int_equal(conf_set_list(&a, "renewalparams", "one",
 	    "dns-01,"), ERR_OK);
-	assert_int_equal(store_conf_set(&a, NULL, "cert", "/c/cert.pem"),
+	assert_int_equal(conf_set(&a, NULL, "cert", "/c/cert.pem"),
 	    ERR_OK);
-	assert_int_equal(store_conf_set(&a, NULL, "version", "2.1.1"), ERR_OK);
+	assert_int_equal(conf_set(&a, NULL, "version", "2.1.1"), ERR_OK);
 	assert_int_equal(a.n, 12);
-	assert_int_equal(store_conf_write(path, &a), ERR_OK);
+	assert_int_equal(conf_write(path, &a), ERR_OK);
 	assert_int_equal(mode_of(path), 0644);
 
 	assert_int_equal(store_read_file(path, &text, NULL, false), ERR_OK);
@@ -494,10 +495,10 @@ test_conf_round_trip(void **state)
 	    "example.com = /var/www/html\n"));
 	free(text);
 
-	assert_int_equal(store_conf_read(path, &b), ERR_OK);
+	assert_int_equal(conf_read(path, &b), ERR_OK);
 	assert_int_equal(b.n, a.n);
 	for (i = 0; i < a.n; i++) {
-		const char *v = store_conf_get(&b, a.kv[i].section,
+		const char *v = conf_get(&b, a.kv[i].section,
 		    a.kv[i].key);
 
 		assert_non_null(v);
@@ -507,26 +508,26 @@ test_conf_round_trip(void **state)
 		assert_int_equal(b.kv[i].list,
 		    strcmp(b.kv[i].key, "pref_challs") == 0 ||
 		    strcmp(b.kv[i].key, "one") == 0);
-	assert_null(store_conf_get(&b, "renewalparams", "example.com"));
-	assert_null(store_conf_get(&b, NULL, "authenticator"));
-	store_conf_clear(&a);
-	store_conf_clear(&b);
+	assert_null(conf_get(&b, "renewalparams", "example.com"));
+	assert_null(conf_get(&b, NULL, "authenticator"));
+	conf_clear(&a);
+	conf_clear(&b);
 
 	/* bad names and the key cap */
-	assert_int_equal(store_conf_set(&a, "a b", "k", "v"), ERR_USAGE);
-	assert_int_equal(store_conf_set(&a, NULL, "k=v", "v"), ERR_USAGE);
-	assert_int_equal(store_conf_set(&a, "x..y", "k", "v"), ERR_USAGE);
-	assert_int_equal(store_conf_set_list(&a, NULL, "k", "not a list"),
+	assert_int_equal(conf_set(&a, "a b", "k", "v"), ERR_USAGE);
+	assert_int_equal(conf_set(&a, NULL, "k=v", "v"), ERR_USAGE);
+	assert_int_equal(conf_set(&a, "x..y", "k", "v"), ERR_USAGE);
+	assert_int_equal(conf_set_list(&a, NULL, "k", "not a list"),
 	    ERR_USAGE);
-	for (i = 0; i < STORE_CONF_MAX_KEYS; i++) {
+	for (i = 0; i < CONF_MAX_KEYS; i++) {
 		char key[16];
 
 		snprintf(key, sizeof key, "k%zu", i);
-		assert_int_equal(store_conf_set(&a, NULL, key, "v"), ERR_OK);
+		assert_int_equal(conf_set(&a, NULL, key, "v"), ERR_OK);
 	}
-	assert_int_equal(store_conf_set(&a, NULL, "onemore", "v"),
+	assert_int_equal(conf_set(&a, NULL, "onemore", "v"),
 	    ERR_STORAGE);
-	store_conf_clear(&a);
+	conf_clear(&a);
 	free(path);
 }
 
@@ -571,39 +572,39 @@ test_conf_certbot_sample(void **state)
 		"k = v\n[k]\n",
 	};
 	struct fixture		*f = *state;
-	struct store_conf	 c;
+	struct conf	 c;
 	char			*path = pathf("%s/renewal/example.com.conf",
 				    f->cfg);
 	size_t			 i;
 
 	write_text(path, certbot_conf);
-	assert_int_equal(store_conf_read(path, &c), ERR_OK);
+	assert_int_equal(conf_read(path, &c), ERR_OK);
 	assert_int_equal(c.n, 17);
-	assert_string_equal(store_conf_get(&c, NULL, "version"), "2.1.0");
-	assert_string_equal(store_conf_get(&c, NULL, "fullchain"),
+	assert_string_equal(conf_get(&c, NULL, "version"), "2.1.0");
+	assert_string_equal(conf_get(&c, NULL, "fullchain"),
 	    "/etc/letsencrypt/live/example.com/fullchain.pem");
-	assert_string_equal(store_conf_get(&c, "renewalparams", "server"),
+	assert_string_equal(conf_get(&c, "renewalparams", "server"),
 	    "https://acme-v02.api.letsencrypt.org/directory");
-	assert_string_equal(store_conf_get(&c, "renewalparams",
+	assert_string_equal(conf_get(&c, "renewalparams",
 	    "manual_auth_hook"), "/usr/local/bin/auth \"x\"");
-	assert_string_equal(store_conf_get(&c, "renewalparams", "key_type"),
+	assert_string_equal(conf_get(&c, "renewalparams", "key_type"),
 	    "ecdsa");
-	assert_string_equal(store_conf_get(&c, "renewalparams", "pref_challs"),
+	assert_string_equal(conf_get(&c, "renewalparams", "pref_challs"),
 	    "dns-01,");
-	assert_string_equal(store_conf_get(&c, "renewalparams", "hook"),
+	assert_string_equal(conf_get(&c, "renewalparams", "hook"),
 	    "echo \"hi\" 'x'");
-	assert_string_equal(store_conf_get(&c, "renewalparams", "text"),
+	assert_string_equal(conf_get(&c, "renewalparams", "text"),
 	    "first\nsecond");
-	assert_string_equal(store_conf_get(&c, "renewalparams.webroot_map",
+	assert_string_equal(conf_get(&c, "renewalparams.webroot_map",
 	    "www.example.com"), "/var/www/html");
-	assert_string_equal(store_conf_get(&c, "acme_renewal_info",
+	assert_string_equal(conf_get(&c, "acme_renewal_info",
 	    "ari_retry_after"), "2025-01-01T00:00:00");
-	assert_null(store_conf_get(&c, NULL, "renew_before_expiry"));
-	store_conf_clear(&c);
+	assert_null(conf_get(&c, NULL, "renew_before_expiry"));
+	conf_clear(&c);
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		write_text(path, bad[i]);
-		assert_int_equal(store_conf_read(path, &c), ERR_STORAGE);
+		assert_int_equal(conf_read(path, &c), ERR_STORAGE);
 		assert_int_equal(c.n, 0);
 	}
 	free(path);
