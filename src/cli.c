@@ -47,7 +47,8 @@ enum opt {
 	OPT_TEXT_MODE, OPT_HANDLER, OPT_DEHYDRATED, OPT_MODE,
 	OPT_HANDLER_TIMEOUT, OPT_HOOK_CHAIN, OPT_SELF_CHECK, OPT_NO_SELF_CHECK,
 	OPT_DEPLOY_HOOK, OPT_PRE_HOOK, OPT_POST_HOOK, OPT_EAB_KID, OPT_EAB_HMAC,
-	OPT_CSR, OPT_MUST_STAPLE, OPT_CERT_PATH, OPT_REASON, OPT_JSON,
+	OPT_CSR, OPT_MUST_STAPLE, OPT_CERT_PATH, OPT_CHAIN_PATH,
+	OPT_FULLCHAIN_PATH, OPT_REASON, OPT_JSON,
 	OPT_CONFIG, OPT_HELP, OPT_VERSION, OPT_SOCKET,
 	OPT__COUNT
 };
@@ -139,9 +140,15 @@ static const struct opt_def opts[] = {
 	{ "eab-kid", 0, true, OPT_EAB_KID, "external account binding key id" },
 	{ "eab-hmac-key", 0, true, OPT_EAB_HMAC, "external account binding "
 	    "HMAC key (base64url)" },
-	{ "csr", 0, true, OPT_CSR, "certonly: use this CSR (no lineage)" },
+	{ "csr", 0, true, OPT_CSR, "certonly: order for this CSR (PEM or DER);"
+	    " no lineage, files at the paths below" },
 	{ "must-staple", 0, false, OPT_MUST_STAPLE, NULL },
-	{ "cert-path", 0, true, OPT_CERT_PATH, "revoke: certificate file" },
+	{ "cert-path", 0, true, OPT_CERT_PATH, "revoke: certificate file; "
+	    "certonly --csr: where to save it (default ./NNNN_cert.pem)" },
+	{ "chain-path", 0, true, OPT_CHAIN_PATH, "certonly --csr: where to "
+	    "save the chain (default ./NNNN_chain.pem)" },
+	{ "fullchain-path", 0, true, OPT_FULLCHAIN_PATH, "certonly --csr: "
+	    "where to save cert + chain (default ./NNNN_chain.pem)" },
 	{ "reason", 0, true, OPT_REASON, "revoke: unspecified, keycompromise, "
 	    "affiliationchanged, superseded, cessationofoperation" },
 	{ "json", 0, false, OPT_JSON, "certificates: JSON output" },
@@ -503,6 +510,12 @@ apply(struct config *cfg, const struct opt_def *o, const char *v)
 	case OPT_CERT_PATH:
 		cfg->cert_path = v;
 		break;
+	case OPT_CHAIN_PATH:
+		cfg->chain_path = v;
+		break;
+	case OPT_FULLCHAIN_PATH:
+		cfg->fullchain_path = v;
+		break;
 	case OPT_REASON:
 		cfg->reason = v;
 		break;
@@ -603,6 +616,9 @@ finish(struct config *cfg)
 	if ((cfg->mode == SOLVER_HANDLER) && cfg->handler == NULL)
 		return usage_error("handler mode needs --handler PROG%s%s", "",
 		    "");
+	if (cfg->csr != NULL && cfg->verb != VERB_CERTONLY)
+		return usage_error("--csr works only with certonly, not %s (as "
+		    "in certbot)", verb_names[cfg->verb]);
 	if (cfg->eab_kid != NULL && cfg->eab_hmac_key == NULL)
 		return usage_error("--eab-kid needs --eab-hmac-key%s%s", "", "");
 	if (cfg->eab_hmac_key != NULL && cfg->eab_kid == NULL)

@@ -77,7 +77,9 @@ struct config {
 	const char		*eab_kid;
 	const char		*eab_hmac_key;
 	const char		*csr;
-	const char		*cert_path;	/* revoke */
+	const char		*cert_path;	/* revoke; certonly --csr */
+	const char		*chain_path;	/* certonly --csr */
+	const char		*fullchain_path;	/* certonly --csr */
 	const char		*reason;	/* revoke */
 	bool			 json_output;	/* certificates --json */
 	const char		*config_file;	/* -c: certbot cli.ini */

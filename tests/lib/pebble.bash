@@ -6,6 +6,13 @@
 # options; every function works with and without `set -euo pipefail`.
 #
 #   pebble_start [NAME=VALUE...]   extra env for pebble, e.g. PEBBLE_WFE_NONCEREJECT=50
+#                                  With PEBBLE_DNS_SERVER=HOST:PORT in pebble_start's
+#                                  environment, Pebble resolves (validates dns-01)
+#                                  against that server instead of challtestsrv's,
+#                                  e.g. PEBBLE_DNS_SERVER=127.0.0.1:$BIND_PORT pebble_start
+#                                  With PEBBLE_EAB_KID=KID and PEBBLE_EAB_KEY=KEY (base64url
+#                                  HMAC key) in its environment, Pebble requires external
+#                                  account binding and knows that one key (default: off).
 #   pebble_root_pem FILE [FILE2]   Pebble's root (and intermediate) CA cert
 #   challtestsrv_post PATH JSON    call the challtestsrv management API
 #   pebble_stop                    idempotent, safe to call from an EXIT trap
@@ -83,9 +90,13 @@ _pebble_dump_logs() {
 
 # One attempt: 0 = up, 1 = a server died (port race, retry), 2 = timeout.
 _pebble_try_start() {
-	local p m dns http tls mg ports deadline
+	local p m dns http tls mg ports deadline eab='"externalAccountBindingRequired": false'
 	ports=$(_pebble_free_ports 6) || return 2
 	read -r p m dns http tls mg <<<"$ports"
+	if [[ -n ${PEBBLE_EAB_KID:-} ]]; then
+		eab=$(jq -rn --arg k "$PEBBLE_EAB_KID" --arg v "$PEBBLE_EAB_KEY" \
+			'"\"externalAccountBindingRequired\": true,\n    \"externalAccountMACKeys\": \({($k): $v} | tojson)"') || return 2
+	fi
 
 	# Debian's package ships no test certificate, so make a throw-away
 	# self-signed one for Pebble's HTTPS listeners; it doubles as the CA
@@ -108,7 +119,7 @@ _pebble_try_start() {
     "httpPort": $http,
     "tlsPort": $tls,
     "ocspResponderURL": "",
-    "externalAccountBindingRequired": false
+    $eab
   }
 }
 EOF
@@ -122,7 +133,7 @@ EOF
 		</dev/null >"$PEBBLE_TMP/challtestsrv.log" 2>&1 3>&- &
 	CHALLTESTSRV_PID=$!
 	env PEBBLE_VA_NOSLEEP=1 "$@" pebble -config "$PEBBLE_TMP/pebble.json" \
-		-dnsserver "127.0.0.1:$dns" \
+		-dnsserver "${PEBBLE_DNS_SERVER:-127.0.0.1:$dns}" \
 		</dev/null >"$PEBBLE_TMP/pebble.log" 2>&1 3>&- &
 	PEBBLE_PID=$!
 	export CHALLTESTSRV_PID PEBBLE_PID
@@ -165,6 +176,15 @@ pebble_start() {
 			return 2
 		}
 	done
+	if [[ -n ${PEBBLE_DNS_SERVER:-} && $PEBBLE_DNS_SERVER != ?*:[0-9]* ]]; then
+		echo "pebble_start: PEBBLE_DNS_SERVER must be HOST:PORT, got '$PEBBLE_DNS_SERVER'" >&2
+		return 2
+	fi
+	if [[ -n ${PEBBLE_EAB_KID:-} || -n ${PEBBLE_EAB_KEY:-} ]] &&
+		[[ -z ${PEBBLE_EAB_KID:-} || -z ${PEBBLE_EAB_KEY:-} ]]; then
+		echo "pebble_start: PEBBLE_EAB_KID and PEBBLE_EAB_KEY go together" >&2
+		return 2
+	fi
 	if ! command -v pebble >/dev/null || ! command -v pebble-challtestsrv >/dev/null; then
 		echo "pebble_start: pebble/pebble-challtestsrv not installed (scripts/install-deps.sh --test)" >&2
 		return 1
