@@ -28,5 +28,9 @@ void		 cmd_report_add(json_t *messages, int priority, const char *);
  * is split on spaces; env gets extra (NULL-terminated "K=V"). */
 enum err	 cmd_run_hook(const char *what, const char *cmd,
 		    char *const *extra, long timeout_s);
+/* --deploy-hook for lineage name (RENEWED_LINEAGE, RENEWED_DOMAINS). */
+enum err	 cmd_deploy_hook(const char *hook, const char *config_dir,
+		    const char *name, char *const *domains, size_t n,
+		    long timeout_s);
 
 #endif

@@ -53,38 +53,6 @@ installer_events(const struct config *cfg, struct solver *s,
 	return solver_emit(s, event_phase(EVENT_RESTART));
 }
 
-/* certbot's --deploy-hook: RENEWED_LINEAGE and RENEWED_DOMAINS. */
-static enum err
-deploy_hook(const struct config *cfg, const char *live_dir)
-{
-	char	*lineage = NULL, *domains = NULL, *env[3];
-	size_t	 len = 0, i;
-	enum err e = ERR_INTERNAL;
-
-	for (i = 0; i < cfg->n_domains; i++)
-		len += strlen(cfg->domains[i]) + 1;
-	if ((domains = calloc(1, len + sizeof "RENEWED_DOMAINS=")) == NULL)
-		goto out;
-	strcpy(domains, "RENEWED_DOMAINS=");
-	for (i = 0; i < cfg->n_domains; i++) {
-		if (i > 0)
-			strcat(domains, " ");
-		strcat(domains, cfg->domains[i]);
-	}
-	if (asprintf(&lineage, "RENEWED_LINEAGE=%s", live_dir) == -1) {
-		lineage = NULL;
-		goto out;
-	}
-	env[0] = lineage;
-	env[1] = domains;
-	env[2] = NULL;
-	e = cmd_run_hook("deploy hook", cfg->deploy_hook, env,
-	    cfg->handler_timeout_s);
-out:
-	free(lineage);
-	free(domains);
-	return e;
-}
 
 static bool
 any_wildcard(char *const *names, size_t n)
@@ -460,7 +428,7 @@ cmd_certonly(const struct config *cfg)
 	struct lineage_params	 p = { 0 };
 	struct lineage_result	 r = { 0 };
 	json_t			*messages = json_array();
-	char			*live_dir = NULL, *text = NULL, date[32];
+	char			*text = NULL, date[32];
 	const char		*name;
 	time_t			 started = time(NULL);
 	struct tm		 tm;
@@ -532,14 +500,9 @@ cmd_certonly(const struct config *cfg)
 	if (cfg->verb == VERB_RUN && (e = installer_events(cfg, s, &r,
 	    started)) != ERR_OK)
 		goto out;
-	if (asprintf(&live_dir, "%s/live/%s", ss.store.config_dir, name) ==
-	    -1) {
-		live_dir = NULL;
-		e = ERR_INTERNAL;
-		goto out;
-	}
 	if (r.renewed && cfg->deploy_hook != NULL &&
-	    (e = deploy_hook(cfg, live_dir)) != ERR_OK)
+	    (e = cmd_deploy_hook(cfg->deploy_hook, ss.store.config_dir, name,
+	    cfg->domains, cfg->n_domains, cfg->handler_timeout_s)) != ERR_OK)
 		goto out;
 	gmtime_r(&r.not_after, &tm);
 	strftime(date, sizeof date, "%Y-%m-%d", &tm);
@@ -561,7 +524,6 @@ out:
 	cmd_finish(s, e, messages);
 	lineage_result_clear(&r);
 	session_close(&ss);
-	free(live_dir);
 	free(text);
 	return e;
 }

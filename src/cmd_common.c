@@ -208,3 +208,41 @@ out:
 	free(copy);
 	return e;
 }
+
+/*
+ * certbot's --deploy-hook: once per issued or renewed lineage, with
+ * RENEWED_LINEAGE (the live/ directory) and RENEWED_DOMAINS (space
+ * separated) in the environment.
+ */
+enum err
+cmd_deploy_hook(const char *hook, const char *config_dir, const char *name,
+    char *const *domains, size_t n, long timeout_s)
+{
+	char	*lineage = NULL, *list = NULL, *env[3];
+	size_t	 len = sizeof "RENEWED_DOMAINS=", i;
+	enum err e = ERR_INTERNAL;
+
+	for (i = 0; i < n; i++)
+		len += strlen(domains[i]) + 1;
+	if ((list = calloc(1, len)) == NULL)
+		goto out;
+	strcpy(list, "RENEWED_DOMAINS=");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(list, " ");
+		strcat(list, domains[i]);
+	}
+	if (asprintf(&lineage, "RENEWED_LINEAGE=%s/live/%s", config_dir,
+	    name) == -1) {
+		lineage = NULL;
+		goto out;
+	}
+	env[0] = lineage;
+	env[1] = list;
+	env[2] = NULL;
+	e = cmd_run_hook("deploy hook", hook, env, timeout_s);
+out:
+	free(lineage);
+	free(list);
+	return e;
+}

@@ -381,35 +381,11 @@ deploy_hook(const struct config *cfg, struct session *ss,
 {
 	const char	*hook = cfg->deploy_hook ? cfg->deploy_hook :
 			    j->deploy_hook;
-	char		*lineage = NULL, *domains = NULL, *env[3];
-	size_t		 len = sizeof "RENEWED_DOMAINS=", i;
-	enum err	 e = ERR_INTERNAL;
 
 	if (hook == NULL || cfg->dry_run)
 		return ERR_OK;
-	for (i = 0; i < j->n_domains; i++)
-		len += strlen(j->domains[i]) + 1;
-	if ((domains = calloc(1, len)) == NULL)
-		goto out;
-	strcpy(domains, "RENEWED_DOMAINS=");
-	for (i = 0; i < j->n_domains; i++) {
-		if (i > 0)
-			strcat(domains, " ");
-		strcat(domains, j->domains[i]);
-	}
-	if (asprintf(&lineage, "RENEWED_LINEAGE=%s/live/%s",
-	    ss->store.config_dir, j->name) == -1) {
-		lineage = NULL;
-		goto out;
-	}
-	env[0] = lineage;
-	env[1] = domains;
-	env[2] = NULL;
-	e = cmd_run_hook("deploy hook", hook, env, cfg->handler_timeout_s);
-out:
-	free(lineage);
-	free(domains);
-	return e;
+	return cmd_deploy_hook(hook, ss->store.config_dir, j->name,
+	    j->domains, j->n_domains, cfg->handler_timeout_s);
 }
 
 /* Renews one due lineage. */

@@ -300,3 +300,15 @@ bad_name() {
 	[ "$status" -eq 3 ]
 	[[ $stderr == *"certificate"* ]]
 }
+
+@test "certonly --deploy-hook: once when issued, with RENEWED_LINEAGE/RENEWED_DOMAINS; not when kept" {
+	local name=dh.example.com hook=$BATS_TEST_TMPDIR/hook.sh log=$BATS_TEST_TMPDIR/hook.log
+	printf '#!/bin/sh\necho "$RENEWED_LINEAGE|$RENEWED_DOMAINS" >>%s\n' "$log" >"$hook"
+	chmod +x "$hook"
+	ext_run -d "$name" -d "www.$name" --preferred-challenges dns --deploy-hook "$hook" certonly
+	[ "$status" -eq 0 ]
+	assert_eq "hook log" "$(cat "$log")" "$CFG/live/$name|$name www.$name"
+	ext_run -d "$name" -d "www.$name" --preferred-challenges dns --deploy-hook "$hook" certonly
+	[ "$status" -eq 0 ]
+	assert_eq "hook runs" "$(wc -l <"$log")" 1
+}
