@@ -7,9 +7,10 @@ set -euo pipefail
 build_pkgs=(build-essential meson ninja-build pkg-config
 	libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev libidn2-dev)
 # time: GNU /usr/bin/time for bench/issue.sh.  bind9/nginx-light/certbot/
-# dehydrated are used by other test suites (interop, DNS server).
+# dehydrated are used by other test suites (interop, DNS server); tmux gives
+# textmode.bats a real terminal.
 test_pkgs=(pebble bats jq curl python3 openssl bind9 bind9-dnsutils
-	nginx-light certbot dehydrated time ca-certificates)
+	nginx-light certbot dehydrated time ca-certificates tmux)
 
 pkgs=("${build_pkgs[@]}")
 case ${1:-} in

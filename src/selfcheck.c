@@ -120,7 +120,10 @@ dns_failure(int herr)
 	case NO_DATA:
 		return "no TXT record";
 	case TRY_AGAIN:
-		return "no answer from the nameserver";
+		/* glibc also lands here when the server did answer, but
+		 * with an empty non-authoritative, non-recursive reply
+		 * (taken for a referral), as pebble-challtestsrv does. */
+		return "no usable answer from the nameserver";
 	default:
 		return "the nameserver refused or failed the query";
 	}

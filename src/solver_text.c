@@ -153,7 +153,8 @@ text_perform(struct solver *s, const struct event *ev)
 		goto out;
 	e = ERR_INVOKER;
 	if ((r = solver_read_line(s, &line)) == 1)
-		log_error("challenge for %s: input closed; aborting", domain);
+		log_error("challenge for %s: end of input before ENTER was "
+		    "pressed; aborting, nothing is saved", domain);
 	else if (r == 0)
 		e = ERR_OK;
 out:
