@@ -886,3 +886,26 @@ out:
 	BIO_free(bio);
 	return id;
 }
+
+char *
+crypto_csr_pem(const unsigned char *der, size_t len)
+{
+	const unsigned char	*p = der;
+	X509_REQ		*req;
+	BIO			*b = NULL;
+	BUF_MEM			*m;
+	char			*out = NULL;
+
+	if ((req = d2i_X509_REQ(NULL, &p, (long)len)) != NULL &&
+	    (b = BIO_new(BIO_s_mem())) != NULL &&
+	    PEM_write_bio_X509_REQ(b, req) == 1) {
+		BIO_get_mem_ptr(b, &m);
+		out = strndup(m->data, m->length);
+	}
+	if (out == NULL)
+		log_error("cannot encode the CSR as PEM: %s",
+		    crypto_ossl_error());
+	BIO_free(b);
+	X509_REQ_free(req);
+	return out;
+}

@@ -49,6 +49,8 @@ unsigned char	*crypto_csr_der(EVP_PKEY *key, char *const *names, size_t n,
 int		 crypto_csr_names(const unsigned char *, size_t, char ***names,
 		    size_t *n, unsigned char **der, size_t *derlen);
 void		 crypto_names_free(char **, size_t);
+/* PEM of a DER CSR; new string the caller frees, NULL (logged). */
+char		*crypto_csr_pem(const unsigned char *der, size_t len);
 
 struct crypto_cert_info {
 	time_t	 not_before;

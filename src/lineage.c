@@ -160,12 +160,52 @@ out:
 	return e;
 }
 
+struct sync_arg {
+	struct solver		*s;
+	const struct store	*store;
+	const char		*name;
+	const unsigned char	*csr_der;
+	size_t			 csr_len;
+	bool			 with_request;	/* write csr/NAME.pem */
+};
+
+
+/*
+ * dehydrated's sync_cert takes REQUESTFILE too, and hooks hand it to
+ * sync(1) or archive it: it must name a real file, so the CSR the order
+ * was finalized with is written to config_dir/csr/NAME.pem first.
+ */
 static int
 sync_cb(void *arg, const char *key, const char *cert, const char *fullchain,
     const char *chain)
 {
-	return solver_emit(arg, event_sync(key, cert, fullchain, chain,
-	    NULL)) == ERR_OK ? 0 : -1;
+	struct sync_arg	*a = arg;
+	char		*dir = NULL, *path = NULL, *pem = NULL;
+	int		 rc = -1;
+
+	/* Only dehydrated hooks are shown the request file. */
+	if (!a->with_request)
+		return solver_emit(a->s, event_sync(key, cert, fullchain, chain,
+		    NULL)) == ERR_OK ? 0 : -1;
+	if (asprintf(&dir, "%s/csr", a->store->config_dir) == -1) {
+		dir = NULL;
+		goto out;
+	}
+	if (asprintf(&path, "%s/%s.pem", dir, a->name) == -1) {
+		path = NULL;
+		goto out;
+	}
+	if ((pem = crypto_csr_pem(a->csr_der, a->csr_len)) == NULL ||
+	    store_mkdirs(dir, 0700) != ERR_OK ||
+	    store_write_atomic(path, pem, strlen(pem), 0644) != ERR_OK)
+		goto out;
+	rc = solver_emit(a->s, event_sync(key, cert, fullchain, chain,
+	    path)) == ERR_OK ? 0 : -1;
+out:
+	free(dir);
+	free(path);
+	free(pem);
+	return rc;
 }
 
 /*
@@ -266,6 +306,9 @@ lineage_obtain(struct session *ss, struct solver *s,
 	EVP_PKEY		*key = NULL;
 	char			*pem = NULL, *leaf = NULL, *issuers = NULL;
 	char			*keypem = NULL;
+	unsigned char		*csr = NULL;
+	size_t			 csrlen = 0;
+	struct sync_arg		 sa;
 	enum err		 e;
 	bool			 keep;
 
@@ -287,6 +330,12 @@ lineage_obtain(struct session *ss, struct solver *s,
 	req.prefs = p->prefs;
 	req.n_prefs = p->n_prefs;
 	req.cert_key = key;
+	/* Made here, not by the order, so sync_cert can show it. */
+	if ((csr = crypto_csr_der(key, p->domains, p->n_domains, &csrlen)) ==
+	    NULL)
+		goto out;
+	req.csr_der = csr;
+	req.csr_len = csrlen;
 	if ((e = order_obtain(ss->acme, s, &req, &pem)) != ERR_OK)
 		goto out;
 	e = ERR_ACME;
@@ -316,7 +365,13 @@ lineage_obtain(struct session *ss, struct solver *s,
 	nc.cert_pem = leaf;
 	nc.chain_pem = issuers;
 	nc.fullchain_pem = pem;
-	if ((e = store_lineage_save(&ss->store, p->name, &nc, sync_cb, s,
+	sa.s = s;
+	sa.store = &ss->store;
+	sa.name = p->name;
+	sa.csr_der = csr;
+	sa.csr_len = csrlen;
+	sa.with_request = p->mode == SOLVER_DEHYDRATED;
+	if ((e = store_lineage_save(&ss->store, p->name, &nc, sync_cb, &sa,
 	    &r->version)) != ERR_OK)
 		goto out;
 	if (p->foreign) {
@@ -331,6 +386,7 @@ out:
 	free(pem);
 	free(leaf);
 	free(issuers);
+	free(csr);
 	if (keypem != NULL) {
 		explicit_bzero(keypem, strlen(keypem));
 		free(keypem);

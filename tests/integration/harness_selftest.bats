@@ -20,17 +20,11 @@ setup_file() {
 	export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 	bind_start "$ZONE"
 
-	# pebble_start always points Pebble's resolver at challtestsrv, but here
-	# the CA must validate against BIND. pebble_start accepts NAME=VALUE env
-	# for pebble, so put a `pebble` wrapper first in its PATH that appends
-	# `-dnsserver BIND`: Go's flag package keeps the last value of a flag.
-	local wrap="$BATS_FILE_TMPDIR/bin"
-	mkdir -p "$wrap"
-	printf '#!/bin/sh\nexec %s "$@" -dnsserver 127.0.0.1:%s\n' "$(command -v pebble)" "$BIND_PORT" >"$wrap/pebble"
-	chmod +x "$wrap/pebble"
+	# Pebble must validate dns-01 against BIND, not against challtestsrv.
 	# NONCEREJECT=0: dehydrated 0.7.0 does not retry badNonce (0.7.1 does).
 	# AUTHZREUSE=0: every order must really run its challenges through the hook.
-	pebble_start PATH="$wrap:$PATH" PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 || {
+	PEBBLE_DNS_SERVER="127.0.0.1:$BIND_PORT" \
+		pebble_start PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 || {
 		bind_stop
 		return 1
 	}
