@@ -24,6 +24,9 @@ struct solver	*cmd_solver(const struct config *, enum solver_mode,
 void		 cmd_finish(struct solver *, enum err, json_t *messages);
 /* Adds {"priority": p, "on_crash": true, "lines": [text]} to messages. */
 void		 cmd_report_add(json_t *messages, int priority, const char *);
+/* The same, formatted, and logged at info level (stderr and the log). */
+enum err	 cmd_report(json_t *messages, int priority, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 /* Runs a user hook command (--pre-hook ...) without a shell: the command
  * is split on spaces; env gets extra (NULL-terminated "K=V"). */
 enum err	 cmd_run_hook(const char *what, const char *cmd,

@@ -311,7 +311,7 @@ csr_obtain(const struct config *cfg, struct session *ss, struct solver *s,
 	struct crypto_cert_info	 info = { 0 };
 	const char		*data[CSR__FILES];
 	char			*pem = NULL, *leaf = NULL, *issuers = NULL;
-	char			*text = NULL, date[32];
+	char			 date[32];
 	struct tm		 tm;
 	enum err		 e;
 	size_t			 i;
@@ -355,24 +355,18 @@ csr_obtain(const struct config *cfg, struct session *ss, struct solver *s,
 	c->written = true;
 	gmtime_r(&info.not_after, &tm);
 	strftime(date, sizeof date, "%Y-%m-%d", &tm);
-	if (asprintf(&text, "Successfully received certificate. Certificate "
-	    "is saved at: %s Intermediate CA chain is saved at: %s Full "
-	    "certificate chain is saved at: %s This certificate expires on "
-	    "%s.", c->path[CSR_CERT], c->path[CSR_CHAIN],
-	    c->path[CSR_FULLCHAIN], date) == -1) {
-		text = NULL;
-		e = ERR_INTERNAL;
+	if ((e = cmd_report(messages, 1, "Successfully received certificate. "
+	    "Certificate is saved at: %s Intermediate CA chain is saved at: %s "
+	    "Full certificate chain is saved at: %s This certificate expires "
+	    "on %s.", c->path[CSR_CERT], c->path[CSR_CHAIN],
+	    c->path[CSR_FULLCHAIN], date)) != ERR_OK)
 		goto out;
-	}
-	cmd_report_add(messages, 1, text);
-	log_info("%s", text);
 	e = ERR_OK;
 out:
 	crypto_cert_info_free(&info);
 	free(pem);
 	free(leaf);
 	free(issuers);
-	free(text);
 	return e;
 }
 
@@ -428,7 +422,7 @@ cmd_certonly(const struct config *cfg)
 	struct lineage_params	 p = { 0 };
 	struct lineage_result	 r = { 0 };
 	json_t			*messages = json_array();
-	char			*text = NULL, date[32];
+	char			 date[32];
 	const char		*name;
 	time_t			 started = time(NULL);
 	struct tm		 tm;
@@ -506,24 +500,17 @@ cmd_certonly(const struct config *cfg)
 		goto out;
 	gmtime_r(&r.not_after, &tm);
 	strftime(date, sizeof date, "%Y-%m-%d", &tm);
-	if (asprintf(&text, r.renewed ? "Congratulations! Your certificate "
-	    "and chain have been saved at %s. Your cert will expire on %s. To "
-	    "obtain a new or tweaked version of this certificate in the "
-	    "future, simply run extauth again. To non-interactively renew "
-	    "*all* of your certificates, run \"extauth renew\"" :
-	    "Certificate not yet due for renewal; no action taken. It is "
-	    "saved at %s and will expire on %s.", r.live.fullchain, date) ==
-	    -1) {
-		text = NULL;
-		e = ERR_INTERNAL;
-		goto out;
-	}
-	cmd_report_add(messages, 1, text);
-	log_info("%s", text);
+	e = r.renewed ? cmd_report(messages, 1, "Congratulations! Your "
+	    "certificate and chain have been saved at %s. Your cert will expire "
+	    "on %s. To obtain a new or tweaked version of this certificate in "
+	    "the future, simply run extauth again. To non-interactively renew "
+	    "*all* of your certificates, run \"extauth renew\"",
+	    r.live.fullchain, date) : cmd_report(messages, 1, "Certificate not "
+	    "yet due for renewal; no action taken. It is saved at %s and will "
+	    "expire on %s.", r.live.fullchain, date);
 out:
 	cmd_finish(s, e, messages);
 	lineage_result_clear(&r);
 	session_close(&ss);
-	free(text);
 	return e;
 }

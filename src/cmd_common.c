@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -119,6 +120,24 @@ cmd_solver(const struct config *cfg, enum solver_mode mode,
 	if ((s = solver_new(&o, why)) == NULL && fd != -1)
 		close(fd);
 	return s;
+}
+
+enum err
+cmd_report(json_t *messages, int priority, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*text = NULL;
+	int	 r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (r == -1)
+		return ERR_INTERNAL;
+	log_info("%s", text);
+	cmd_report_add(messages, priority, text);
+	free(text);
+	return ERR_OK;
 }
 
 void

@@ -475,7 +475,7 @@ cmd_renew(const struct config *cfg)
 	struct conf	 conf;
 	struct solver		*primary = NULL;
 	json_t			*messages = json_array(), *renewed, *failed;
-	char			**names = NULL, *path = NULL, text[160];
+	char			**names = NULL, *path = NULL;
 	size_t			 n = 0, i, n_due = 0;
 	time_t			 now = time(NULL);
 	enum err		 e, e1;
@@ -554,11 +554,10 @@ cmd_renew(const struct config *cfg)
 		    "succeeded for " : "Renewed: ", renewed);
 	if (json_array_size(failed) > 0)
 		report_list(messages, 0, "Renewal failed for: ", failed);
-	snprintf(text, sizeof text, "%zu lineage%s checked, %zu due, %zu "
+	if ((e = cmd_report(messages, 2, "%zu lineage%s checked, %zu due, %zu "
 	    "renewed, %zu failed.", n, n == 1 ? "" : "s", n_due,
-	    json_array_size(renewed), json_array_size(failed));
-	cmd_report_add(messages, 2, text);
-	log_info("%s", text);
+	    json_array_size(renewed), json_array_size(failed))) != ERR_OK)
+		goto out;
 	e = json_array_size(failed) > 0 ? ERR_PARTIAL : ERR_OK;
 out:
 	for (i = 0; i < rs.n; i++) {

@@ -230,7 +230,6 @@ cmd_revoke(const struct config *cfg)
 	struct revoke_target	 t;
 	struct solver		*s = NULL;
 	json_t			*messages = json_array();
-	char			*text = NULL;
 	int			 reason;
 	enum err		 e;
 
@@ -262,19 +261,12 @@ cmd_revoke(const struct config *cfg)
 	    (e = session_account(&ss, t.account)) != ERR_OK ||
 	    (e = revoke_post(&ss, &t, reason)) != ERR_OK)
 		goto out;
-	if (asprintf(&text, "Congratulations! You have successfully revoked "
-	    "the certificate that was located at %s.", t.cert_path) == -1) {
-		text = NULL;
-		e = ERR_INTERNAL;
-		goto out;
-	}
-	log_info("%s", text);
-	cmd_report_add(messages, 1, text);
+	e = cmd_report(messages, 1, "Congratulations! You have successfully "
+	    "revoked the certificate that was located at %s.", t.cert_path);
 out:
 	cmd_finish(s, e, messages);
 	target_clear(&t);
 	session_close(&ss);
-	free(text);
 	return e;
 }
 
@@ -285,7 +277,6 @@ cmd_delete(const struct config *cfg)
 	struct solver	*s = NULL;
 	json_t		*messages = json_array();
 	char		*conf = NULL, *live = NULL, *archive = NULL;
-	char		*text = NULL;
 	enum err	 e;
 
 	memset(&ss, 0, sizeof ss);
@@ -327,20 +318,13 @@ cmd_delete(const struct config *cfg)
 	}
 	if ((e = store_lineage_delete(&ss.store, cfg->cert_name)) != ERR_OK)
 		goto out;
-	if (asprintf(&text, "Deleted all files relating to certificate %s.",
-	    cfg->cert_name) == -1) {
-		text = NULL;
-		e = ERR_INTERNAL;
-		goto out;
-	}
-	log_info("%s", text);
-	cmd_report_add(messages, 1, text);
+	e = cmd_report(messages, 1, "Deleted all files relating to "
+	    "certificate %s.", cfg->cert_name);
 out:
 	cmd_finish(s, e, messages);
 	session_close(&ss);
 	free(conf);
 	free(live);
 	free(archive);
-	free(text);
 	return e;
 }
