@@ -299,6 +299,26 @@ out:
 }
 
 /*
+ * What both kinds of certonly do first: the solver (told that we start),
+ * then the locked config dir, the CA's directory and the account.  *s is
+ * set as soon as it exists, so the caller's report reaches the invoker.
+ */
+static enum err
+start(const struct config *cfg, struct solver **s, struct session *ss)
+{
+	enum err	e;
+
+	if ((*s = cmd_solver(cfg, cfg->mode, cfg->handler, cfg->hook_chain,
+	    &e)) == NULL)
+		return e;
+	if ((e = solver_emit(*s, event_phase(EVENT_STARTUP))) != ERR_OK ||
+	    (e = session_open(ss, cfg)) != ERR_OK ||
+	    (e = session_connect(ss, NULL)) != ERR_OK)
+		return e;
+	return session_account(ss, NULL);
+}
+
+/*
  * Orders a certificate for the CSR and saves it: claims the three paths
  * first (so a clash costs no issuance), then fills each atomically.  The
  * report names the files.
@@ -390,14 +410,7 @@ certonly_csr(const struct config *cfg)
 	if (cfg->deploy_hook != NULL)
 		log_warn("--deploy-hook does not run with --csr: there is no "
 		    "lineage (as in certbot)");
-	if ((s = cmd_solver(cfg, cfg->mode, cfg->handler, cfg->hook_chain,
-	    &e)) == NULL)
-		goto out;
-	if ((e = solver_emit(s, event_phase(EVENT_STARTUP))) != ERR_OK)
-		goto out;
-	if ((e = session_open(&ss, cfg)) != ERR_OK ||
-	    (e = session_connect(&ss, NULL)) != ERR_OK ||
-	    (e = session_account(&ss, NULL)) != ERR_OK)
+	if ((e = start(cfg, &s, &ss)) != ERR_OK)
 		goto out;
 	if (cfg->pre_hook != NULL && (e = cmd_run_hook("pre hook",
 	    cfg->pre_hook, NULL, cfg->handler_timeout_s)) != ERR_OK)
@@ -452,16 +465,7 @@ cmd_certonly(const struct config *cfg)
 		name = strncmp(cfg->domains[0], "*.", 2) == 0 ?
 		    cfg->domains[0] + 2 : cfg->domains[0];
 
-	if ((s = cmd_solver(cfg, cfg->mode, cfg->handler, cfg->hook_chain,
-	    &e)) == NULL) {
-		json_decref(messages);
-		return e;
-	}
-	if ((e = solver_emit(s, event_phase(EVENT_STARTUP))) != ERR_OK)
-		goto out;
-	if ((e = session_open(&ss, cfg)) != ERR_OK ||
-	    (e = session_connect(&ss, NULL)) != ERR_OK ||
-	    (e = session_account(&ss, NULL)) != ERR_OK)
+	if ((e = start(cfg, &s, &ss)) != ERR_OK)
 		goto out;
 
 	p.name = name;
