@@ -15,6 +15,7 @@
 #include "clini.h"
 #include "domain.h"
 #include "log.h"
+#include "selfcheck.h"
 
 #ifndef EXTAUTH_VERSION
 #define EXTAUTH_VERSION "0.1.0"
@@ -45,7 +46,8 @@ enum opt {
 	OPT_DRY_RUN, OPT_NONINTERACTIVE, OPT_VERBOSE, OPT_QUIET, OPT_TEXT,
 	OPT_IP_LOGGING, OPT_CONFIGURATOR, OPT_AUTHENTICATOR, OPT_INSTALLER,
 	OPT_TEXT_MODE, OPT_HANDLER, OPT_DEHYDRATED, OPT_MODE,
-	OPT_HANDLER_TIMEOUT, OPT_HOOK_CHAIN, OPT_SELF_CHECK, OPT_NO_SELF_CHECK,
+	OPT_HANDLER_TIMEOUT, OPT_HOOK_CHAIN, OPT_DNS_WAIT, OPT_DNS_RESOLVER,
+	OPT_SELF_CHECK, OPT_NO_SELF_CHECK,
 	OPT_DEPLOY_HOOK, OPT_PRE_HOOK, OPT_POST_HOOK, OPT_EAB_KID, OPT_EAB_HMAC,
 	OPT_CSR, OPT_MUST_STAPLE, OPT_CERT_PATH, OPT_CHAIN_PATH,
 	OPT_FULLCHAIN_PATH, OPT_REASON, OPT_JSON,
@@ -129,6 +131,12 @@ static const struct opt_def opts[] = {
 	    "call may take (default 300)" },
 	{ "hook-chain", 0, false, OPT_HOOK_CHAIN, "dehydrated HOOK_CHAIN=yes:"
 	    " one call for all challenges" },
+	{ "dns-wait", 0, true, OPT_DNS_WAIT, "after the challenges are "
+	    "deployed, wait up to X seconds until every TXT record is visible "
+	    "before asking the CA (default 0: off)" },
+	{ "dns-resolver", 0, true, OPT_DNS_RESOLVER, "IPv4[:PORT] of the "
+	    "nameserver --dns-wait and the text-mode check ask (e.g. your "
+	    "primary)" },
 	{ "self-check", 0, false, OPT_SELF_CHECK, "text mode: check the "
 	    "record/URL before prompting (default)" },
 	{ "no-self-check", 0, false, OPT_NO_SELF_CHECK, "text mode: do not" },
@@ -476,6 +484,14 @@ apply(struct config *cfg, const struct opt_def *o, const char *v)
 	case OPT_HANDLER_TIMEOUT:
 		return parse_long_num(o->name, v, 1, 86400,
 		    &cfg->handler_timeout_s);
+	case OPT_DNS_WAIT:
+		return parse_long_num(o->name, v, 0, 86400, &cfg->dns_wait_s);
+	case OPT_DNS_RESOLVER:
+		if (!selfcheck_resolver_valid(v))
+			return usage_error("--dns-resolver %s: give an IPv4 "
+			    "address, optionally with :PORT", v);
+		cfg->dns_resolver = v;
+		break;
 	case OPT_HOOK_CHAIN:
 		cfg->hook_chain = true;
 		break;

@@ -69,6 +69,8 @@ struct config {
 	long			 handler_timeout_s;
 	bool			 hook_chain;
 	bool			 self_check;
+	long			 dns_wait_s;	/* --dns-wait: 0 = off */
+	const char		*dns_resolver;	/* --dns-resolver IPv4[:PORT] */
 	const char		*socket_path;	/* certbot-hook: invoker's socket */
 
 	const char		*deploy_hook;

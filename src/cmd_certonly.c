@@ -348,6 +348,7 @@ csr_obtain(const struct config *cfg, struct session *ss, struct solver *s,
 	req.prefs = cfg->prefs;
 	req.n_prefs = cfg->n_prefs;
 	req.csr_der = c->der;
+	req.dns_wait_s = cfg->dns_wait_s;
 	req.csr_len = c->len;
 	if ((e = order_obtain(ss->acme, s, &req, &pem)) != ERR_OK)
 		goto out;
@@ -481,6 +482,8 @@ cmd_certonly(const struct config *cfg)
 	p.mode = cfg->mode;
 	p.handler = cfg->handler;
 	p.hook_chain = cfg->hook_chain;
+	p.dns_wait_s = cfg->dns_wait_s;
+	p.dns_resolver = cfg->dns_resolver;
 	p.deploy_hook = cfg->deploy_hook;
 	if (cfg->pre_hook != NULL && (e = cmd_run_hook("pre hook",
 	    cfg->pre_hook, NULL, cfg->handler_timeout_s)) != ERR_OK)

@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "lineage.h"
 #include "log.h"
+#include "selfcheck.h"
 #include "session.h"
 
 #define RENEW_SOLVERS_MAX	8
@@ -43,6 +44,8 @@ struct renew_job {
 	const char		*handler;
 	const char		*deploy_hook;
 	const char		*renew_before;
+	const char		*dns_resolver;
+	long			 dns_wait_s;
 	enum solver_mode	 mode;
 	bool			 chain;
 	bool			 foreign;
@@ -198,6 +201,12 @@ job_from_conf(const struct config *cfg, const char *name,
 	j->ca_bundle = conf_get(c, "renewalparams", "extauth_ca_bundle");
 	j->deploy_hook = conf_get(c, "renewalparams", "renew_hook");
 	j->renew_before = conf_get(c, NULL, "renew_before_expiry");
+	j->dns_resolver = cfg->dns_resolver ? cfg->dns_resolver :
+	    conf_get(c, "renewalparams", "extauth_dns_resolver");
+	j->dns_wait_s = cfg->dns_wait_s;
+	if (j->dns_wait_s == 0 && (v = conf_get(c, "renewalparams",
+	    "extauth_dns_wait")) != NULL)
+		j->dns_wait_s = atol(v);
 	auth = conf_get(c, "renewalparams", "authenticator");
 	j->mode = SOLVER_JSON;
 	if (auth != NULL && strcmp(auth, "extauth") == 0) {
@@ -422,10 +431,15 @@ renew_one(const struct config *cfg, struct session *ss,
 	p.deploy_hook = j->deploy_hook;
 	p.renew_before = j->renew_before;
 	p.foreign = j->foreign;
+	p.dns_wait_s = j->dns_wait_s;
+	p.dns_resolver = j->dns_resolver;
+	selfcheck_set_resolver(j->dns_resolver);
 	if ((e = lineage_obtain(ss, s, &p, &r)) != ERR_OK)
 		goto out;
 	e = deploy_hook(cfg, ss, j);
 out:
+	/* j's strings live in this lineage's conf only. */
+	selfcheck_set_resolver(cfg->dns_resolver);
 	solver_set_cert_name(s, NULL);
 	lineage_result_clear(&r);
 	return e;

@@ -41,6 +41,7 @@ struct challenge {
 	char		*error;		/* "type: detail" of the CA's problem, or NULL */
 	char		*error_json;	/* the problem document as JSON (dehydrated invalid_challenge) */
 	bool		 performed;	/* the outside party was told to deploy it */
+	bool		 propagated;	/* --dns-wait saw the record */
 };
 void	challenge_free(struct challenge *);
 

@@ -223,6 +223,7 @@ write_conf(struct session *ss, const struct lineage_params *p,
 	struct conf	 conf;
 	char			*path = NULL, *archive = NULL, *prefs = NULL;
 	char			*names = NULL, *bits = NULL, cache[3][32];
+	char			 wait[32];
 	const char		*pn[CHAL__COUNT], *bundle;
 	enum err		 e = ERR_INTERNAL;
 	size_t			 i;
@@ -282,6 +283,15 @@ write_conf(struct session *ss, const struct lineage_params *p,
 	if (p->deploy_hook != NULL && conf_set(&conf, "renewalparams",
 	    "renew_hook", p->deploy_hook) != ERR_OK)
 		goto out;
+	if (p->dns_wait_s > 0) {
+		snprintf(wait, sizeof wait, "%ld", p->dns_wait_s);
+		if (conf_set(&conf, "renewalparams", "extauth_dns_wait", wait) !=
+		    ERR_OK)
+			goto out;
+	}
+	if (p->dns_resolver != NULL && conf_set(&conf, "renewalparams",
+	    "extauth_dns_resolver", p->dns_resolver) != ERR_OK)
+		goto out;
 	if (p->renew_before != NULL && conf_set(&conf, NULL,
 	    "renew_before_expiry", p->renew_before) != ERR_OK)
 		goto out;
@@ -330,6 +340,7 @@ lineage_obtain(struct session *ss, struct solver *s,
 	req.prefs = p->prefs;
 	req.n_prefs = p->n_prefs;
 	req.cert_key = key;
+	req.dns_wait_s = p->dns_wait_s;
 	/* Made here, not by the order, so sync_cert can show it. */
 	if ((csr = crypto_csr_der(key, p->domains, p->n_domains, &csrlen)) ==
 	    NULL)

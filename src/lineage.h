@@ -32,6 +32,8 @@ struct lineage_params {
 	const char		*deploy_hook;
 	const char		*renew_before;	/* kept from an existing conf */
 	bool			 foreign;	/* a certbot lineage: keep its conf */
+	long			 dns_wait_s;	/* propagation wait (order.h) */
+	const char		*dns_resolver;
 };
 
 struct lineage_result {

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "log.h"
+#include "selfcheck.h"
 
 /* A daemon or cron may start us with 0-2 closed: a later open() would
  * then land on fd 1 and a key could end up on "stdout". */
@@ -51,6 +52,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_init(cfg.verbosity, cfg.quiet);
+	selfcheck_set_resolver(cfg.dns_resolver);
 	switch (cfg.verb) {
 	case VERB_RUN:
 	case VERB_CERTONLY:

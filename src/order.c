@@ -16,9 +16,11 @@
 #include "jws.h"
 #include "log.h"
 #include "order.h"
+#include "selfcheck.h"
 
 #define POLL_FIRST_MS	5
 #define POLL_MAX_MS	2000
+#define DNS_POLL_FIRST_MS 50	/* propagation: a local update shows fast */
 
 struct order {
 	struct acme		*a;
@@ -356,6 +358,57 @@ find_challenge(json_t *authz, const struct challenge *ch)
 	return NULL;
 }
 
+/*
+ * The propagation wait (--dns-wait): every record the outside party said
+ * it deployed is looked up until it shows or the time is up, before the
+ * CA is asked to look.  This is the "deploy all, wait once" that users of
+ * certbot's and dehydrated's hooks keep asking for: one wait for the whole
+ * order, not a sleep per hook.  Advice, not a verdict: when time is up the
+ * CA is asked anyway and decides.
+ */
+static void
+propagate(struct order *o)
+{
+	struct timespec	 now, until;
+	char		 why[128];
+	size_t		 i, left;
+	long		 backoff = DNS_POLL_FIRST_MS, ms;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += o->req->dns_wait_s;
+	for (;;) {
+		left = 0;
+		for (i = 0; i < o->n_chs; i++) {
+			if (o->chs[i]->type != CHAL_DNS01 ||
+			    o->chs[i]->propagated)
+				continue;
+			if (selfcheck_dns_txt(o->chs[i]->txt_domain,
+			    o->chs[i]->validation, why, sizeof why)) {
+				o->chs[i]->propagated = true;
+				log_info("%s: the TXT record is visible",
+				    o->chs[i]->txt_domain);
+			} else {
+				left++;
+				log_debug("%s: not visible yet (%s)",
+				    o->chs[i]->txt_domain, why);
+			}
+		}
+		if (left == 0)
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (until.tv_sec - now.tv_sec) * 1000 +
+		    (until.tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0) {
+			log_warn("%zu TXT record%s still not visible after %ld s;"
+			    " asking the CA anyway", left, left == 1 ? "" : "s",
+			    o->req->dns_wait_s);
+			return;
+		}
+		acme_wait_ms(backoff < ms ? backoff : ms);
+		if (backoff < POLL_MAX_MS)
+			backoff *= 2;
+	}
+}
+
 /* Tells the CA every challenge is ready, then polls until each is final. */
 static enum err
 validate(struct order *o)
@@ -580,6 +633,8 @@ order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
 		goto out;
 	if (o.n_chs > 0) {
 		e = solver_perform(s, o.chs, o.n_chs);
+		if (e == ERR_OK && req->dns_wait_s > 0)
+			propagate(&o);
 		if (e == ERR_OK)
 			e = validate(&o);
 		ec = solver_cleanup(s, o.chs, o.n_chs);

@@ -24,6 +24,7 @@ struct order_req {
 	const unsigned char	*csr_der;	/* ... unless a CSR is given */
 	size_t			 csr_len;
 	long			 timeout_s;	/* validation + issuance */
+	long			 dns_wait_s;	/* >0: wait for TXT records first */
 };
 
 /*

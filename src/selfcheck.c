@@ -46,14 +46,48 @@ say(char *why, size_t whylen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* --dns-resolver, which wins over EXTAUTH_DNS_SERVER; borrowed. */
+static const char	*selfcheck_resolver;
+
+void
+selfcheck_set_resolver(const char *ip_port)
+{
+	selfcheck_resolver = ip_port;
+}
+
+bool
+selfcheck_resolver_valid(const char *s)
+{
+	char		 host[INET_ADDRSTRLEN], *end;
+	const char	*colon = strchr(s, ':');
+	struct in_addr	 addr;
+	size_t		 len = colon ? (size_t)(colon - s) : strlen(s);
+	long		 port;
+
+	if (colon != NULL) {
+		errno = 0;
+		port = strtol(colon + 1, &end, 10);
+		if (errno != 0 || end == colon + 1 || *end != '\0' ||
+		    port < 1 || port > 65535)
+			return false;
+	}
+	if (len >= sizeof host)
+		return false;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	return inet_pton(AF_INET, host, &addr) == 1;
+}
+
 /*
- * Replaces the resolver's nameservers by EXTAUTH_DNS_SERVER ("IPv4" or
- * "IPv4:PORT") when set.  -1 (with why) when it is set but malformed.
+ * Replaces the resolver's nameservers by --dns-resolver or
+ * EXTAUTH_DNS_SERVER ("IPv4" or "IPv4:PORT") when set.  -1 (with why) when
+ * it is set but malformed.
  */
 static int
 dns_server(res_state st, char *why, size_t whylen)
 {
-	const char	*env = getenv("EXTAUTH_DNS_SERVER"), *colon;
+	const char	*env = selfcheck_resolver ? selfcheck_resolver :
+			    getenv("EXTAUTH_DNS_SERVER"), *colon;
 	char		 host[INET_ADDRSTRLEN], *end;
 	struct in_addr	 addr;
 	size_t		 len;
@@ -85,8 +119,8 @@ dns_server(res_state st, char *why, size_t whylen)
 	rc = 0;
 out:
 	if (rc == -1)
-		say(why, whylen, "EXTAUTH_DNS_SERVER \"%.64s\" is not "
-		    "IPv4:PORT", env);
+		say(why, whylen, "DNS resolver \"%.64s\" is not IPv4:PORT",
+		    env);
 	return rc;
 }
 

@@ -3,9 +3,10 @@
  * manual mode's user before pressing ENTER; never a verdict (the CA looks
  * from elsewhere, through other resolvers).
  *
- * Tests point the checks at loopback servers with two environment
- * variables: EXTAUTH_DNS_SERVER="IPv4:PORT" (the one nameserver asked) and
- * EXTAUTH_HTTP_PORT (the port of every http:// URL).
+ * Also the propagation wait before the CA is told (order.c, --dns-wait).
+ * --dns-resolver, or EXTAUTH_DNS_SERVER="IPv4:PORT", names the one
+ * nameserver asked (tests point it at loopback servers); EXTAUTH_HTTP_PORT
+ * the port of every http:// URL (tests only).
  */
 #ifndef EXTAUTH_SELFCHECK_H
 #define EXTAUTH_SELFCHECK_H
@@ -30,5 +31,9 @@ bool	selfcheck_dns_txt(const char *fqdn, const char *value, char *why,
  */
 bool	selfcheck_http(const char *uri, const char *expected, char *why,
 	    size_t whylen);
+/* Asks only this nameserver ("IPv4" or "IPv4:PORT"; the string must live
+ * as long as the checks), instead of the system's (--dns-resolver). */
+void	selfcheck_set_resolver(const char *ip_port);
+bool	selfcheck_resolver_valid(const char *ip_port);
 
 #endif
