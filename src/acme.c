@@ -246,9 +246,6 @@ acme_post(struct acme *a, const char *what, const char *url,
 			goto out;
 		}
 		parse_problem(resp, &p);
-		if (a->on_failure != NULL)
-			a->on_failure(a->on_failure_arg, resp->status,
-			    p.detail ? p.detail : p.type, what, resp->headers);
 		if (problem_is(&p, ":badNonce") &&
 		    ++badnonce <= ACME_BADNONCE_MAX) {
 			log_debug("%s: badNonce, retrying with a fresh nonce",
@@ -269,6 +266,11 @@ acme_post(struct acme *a, const char *what, const char *url,
 		break;
 	}
 	e = ERR_ACME;
+	/* Only the final answer: dehydrated retries badNonce before it
+	 * calls request_failure, and so do we. */
+	if (a->on_failure != NULL)
+		a->on_failure(a->on_failure_arg, resp->status, p.detail ?
+		    p.detail : p.type, "POST", resp->headers);
 	log_error("%s: %s: HTTP %ld %s%s%s", what, url, resp->status,
 	    p.type ? p.type : "", p.detail ? ": " : "", p.detail ? p.detail :
 	    "");

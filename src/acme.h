@@ -18,7 +18,8 @@
 
 #define ACME_NONCE_POOL	8
 
-/* Told about every non-2xx answer (dehydrated request_failure). */
+/* Told about every final non-2xx answer, after retries (dehydrated
+ * request_failure: STATUSCODE REASON REQTYPE HEADERS). */
 typedef void	(*acme_failure_cb)(void *arg, long status, const char *reason,
 		    const char *reqtype, const char *headers);
 

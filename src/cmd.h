@@ -31,6 +31,10 @@ enum err	 cmd_report(json_t *messages, int priority, const char *, ...)
  * is split on spaces; env gets extra (NULL-terminated "K=V"). */
 enum err	 cmd_run_hook(const char *what, const char *cmd,
 		    char *const *extra, long timeout_s);
+/* acme_failure_cb that tells the solver (arg) with a request_failure
+ * event (dehydrated's hook of that name). */
+void		 cmd_request_failure(void *solver, long status,
+		    const char *reason, const char *reqtype, const char *headers);
 /* --deploy-hook for lineage name (RENEWED_LINEAGE, RENEWED_DOMAINS). */
 enum err	 cmd_deploy_hook(const char *hook, const char *config_dir,
 		    const char *name, char *const *domains, size_t n,

@@ -81,6 +81,26 @@ wildcard_ok(const struct config *cfg, char *const *names, size_t n)
 	return false;
 }
 
+/* False (logged) for an IP address among names without http-01 to prove
+ * it: RFC 8738 §7 rules out dns-01.  Checked before the CA is asked. */
+static bool
+ip_ok(const struct config *cfg, char *const *names, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->n_prefs; i++)
+		if (cfg->prefs[i] == CHAL_HTTP01)
+			return true;
+	for (i = 0; i < n; i++)
+		if (domain_is_ip(names[i])) {
+			log_error("%s: IP addresses can only be validated with "
+			    "http-01: add http to --preferred-challenges",
+			    names[i]);
+			return false;
+		}
+	return true;
+}
+
 /* ---- certonly --csr ---- */
 
 enum { CSR_CERT, CSR_CHAIN, CSR_FULLCHAIN, CSR__FILES };
@@ -312,8 +332,11 @@ start(const struct config *cfg, struct solver **s, struct session *ss)
 	    &e)) == NULL)
 		return e;
 	if ((e = solver_emit(*s, event_phase(EVENT_STARTUP))) != ERR_OK ||
-	    (e = session_open(ss, cfg)) != ERR_OK ||
-	    (e = session_connect(ss, NULL)) != ERR_OK)
+	    (e = session_open(ss, cfg)) != ERR_OK)
+		return e;
+	ss->on_failure = cmd_request_failure;
+	ss->on_failure_arg = *s;
+	if ((e = session_connect(ss, NULL)) != ERR_OK)
 		return e;
 	return session_account(ss, NULL);
 }
@@ -404,7 +427,7 @@ certonly_csr(const struct config *cfg)
 	memset(&ss, 0, sizeof ss);
 	if ((e = csr_load(cfg, &c)) != ERR_OK)
 		goto out;
-	if (!wildcard_ok(cfg, c.names, c.n)) {
+	if (!wildcard_ok(cfg, c.names, c.n) || !ip_ok(cfg, c.names, c.n)) {
 		e = ERR_USAGE;
 		goto out;
 	}
@@ -457,10 +480,14 @@ cmd_certonly(const struct config *cfg)
 		json_decref(messages);
 		return ERR_USAGE;
 	}
-	if (!wildcard_ok(cfg, cfg->domains, cfg->n_domains)) {
+	if (!wildcard_ok(cfg, cfg->domains, cfg->n_domains) ||
+	    !ip_ok(cfg, cfg->domains, cfg->n_domains)) {
 		json_decref(messages);
 		return ERR_USAGE;
 	}
+	/* An IP first name names the lineage as it is: ':' is fine in a
+	 * file name (store_name_problem refuses only '/', a leading '.'
+	 * and non-printables), and certbot does the same. */
 	name = cfg->cert_name;
 	if (name == NULL)
 		name = strncmp(cfg->domains[0], "*.", 2) == 0 ?

@@ -265,3 +265,12 @@ out:
 	free(list);
 	return e;
 }
+
+void
+cmd_request_failure(void *solver, long status, const char *reason,
+    const char *reqtype, const char *headers)
+{
+	/* The run is failing already; a failing hook cannot make it worse. */
+	(void)solver_emit(solver, event_request_failure(status, reason,
+	    reqtype, headers));
+}

@@ -413,6 +413,10 @@ renew_one(const struct config *cfg, struct session *ss,
 	if ((s = solver_for(cfg, rs, j, &e)) == NULL)
 		return e;
 	solver_set_cert_name(s, j->name);
+	ss->on_failure = cmd_request_failure;
+	ss->on_failure_arg = s;
+	if (ss->acme != NULL)
+		ss->acme->on_failure_arg = s;
 	if ((e = session_connect(ss, j->server)) != ERR_OK ||
 	    (e = session_account(ss, j->account)) != ERR_OK)
 		goto out;

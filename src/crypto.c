@@ -274,6 +274,17 @@ crypto_key_curve(EVP_PKEY *key)
 	return NULL;
 }
 
+/* Length of the address name parses as (4 or 16, into addr), or 0. */
+static int
+crypto_ip(const char *name, unsigned char addr[16])
+{
+	if (inet_pton(AF_INET, name, addr) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, name, addr) == 1)
+		return 16;
+	return 0;
+}
+
 /* SAN entry for name: iPAddress if it parses as an address, else dNSName. */
 static GENERAL_NAME *
 crypto_general_name(const char *name)
@@ -282,12 +293,9 @@ crypto_general_name(const char *name)
 	ASN1_OCTET_STRING	*ip = NULL;
 	ASN1_IA5STRING		*dns = NULL;
 	unsigned char		 addr[16];
-	int			 addrlen = 0;
+	int			 addrlen;
 
-	if (inet_pton(AF_INET, name, addr) == 1)
-		addrlen = 4;
-	else if (inet_pton(AF_INET6, name, addr) == 1)
-		addrlen = 16;
+	addrlen = crypto_ip(name, addr);
 	if ((gn = GENERAL_NAME_new()) == NULL)
 		goto out;
 	if (addrlen != 0) {
@@ -323,6 +331,7 @@ crypto_csr_der(EVP_PKEY *key, char *const *names, size_t n, size_t *len)
 	X509_EXTENSION			*ext = NULL;
 	STACK_OF(X509_EXTENSION)	*exts = NULL;
 	unsigned char			*der = NULL, *ret = NULL;
+	unsigned char			 addr[16];
 	int				 derlen;
 	size_t				 i;
 
@@ -341,8 +350,11 @@ crypto_csr_der(EVP_PKEY *key, char *const *names, size_t n, size_t *len)
 	    (exts = sk_X509_EXTENSION_new_null()) == NULL)
 		goto out;
 	/* The CN is legacy; SAN is what the CA validates.  A long first
-	 * name simply leaves the subject empty rather than failing. */
+	 * name simply leaves the subject empty rather than failing, and so
+	 * does an IP address: a CN holds a host name (CA/B BR 7.1.4.3 only
+	 * tolerates an address there), and uacme leaves it out too. */
 	if (strlen(names[0]) <= CRYPTO_CN_MAX &&
+	    crypto_ip(names[0], addr) == 0 &&
 	    !X509_NAME_add_entry_by_NID(subj, NID_commonName, MBSTRING_UTF8,
 	    (const unsigned char *)names[0], -1, -1, 0))
 		goto out;
@@ -675,7 +687,7 @@ crypto_cert_info(const char *pem, size_t len, struct crypto_cert_info *ci)
 	}
 	if ((gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
 	    NULL)) != NULL && crypto_names_add_gens(&ci->names, &ci->n_names,
-	    gens, false, "certificate") == -1)
+	    gens, true, "certificate") == -1)
 		goto out;
 	if ((ci->serial_hex = crypto_serial_hex(
 	    X509_get0_serialNumber(x))) == NULL) {

@@ -37,7 +37,8 @@ int		 crypto_key_bits(EVP_PKEY *);
 /* "secp256r1" or "secp384r1" for EC keys; NULL otherwise.  Static string. */
 const char	*crypto_key_curve(EVP_PKEY *);
 
-/* DER CSR for names[0..n) (all in SAN, names[0] also CN when <= 64 chars),
+/* DER CSR for names[0..n) (all in SAN, as iPAddress for those that parse
+ * as addresses; names[0] also CN when <= 64 chars and not an address),
  * signed with key (SHA-256).  Returns new buffer, *len set; caller frees. */
 unsigned char	*crypto_csr_der(EVP_PKEY *key, char *const *names, size_t n,
 		    size_t *len);
@@ -55,7 +56,8 @@ char		*crypto_csr_pem(const unsigned char *der, size_t len);
 struct crypto_cert_info {
 	time_t	 not_before;
 	time_t	 not_after;
-	char	**names;	/* dNSName SANs, in certificate order */
+	char	**names;	/* dNSName and iPAddress (as text) SANs, in
+				 * certificate order */
 	size_t	 n_names;
 	char	*serial_hex;	/* lower-case hex */
 	char	*issuer_cn;	/* may be NULL */

@@ -1,6 +1,10 @@
 /*
- * domain.c: domain name checks and IDNA conversion (libidn2).
+ * domain.c: domain name checks and IDNA conversion (libidn2), and the IP
+ * addresses RFC 8738 lets us ask for instead of a name.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +71,80 @@ check_ascii(const char *s, char *why, size_t whylen)
 		    "labels (like example.com)");
 		return false;
 	}
+	/* No top-level domain is all digits (RFC 3696 §2): such a "name"
+	 * is a mistyped address (256.1.1.1, 0x7f.0.0.1), not a host. */
+	if (strspn(label, "0123456789") == strlen(label)) {
+		snprintf(why, whylen, "the last label \"%s\" is all digits: "
+		    "neither a domain name nor an IP address", label);
+		return false;
+	}
 	return true;
+}
+
+/*
+ * The canonical text of the address s into out: AF_INET or AF_INET6, or
+ * 0 if s is not an address.  inet_ntop's form is the canonical one:
+ * dotted quad, and for IPv6 RFC 5952 (compressed, lower-case).
+ */
+static int
+ip_canonical(const char *s, char *out, size_t outlen)
+{
+	unsigned char	addr[sizeof(struct in6_addr)];
+	int		af;
+
+	if (inet_pton(AF_INET, s, addr) == 1)
+		af = AF_INET;
+	else if (inet_pton(AF_INET6, s, addr) == 1)
+		af = AF_INET6;
+	else
+		return 0;
+	if (inet_ntop(af, addr, out, (socklen_t)outlen) == NULL)
+		return 0;
+	return af;
+}
+
+/*
+ * Sorts a user-given s: 1 if it is an IP address (canonical text into
+ * out), 0 if it is to be checked as a name, -1 (reason in why) if it is
+ * an address written in a form we refuse.  IPv4 must already be the
+ * canonical dotted quad: "010.0.0.1" is octal to some parsers and decimal
+ * to others, so guessing would be worse than asking.
+ */
+static int
+ip_sort(const char *s, char *out, size_t outlen, char *why, size_t whylen)
+{
+	int	af;
+
+	if ((af = ip_canonical(s, out, outlen)) == AF_INET6)
+		return 1;
+	if (af == AF_INET && strcmp(out, s) == 0)
+		return 1;
+	if (af == AF_INET || (strspn(s, "0123456789.") == strlen(s) &&
+	    strpbrk(s, "0123456789") != NULL)) {
+		snprintf(why, whylen, "not an IPv4 address in canonical form "
+		    "(four numbers 0-255 without leading zeros, like "
+		    "192.0.2.1)");
+		return -1;
+	}
+	if (strchr(s, ':') == NULL)
+		return 0;
+	if (strchr(s, '%') != NULL)
+		snprintf(why, whylen, "an IPv6 zone id (%%...) cannot be in a "
+		    "certificate");
+	else if (strchr(s, '[') != NULL)
+		snprintf(why, whylen, "give the IPv6 address without brackets");
+	else
+		snprintf(why, whylen, "not a valid IPv6 address");
+	return -1;
+}
+
+bool
+domain_is_ip(const char *s)
+{
+	char	text[INET6_ADDRSTRLEN];
+
+	return ip_canonical(s, text, sizeof text) != 0 && strcmp(text, s) ==
+	    0;
 }
 
 bool
@@ -83,12 +160,25 @@ domain_normalize(const char *in, char *why, size_t whylen)
 {
 	const char	*base = in;
 	char		*ascii = NULL, *out = NULL, *p;
+	char		 ip[INET6_ADDRSTRLEN];
 	bool		 wildcard = false, nonascii = false;
 	int		 rc;
 
+	if ((rc = ip_sort(in, ip, sizeof ip, why, whylen)) == -1)
+		return NULL;
+	if (rc == 1) {
+		if ((out = strdup(ip)) == NULL)
+			snprintf(why, whylen, "out of memory");
+		return out;
+	}
 	if (strncmp(in, "*.", 2) == 0) {
 		wildcard = true;
 		base = in + 2;
+		if (domain_is_ip(base)) {
+			snprintf(why, whylen, "a wildcard cannot cover an IP "
+			    "address");
+			return NULL;
+		}
 	}
 	for (p = (char *)base; *p != '\0'; p++)
 		if ((unsigned char)*p >= 0x80)

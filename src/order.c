@@ -101,7 +101,8 @@ new_order(struct order *o)
 	ids = json_array();
 	for (i = 0; i < o->req->n_names; i++)
 		json_array_append_new(ids, json_pack("{s:s, s:s}", "type",
-		    "dns", "value", o->req->names[i]));
+		    domain_is_ip(o->req->names[i]) ? "ip" : "dns", "value",
+		    o->req->names[i]));
 	json_object_set_new(p, "identifiers", ids);
 	if ((payload = json_dumps(p, JSON_COMPACT)) == NULL)
 		goto out;
@@ -134,18 +135,27 @@ out:
 	return e;
 }
 
-/* Picks the challenge of authz by preference; NULL (logged) if none fits. */
+/*
+ * Picks the challenge of authz by preference; NULL (logged) if none fits.
+ * An IP address is proved over http-01 only: RFC 8738 §7 rules out
+ * dns-01, and tls-alpn-01 is not one we hand out.
+ */
 static json_t *
 pick(struct order *o, json_t *authz, const char *domain, bool wildcard,
-    enum chal_type *type)
+    bool ip, enum chal_type *type)
 {
 	json_t		*chs = json_object_get(authz, "challenges"), *c;
 	const char	*t;
 	size_t		 i, j;
 	char		 offered[128] = "";
+	bool		 http = false;
 
 	for (i = 0; i < o->req->n_prefs; i++) {
+		if (o->req->prefs[i] == CHAL_HTTP01)
+			http = true;
 		if (wildcard && o->req->prefs[i] != CHAL_DNS01)
+			continue;
+		if (ip && o->req->prefs[i] != CHAL_HTTP01)
 			continue;
 		json_array_foreach(chs, j, c) {
 			t = json_string_value(json_object_get(c, "type"));
@@ -155,6 +165,11 @@ pick(struct order *o, json_t *authz, const char *domain, bool wildcard,
 				return c;
 			}
 		}
+	}
+	if (ip && !http) {
+		log_error("%s: IP addresses can only be validated with http-01:"
+		    " add http to --preferred-challenges", domain);
+		return NULL;
 	}
 	json_array_foreach(chs, j, c) {
 		t = json_string_value(json_object_get(c, "type"));
@@ -169,6 +184,19 @@ pick(struct order *o, json_t *authz, const char *domain, bool wildcard,
 	    " (it offers: %s)", wildcard ? "*." : "", domain,
 	    offered[0] ? offered : "none");
 	return NULL;
+}
+
+char *
+order_http_uri(const char *domain, const char *token)
+{
+	char	*uri;
+	bool	 v6 = strchr(domain, ':') != NULL;
+
+	/* An IPv6 literal goes in brackets (RFC 3986 §3.2.2). */
+	if (asprintf(&uri, "http://%s%s%s/.well-known/acme-challenge/%s",
+	    v6 ? "[" : "", domain, v6 ? "]" : "", token) == -1)
+		return NULL;
+	return uri;
 }
 
 /* Builds the challenge record from the CA's objects, checking every value
@@ -203,8 +231,7 @@ make_challenge(struct order *o, const char *authz_url, const char *domain,
 	if (type == CHAL_HTTP01) {
 		free(ch->validation);
 		if ((ch->validation = strdup(ch->key_auth)) == NULL ||
-		    asprintf(&ch->uri, "http://%s/.well-known/acme-challenge/"
-		    "%s", domain, token) == -1)
+		    (ch->uri = order_http_uri(domain, token)) == NULL)
 			goto fail;
 	} else if (asprintf(&ch->txt_domain, "_acme-challenge.%s", domain) ==
 	    -1)
@@ -252,12 +279,42 @@ sort_challenges(struct order *o)
 	}
 }
 
+/*
+ * The identifier of authz, new memory, or NULL if it is not of a type we
+ * ask for (dns, ip) or not a valid value of its type.  RFC 8738 §3 wants
+ * IPv6 in RFC 5952 form; any other spelling of a valid address is brought
+ * to it, so it compares equal to the name we asked for.
+ */
+static char *
+identifier_value(json_t *authz, bool wildcard)
+{
+	json_t		*id = json_object_get(authz, "identifier");
+	const char	*type, *value;
+	char		*canon, why[160];
+
+	type = json_string_value(json_object_get(id, "type"));
+	value = json_string_value(json_object_get(id, "value"));
+	if (type == NULL || value == NULL)
+		return NULL;
+	if (strcmp(type, "dns") == 0)
+		return domain_valid(value) ? strdup(value) : NULL;
+	if (strcmp(type, "ip") != 0 || wildcard)
+		return NULL;
+	if ((canon = domain_normalize(value, why, sizeof why)) != NULL &&
+	    !domain_is_ip(canon)) {
+		free(canon);
+		canon = NULL;
+	}
+	return canon;
+}
+
 static enum err
 collect(struct order *o)
 {
 	json_t		*authzs = json_object_get(o->obj, "authorizations");
 	json_t		*authz = NULL, *c;
-	const char	*url, *status, *domain;
+	const char	*url, *status;
+	char		*domain = NULL;
 	struct challenge *ch;
 	enum chal_type	 type = CHAL_DNS01;
 	enum err	 e = ERR_OK;
@@ -277,13 +334,13 @@ collect(struct order *o)
 		    NULL)) != ERR_OK)
 			return e;
 		status = json_string_value(json_object_get(authz, "status"));
-		domain = json_string_value(json_object_get(json_object_get(
-		    authz, "identifier"), "value"));
 		wildcard = json_is_true(json_object_get(authz, "wildcard"));
+		domain = identifier_value(authz, wildcard);
 		e = ERR_ACME;
-		if (status == NULL || domain == NULL || !domain_valid(domain)) {
+		if (status == NULL || domain == NULL) {
 			log_error("authorization %s: missing status or an "
-			    "identifier that is not a valid name", url);
+			    "identifier that is not a valid name or IP "
+			    "address", url);
 			goto next;
 		}
 		if (strcmp(status, "valid") == 0) {
@@ -297,7 +354,8 @@ collect(struct order *o)
 			e = ERR_CHALLENGE;
 			goto next;
 		}
-		if ((c = pick(o, authz, domain, wildcard, &type)) == NULL)
+		if ((c = pick(o, authz, domain, wildcard, domain_is_ip(domain),
+		    &type)) == NULL)
 			goto next;
 		if ((ch = make_challenge(o, url, domain, wildcard, type, c)) ==
 		    NULL)
@@ -309,6 +367,8 @@ collect(struct order *o)
 next:
 		json_decref(authz);
 		authz = NULL;
+		free(domain);
+		domain = NULL;
 		if (e != ERR_OK)
 			return e;
 	}

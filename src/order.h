@@ -41,5 +41,9 @@ enum err	 order_obtain(struct acme *, struct solver *,
  * New strings the caller frees.  -1 on a token that is not base64url. */
 int		 order_key_auth(const char *token, const char *thumbprint,
 		    char **key_auth, char **dns_value);
+/* The http-01 URL for an identifier (a name, IPv4, or IPv6 in brackets);
+ * exported for tests.  New string the caller frees, NULL if out of
+ * memory. */
+char		*order_http_uri(const char *domain, const char *token);
 
 #endif

@@ -69,6 +69,8 @@ session_connect(struct session *ss, const char *server)
 	ss->acme = NULL;
 	if ((e = acme_new(ss->http, ss->server, &ss->acme)) != ERR_OK)
 		return e;
+	ss->acme->on_failure = ss->on_failure;
+	ss->acme->on_failure_arg = ss->on_failure_arg;
 	return ERR_OK;
 }
 

@@ -23,6 +23,8 @@ struct session {
 	char			*http_bundle;	/* the bundle http trusts */
 	struct acme		*acme;
 	EVP_PKEY		*account_key;
+	acme_failure_cb		 on_failure;	/* given to every acme */
+	void			*on_failure_arg;
 	char			*account_id;
 };
 

@@ -246,3 +246,20 @@ eab_setup() {
 	[ "$status" -eq 0 ]
 	assert_eq "files" "$(ls_out)" "0000_cert.pem,0000_chain.pem,0001_chain.pem"
 }
+
+@test "dehydrated mode: a refused request reaches the hook as request_failure STATUS REASON POST HEADERS" {
+	local hook=$BATS_TEST_TMPDIR/hook.sh log=$BATS_TEST_TMPDIR/hook.log
+	eab_setup
+	printf '#!/bin/bash\nprintf "%%s|" "$@" >>%s\necho >>%s\n' "$log" "$log" >"$hook"
+	chmod +x "$hook"
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" \
+		-d e5.example.com --preferred-challenges dns --eab-kid "$EAB_KID" \
+		--eab-hmac-key "$EAB_BAD" --handler "$hook" --dehydrated certonly </dev/null
+	show
+	[ "$status" -eq 3 ]
+	cat "$log" >&2
+	grep -Eq '^request_failure\|40[13]\|[^|]*external account binding[^|]*\|POST\|HTTP/' "$log"
+	# exactly once: no call for the retried badNonce answers
+	assert_eq "request_failure calls" "$(grep -c '^request_failure|' "$log")" 1
+	grep -q '^exit_hook|.*unauthorized' "$log"
+}
