@@ -46,6 +46,7 @@
 #include "cmd.h"
 #include "domain.h"
 #include "log.h"
+#include "order.h"
 
 #define HOOK_ENV_MAX	1024	/* cap on one CERTBOT_* value we use */
 #define HOOK_DOMAINS_ENV_MAX (CLI_DOMAINS_MAX * (DOMAIN_MAX + 1))
@@ -173,9 +174,8 @@ challenge_from_env(enum hook_word w)
 	ch->type = tok != NULL ? CHAL_HTTP01 : CHAL_DNS01;
 	if (ch->type == CHAL_DNS01)
 		r = asprintf(&ch->txt_domain, "_acme-challenge.%s", base);
-	else
-		r = asprintf(&ch->uri,
-		    "http://%s/.well-known/acme-challenge/%s", base, tok);
+	else if ((ch->uri = order_http_uri(base, tok)) == NULL)
+		r = -1;
 	if (r == -1) {
 		ch->txt_domain = ch->uri = NULL;
 		log_error("out of memory");
@@ -272,8 +272,8 @@ hook_deploy(struct solver *s)
 	e = ERR_OK;
 	for (tok = strtok_r(copy, " ", &save); tok != NULL && e == ERR_OK;
 	    tok = strtok_r(NULL, " ", &save)) {
-		if (!domain_valid(tok) && !(strncmp(tok, "*.", 2) == 0 &&
-		    domain_valid(tok + 2))) {
+		if (!domain_valid(tok) && !domain_is_ip(tok) &&
+		    !(strncmp(tok, "*.", 2) == 0 && domain_valid(tok + 2))) {
 			log_error("RENEWED_DOMAINS: \"%.80s\" is not a domain "
 			    "name", tok);
 			e = ERR_USAGE;

@@ -351,8 +351,8 @@ crypto_csr_der(EVP_PKEY *key, char *const *names, size_t n, size_t *len)
 		goto out;
 	/* The CN is legacy; SAN is what the CA validates.  A long first
 	 * name simply leaves the subject empty rather than failing, and so
-	 * does an IP address: a CN holds a host name (CA/B BR 7.1.4.3 only
-	 * tolerates an address there), and uacme leaves it out too. */
+	 * does an IP address first: a CN names a host, and uacme leaves
+	 * it out of IP certificates too. */
 	if (strlen(names[0]) <= CRYPTO_CN_MAX &&
 	    crypto_ip(names[0], addr) == 0 &&
 	    !X509_NAME_add_entry_by_NID(subj, NID_commonName, MBSTRING_UTF8,
@@ -440,12 +440,13 @@ crypto_names_add(char ***names, size_t *n, const char *name, size_t len,
 }
 
 /*
- * Adds the names of a GENERAL_NAMES in order: dNSName always, iPAddress
- * (as text) when with_ip.  0 or -1 (logged).
+ * Adds the names of a GENERAL_NAMES in order: dNSName, and iPAddress as
+ * inet_ntop's text (canonical, as domain_normalize writes it), so a name
+ * list of ours and a certificate's compare equal.  0 or -1 (logged).
  */
 static int
 crypto_names_add_gens(char ***names, size_t *n, const GENERAL_NAMES *gens,
-    bool with_ip, const char *what)
+    const char *what)
 {
 	const GENERAL_NAME	*gn;
 	const unsigned char	*data;
@@ -460,7 +461,7 @@ crypto_names_add_gens(char ***names, size_t *n, const GENERAL_NAMES *gens,
 			if (crypto_names_add(names, n, (const char *)data,
 			    (size_t)len, what) == -1)
 				return -1;
-		} else if (gn->type == GEN_IPADD && with_ip) {
+		} else if (gn->type == GEN_IPADD) {
 			data = ASN1_STRING_get0_data(gn->d.iPAddress);
 			len = ASN1_STRING_length(gn->d.iPAddress);
 			af = len == 4 ? AF_INET : len == 16 ? AF_INET6 : -1;
@@ -546,7 +547,7 @@ crypto_csr_names(const unsigned char *buf, size_t len, char ***names,
 	if ((exts = X509_REQ_get_extensions(req)) != NULL &&
 	    (gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL,
 	    NULL)) != NULL &&
-	    crypto_names_add_gens(names, n, gens, true, "CSR") == -1)
+	    crypto_names_add_gens(names, n, gens, "CSR") == -1)
 		goto out;
 	if (*n == 0) {
 		log_error("CSR: names no domain (no CN, no SAN)");
@@ -687,7 +688,7 @@ crypto_cert_info(const char *pem, size_t len, struct crypto_cert_info *ci)
 	}
 	if ((gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
 	    NULL)) != NULL && crypto_names_add_gens(&ci->names, &ci->n_names,
-	    gens, true, "certificate") == -1)
+	    gens, "certificate") == -1)
 		goto out;
 	if ((ci->serial_hex = crypto_serial_hex(
 	    X509_get0_serialNumber(x))) == NULL) {

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
@@ -323,6 +325,7 @@ test_csr(void **state)
 {
 	char *const	 names[] = { "example.com", "www.example.com",
 	    "192.0.2.1", "2001:db8::1", "*.example.org" };
+	char *const	 ipfirst[] = { "192.0.2.1", "example.com", "2001:db8::1" };
 	char *const	 longname[] = {
 	    "a-very-long-label-that-goes-on.and-on-and-on-past-sixty-four."
 	    "example.com", "short.example" };
@@ -335,6 +338,9 @@ test_csr(void **state)
 	check_csr(key, names, sizeof names / sizeof names[0], true);
 	check_csr(key, names, 1, true);
 	check_csr(key, longname, 2, false);
+	/* An address first: no CN, as uacme does (RFC 8738 certificates). */
+	check_csr(key, ipfirst, 3, false);
+	check_csr(key, ipfirst + 2, 1, false);
 	check_csr(rsa_key, names, 2, true);
 	assert_null(crypto_csr_der(key, names, 0, &len));
 	assert_int_equal(crypto_csr_names((const unsigned char *)"nope", 4,
@@ -352,7 +358,8 @@ static const unsigned char ari_aki[] = {
 #define NOT_BEFORE	1700000000
 #define NOT_AFTER	1707776000
 
-/* Self-signed PEM certificate for names; with_aki adds the RFC 9773 AKI. */
+/* Self-signed PEM certificate for names (iPAddress SANs for those that
+ * parse as addresses); with_aki adds the RFC 9773 AKI. */
 static char *
 make_cert(EVP_PKEY *key, const char *cn, char *const *names, size_t n,
     unsigned long serial, bool with_aki)
@@ -378,9 +385,20 @@ make_cert(EVP_PKEY *key, const char *cn, char *const *names, size_t n,
 	for (i = 0; i < n; i++) {
 		GENERAL_NAME	*gn = GENERAL_NAME_new();
 		ASN1_IA5STRING	*s = ASN1_IA5STRING_new();
+		unsigned char	 addr[16];
+		int		 alen = 0;
 
-		ASN1_STRING_set(s, names[i], -1);
-		GENERAL_NAME_set0_value(gn, GEN_DNS, s);
+		if (inet_pton(AF_INET, names[i], addr) == 1)
+			alen = 4;
+		else if (inet_pton(AF_INET6, names[i], addr) == 1)
+			alen = 16;
+		if (alen != 0) {
+			ASN1_OCTET_STRING_set(s, addr, alen);
+			GENERAL_NAME_set0_value(gn, GEN_IPADD, s);
+		} else {
+			ASN1_STRING_set(s, names[i], -1);
+			GENERAL_NAME_set0_value(gn, GEN_DNS, s);
+		}
 		sk_GENERAL_NAME_push(gens, gn);
 	}
 	assert_int_equal(X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
@@ -410,6 +428,8 @@ test_cert_info(void **state)
 {
 	char *const		 names[] = { "a.example", "b.example",
 	    "c.example" };
+	char *const		 ipnames[] = { "192.0.2.1", "a.example",
+	    "2001:0DB8:0:0:0:0:0:1" };
 	struct crypto_cert_info	 ci;
 	EVP_PKEY		*key = gen_ec("P-256");
 	char			*pem;
@@ -435,6 +455,17 @@ test_cert_info(void **state)
 	assert_null(ci.ari_id);
 	assert_string_equal(ci.serial_hex, "abc");
 	assert_int_equal(ci.n_names, 1);
+	crypto_cert_info_free(&ci);
+	free(pem);
+
+	/* iPAddress SANs are listed too, as canonical text, in SAN order,
+	 * so lineage.c's same-names check works for IP certificates. */
+	pem = make_cert(key, "ip", ipnames, 3, 1, false);
+	assert_int_equal(crypto_cert_info(pem, strlen(pem), &ci), 0);
+	assert_int_equal(ci.n_names, 3);
+	assert_string_equal(ci.names[0], "192.0.2.1");
+	assert_string_equal(ci.names[1], "a.example");
+	assert_string_equal(ci.names[2], "2001:db8::1");
 	crypto_cert_info_free(&ci);
 	free(pem);
 

@@ -63,6 +63,57 @@ rejects(void **state)
 	assert_false(domain_valid("*.example.com"));
 }
 
+/* RFC 8738 identifiers: canonical text in, canonical text out. */
+static void
+ips(void **state)
+{
+	static const struct { const char *in, *out; } ok[] = {
+		{ "192.0.2.1", "192.0.2.1" },
+		{ "127.0.0.1", "127.0.0.1" },
+		{ "0.0.0.0", "0.0.0.0" },
+		{ "2001:db8::1", "2001:db8::1" },
+		{ "2001:DB8::1", "2001:db8::1" },
+		{ "2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1" },
+		{ "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1" },
+		{ "2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1" },
+		{ "::1", "::1" },
+		{ "::ffff:192.0.2.1", "::ffff:192.0.2.1" },
+	};
+	const char *bad[] = { "010.0.0.1", "192.0.2.01", "1.2.3", "127.1",
+	    "256.1.1.1", "1.2.3.4.5", "0x7f.0.0.1", "example.123",
+	    "fe80::1%eth0", "fe80::1%1", "[2001:db8::1]", "1::2::3",
+	    "2001:db8::g", ":::", "*.192.0.2.1", "*.2001:db8::1" };
+	char	why[160], *s;
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		s = domain_normalize(ok[i].in, why, sizeof why);
+		assert_non_null(s);
+		assert_string_equal(s, ok[i].out);
+		assert_true(domain_is_ip(s));
+		assert_false(domain_valid(s));
+		free(s);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		why[0] = '\0';
+		assert_null(domain_normalize(bad[i], why, sizeof why));
+		assert_true(why[0] != '\0');
+	}
+	/* Only the canonical text is an IP identifier of ours. */
+	assert_false(domain_is_ip("2001:DB8::1"));
+	assert_false(domain_is_ip("2001:db8:0:0:0:0:0:1"));
+	assert_false(domain_is_ip("example.com"));
+	assert_false(domain_is_ip(""));
+	assert_false(domain_is_ip("fe80::1%eth0"));
+	assert_true(domain_is_ip("fe80::1"));
+	/* Names stay names. */
+	assert_false(domain_is_ip("1.example.com"));
+	assert_non_null(s = domain_normalize("1.2.3.example", why,
+	    sizeof why));
+	free(s);
+}
+
 static void
 limits(void **state)
 {
@@ -81,6 +132,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(accepts),
 		cmocka_unit_test(rejects),
+		cmocka_unit_test(ips),
 		cmocka_unit_test(limits),
 	};
 

@@ -40,6 +40,28 @@ key_auth_vectors(void **state)
 }
 
 static void
+http_uris(void **state)
+{
+	static const struct { const char *domain, *uri; } v[] = {
+		{ "a.example", "http://a.example/.well-known/acme-challenge/T" },
+		{ "192.0.2.1", "http://192.0.2.1/.well-known/acme-challenge/T" },
+		{ "2001:db8::1",
+		    "http://[2001:db8::1]/.well-known/acme-challenge/T" },
+		{ "::ffff:192.0.2.1",
+		    "http://[::ffff:192.0.2.1]/.well-known/acme-challenge/T" },
+	};
+	char	*uri;
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		assert_non_null(uri = order_http_uri(v[i].domain, "T"));
+		assert_string_equal(uri, v[i].uri);
+		free(uri);
+	}
+}
+
+static void
 due_rule(void **state)
 {
 	const long	day = 86400;
@@ -67,6 +89,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(key_auth_vectors),
+		cmocka_unit_test(http_uris),
 		cmocka_unit_test(due_rule),
 	};
 
