@@ -33,6 +33,8 @@ static const char *const verb_names[] = {
 	[VERB_REVOKE] = "revoke",
 	[VERB_DELETE] = "delete",
 	[VERB_REGISTER] = "register",
+	[VERB_UNREGISTER] = "unregister",
+	[VERB_SHOW_ACCOUNT] = "show_account",
 	[VERB_CERTBOT_HOOK] = "certbot-hook",
 };
 _Static_assert(sizeof(verb_names) / sizeof(verb_names[0]) == VERB__COUNT,
@@ -183,7 +185,8 @@ cli_usage(void)
 
 	printf("usage: extauth [VERB] [options]\n\n"
 	    "verbs: run (default), certonly, renew, certificates, revoke, "
-	    "delete,\n       register, certbot-hook auth|cleanup|deploy\n\n"
+	    "delete,\n       register, unregister, show_account, "
+	    "certbot-hook auth|cleanup|deploy\n\n"
 	    "options:\n");
 	for (i = 0; i < sizeof opts / sizeof opts[0]; i++) {
 		if (opts[i].help == NULL)

@@ -15,6 +15,9 @@ enum err	cmd_certificates(const struct config *);
 enum err	cmd_revoke(const struct config *);
 enum err	cmd_delete(const struct config *);
 enum err	cmd_certbot_hook(const struct config *);
+enum err	cmd_register(const struct config *);
+enum err	cmd_unregister(const struct config *);
+enum err	cmd_show_account(const struct config *);
 
 /* Shared by the verbs (cmd_common.c). */
 struct solver	*cmd_solver(const struct config *, enum solver_mode,

@@ -70,13 +70,20 @@ main(int argc, char **argv)
 	case VERB_DELETE:
 		e = cmd_delete(&cfg);
 		break;
+	case VERB_REGISTER:
+		e = cmd_register(&cfg);
+		break;
+	case VERB_UNREGISTER:
+		e = cmd_unregister(&cfg);
+		break;
+	case VERB_SHOW_ACCOUNT:
+		e = cmd_show_account(&cfg);
+		break;
 	case VERB_CERTBOT_HOOK:
 		e = cmd_certbot_hook(&cfg);
 		break;
-	default:
-		fprintf(stderr, "extauth: the %s verb is not available in this "
-		    "version\n", cli_verb_name(cfg.verb));
-		e = ERR_USAGE;
+	case VERB__COUNT:
+		e = ERR_INTERNAL;
 		break;
 	}
 out:

@@ -1357,3 +1357,12 @@ out:
 	free(dir);
 	return rc;
 }
+
+enum err
+store_account_delete(const struct store *st, const struct store_account *acct)
+{
+	if (acct->dir == NULL || acct->id == NULL || !store_id_ok(acct->id))
+		return ERR_INTERNAL;
+	(void)st;
+	return store_remove_files(acct->dir);
+}

@@ -79,6 +79,9 @@ enum err	 store_account_load(const struct store *, const char *dir_url,
 enum err	 store_account_save(const struct store *, const char *dir_url,
 		    const char *id, const char *key_jwk, const char *regr_json);
 void		 store_account_clear(struct store_account *);
+/* Removes the account's directory (after it was deactivated at the CA). */
+enum err	 store_account_delete(const struct store *,
+		    const struct store_account *);
 
 /* ---- lineages ---- */
 struct store_paths {

@@ -1,0 +1,158 @@
+/*
+ * cmd_account.c: the account verbs certbot has: register, unregister
+ * (RFC 8555 §7.3.6 deactivation at the CA, then the local copy goes) and
+ * show_account, which also prints the CAA record that ties a domain to
+ * this account and to the validation methods extauth uses (RFC 8657).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "session.h"
+
+/*
+ * The solver (for the report line), the locked config dir and the CA's
+ * directory; *existing tells whether this server already has an account
+ * on disk.  The account itself is not loaded yet.
+ */
+static enum err
+account_start(const struct config *cfg, struct solver **s,
+    struct session *ss, bool *existing)
+{
+	struct store_account	acct = { 0 };
+	enum err		e;
+
+	if ((*s = cmd_solver(cfg, cfg->mode, cfg->handler, cfg->hook_chain,
+	    &e)) == NULL)
+		return e;
+	if ((e = session_open(ss, cfg)) != ERR_OK ||
+	    (e = session_connect(ss, NULL)) != ERR_OK)
+		return e;
+	if ((e = store_account_load(&ss->store, ss->server, NULL, &acct)) ==
+	    ERR_OK)
+		*existing = acct.id != NULL;
+	store_account_clear(&acct);
+	return e;
+}
+
+enum err
+cmd_register(const struct config *cfg)
+{
+	struct session	 ss;
+	struct solver	*s = NULL;
+	json_t		*messages = json_array();
+	enum err	 e;
+	bool		 existing = false;
+
+	memset(&ss, 0, sizeof ss);
+	if ((e = account_start(cfg, &s, &ss, &existing)) != ERR_OK ||
+	    (e = session_account(&ss, NULL)) != ERR_OK)
+		goto out;
+	e = existing ? cmd_report(messages, 1, "There is an existing account "
+	    "for %s: %s", ss.server, ss.acme->kid) : cmd_report(messages, 1,
+	    "Account registered with %s: %s", ss.server, ss.acme->kid);
+out:
+	cmd_finish(s, e, messages);
+	session_close(&ss);
+	return e;
+}
+
+enum err
+cmd_unregister(const struct config *cfg)
+{
+	struct session		 ss;
+	struct store_account	 acct = { 0 };
+	struct http_response	 resp = { 0 };
+	struct solver		*s = NULL;
+	json_t			*messages = json_array();
+	enum err		 e;
+	bool			 existing = false;
+
+	memset(&ss, 0, sizeof ss);
+	if ((e = account_start(cfg, &s, &ss, &existing)) != ERR_OK)
+		goto out;
+	if (!existing) {
+		log_error("there is no account for %s in %s", ss.server,
+		    cfg->config_dir);
+		e = ERR_USAGE;
+		goto out;
+	}
+	if (!cfg->non_interactive) {
+		/* Irrevocable, and stdin may be the protocol: no prompt. */
+		log_error("deactivating the account for %s cannot be undone; "
+		    "confirm with -n/--non-interactive", ss.server);
+		e = ERR_USAGE;
+		goto out;
+	}
+	if ((e = session_account(&ss, NULL)) != ERR_OK ||
+	    (e = acme_post(ss.acme, "deactivate account", ss.acme->kid,
+	    "{\"status\":\"deactivated\"}", false, "application/json", &resp,
+	    NULL)) != ERR_OK)
+		goto out;
+	/* Deactivated at the CA: the key is of no use any more, as certbot
+	 * sees it too. */
+	if ((e = store_account_load(&ss.store, ss.server, ss.account_id,
+	    &acct)) != ERR_OK ||
+	    (e = store_account_delete(&ss.store, &acct)) != ERR_OK)
+		goto out;
+	e = cmd_report(messages, 1, "Account deactivated: %s", ss.acme->kid);
+out:
+	http_response_clear(&resp);
+	store_account_clear(&acct);
+	cmd_finish(s, e, messages);
+	session_close(&ss);
+	return e;
+}
+
+enum err
+cmd_show_account(const struct config *cfg)
+{
+	struct session	 ss;
+	struct solver	*s = NULL;
+	json_t		*messages = json_array(), *acct = NULL, *v, *caa;
+	const char	*status;
+	size_t		 i;
+	enum err	 e;
+	bool		 existing = false;
+
+	memset(&ss, 0, sizeof ss);
+	if ((e = account_start(cfg, &s, &ss, &existing)) != ERR_OK)
+		goto out;
+	if (!existing) {
+		log_error("there is no account for %s in %s", ss.server,
+		    cfg->config_dir);
+		e = ERR_USAGE;
+		goto out;
+	}
+	if ((e = session_account(&ss, NULL)) != ERR_OK ||
+	    (e = acme_get_json(ss.acme, "account", ss.acme->kid, &acct,
+	    NULL)) != ERR_OK)
+		goto out;
+	status = json_string_value(json_object_get(acct, "status"));
+	if ((e = cmd_report(messages, 1, "Account details for server %s: "
+	    "account URL %s, status %s", ss.server, ss.acme->kid,
+	    status ? status : "unknown")) != ERR_OK)
+		goto out;
+	json_array_foreach(json_object_get(acct, "contact"), i, v)
+		if (json_is_string(v) && (e = cmd_report(messages, 1,
+		    "Contact: %s", json_string_value(v))) != ERR_OK)
+			goto out;
+	/* RFC 8657: only this account, only these methods, may get
+	 * certificates for a name that publishes this record. */
+	caa = json_object_get(json_object_get(ss.acme->dir, "meta"),
+	    "caaIdentities");
+	json_array_foreach(caa, i, v)
+		if (json_is_string(v) && (e = cmd_report(messages, 2,
+		    "CAA record binding a name to this account: CAA 0 issue "
+		    "\"%s; accounturi=%s; validationmethods=dns-01,http-01\"",
+		    json_string_value(v), ss.acme->kid)) != ERR_OK)
+			goto out;
+out:
+	json_decref(acct);
+	cmd_finish(s, e, messages);
+	session_close(&ss);
+	return e;
+}
