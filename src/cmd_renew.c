@@ -484,15 +484,64 @@ report_list(json_t *messages, int prio, const char *prefix, json_t *names)
 	free(s);
 }
 
+/* Appends the job's domains to arr (strings). */
+static void
+add_domains(json_t *arr, const struct renew_job *j)
+{
+	size_t	i;
+
+	for (i = 0; i < j->n_domains; i++)
+		json_array_append_new(arr, json_string(j->domains[i]));
+}
+
+/* "NAME=a b c" from an array of strings; caller frees. */
+static char *
+env_list(const char *name, json_t *arr)
+{
+	json_t	*v;
+	size_t	 i, len = strlen(name) + 2;
+	char	*s;
+
+	json_array_foreach(arr, i, v)
+		len += strlen(json_string_value(v)) + 1;
+	if ((s = calloc(1, len)) == NULL)
+		return NULL;
+	strcpy(s, name);
+	strcat(s, "=");
+	json_array_foreach(arr, i, v) {
+		if (i > 0)
+			strcat(s, " ");
+		strcat(s, json_string_value(v));
+	}
+	return s;
+}
+
+/* --post-hook with RENEWED_DOMAINS and FAILED_DOMAINS, as certbot 4.2. */
+static enum err
+post_hook(const struct config *cfg, json_t *renewed, json_t *failed)
+{
+	char		*env[3] = { NULL, NULL, NULL };
+	enum err	 e = ERR_INTERNAL;
+
+	if ((env[0] = env_list("RENEWED_DOMAINS", renewed)) != NULL &&
+	    (env[1] = env_list("FAILED_DOMAINS", failed)) != NULL)
+		e = cmd_run_hook("post hook", cfg->post_hook, env,
+		    cfg->handler_timeout_s);
+	free(env[0]);
+	free(env[1]);
+	return e;
+}
+
 enum err
 cmd_renew(const struct config *cfg)
 {
 	struct session		 ss;
 	struct renew_solvers	 rs;
 	struct renew_job	 j;
-	struct conf	 conf;
+	struct conf		 conf;
 	struct solver		*primary = NULL;
 	json_t			*messages = json_array(), *renewed, *failed;
+	json_t			*rdoms = json_array(), *fdoms = json_array();
 	char			**names = NULL, *path = NULL;
 	size_t			 n = 0, i, n_due = 0;
 	time_t			 now = time(NULL);
@@ -555,16 +604,19 @@ cmd_renew(const struct config *cfg)
 			}
 		}
 		log_info("renewing %s", names[i]);
-		if (renew_one(cfg, &ss, &rs, &j) == ERR_OK)
+		if (renew_one(cfg, &ss, &rs, &j) == ERR_OK) {
 			add_name(renewed, names[i], NULL);
-		else
+			add_domains(rdoms, &j);
+		} else {
 			add_name(failed, names[i], log_last_error());
+			add_domains(fdoms, &j);
+		}
 	}
 	/* certbot: the post hook runs once at the end when anything was
-	 * attempted, whether or not a pre hook was given. */
-	if (n_due > 0 && cfg->post_hook != NULL &&
-	    cmd_run_hook("post hook", cfg->post_hook, NULL,
-	    cfg->handler_timeout_s) != ERR_OK)
+	 * attempted, whether or not a pre hook was given, with the domains
+	 * that were and were not renewed (certbot 4.2). */
+	if (n_due > 0 && cfg->post_hook != NULL && post_hook(cfg, rdoms,
+	    fdoms) != ERR_OK)
 		add_name(failed, "post hook", log_last_error());
 
 	if (json_array_size(renewed) > 0)
@@ -593,6 +645,8 @@ out:
 	conf_clear(&conf);
 	job_clear(&j);
 	json_decref(renewed);
+	json_decref(rdoms);
+	json_decref(fdoms);
 	json_decref(failed);
 	session_close(&ss);
 	return e;

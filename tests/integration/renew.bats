@@ -241,11 +241,13 @@ EOF
 	assert_eq "deploy hook" "$(sort "$dlog" | paste -sd '#' -)" \
 		"$CFG/live/r5a.example.com|r5a.example.com#$CFG/live/r5b.example.com|r5b.example.com r5c.example.com"
 
-	# a post hook alone still runs once after a renewal
+	# a post hook alone still runs once after a renewal, and is told
+	# what was renewed and what failed (certbot 4.2's variables)
 	: >"$hlog"
-	renew_drv --force-renewal --cert-name r5a.example.com --post-hook "$hook postonly"
+	printf '#!/bin/sh\necho "$1|$RENEWED_DOMAINS|$FAILED_DOMAINS" >>"%s"\n' "$hlog" >"$hook"
+	renew_drv --force-renewal --cert-name r5b.example.com --post-hook "$hook postonly"
 	[ "$status" -eq 0 ]
-	assert_eq "post hook alone" "$(paste -sd, "$hlog")" postonly
+	assert_eq "post hook alone" "$(paste -sd, "$hlog")" "postonly|r5b.example.com r5c.example.com|"
 }
 
 # --- partial failure ----------------------------------------------------------------
