@@ -16,11 +16,12 @@
 /*
  * The solver (for the report line), the locked config dir and the CA's
  * directory; *existing tells whether this server already has an account
- * on disk.  The account itself is not loaded yet.
+ * on disk, which must be so when need is set (ERR_USAGE, logged).  The
+ * account itself is not loaded yet.
  */
 static enum err
 account_start(const struct config *cfg, struct solver **s,
-    struct session *ss, bool *existing)
+    struct session *ss, bool need, bool *existing)
 {
 	struct store_account	acct = { 0 };
 	enum err		e;
@@ -35,6 +36,11 @@ account_start(const struct config *cfg, struct solver **s,
 	    ERR_OK)
 		*existing = acct.id != NULL;
 	store_account_clear(&acct);
+	if (e == ERR_OK && need && !*existing) {
+		log_error("there is no account for %s in %s", ss->server,
+		    cfg->config_dir);
+		e = ERR_USAGE;
+	}
 	return e;
 }
 
@@ -48,7 +54,7 @@ cmd_register(const struct config *cfg)
 	bool		 existing = false;
 
 	memset(&ss, 0, sizeof ss);
-	if ((e = account_start(cfg, &s, &ss, &existing)) != ERR_OK ||
+	if ((e = account_start(cfg, &s, &ss, false, &existing)) != ERR_OK ||
 	    (e = session_account(&ss, NULL)) != ERR_OK)
 		goto out;
 	e = existing ? cmd_report(messages, 1, "There is an existing account "
@@ -72,14 +78,8 @@ cmd_unregister(const struct config *cfg)
 	bool			 existing = false;
 
 	memset(&ss, 0, sizeof ss);
-	if ((e = account_start(cfg, &s, &ss, &existing)) != ERR_OK)
+	if ((e = account_start(cfg, &s, &ss, true, &existing)) != ERR_OK)
 		goto out;
-	if (!existing) {
-		log_error("there is no account for %s in %s", ss.server,
-		    cfg->config_dir);
-		e = ERR_USAGE;
-		goto out;
-	}
 	if (!cfg->non_interactive) {
 		/* Irrevocable, and stdin may be the protocol: no prompt. */
 		log_error("deactivating the account for %s cannot be undone; "
@@ -119,14 +119,8 @@ cmd_show_account(const struct config *cfg)
 	bool		 existing = false;
 
 	memset(&ss, 0, sizeof ss);
-	if ((e = account_start(cfg, &s, &ss, &existing)) != ERR_OK)
+	if ((e = account_start(cfg, &s, &ss, true, &existing)) != ERR_OK)
 		goto out;
-	if (!existing) {
-		log_error("there is no account for %s in %s", ss.server,
-		    cfg->config_dir);
-		e = ERR_USAGE;
-		goto out;
-	}
 	if ((e = session_account(&ss, NULL)) != ERR_OK ||
 	    (e = acme_get_json(ss.acme, "account", ss.acme->kid, &acct,
 	    NULL)) != ERR_OK)
