@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash scripts/install-deps.sh --test </dev/null
+bash scripts/install-deps.sh --demo </dev/null
 # EXTAUTH=/path demonstrates another binary as it is (no build).
 if [[ -z ${EXTAUTH:-} ]]; then
 	bash scripts/build.sh </dev/null

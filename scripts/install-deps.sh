@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# install-deps.sh [--test]: install what building (and with --test, testing)
-# extauth needs on Debian 12.  Runs apt only when something is missing, so
-# repeated runs are fast and work offline.
+# install-deps.sh [--demo|--test]: install what building needs, and with
+# --demo what the demo needs (a local Pebble and the example invoker), with
+# --test what every test needs, on Debian 12.  Runs apt only when something
+# is missing, so repeated runs are fast and work offline.
 set -euo pipefail
 
 build_pkgs=(build-essential meson ninja-build pkg-config
@@ -13,10 +14,13 @@ test_pkgs=(pebble bats jq curl python3 openssl bind9 bind9-dnsutils
 	nginx-light certbot dehydrated time ca-certificates tmux)
 
 pkgs=("${build_pkgs[@]}")
+demo_pkgs=(pebble jq curl python3 openssl ca-certificates)
+
 case ${1:-} in
 --test) pkgs+=("${test_pkgs[@]}") ;;
+--demo) pkgs+=("${demo_pkgs[@]}") ;;
 "") ;;
-*) echo "usage: $0 [--test]" >&2; exit 2 ;;
+*) echo "usage: $0 [--demo|--test]" >&2; exit 2 ;;
 esac
 
 # A package counts as present only if dpkg says "install ok installed".
