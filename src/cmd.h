@@ -19,7 +19,18 @@ enum err	cmd_register(const struct config *);
 enum err	cmd_unregister(const struct config *);
 enum err	cmd_show_account(const struct config *);
 
-/* Shared by the verbs (cmd_common.c). */
+enum err	cmd_certonly_csr(const struct config *);	/* cmd_csr.c */
+
+/* Shared by the verbs (cmd_common.c, cmd_certonly.c). */
+struct session;
+/* The solver (told that we start), then the locked config dir, the CA's
+ * directory and the account.  *s is set as soon as it exists, so the
+ * caller's report reaches the invoker; the caller frees both. */
+enum err	 cmd_start(const struct config *, struct solver **,
+		    struct session *);
+/* Usage checks of the names before the CA is asked (logged). */
+bool		 cmd_wildcard_ok(const struct config *, char *const *, size_t);
+bool		 cmd_ip_ok(const struct config *, char *const *, size_t);
 struct solver	*cmd_solver(const struct config *, enum solver_mode,
 		    const char *handler, bool hook_chain, enum err *);
 /* Prints the report line (JSON, handler, dehydrated modes) and the

@@ -15,6 +15,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "session.h"
 #include "spawn.h"
 
 extern char	**environ;
@@ -273,4 +274,27 @@ cmd_request_failure(void *solver, long status, const char *reason,
 	/* The run is failing already; a failing hook cannot make it worse. */
 	(void)solver_emit(solver, event_request_failure(status, reason,
 	    reqtype, headers));
+}
+
+/*
+ * What both kinds of certonly do first: the solver (told that we start),
+ * then the locked config dir, the CA's directory and the account.  *s is
+ * set as soon as it exists, so the caller's report reaches the invoker.
+ */
+enum err
+cmd_start(const struct config *cfg, struct solver **s, struct session *ss)
+{
+	enum err	e;
+
+	if ((*s = cmd_solver(cfg, cfg->mode, cfg->handler, cfg->hook_chain,
+	    &e)) == NULL)
+		return e;
+	if ((e = solver_emit(*s, event_phase(EVENT_STARTUP))) != ERR_OK ||
+	    (e = session_open(ss, cfg)) != ERR_OK)
+		return e;
+	ss->on_failure = cmd_request_failure;
+	ss->on_failure_arg = *s;
+	if ((e = session_connect(ss, NULL)) != ERR_OK)
+		return e;
+	return session_account(ss, NULL);
 }
