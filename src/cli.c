@@ -70,8 +70,8 @@ static const struct opt_def opts[] = {
 	    "Let's Encrypt production)" },
 	{ "staging", 0, false, OPT_STAGING, "use Let's Encrypt staging" },
 	{ "test-cert", 0, false, OPT_STAGING, NULL },
-	{ "ca-bundle", 0, true, OPT_CA_BUNDLE, "PEM file of CAs to trust for "
-	    "the ACME server (also CURL_CA_BUNDLE)" },
+	{ "ca-bundle", 0, true, OPT_CA_BUNDLE, "PEM file or hashed directory of CAs "
+	    "to trust for the ACME server (also CURL_CA_BUNDLE)" },
 	{ "config-dir", 0, true, OPT_CONFIG_DIR, "where keys, certificates "
 	    "and renewal confs live" },
 	{ "work-dir", 0, true, OPT_WORK_DIR, "working directory" },
