@@ -49,6 +49,7 @@ enum opt {
 	OPT_IP_LOGGING, OPT_CONFIGURATOR, OPT_AUTHENTICATOR, OPT_INSTALLER,
 	OPT_TEXT_MODE, OPT_HANDLER, OPT_DEHYDRATED, OPT_MODE,
 	OPT_HANDLER_TIMEOUT, OPT_HOOK_CHAIN, OPT_DNS_WAIT, OPT_DNS_RESOLVER,
+	OPT_DEACTIVATE_AUTHZ,
 	OPT_SELF_CHECK, OPT_NO_SELF_CHECK,
 	OPT_DEPLOY_HOOK, OPT_PRE_HOOK, OPT_POST_HOOK, OPT_EAB_KID, OPT_EAB_HMAC,
 	OPT_CSR, OPT_MUST_STAPLE, OPT_CERT_PATH, OPT_CHAIN_PATH,
@@ -139,6 +140,9 @@ static const struct opt_def opts[] = {
 	{ "dns-resolver", 0, true, OPT_DNS_RESOLVER, "IPv4[:PORT] of the "
 	    "nameserver --dns-wait and the text-mode check ask (e.g. your "
 	    "primary)" },
+	{ "deactivate-authz", 0, false, OPT_DEACTIVATE_AUTHZ, "once issued, "
+	    "give up the order's authorizations: the next order validates "
+	    "afresh" },
 	{ "self-check", 0, false, OPT_SELF_CHECK, "text mode: check the "
 	    "record/URL before prompting (default)" },
 	{ "no-self-check", 0, false, OPT_NO_SELF_CHECK, "text mode: do not" },
@@ -494,6 +498,9 @@ apply(struct config *cfg, const struct opt_def *o, const char *v)
 			return usage_error("--dns-resolver %s: give an IPv4 "
 			    "address, optionally with :PORT", v);
 		cfg->dns_resolver = v;
+		break;
+	case OPT_DEACTIVATE_AUTHZ:
+		cfg->deactivate_authz = true;
 		break;
 	case OPT_HOOK_CHAIN:
 		cfg->hook_chain = true;

@@ -72,6 +72,7 @@ struct config {
 	bool			 hook_chain;
 	bool			 self_check;
 	long			 dns_wait_s;	/* --dns-wait: 0 = off */
+	bool			 deactivate_authz;
 	const char		*dns_resolver;	/* --dns-resolver IPv4[:PORT] */
 	const char		*socket_path;	/* certbot-hook: invoker's socket */
 

@@ -159,6 +159,7 @@ cmd_certonly(const struct config *cfg)
 	p.handler = cfg->handler;
 	p.hook_chain = cfg->hook_chain;
 	p.dns_wait_s = cfg->dns_wait_s;
+	p.deactivate_authz = cfg->deactivate_authz;
 	p.dns_resolver = cfg->dns_resolver;
 	p.deploy_hook = cfg->deploy_hook;
 	if (cfg->pre_hook != NULL && (e = cmd_run_hook("pre hook",

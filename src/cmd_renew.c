@@ -436,6 +436,7 @@ renew_one(const struct config *cfg, struct session *ss,
 	p.renew_before = j->renew_before;
 	p.foreign = j->foreign;
 	p.dns_wait_s = j->dns_wait_s;
+	p.deactivate_authz = cfg->deactivate_authz;
 	p.dns_resolver = j->dns_resolver;
 	selfcheck_set_resolver(j->dns_resolver);
 	if ((e = lineage_obtain(ss, s, &p, &r)) != ERR_OK)

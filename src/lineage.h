@@ -33,6 +33,7 @@ struct lineage_params {
 	const char		*renew_before;	/* kept from an existing conf */
 	bool			 foreign;	/* a certbot lineage: keep its conf */
 	long			 dns_wait_s;	/* propagation wait (order.h) */
+	bool			 deactivate_authz;
 	const char		*dns_resolver;
 };
 

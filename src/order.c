@@ -530,12 +530,13 @@ validate(struct order *o)
 	return ERR_OK;
 }
 
-/* Polls the order until its status is not one of the waiting ones. */
+/* Polls the order until its status is not one of the waiting ones; ra is
+ * the Retry-After of the answer that brought the current object (-1). */
 static enum err
-poll_order(struct order *o, const char *wait1, const char *wait2)
+poll_order(struct order *o, const char *wait1, const char *wait2, long ra)
 {
 	const char	*status;
-	long		 backoff = POLL_FIRST_MS, ra = -1;
+	long		 backoff = POLL_FIRST_MS;
 	enum err	 e;
 
 	for (;;) {
@@ -581,7 +582,7 @@ finalize(struct order *o)
 		    ERR_OK)
 			goto out;
 	}
-	if ((e = poll_order(o, "pending", NULL)) != ERR_OK)
+	if ((e = poll_order(o, "pending", NULL, -1)) != ERR_OK)
 		goto out;
 	e = ERR_ACME;
 	status = json_string_value(json_object_get(o->obj, "status"));
@@ -616,7 +617,8 @@ finalize(struct order *o)
 			e = ERR_ACME;
 			goto out;
 		}
-		if ((e = poll_order(o, "processing", "ready")) != ERR_OK)
+		if ((e = poll_order(o, "processing", "ready",
+		    resp.retry_after)) != ERR_OK)
 			goto out;
 	}
 	status = json_string_value(json_object_get(o->obj, "status"));
@@ -670,6 +672,34 @@ download(struct order *o, char **pem)
 	return ERR_OK;
 }
 
+/*
+ * --deactivate-authz: once the certificate is ours, the order's
+ * authorizations are given up (RFC 8555 §7.5.2), so nobody holding the
+ * account key can issue for these names without validating again, and the
+ * next order validates afresh.  A failure here is only a warning: the
+ * certificate is already issued.
+ */
+static void
+deactivate(struct order *o)
+{
+	struct http_response	 resp;
+	const char		*url;
+	json_t			*v;
+	size_t			 i;
+
+	json_array_foreach(json_object_get(o->obj, "authorizations"), i, v) {
+		if ((url = json_string_value(v)) == NULL)
+			continue;
+		if (acme_post(o->a, "deactivate authorization", url,
+		    "{\"status\":\"deactivated\"}", false, "application/json",
+		    &resp, NULL) == ERR_OK)
+			log_debug("authorization %s deactivated", url);
+		else
+			log_warn("could not deactivate authorization %s", url);
+		http_response_clear(&resp);
+	}
+}
+
 enum err
 order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
     char **chain_pem)
@@ -705,7 +735,8 @@ order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
 	}
 	if ((e = finalize(&o)) != ERR_OK)
 		goto out;
-	e = download(&o, chain_pem);
+	if ((e = download(&o, chain_pem)) == ERR_OK && req->deactivate_authz)
+		deactivate(&o);
 out:
 	for (i = 0; i < o.n_chs; i++)
 		challenge_free(o.chs[i]);

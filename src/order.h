@@ -25,6 +25,7 @@ struct order_req {
 	size_t			 csr_len;
 	long			 timeout_s;	/* validation + issuance */
 	long			 dns_wait_s;	/* >0: wait for TXT records first */
+	bool			 deactivate_authz;	/* once issued (RFC 8555 §7.5.2) */
 };
 
 /*

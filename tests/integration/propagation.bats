@@ -48,7 +48,7 @@ setup() {
 
 @test "--dns-wait waits once for every record, then the CA validates" {
 	local a=wait1.example.com b=wait2.example.com
-	DELAY=1 ext_direct "${COMMON[@]}" -d "$a" -d "$b" \
+	DELAY=1 ext_direct "${COMMON[@]}" -d "$a" -d "$b" --deactivate-authz \
 		--preferred-challenges dns --handler "$SLOW" \
 		--dns-wait 20 --dns-resolver "127.0.0.1:$PEBBLE_DNS_PORT" certonly
 	[ "$status" -eq 0 ]
@@ -58,7 +58,7 @@ setup() {
 	grep -q '^extauth_dns_wait = 20$' "$CFG/renewal/$a.conf"
 	grep -q "^extauth_dns_resolver = 127.0.0.1:$PEBBLE_DNS_PORT\$" "$CFG/renewal/$a.conf"
 	DELAY=1 run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" renew \
-		"${DIRS[@]}" --force-renewal </dev/null
+		"${DIRS[@]}" --force-renewal --deactivate-authz </dev/null
 	show
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"_acme-challenge.$a: the TXT record is visible"* ]]

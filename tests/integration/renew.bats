@@ -33,7 +33,7 @@ setup() {
 obtain() {
 	local names=$1
 	shift
-	ext_run -d "$names" --preferred-challenges dns "$@" certonly
+	ext_run -d "$names" --preferred-challenges dns --deactivate-authz "$@" certonly
 	[ "$status" -eq 0 ] || { echo "obtaining $names failed" >&2; return 1; }
 }
 
@@ -41,7 +41,7 @@ obtain() {
 # ARGS), as the JSON driver's child.
 renew_drv() {
 	run --separate-stderr timeout "$RUN_TIMEOUT" bash "$DRIVER" "$EXTAUTH" \
-		renew "${DIRS[@]}" "$@"
+		renew "${DIRS[@]}" --deactivate-authz "$@"
 	show
 }
 
@@ -123,7 +123,7 @@ EOF
 	assert_eq "archive b" "$(archive_versions r1b.example.com)" 1
 
 	# without stdin and without a driver (cron): same answer
-	ext_direct renew "${DIRS[@]}"
+	ext_direct renew "${DIRS[@]}" --deactivate-authz
 	[ "$status" -eq 0 ]
 	report_has "0 renewed"
 }
@@ -199,14 +199,14 @@ EOF
 @test "renew without stdin or TTY uses the handler recorded in the conf" {
 	local h=$BATS_TEST_TMPDIR/handler.sh log=$BATS_TEST_TMPDIR/handler.log
 	write_handler "$h" "$log"
-	ext_direct "${COMMON[@]}" -d r4.example.com --preferred-challenges dns --handler "$h" certonly
+	ext_direct "${COMMON[@]}" -d r4.example.com --preferred-challenges dns --deactivate-authz --handler "$h" certonly
 	[ "$status" -eq 0 ]
 	assert_eq "recorded mode" "$(conf_get r4.example.com extauth_mode)" handler
 	assert_eq "recorded handler" "$(conf_get r4.example.com extauth_handler)" "$h"
 	: >"$log"
 
 	# cron-like: no --handler, no --mode, stdin /dev/null, no TTY
-	ext_direct renew --force-renewal "${DIRS[@]}"
+	ext_direct renew --force-renewal "${DIRS[@]}" --deactivate-authz
 	[ "$status" -eq 0 ]
 	report_has "1 renewed"
 	grep -qx 'perform r4.example.com r4.example.com' "$log" || { cat "$log" >&2; false; }
@@ -258,14 +258,14 @@ EOF
 	write_handler "$h" "$log"
 	printf '#!/bin/sh\n[ "$1" = perform ] && { echo "no DNS today" >&2; exit 3; }\nexit 0\n' >"$bad"
 	chmod +x "$bad"
-	ext_direct "${COMMON[@]}" -d r6a.example.com --preferred-challenges dns --handler "$h" certonly
+	ext_direct "${COMMON[@]}" -d r6a.example.com --preferred-challenges dns --deactivate-authz --handler "$h" certonly
 	[ "$status" -eq 0 ]
-	ext_direct "${COMMON[@]}" -d r6b.example.com --preferred-challenges dns --handler "$h" certonly
+	ext_direct "${COMMON[@]}" -d r6b.example.com --preferred-challenges dns --deactivate-authz --handler "$h" certonly
 	[ "$status" -eq 0 ]
 	sed -i "s|^extauth_handler = .*|extauth_handler = $bad|" "$CFG/renewal/r6a.example.com.conf"
 	grep -q "^extauth_handler = $bad\$" "$CFG/renewal/r6a.example.com.conf"
 
-	ext_direct renew --force-renewal "${DIRS[@]}"
+	ext_direct renew --force-renewal "${DIRS[@]}" --deactivate-authz
 	[ "$status" -eq 8 ]
 	report_has "Renewal failed for: r6a.example.com"
 	report_has "Renewed: r6b.example.com"
