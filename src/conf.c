@@ -206,7 +206,7 @@ done:
 
 static enum err
 conf_put(struct conf *conf, const char *section,
-    const char *key, const char *value, bool is_list)
+    const char *key, const char *value, bool is_list, bool parsed)
 {
 	struct conf_kv	*kv;
 	enum err		 rc = ERR_USAGE;
@@ -227,8 +227,12 @@ conf_put(struct conf *conf, const char *section,
 		goto out;
 	}
 	/* Only what conf_write can spell and conf_read gives
-	 * back unchanged gets in. */
-	if (is_list) {
+	 * back unchanged gets in.  A value the reader itself just parsed
+	 * is that already, and a renew over thousands of confs need not
+	 * check it twice. */
+	if (parsed)
+		;
+	else if (is_list) {
 		why = "has a line break";
 		if (strchr(value, '\n') == NULL)
 			conf_parse_value(value, &check, &check_list,
@@ -286,14 +290,14 @@ enum err
 conf_set(struct conf *conf, const char *section,
     const char *key, const char *value)
 {
-	return conf_put(conf, section, key, value, false);
+	return conf_put(conf, section, key, value, false, false);
 }
 
 enum err
 conf_set_list(struct conf *conf, const char *section,
     const char *key, const char *raw_list)
 {
-	return conf_put(conf, section, key, raw_list, true);
+	return conf_put(conf, section, key, raw_list, true, false);
 }
 
 /* Borrowed pointer into conf (see store.h). */
@@ -599,7 +603,7 @@ conf_key_line(struct conf_parse *ps, struct conf *conf,
 			    ps->path, ps->line, key);
 			goto out;
 		}
-	if ((rc = conf_put(conf, cur, key, value, is_list)) != ERR_OK) {
+	if ((rc = conf_put(conf, cur, key, value, is_list, true)) != ERR_OK) {
 		log_error("%s:%zu: cannot keep key %s", ps->path, ps->line,
 		    key);
 		rc = ERR_STORAGE;
