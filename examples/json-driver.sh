@@ -14,6 +14,8 @@
 #   DRIVER_NO_PUBLISH=1      ack without publishing (the CA will find nothing)
 #   DRIVER_ACK='{"result":"fail","error":"x"}'  send this instead of ""
 #   DRIVER_EOF_AT_PERFORM=1  close extauth's stdin instead of acking
+#   DRIVER_COPY_FILES=DIR    copy a perform line's cert_path/key_path (tls-alpn-01)
+#                            into DIR, with their modes; a missing file fails the ack
 set -euo pipefail
 
 (($# > 0)) || { echo "usage: $0 EXTAUTH_COMMAND [ARGS...]" >&2; exit 2; }
@@ -29,6 +31,9 @@ publish() {
 	dns-01) post set-txt "$(jq -nc --arg h "${2%.}." --arg v "$3" '{host:$h,value:$v}')" ;;
 	# For http-01, "validation" is the key authorization: serve it at the token.
 	http-01) post add-http01 "$(jq -nc --arg t "$4" --arg c "$3" '{token:$t,content:$c}')" ;;
+	# challtestsrv builds the acme-tls/1 certificate itself from the key
+	# authorization; a real server would serve cert_path/key_path instead.
+	tls-alpn-01) post add-tlsalpn01 "$(jq -nc --arg h "$2" --arg c "$3" '{host:$h,content:$c}')" ;;
 	*) echo "json-driver: cannot publish $1" >&2; return 1 ;;
 	esac
 }
@@ -38,6 +43,7 @@ unpublish() {
 	case $1 in
 	dns-01) post clear-txt "$(jq -nc --arg h "${2%.}." '{host:$h}')" ;;
 	http-01) post del-http01 "$(jq -nc --arg t "$3" '{token:$t}')" ;;
+	tls-alpn-01) post del-tlsalpn01 "$(jq -nc --arg h "$2" '{host:$h}')" ;;
 	esac
 }
 
@@ -66,15 +72,21 @@ while IFS= read -r line <&"$from"; do
 	# One jq call per line; \u001f (not tab) as separator keeps empty fields.
 	# cleanup lines carry no txt_domain, so derive it from the domain
 	# (a wildcard's TXT record lives at its base name).  For http-01 the
-	# content to serve is the key authorization.
+	# content to serve is the key authorization; tls-alpn-01 is published
+	# under the domain itself, also from the key authorization.
 	fields=$(jq -r '[.cmd, .type,
-		(.txt_domain // ("_acme-challenge." + (.domain // "" | ltrimstr("*.")))),
-		(if .type == "http-01" then .key_auth // .validation else .validation end),
-		.token] | map(. // "" | tostring) | join("\u001f")' <<<"$line" 2>/dev/null) || continue
-	IFS=$'\x1f' read -r cmd type name value token <<<"$fields"
+		(if .type == "tls-alpn-01" then .domain // ""
+		 else .txt_domain // ("_acme-challenge." + (.domain // "" | ltrimstr("*."))) end),
+		(if .type == "http-01" or .type == "tls-alpn-01" then .key_auth // .validation
+		 else .validation end),
+		.token, .cert_path, .key_path] | map(. // "" | tostring) | join("\u001f")' <<<"$line" 2>/dev/null) || continue
+	IFS=$'\x1f' read -r cmd type name value token cert_path key_path <<<"$fields"
 	case $cmd in
 	perform_challenge)
-		if [[ -n ${DRIVER_NO_PUBLISH:-} ]] || publish "$type" "$name" "$value" "$token"; then
+		if [[ -n ${DRIVER_COPY_FILES:-} && -n $cert_path ]] &&
+			! cp -p -- "$cert_path" "$key_path" "$DRIVER_COPY_FILES/"; then
+			ack '{"result":"fail","error":"json-driver: no certificate files"}'
+		elif [[ -n ${DRIVER_NO_PUBLISH:-} ]] || publish "$type" "$name" "$value" "$token"; then
 			ack
 		else
 			ack '{"result":"fail","error":"json-driver: publishing failed"}'

@@ -90,7 +90,8 @@ static const struct opt_def opts[] = {
 	{ "cert-name", 0, true, OPT_CERT_NAME, "lineage name (default: first "
 	    "domain)" },
 	{ "preferred-challenges", 0, true, OPT_PREF_CHALLS, "challenge types "
-	    "in order, e.g. dns or dns-01,http-01 (default dns-01,http-01)" },
+	    "in order (dns-01, http-01, tls-alpn-01), e.g. dns or "
+	    "dns-01,http-01 (default dns-01,http-01)" },
 	{ "key-type", 0, true, OPT_KEY_TYPE, "ecdsa (default) or rsa" },
 	{ "rsa-key-size", 0, true, OPT_RSA_SIZE, "2048 (default), 3072 or "
 	    "4096" },
@@ -325,12 +326,7 @@ set_prefs(struct config *cfg, const char *arg)
 	    tok = strtok_r(NULL, ", ", &save)) {
 		if ((t = chal_type_parse(tok)) == -1) {
 			e = usage_error("unknown challenge type \"%s\"%s", tok,
-			    " (dns-01, http-01)");
-			goto out;
-		}
-		if (t == CHAL_TLSALPN01) {
-			e = usage_error("challenge type %s is not supported "
-			    "yet%s", tok, "");
+			    " (dns-01, http-01, tls-alpn-01)");
 			goto out;
 		}
 		for (i = 0; i < cfg->n_prefs; i++)

@@ -253,8 +253,7 @@ job_from_conf(const struct config *cfg, const char *name,
 	    (copy = strdup(v)) != NULL) {
 		for (tok = strtok_r(copy, ", ", &save); tok != NULL &&
 		    j->n_prefs < CHAL__COUNT; tok = strtok_r(NULL, ", ", &save))
-			if ((t = chal_type_parse(tok)) != -1 &&
-			    t != CHAL_TLSALPN01)
+			if ((t = chal_type_parse(tok)) != -1)
 				j->prefs[j->n_prefs++] = (enum chal_type)t;
 		free(copy);
 	}

@@ -39,6 +39,11 @@
 #define CRYPTO_NAMES_MAX	1000
 #define CRYPTO_CHAIN_MAX	32
 #define CRYPTO_CN_MAX		64	/* ub-common-name, RFC 5280 */
+/* tls-alpn-01: id-pe-acmeIdentifier (RFC 8737 §3), and a validity from
+ * an hour ago (the CA's clock may lag) for a week (it looks in minutes). */
+#define CRYPTO_ALPN_OID		"1.3.6.1.5.5.7.1.31"
+#define CRYPTO_ALPN_BEFORE	3600
+#define CRYPTO_ALPN_DAYS	7
 
 static const char *const crypto_key_names[] = {
 	[CRYPTO_KEY_ECDSA] = "ecdsa",
@@ -318,6 +323,124 @@ out:
 	ASN1_IA5STRING_free(dns);
 	GENERAL_NAME_free(gn);
 	return ret;
+}
+
+/*
+ * id-pe-acmeIdentifier, critical, whose extnValue holds the DER of
+ * Authorization ::= OCTET STRING (SIZE (32)) (RFC 8737 §3): an OCTET
+ * STRING inside the extension's own OCTET STRING.  New extension the
+ * caller frees with X509_EXTENSION_free, or NULL.
+ */
+static X509_EXTENSION *
+crypto_alpn_ext(const unsigned char digest[32])
+{
+	ASN1_OBJECT		*oid = NULL;
+	ASN1_OCTET_STRING	*inner = NULL, *value = NULL;
+	X509_EXTENSION		*ext = NULL;
+	unsigned char		*der = NULL;
+	int			 derlen;
+
+	if ((oid = OBJ_txt2obj(CRYPTO_ALPN_OID, 1)) == NULL ||
+	    (inner = ASN1_OCTET_STRING_new()) == NULL ||
+	    !ASN1_OCTET_STRING_set(inner, digest, 32) ||
+	    (derlen = i2d_ASN1_OCTET_STRING(inner, &der)) <= 0 ||
+	    (value = ASN1_OCTET_STRING_new()) == NULL ||
+	    !ASN1_OCTET_STRING_set(value, der, derlen))
+		goto out;
+	ext = X509_EXTENSION_create_by_OBJ(NULL, oid, 1, value);
+out:
+	OPENSSL_free(der);
+	ASN1_OCTET_STRING_free(value);
+	ASN1_OCTET_STRING_free(inner);
+	ASN1_OBJECT_free(oid);
+	return ext;
+}
+
+/* Adds a subjectAltName extension holding name alone; 0 or -1. */
+static int
+crypto_add_san(X509 *x, const char *name)
+{
+	GENERAL_NAMES	*gens = NULL;
+	GENERAL_NAME	*gn = NULL;
+	X509_EXTENSION	*ext = NULL;
+	int		 rc = -1;
+
+	if ((gens = sk_GENERAL_NAME_new_null()) == NULL ||
+	    (gn = crypto_general_name(name)) == NULL)
+		goto out;
+	if (!sk_GENERAL_NAME_push(gens, gn))
+		goto out;
+	gn = NULL;	/* owned by gens */
+	if ((ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, gens)) == NULL ||
+	    !X509_add_ext(x, ext, -1))
+		goto out;
+	rc = 0;
+out:
+	X509_EXTENSION_free(ext);
+	GENERAL_NAME_free(gn);
+	GENERAL_NAMES_free(gens);
+	return rc;
+}
+
+int
+crypto_alpn_cert(const char *name, const unsigned char digest[32],
+    char **cert_pem, char **key_pem)
+{
+	const struct crypto_key_spec	 spec = { CRYPTO_KEY_ECDSA, 0,
+					    "secp256r1" };
+	EVP_PKEY			*key = NULL;
+	X509				*x = NULL;
+	X509_NAME			*subj = NULL;
+	X509_EXTENSION			*ext = NULL;
+	BIGNUM				*bn = NULL;
+	BIO				*bio = NULL;
+	unsigned char			 addr[16];
+	int				 rc = -1;
+
+	*cert_pem = *key_pem = NULL;
+	if ((key = crypto_key_generate(&spec)) == NULL)
+		goto out;
+	/* A random positive serial, odd so never 0, up to 64 bits. */
+	if ((x = X509_new()) == NULL || !X509_set_version(x, X509_VERSION_3) ||
+	    (bn = BN_new()) == NULL ||
+	    !BN_rand(bn, 64, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ODD) ||
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL ||
+	    (subj = X509_NAME_new()) == NULL)
+		goto out;
+	/* Subject = issuer; a CN only where one fits, as in the CSR. */
+	if (strlen(name) <= CRYPTO_CN_MAX && crypto_ip(name, addr) == 0 &&
+	    !X509_NAME_add_entry_by_NID(subj, NID_commonName, MBSTRING_UTF8,
+	    (const unsigned char *)name, -1, -1, 0))
+		goto out;
+	if (!X509_set_subject_name(x, subj) || !X509_set_issuer_name(x, subj) ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), -CRYPTO_ALPN_BEFORE) ==
+	    NULL || X509_time_adj_ex(X509_getm_notAfter(x), CRYPTO_ALPN_DAYS,
+	    0, NULL) == NULL || !X509_set_pubkey(x, key) ||
+	    crypto_add_san(x, name) == -1 ||
+	    (ext = crypto_alpn_ext(digest)) == NULL ||
+	    !X509_add_ext(x, ext, -1) || X509_sign(x, key, EVP_sha256()) <= 0)
+		goto out;
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    !PEM_write_bio_X509(bio, x) ||
+	    (*cert_pem = crypto_bio_string(bio)) == NULL ||
+	    (*key_pem = crypto_key_to_pem(key)) == NULL)
+		goto out;
+	rc = 0;
+out:
+	if (rc == -1) {
+		log_error("tls-alpn-01 certificate for %s: %s", name,
+		    crypto_ossl_error());
+		free(*cert_pem);
+		free(*key_pem);
+		*cert_pem = *key_pem = NULL;
+	}
+	BIO_free(bio);
+	BN_free(bn);
+	X509_EXTENSION_free(ext);
+	X509_NAME_free(subj);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return rc;
 }
 
 /* DER CSR; caller frees. */

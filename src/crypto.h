@@ -76,6 +76,18 @@ unsigned char	*crypto_cert_der(const char *pem, size_t len, size_t *derlen);
 /* True if the leaf's public key matches key. */
 bool		 crypto_cert_matches_key(const char *pem, size_t len, EVP_PKEY *);
 
+/*
+ * The tls-alpn-01 validation certificate (RFC 8737 §3) for name: a fresh
+ * P-256 key, self-signed, valid from an hour ago for a week, SAN name
+ * (iPAddress if it is an address, else dNSName) and the critical
+ * id-pe-acmeIdentifier extension holding digest (SHA-256 of the key
+ * authorization).  *cert_pem and *key_pem are new strings the caller
+ * frees.  0, or -1 (logged, naming name) with both NULL.
+ */
+int		 crypto_alpn_cert(const char *name,
+		    const unsigned char digest[32], char **cert_pem,
+		    char **key_pem);
+
 /* SHA-256 of data into out[32]. 0 or -1. */
 int		 crypto_sha256(const void *, size_t, unsigned char out[32]);
 /* HMAC with SHA-256/384/512 ("HS256".."HS512"); out must hold 64 bytes. */

@@ -79,6 +79,8 @@ challenge_free(struct challenge *ch)
 	free(ch->validation);
 	free(ch->txt_domain);
 	free(ch->uri);
+	free(ch->cert_path);
+	free(ch->key_path);
 	free(ch->url);
 	free(ch->authz_url);
 	free(ch->status);
@@ -185,6 +187,12 @@ event_challenge(enum event_kind k, const struct challenge *ch,
 				goto fail;
 			json_object_set_new(r, "command", json_string(cmd));
 			free(cmd);
+		} else if (ch->type == CHAL_TLSALPN01) {
+			/* The names of the seed's old tls-sni-01 record. */
+			json_object_set_new(r, "cert_path",
+			    str_or_null(ch->cert_path));
+			json_object_set_new(r, "key_path",
+			    str_or_null(ch->key_path));
 		}
 	}
 	json_object_set_new(r, "key_auth", json_string(ch->key_auth));

@@ -30,9 +30,15 @@ struct challenge {
 	bool		 wildcard;
 	char		*token;		/* validated base64url */
 	char		*key_auth;	/* token "." thumbprint */
-	char		*validation;	/* dns-01: b64u(sha256(key_auth)); http-01: key_auth */
+	/* dns-01: b64u(sha256(key_auth)); http-01: key_auth; tls-alpn-01:
+	 * sha256(key_auth) as hex pairs joined by ':' (dehydrated's). */
+	char		*validation;
 	char		*txt_domain;	/* dns-01: "_acme-challenge." domain */
 	char		*uri;		/* http-01: http://domain/.well-known/acme-challenge/token */
+	/* tls-alpn-01: the validation certificate and its key (PEM files),
+	 * from before perform until after cleanup; NULL otherwise. */
+	char		*cert_path;
+	char		*key_path;
 	char		*url;		/* challenge URL at the CA */
 	char		*authz_url;
 	/* After validation: the real outcome from the CA. */

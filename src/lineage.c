@@ -341,6 +341,7 @@ lineage_obtain(struct session *ss, struct solver *s,
 	req.n_prefs = p->n_prefs;
 	req.cert_key = key;
 	req.dns_wait_s = p->dns_wait_s;
+	req.work_dir = ss->store.work_dir;
 	req.deactivate_authz = p->deactivate_authz;
 	/* Made here, not by the order, so sync_cert can show it. */
 	if ((csr = crypto_csr_der(key, p->domains, p->n_domains, &csrlen)) ==

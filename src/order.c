@@ -5,10 +5,12 @@
  * Polling never sleeps a fixed time: it starts short, backs off, and a
  * Retry-After from the CA wins.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "b64.h"
 #include "crypto.h"
@@ -17,6 +19,7 @@
 #include "log.h"
 #include "order.h"
 #include "selfcheck.h"
+#include "store.h"
 
 #define POLL_FIRST_MS	5
 #define POLL_MAX_MS	2000
@@ -138,7 +141,9 @@ out:
 /*
  * Picks the challenge of authz by preference; NULL (logged) if none fits.
  * An IP address is proved over http-01 only: RFC 8738 §7 rules out
- * dns-01, and tls-alpn-01 is not one we hand out.
+ * dns-01, and tls-alpn-01 for an address (its SNI is the reverse-DNS
+ * name, RFC 8738 §6) is not one we hand out yet.  A wildcard takes
+ * dns-01 only (CAs offer nothing else; RFC 8737 §3 rules out tls-alpn-01).
  */
 static json_t *
 pick(struct order *o, json_t *authz, const char *domain, bool wildcard,
@@ -199,6 +204,25 @@ order_http_uri(const char *domain, const char *token)
 	return uri;
 }
 
+char *
+order_alpn_value(const char *key_auth)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	unsigned char		 digest[32];
+	char			*s;
+	size_t			 i;
+
+	if (crypto_sha256(key_auth, strlen(key_auth), digest) == -1 ||
+	    (s = malloc(3 * sizeof digest)) == NULL)
+		return NULL;
+	for (i = 0; i < sizeof digest; i++) {
+		s[3 * i] = digits[digest[i] >> 4];
+		s[3 * i + 1] = digits[digest[i] & 0x0f];
+		s[3 * i + 2] = i + 1 < sizeof digest ? ':' : '\0';
+	}
+	return s;
+}
+
 /* Builds the challenge record from the CA's objects, checking every value
  * before it goes anywhere.  Caller frees with challenge_free. */
 static struct challenge *
@@ -232,6 +256,10 @@ make_challenge(struct order *o, const char *authz_url, const char *domain,
 		free(ch->validation);
 		if ((ch->validation = strdup(ch->key_auth)) == NULL ||
 		    (ch->uri = order_http_uri(domain, token)) == NULL)
+			goto fail;
+	} else if (type == CHAL_TLSALPN01) {
+		free(ch->validation);
+		if ((ch->validation = order_alpn_value(ch->key_auth)) == NULL)
 			goto fail;
 	} else if (asprintf(&ch->txt_domain, "_acme-challenge.%s", domain) ==
 	    -1)
@@ -374,6 +402,111 @@ next:
 	}
 	sort_challenges(o);
 	return ERR_OK;
+}
+
+/*
+ * The tls-alpn-01 certificate and key of ch, for outside parties that only
+ * need files to serve (dehydrated's ALPNCERTDIR): dir/NAME.{crt,key}.pem,
+ * the key 0600.  The name is a checked identifier (no '/', no leading
+ * '.').  ch->key_path and ch->cert_path are set as each file lands, so
+ * alpn_remove finds whatever was written.
+ */
+static enum err
+alpn_write_one(const char *dir, struct challenge *ch)
+{
+	unsigned char	 digest[32];
+	char		*cert = NULL, *key = NULL;
+	char		*cpath = NULL, *kpath = NULL;
+	enum err	 e = ERR_INTERNAL;
+
+	if (crypto_sha256(ch->key_auth, strlen(ch->key_auth), digest) == -1 ||
+	    crypto_alpn_cert(ch->domain, digest, &cert, &key) == -1)
+		goto out;
+	if (asprintf(&kpath, "%s/%s.key.pem", dir, ch->domain) == -1) {
+		kpath = NULL;
+		goto out;
+	}
+	if (asprintf(&cpath, "%s/%s.crt.pem", dir, ch->domain) == -1) {
+		cpath = NULL;
+		goto out;
+	}
+	if ((e = store_write_atomic(kpath, key, strlen(key), 0600)) != ERR_OK)
+		goto out;
+	ch->key_path = kpath;	/* owned by ch from here */
+	kpath = NULL;
+	if ((e = store_write_atomic(cpath, cert, strlen(cert), 0644)) !=
+	    ERR_OK)
+		goto out;
+	ch->cert_path = cpath;
+	cpath = NULL;
+	log_debug("%s: tls-alpn-01 certificate in %s", ch->domain,
+	    ch->cert_path);
+out:
+	if (e != ERR_OK)
+		log_error("%s: cannot write the tls-alpn-01 certificate to %s",
+		    ch->domain, dir);
+	if (key != NULL)
+		explicit_bzero(key, strlen(key));
+	free(key);
+	free(cert);
+	free(kpath);
+	free(cpath);
+	return e;
+}
+
+/* Writes the files of every tls-alpn-01 challenge, before perform. */
+static enum err
+alpn_write(struct order *o)
+{
+	char		*dir = NULL;
+	enum err	 e = ERR_INTERNAL;
+	size_t		 i;
+
+	for (i = 0; i < o->n_chs && o->chs[i]->type != CHAL_TLSALPN01; i++)
+		;
+	if (i == o->n_chs)
+		return ERR_OK;
+	if (o->req->work_dir == NULL) {
+		log_error("%s: no work directory for the tls-alpn-01 "
+		    "certificate", o->chs[i]->domain);
+		return ERR_INTERNAL;
+	}
+	if (asprintf(&dir, "%s/alpn", o->req->work_dir) == -1) {
+		dir = NULL;
+		goto out;
+	}
+	if ((e = store_mkdirs(dir, 0700)) != ERR_OK)
+		goto out;
+	for (; i < o->n_chs; i++)
+		if (o->chs[i]->type == CHAL_TLSALPN01 &&
+		    (e = alpn_write_one(dir, o->chs[i])) != ERR_OK)
+			goto out;
+out:
+	free(dir);
+	return e;
+}
+
+/* Removes what alpn_write wrote; runs on every path, after cleanup. */
+static void
+alpn_remove(struct order *o)
+{
+	struct challenge	*ch;
+	size_t			 i;
+
+	for (i = 0; i < o->n_chs; i++) {
+		ch = o->chs[i];
+		if (ch->cert_path != NULL && unlink(ch->cert_path) == -1 &&
+		    errno != ENOENT)
+			log_warn("cannot remove %s: %s", ch->cert_path,
+			    strerror(errno));
+		if (ch->key_path != NULL && unlink(ch->key_path) == -1 &&
+		    errno != ENOENT)
+			log_warn("cannot remove %s: %s", ch->key_path,
+			    strerror(errno));
+		free(ch->cert_path);
+		free(ch->key_path);
+		ch->cert_path = ch->key_path = NULL;
+	}
 }
 
 /* Copies the outcome of the challenge object c into ch. */
@@ -722,6 +855,8 @@ order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
 	if ((e = new_order(&o)) != ERR_OK || (e = collect(&o)) != ERR_OK)
 		goto out;
 	if (o.n_chs > 0) {
+		if ((e = alpn_write(&o)) != ERR_OK)
+			goto out;
 		e = solver_perform(s, o.chs, o.n_chs);
 		if (e == ERR_OK && req->dns_wait_s > 0)
 			propagate(&o);
@@ -738,6 +873,7 @@ order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
 	if ((e = download(&o, chain_pem)) == ERR_OK && req->deactivate_authz)
 		deactivate(&o);
 out:
+	alpn_remove(&o);
 	for (i = 0; i < o.n_chs; i++)
 		challenge_free(o.chs[i]);
 	free(o.chs);

@@ -26,6 +26,7 @@ struct order_req {
 	long			 timeout_s;	/* validation + issuance */
 	long			 dns_wait_s;	/* >0: wait for TXT records first */
 	bool			 deactivate_authz;	/* once issued (RFC 8555 §7.5.2) */
+	const char		*work_dir;	/* tls-alpn-01 files go in alpn/ */
 };
 
 /*
@@ -42,6 +43,10 @@ enum err	 order_obtain(struct acme *, struct solver *,
  * New strings the caller frees.  -1 on a token that is not base64url. */
 int		 order_key_auth(const char *token, const char *thumbprint,
 		    char **key_auth, char **dns_value);
+/* The tls-alpn-01 value: SHA-256 of key_auth as lower-case hex pairs
+ * joined by ':' (dehydrated's TOKEN_VALUE, `openssl dgst -sha256 -c`);
+ * exported for tests.  New string the caller frees, NULL on failure. */
+char		*order_alpn_value(const char *key_auth);
 /* The http-01 URL for an identifier (a name, IPv4, or IPv6 in brackets);
  * exported for tests.  New string the caller frees, NULL if out of
  * memory. */

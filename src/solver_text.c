@@ -141,6 +141,15 @@ text_perform(struct solver *s, const struct event *ev)
 		    "the following\ncommands on the target server (as "
 		    "root):\n\n%s\n\n", field(ev, "uri"),
 		    field(ev, "key_auth"), field(ev, "command"));
+	else if (is_type(ev, CHAL_TLSALPN01))
+		e = text_printf(s, "Make sure the TLS server on port 443 of "
+		    "%s answers a handshake\nwith SNI %s and ALPN protocol "
+		    "acme-tls/1 with this certificate and key:\n\n"
+		    "  certificate: %s\n  private key: %s\n\n(its "
+		    "acmeIdentifier extension holds the SHA-256 of the key "
+		    "authorization,\n%s)\n\n", domain, domain,
+		    field(ev, "cert_path"), field(ev, "key_path"),
+		    field(ev, "validation"));
 	else
 		e = text_printf(s, "Please deploy a %s challenge for %s with "
 		    "the key authorization\n%s\n\n", field(ev, "type"), domain,
@@ -175,6 +184,9 @@ text_cleanup(struct solver *s, const struct event *ev)
 		return text_printf(s, "You can now remove the file "
 		    "http://%s/.well-known/acme-challenge/%s\n", domain,
 		    field(ev, "token"));
+	if (is_type(ev, CHAL_TLSALPN01))
+		return text_printf(s, "You can now stop serving the acme-tls/1 "
+		    "certificate for %s; extauth deletes its files\n", domain);
 	return text_printf(s, "You can now remove the %s challenge for %s\n",
 	    field(ev, "type"), domain);
 }

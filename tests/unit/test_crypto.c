@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -563,6 +564,92 @@ test_cert_der_and_key(void **state)
 	EVP_PKEY_free(other);
 }
 
+/*
+ * The tls-alpn-01 certificate (RFC 8737 §3): self-signed by a fresh P-256
+ * key that the key PEM holds, SAN the name alone, and exactly one
+ * id-pe-acmeIdentifier, critical, whose value is the DER OCTET STRING of
+ * the digest (04 20 + 32 bytes).
+ */
+static void
+check_alpn_cert(const char *name, const unsigned char digest[32])
+{
+	struct crypto_cert_info	 info = { 0 };
+	ASN1_OBJECT		*oid;
+	X509_EXTENSION		*ext;
+	const ASN1_OCTET_STRING	*data;
+	EVP_PKEY		*key;
+	BIO			*bio;
+	X509			*x;
+	unsigned char		 want[34];
+	char			*cert = NULL, *kpem = NULL;
+	time_t			 now = time(NULL);
+	int			 idx;
+
+	assert_int_equal(crypto_alpn_cert(name, digest, &cert, &kpem), 0);
+	assert_non_null(cert);
+	assert_non_null(kpem);
+
+	bio = BIO_new_mem_buf(cert, -1);
+	assert_non_null(x = PEM_read_bio_X509(bio, NULL, NULL, NULL));
+	assert_non_null(oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.31", 1));
+	assert_true((idx = X509_get_ext_by_OBJ(x, oid, -1)) >= 0);
+	assert_int_equal(X509_get_ext_by_OBJ(x, oid, idx), -1);
+	assert_non_null(ext = X509_get_ext(x, idx));
+	assert_int_equal(X509_EXTENSION_get_critical(ext), 1);
+	data = X509_EXTENSION_get_data(ext);
+	want[0] = 0x04;
+	want[1] = 0x20;
+	memcpy(want + 2, digest, 32);
+	assert_int_equal(ASN1_STRING_length(data), (int)sizeof want);
+	assert_memory_equal(ASN1_STRING_get0_data(data), want, sizeof want);
+	/* Self-signed by its own key. */
+	assert_int_equal(X509_verify(x, X509_get0_pubkey(x)), 1);
+
+	assert_int_equal(crypto_cert_info(cert, strlen(cert), &info), 0);
+	assert_int_equal(info.n_names, 1);
+	assert_string_equal(info.names[0], name);
+	assert_true(info.not_before <= now && info.not_after > now);
+	assert_true(info.not_after - now <= 8 * 86400);
+	crypto_cert_info_free(&info);
+
+	assert_non_null(key = crypto_key_from_pem(kpem, strlen(kpem)));
+	assert_string_equal(crypto_key_curve(key), "secp256r1");
+	assert_true(crypto_cert_matches_key(cert, strlen(cert), key));
+	assert_false(crypto_cert_matches_key(cert, strlen(cert), rsa_key));
+
+	EVP_PKEY_free(key);
+	ASN1_OBJECT_free(oid);
+	X509_free(x);
+	BIO_free(bio);
+	free(cert);
+	free(kpem);
+}
+
+static void
+test_alpn_cert(void **state)
+{
+	unsigned char	digest[32];
+	char		*c1 = NULL, *c2 = NULL, *k1 = NULL, *k2 = NULL;
+	size_t		 i;
+
+	for (i = 0; i < sizeof digest; i++)
+		digest[i] = (unsigned char)(0xff - i);
+	check_alpn_cert("alpn.example.com", digest);
+	/* An address goes in as iPAddress (RFC 8738). */
+	check_alpn_cert("192.0.2.1", digest);
+	/* A name too long for a CN still gets its SAN. */
+	check_alpn_cert("a23456789012345678901234567890123456789012345678901234"
+	    "567890.example", digest);
+	/* A fresh key every time. */
+	assert_int_equal(crypto_alpn_cert("x.example", digest, &c1, &k1), 0);
+	assert_int_equal(crypto_alpn_cert("x.example", digest, &c2, &k2), 0);
+	assert_string_not_equal(k1, k2);
+	free(c1);
+	free(c2);
+	free(k1);
+	free(k2);
+}
+
 int
 main(void)
 {
@@ -576,6 +663,7 @@ main(void)
 		cmocka_unit_test(test_cert_info),
 		cmocka_unit_test(test_chain_split),
 		cmocka_unit_test(test_cert_der_and_key),
+		cmocka_unit_test(test_alpn_cert),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

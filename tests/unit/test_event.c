@@ -152,6 +152,25 @@ http_challenge(void)
 	return make_challenge(CHAL_HTTP01, DNS_DOMAIN, HTTP_TOKEN, NULL);
 }
 
+#define ALPN_VALUE	"eb:ae:dd:ac:d9:90:2f:7b:d7:e9:bb:bc:61:99:60:cb:" \
+			"4c:0a:34:19:42:9f:2f:32:ae:31:75:95:26:94:9d:d7"
+
+/* tls-alpn-01 as order.c builds it once the files are written. */
+static struct challenge *
+alpn_challenge(void)
+{
+	struct challenge	*ch;
+
+	ch = make_challenge(CHAL_TLSALPN01, DNS_DOMAIN, DNS_TOKEN, NULL);
+	free(ch->uri);
+	ch->uri = NULL;
+	free(ch->validation);
+	ch->validation = xstrdup(ALPN_VALUE);
+	ch->cert_path = xstrdup("/w/alpn/" DNS_DOMAIN ".crt.pem");
+	ch->key_path = xstrdup("/w/alpn/" DNS_DOMAIN ".key.pem");
+	return ch;
+}
+
 static struct event *
 deploy_event(enum event_kind k, const char *domain)
 {
@@ -562,6 +581,48 @@ test_words(void **state)
 	assert_int_equal(chal_type_parse("tls-sni-01"), -1);
 }
 
+/* The perform record of tls-alpn-01 carries the files by the names of the
+ * seed's old tls-sni-01 record; cleanup is the same as for every type, and
+ * dehydrated gets DOMAIN TOKEN HEX-WITH-COLONS as from dehydrated. */
+static void
+test_alpn(void **state)
+{
+	struct challenge	*ch = alpn_challenge();
+	struct event		*ev;
+	char			**env;
+
+	(void)state;
+	assert_line(event_challenge(EVENT_PERFORM, ch, NULL),
+	    "{\"cmd\": \"perform_challenge\", \"type\": \"tls-alpn-01\", "
+	    "\"domain\": \"" DNS_DOMAIN "\", \"token\": \"" DNS_TOKEN "\", "
+	    "\"validation\": \"" ALPN_VALUE "\", \"cert_path\": \"/w/alpn/"
+	    DNS_DOMAIN ".crt.pem\", \"key_path\": \"/w/alpn/" DNS_DOMAIN
+	    ".key.pem\", \"key_auth\": \"" DNS_TOKEN "." THUMB "\"}");
+	assert_line(event_challenge(EVENT_CLEANUP, ch, NULL),
+	    "{\"cmd\": \"cleanup\", \"type\": \"tls-alpn-01\", \"status\": "
+	    "\"pending\", \"domain\": \"" DNS_DOMAIN "\", \"token\": \""
+	    DNS_TOKEN "\", \"validation\": \"" ALPN_VALUE "\", \"key_auth\": "
+	    "\"" DNS_TOKEN "." THUMB "\", \"validated\": null, \"error\": "
+	    "null}");
+
+	ev = event_challenge(EVENT_PERFORM, ch, NULL);
+	assert_non_null(ev);
+	assert_argv(event_dehydrated_argv(ev, "/h"), (const char *[]){ "/h",
+	    "deploy_challenge", DNS_DOMAIN, DNS_TOKEN, ALPN_VALUE, NULL });
+	env = event_env(ev, NULL);
+	assert_non_null(env);
+	assert_true(has(env, "cert_path=/w/alpn/" DNS_DOMAIN ".crt.pem"));
+	assert_true(has(env, "cbot_key_path=/w/alpn/" DNS_DOMAIN ".key.pem"));
+	assert_true(has(env, "key_auth=" DNS_TOKEN "." THUMB));
+	event_strv_free(env);
+	event_free(ev);
+	ev = event_challenge(EVENT_CLEANUP, ch, NULL);
+	assert_argv(event_dehydrated_argv(ev, "/h"), (const char *[]){ "/h",
+	    "clean_challenge", DNS_DOMAIN, DNS_TOKEN, ALPN_VALUE, NULL });
+	event_free(ev);
+	challenge_free(ch);
+}
+
 int
 main(void)
 {
@@ -579,6 +640,7 @@ main(void)
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_dehydrated_argv),
 		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_alpn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

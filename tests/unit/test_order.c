@@ -1,4 +1,5 @@
-/* test_order.c: key authorization and dns-01 value, and the renewal rule. */
+/* test_order.c: key authorization, dns-01 and tls-alpn-01 values, and the
+ * renewal rule. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,6 +38,28 @@ key_auth_vectors(void **state)
 	assert_int_equal(order_key_auth("a$(id)", "t", &ka, &dns), -1);
 	assert_int_equal(order_key_auth("", "t", &ka, &dns), -1);
 	assert_null(ka);
+}
+
+/* The tls-alpn-01 value is what `openssl dgst -sha256 -c -hex` prints for
+ * the key authorization: dehydrated's TOKEN_VALUE. */
+static void
+alpn_value(void **state)
+{
+	char	*v;
+
+	(void)state;
+	v = order_alpn_value("_QLSFTRw6qbQaN7gTglBYZuU1L7KAP-bXB_41CAnAvU."
+	    "tRQM98JsABZRm5-NiotcgD212RAUPPbyeDP30Ob_7-0");
+	assert_non_null(v);
+	assert_string_equal(v, "eb:ae:dd:ac:d9:90:2f:7b:d7:e9:bb:bc:61:99:60:"
+	    "cb:4c:0a:34:19:42:9f:2f:32:ae:31:75:95:26:94:9d:d7");
+	free(v);
+	/* SHA-256 of "" */
+	v = order_alpn_value("");
+	assert_non_null(v);
+	assert_string_equal(v, "e3:b0:c4:42:98:fc:1c:14:9a:fb:f4:c8:99:6f:b9:"
+	    "24:27:ae:41:e4:64:9b:93:4c:a4:95:99:1b:78:52:b8:55");
+	free(v);
 }
 
 static void
@@ -89,6 +112,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(key_auth_vectors),
+		cmocka_unit_test(alpn_value),
 		cmocka_unit_test(http_uris),
 		cmocka_unit_test(due_rule),
 	};
