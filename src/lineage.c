@@ -233,10 +233,19 @@ write_conf(struct session *ss, const struct lineage_params *p,
 		pn[i] = chal_type_name(p->prefs[i]);
 	if ((path = store_conf_path(&ss->store, p->name)) == NULL ||
 	    asprintf(&archive, "%s/archive/%s", ss->store.config_dir,
-	    p->name) == -1 || (prefs = join((char *const *)pn, i, ",")) ==
+	    p->name) == -1 || (prefs = join((char *const *)pn, i, ", ")) ==
 	    NULL || (names = join(p->domains, p->n_domains, ",")) == NULL ||
 	    asprintf(&bits, "%d", p->key.rsa_bits) == -1)
 		goto out;
+	/* pref_challs is a configobj list, as certbot writes it: one
+	 * element needs the trailing comma to stay a list. */
+	if (i == 1) {
+		free(prefs);
+		if (asprintf(&prefs, "%s,", pn[0]) == -1) {
+			prefs = NULL;
+			goto out;
+		}
+	}
 	snprintf(cache[0], sizeof cache[0], "%d", version);
 	snprintf(cache[1], sizeof cache[1], "%lld", (long long)info->not_before);
 	snprintf(cache[2], sizeof cache[2], "%lld", (long long)info->not_after);
@@ -263,7 +272,7 @@ write_conf(struct session *ss, const struct lineage_params *p,
 	    conf_set(&conf, "renewalparams", p->key.type ==
 	    CRYPTO_KEY_RSA ? "rsa_key_size" : "elliptic_curve",
 	    p->key.type == CRYPTO_KEY_RSA ? bits : p->key.curve) != ERR_OK ||
-	    conf_set(&conf, "renewalparams", "pref_challs", prefs) !=
+	    conf_set_list(&conf, "renewalparams", "pref_challs", prefs) !=
 	    ERR_OK ||
 	    conf_set(&conf, "renewalparams", "extauth_domains", names) !=
 	    ERR_OK ||

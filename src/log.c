@@ -33,11 +33,6 @@ log_init(int verbosity, bool quiet)
 	log_quiet = quiet;
 }
 
-bool
-log_debug_enabled(void)
-{
-	return log_verbosity > 0 || log_fp != NULL;
-}
 
 void
 log_open_file(const char *dir)
@@ -118,15 +113,6 @@ log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void
-log_file_only(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_to_file("trace", fmt, ap);
-	va_end(ap);
-}
 
 const char *
 log_last_error(void)

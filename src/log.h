@@ -23,9 +23,6 @@ void	log_open_file(const char *dir);
 void	log_close(void);
 void	log_msg(enum log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-/* Writes only to the log file (for long handler output, wire traces). */
-void	log_file_only(const char *, ...) __attribute__((format(printf, 1, 2)));
-bool	log_debug_enabled(void);
 /* The text of the last error logged (for the report line); "" if none. */
 const char *log_last_error(void);
 

@@ -178,6 +178,12 @@ out:
 void
 session_close(struct session *ss)
 {
+	/* What a run cost the CA: the benchmarks read it with -v. */
+	if (ss->acme != NULL)
+		log_debug("%ld requests to %s over %ld connection%s",
+		    ss->acme->requests, ss->acme->dir_url,
+		    http_connections(ss->http),
+		    http_connections(ss->http) == 1 ? "" : "s");
 	acme_free(ss->acme);
 	http_free(ss->http);
 	free(ss->http_bundle);

@@ -312,3 +312,41 @@ bad_name() {
 	[ "$status" -eq 0 ]
 	assert_eq "hook runs" "$(wc -l <"$log")" 1
 }
+
+# --- lineage names and keys -------------------------------------------------
+
+@test "new names for an existing lineage: refused without --expand, added with it" {
+	local name=exp.example.com
+	ext_run -d "$name" --preferred-challenges dns certonly
+	[ "$status" -eq 0 ]
+	ext_run -d "$name" -d "www.$name" --preferred-challenges dns certonly
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"--expand"* ]]
+	[ ! -e "$CFG/archive/$name/cert2.pem" ]
+	ext_run -d "$name" -d "www.$name" --preferred-challenges dns --expand certonly
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/$name" "$name,www.$name" 2
+	grep -Eq "^extauth_domains = \"?$name,www.$name\"?\$" "$CFG/renewal/$name.conf"
+}
+
+@test "--key-type rsa --rsa-key-size 3072 and --elliptic-curve secp384r1" {
+	ext_run -d rsa.example.com --preferred-challenges dns --key-type rsa --rsa-key-size 3072 certonly
+	[ "$status" -eq 0 ]
+	openssl pkey -in "$CFG/live/rsa.example.com/privkey.pem" -noout -text | grep -q "Private-Key: (3072 bit"
+	openssl x509 -in "$CFG/live/rsa.example.com/cert.pem" -noout -text | grep -q "Public-Key: (3072 bit)"
+	grep -q '^key_type = rsa$' "$CFG/renewal/rsa.example.com.conf"
+	ext_run -d p384.example.com --preferred-challenges dns --elliptic-curve secp384r1 certonly
+	[ "$status" -eq 0 ]
+	openssl x509 -in "$CFG/live/p384.example.com/cert.pem" -noout -text | grep -q "NIST CURVE: P-384"
+}
+
+@test "--register-unsafely-without-email: an account with no contact" {
+	COMMON=(--server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" "${DIRS[@]}"
+		--agree-tos --register-unsafely-without-email -n)
+	ext_run -d nomail.example.com --preferred-challenges dns certonly
+	[ "$status" -eq 0 ]
+	ext_direct "${COMMON[@]}" show_account
+	[ "$status" -eq 0 ]
+	[[ $output != *"Contact:"* ]]
+	[[ $output == *"status valid"* ]]
+}

@@ -73,7 +73,7 @@ verify_lineage() {
 
 	verify_lineage "$CFG/live/127.0.0.1"
 	assert_eq "SANs" "$(ip_sans "$CFG/live/127.0.0.1/cert.pem")" "IP Address:127.0.0.1"
-	grep -q '^pref_challs = http-01$' "$CFG/renewal/127.0.0.1.conf"
+	grep -q '^pref_challs = http-01,$' "$CFG/renewal/127.0.0.1.conf"
 
 	# Same names again: the same-names check sees the IP SAN, so the
 	# certificate is kept, not re-issued and not refused.
