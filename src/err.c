@@ -16,6 +16,8 @@ static const struct {
 	[ERR_LOCKED] = { "locked", 7 },
 	[ERR_PARTIAL] = { "partial", 8 },
 	[ERR_INTERNAL] = { "internal", 1 },
+	/* 128 + the signal number: main adds sig_pending(). */
+	[ERR_SIGNAL] = { "signal", 128 },
 };
 _Static_assert(sizeof(err_table) / sizeof(err_table[0]) == ERR__COUNT,
     "err_table must name every enum err");

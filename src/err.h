@@ -17,6 +17,7 @@ enum err {
 	ERR_LOCKED,	/* another run holds the config-dir lock */
 	ERR_PARTIAL,	/* renew: some lineages failed, others did not */
 	ERR_INTERNAL,	/* out of memory or a bug */
+	ERR_SIGNAL,	/* stopped by SIGTERM/SIGINT/SIGHUP after cleanup */
 	ERR__COUNT
 };
 

@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "selfcheck.h"
+#include "sig.h"
 
 /* A daemon or cron may start us with 0-2 closed: a later open() would
  * then land on fd 1 and a key could end up on "stdout". */
@@ -90,5 +91,8 @@ out:
 	cli_config_clear(&cfg);
 	log_close();
 	curl_global_cleanup();
+	/* Stopped by a signal after cleanup: 128 + its number, as a shell. */
+	if (e == ERR_SIGNAL && sig_pending() != 0)
+		return 128 + sig_pending();
 	return err_exit_code(e);
 }

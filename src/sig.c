@@ -1,0 +1,89 @@
+/*
+ * sig.c: owns the process's SIGTERM/SIGINT/SIGHUP dispositions, the
+ * pending-signal flag and the self-pipe that makes it visible to poll().
+ * Nothing else in extauth installs a signal handler (spawn.c only resets
+ * dispositions in the child before exec).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sig.h"
+
+static const struct {
+	int		 sig;
+	const char	*name;
+} sig_table[] = {
+	{ SIGTERM, "SIGTERM" },
+	{ SIGINT, "SIGINT" },
+	{ SIGHUP, "SIGHUP" },
+};
+
+static volatile sig_atomic_t	sig_caught;
+static int			sig_pipe[2] = { -1, -1 };
+
+/*
+ * Async-signal-safe only.  The first signal is recorded and the pipe made
+ * readable; cleanup happens in the normal flow.  A second one means the
+ * user does not want to wait for the cleanup: exit now, without running
+ * atexit handlers or flushing stdio that the interrupted code may hold.
+ */
+static void
+sig_handler(int sig)
+{
+	int	saved = errno;
+	char	c = 0;
+
+	if (sig_caught != 0)
+		_exit(128 + sig);
+	sig_caught = sig;
+	if (sig_pipe[1] != -1)
+		(void)!write(sig_pipe[1], &c, 1);
+	errno = saved;
+}
+
+int
+sig_install(void)
+{
+	struct sigaction	sa;
+	size_t			i;
+
+	if (sig_pipe[0] == -1 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = sig_handler;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sig_table / sizeof sig_table[0]; i++)
+		sigaddset(&sa.sa_mask, sig_table[i].sig);
+	/* No SA_RESTART: a read() of the invoker's reply must wake up. */
+	sa.sa_flags = 0;
+	for (i = 0; i < sizeof sig_table / sizeof sig_table[0]; i++)
+		if (sigaction(sig_table[i].sig, &sa, NULL) == -1)
+			return -1;
+	return 0;
+}
+
+int
+sig_pending(void)
+{
+	return sig_caught;
+}
+
+int
+sig_fd(void)
+{
+	return sig_pipe[0];
+}
+
+const char *
+sig_name(int sig)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof sig_table / sizeof sig_table[0]; i++)
+		if (sig_table[i].sig == sig)
+			return sig_table[i].name;
+	return "signal";
+}
