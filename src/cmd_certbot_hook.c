@@ -37,6 +37,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@
 #include "cmd.h"
 #include "domain.h"
 #include "log.h"
+#include "num.h"
 #include "order.h"
 
 #define HOOK_ENV_MAX	1024	/* cap on one CERTBOT_* value we use */
@@ -115,7 +117,6 @@ static void
 batch_from_env(struct hook_batch *b)
 {
 	const char	*all, *rem, *p;
-	char		*end;
 	long		 n = 1, left;
 
 	b->first = b->last = true;
@@ -126,9 +127,7 @@ batch_from_env(struct hook_batch *b)
 	if ((rem = env_get("CERTBOT_REMAINING_CHALLENGES", 16, false)) ==
 	    NULL)
 		return;
-	errno = 0;
-	left = strtol(rem, &end, 10);
-	if (errno != 0 || *end != '\0' || left < 0) {
+	if (!num_parse_long(rem, 0, LONG_MAX, &left, NULL, 0)) {
 		log_warn("ignoring CERTBOT_REMAINING_CHALLENGES=%.16s", rem);
 		return;
 	}

@@ -8,6 +8,7 @@
  * stdin); in JSON mode the invoker answers as for certonly.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "conf.h"
 #include "lineage.h"
 #include "log.h"
+#include "num.h"
 #include "selfcheck.h"
 #include "session.h"
 
@@ -192,7 +194,8 @@ job_from_conf(const struct config *cfg, const char *name,
     const struct conf *c, struct renew_job *j)
 {
 	const char	*auth, *v;
-	char		*copy, *tok, *save = NULL;
+	char		*copy, *tok, *save = NULL, why[64];
+	long		 bits;
 	int		 t;
 
 	j->name = name;
@@ -205,8 +208,12 @@ job_from_conf(const struct config *cfg, const char *name,
 	    conf_get(c, "renewalparams", "extauth_dns_resolver");
 	j->dns_wait_s = cfg->dns_wait_s;
 	if (j->dns_wait_s == 0 && (v = conf_get(c, "renewalparams",
-	    "extauth_dns_wait")) != NULL)
-		j->dns_wait_s = atol(v);
+	    "extauth_dns_wait")) != NULL && !num_parse_long(v, 0, 86400,
+	    &j->dns_wait_s, why, sizeof why)) {
+		log_error("%s: extauth_dns_wait in its renewal conf is %s", name,
+		    why);
+		return ERR_STORAGE;
+	}
 	auth = conf_get(c, "renewalparams", "authenticator");
 	j->mode = SOLVER_JSON;
 	if (auth != NULL && strcmp(auth, "extauth") == 0) {
@@ -269,8 +276,15 @@ job_from_conf(const struct config *cfg, const char *name,
 	    strcmp(v, "rsa") == 0) {
 		j->key.type = CRYPTO_KEY_RSA;
 		if ((v = conf_get(c, "renewalparams", "rsa_key_size")) !=
-		    NULL)
-			j->key.rsa_bits = atoi(v);
+		    NULL) {
+			if (!num_parse_long(v, 2048, 4096, &bits, why,
+			    sizeof why)) {
+				log_error("%s: rsa_key_size in its renewal conf "
+				    "is %s", name, why);
+				return ERR_STORAGE;
+			}
+			j->key.rsa_bits = (int)bits;
+		}
 	} else if ((v = conf_get(c, "renewalparams", "elliptic_curve"))
 	    != NULL)
 		j->key.curve = v;
@@ -292,7 +306,7 @@ due(struct session *ss, const struct conf *c, struct renew_job *j,
 	const char		*v, *nb, *na;
 	char			*pem = NULL;
 	size_t			 len, i;
-	long			 before;
+	long			 before, cached, cnb, cna;
 	int			 version;
 	enum err		 e;
 
@@ -300,11 +314,14 @@ due(struct session *ss, const struct conf *c, struct renew_job *j,
 	v = conf_get(c, NULL, "extauth_version");
 	nb = conf_get(c, NULL, "extauth_not_before");
 	na = conf_get(c, NULL, "extauth_not_after");
-	if (v != NULL && nb != NULL && na != NULL && j->n_domains > 0 &&
+	/* A cache that does not parse is ignored: the certificate answers. */
+	if (j->n_domains > 0 &&
+	    num_parse_long(v, 1, INT_MAX, &cached, NULL, 0) &&
+	    num_parse_long(nb, LONG_MIN, LONG_MAX, &cnb, NULL, 0) &&
+	    num_parse_long(na, LONG_MIN, LONG_MAX, &cna, NULL, 0) &&
 	    (version = store_lineage_version(&ss->store, j->name)) > 0 &&
-	    version == atoi(v)) {
-		*is_due = lineage_due((time_t)atoll(nb), (time_t)atoll(na), now,
-		    before);
+	    version == cached) {
+		*is_due = lineage_due((time_t)cnb, (time_t)cna, now, before);
 		return ERR_OK;
 	}
 	store_live_paths(&ss->store, j->name, &live);

@@ -3,6 +3,7 @@
  * renewal conf that lets `renew` do it again without the command line.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "conf.h"
 #include "lineage.h"
 #include "log.h"
+#include "num.h"
 #include "order.h"
 
 #define DAY	86400L
@@ -33,27 +35,36 @@ lineage_due(time_t nb, time_t na, time_t now, long before_s)
 long
 lineage_parse_interval(const char *s)
 {
-	char	*end;
-	long	 n;
+	static const struct { const char *unit; long mult; } units[] = {
+		{ "", 1 }, { "second", 1 }, { "minute", 60 }, { "hour", 3600 },
+		{ "day", DAY }, { "week", 7 * DAY },
+	};
+	char		 digits[24];
+	const char	*end;
+	size_t		 len, i;
+	long		 n;
 
 	if (s == NULL)
 		return 0;
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (errno != 0 || end == s || n < 0)
+	for (end = s; *end >= '0' && *end <= '9'; end++)
+		;
+	if ((len = (size_t)(end - s)) == 0 || len >= sizeof digits)
+		return 0;
+	memcpy(digits, s, len);
+	digits[len] = '\0';
+	if (!num_parse_long(digits, 0, LONG_MAX, &n, NULL, 0))
 		return 0;
 	while (*end == ' ')
 		end++;
-	if (strncmp(end, "day", 3) == 0)
-		return n * DAY;
-	if (strncmp(end, "week", 4) == 0)
-		return n * 7 * DAY;
-	if (strncmp(end, "hour", 4) == 0)
-		return n * 3600;
-	if (strncmp(end, "minute", 6) == 0)
-		return n * 60;
-	if (*end == '\0' || strncmp(end, "second", 6) == 0)
-		return n;
+	/* "1 day", "2 days": the unit, optionally plural, then nothing. */
+	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+		len = strlen(units[i].unit);
+		if (strncmp(end, units[i].unit, len) != 0 ||
+		    !(end[len] == '\0' || (len > 0 && strcmp(end + len, "s")
+		    == 0)))
+			continue;
+		return n <= LONG_MAX / units[i].mult ? n * units[i].mult : 0;
+	}
 	return 0;
 }
 
