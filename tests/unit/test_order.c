@@ -1,5 +1,4 @@
-/* test_order.c: key authorization, dns-01 and tls-alpn-01 values, and the
- * renewal rule. */
+/* test_order.c: key authorization, dns-01 and tls-alpn-01 values. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +8,6 @@
 
 #include <cmocka.h>
 
-#include "lineage.h"
 #include "order.h"
 
 static void
@@ -84,29 +82,6 @@ http_uris(void **state)
 	}
 }
 
-static void
-due_rule(void **state)
-{
-	const long	day = 86400;
-	time_t		nb = 1000000000;
-
-	(void)state;
-	/* 90-day cert: due in the last 30 days. */
-	assert_false(lineage_due(nb, nb + 90 * day, nb + 59 * day, 0));
-	assert_true(lineage_due(nb, nb + 90 * day, nb + 61 * day, 0));
-	/* 6-day cert: due in the last third (2 days), not 30 days. */
-	assert_false(lineage_due(nb, nb + 6 * day, nb + 3 * day, 0));
-	assert_true(lineage_due(nb, nb + 6 * day, nb + 4 * day + 1, 0));
-	/* 5-year cert: 30 days. */
-	assert_false(lineage_due(nb, nb + 1826 * day, nb + 1000 * day, 0));
-	/* renew_before_expiry wins. */
-	assert_true(lineage_due(nb, nb + 90 * day, nb + 10 * day, 85 * day));
-	assert_int_equal(lineage_parse_interval("30 days"), 30 * day);
-	assert_int_equal(lineage_parse_interval("2 weeks"), 14 * day);
-	assert_int_equal(lineage_parse_interval("12 hours"), 12 * 3600);
-	assert_int_equal(lineage_parse_interval("soon"), 0);
-}
-
 int
 main(void)
 {
@@ -114,7 +89,6 @@ main(void)
 		cmocka_unit_test(key_auth_vectors),
 		cmocka_unit_test(alpn_value),
 		cmocka_unit_test(http_uris),
-		cmocka_unit_test(due_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
