@@ -18,6 +18,35 @@
  * request fails only if 1 in 2^20 tries at 50%. */
 #define ACME_BADNONCE_MAX	20
 #define ACME_RETRY_AFTER_MAX	120	/* longest Retry-After we wait out */
+#define ACME_NONCE_POOL		8
+
+struct acme {
+	struct http	*http;
+	char		*dir_url;
+	json_t		*dir;		/* the directory object */
+	const char	*urls[ACME_URL__COUNT];	/* borrowed from dir */
+	bool		 eab_required;
+	char		*nonces[ACME_NONCE_POOL];
+	size_t		 n_nonces;
+	EVP_PKEY	*key;		/* account key, borrowed */
+	char		*kid;		/* account URL */
+	long		 requests;	/* for benchmarks */
+	acme_failure_cb	 on_failure;
+	void		*on_failure_arg;
+};
+
+/* Directory member of each endpoint (the directory itself has none). */
+static const char *const url_keys[] = {
+	[ACME_URL_DIRECTORY] = NULL,
+	[ACME_URL_NEW_NONCE] = "newNonce",
+	[ACME_URL_NEW_ACCOUNT] = "newAccount",
+	[ACME_URL_NEW_ORDER] = "newOrder",
+	[ACME_URL_REVOKE_CERT] = "revokeCert",
+	[ACME_URL_KEY_CHANGE] = "keyChange",
+	[ACME_URL_RENEWAL_INFO] = "renewalInfo",
+};
+_Static_assert(sizeof(url_keys) / sizeof(url_keys[0]) == ACME_URL__COUNT,
+    "url_keys must name every enum acme_url");
 
 void
 acme_wait_ms(long ms)
@@ -32,12 +61,6 @@ acme_wait_ms(long ms)
 		;
 }
 
-static const char *
-dir_url_of(json_t *dir, const char *key)
-{
-	return json_string_value(json_object_get(dir, key));
-}
-
 enum err
 acme_new(struct http *http, const char *dir_url, struct acme **out)
 {
@@ -45,6 +68,7 @@ acme_new(struct http *http, const char *dir_url, struct acme **out)
 	struct acme		*a;
 	json_error_t		 jerr;
 	enum err		 e = ERR_ACME;
+	int			 i;
 
 	*out = NULL;
 	if ((a = calloc(1, sizeof *a)) == NULL ||
@@ -68,16 +92,14 @@ acme_new(struct http *http, const char *dir_url, struct acme **out)
 		    dir_url, jerr.line, jerr.text);
 		goto out;
 	}
-	a->new_nonce = dir_url_of(a->dir, "newNonce");
-	a->new_account = dir_url_of(a->dir, "newAccount");
-	a->new_order = dir_url_of(a->dir, "newOrder");
-	a->revoke_cert = dir_url_of(a->dir, "revokeCert");
-	a->key_change = dir_url_of(a->dir, "keyChange");
-	a->renewal_info = dir_url_of(a->dir, "renewalInfo");
-	a->eab_required = json_is_true(json_object_get(json_object_get(a->dir,
-	    "meta"), "externalAccountRequired"));
-	if (a->new_nonce == NULL || a->new_account == NULL ||
-	    a->new_order == NULL) {
+	a->urls[ACME_URL_DIRECTORY] = a->dir_url;
+	for (i = ACME_URL_DIRECTORY + 1; i < ACME_URL__COUNT; i++)
+		a->urls[i] = json_string_value(json_object_get(a->dir,
+		    url_keys[i]));
+	a->eab_required = json_is_true(acme_meta(a, "externalAccountRequired"));
+	if (a->urls[ACME_URL_NEW_NONCE] == NULL ||
+	    a->urls[ACME_URL_NEW_ACCOUNT] == NULL ||
+	    a->urls[ACME_URL_NEW_ORDER] == NULL) {
 		log_error("ACME directory %s lacks newNonce, newAccount or "
 		    "newOrder", dir_url);
 		goto out;
@@ -106,6 +128,45 @@ acme_free(struct acme *a)
 	free(a->dir_url);
 	free(a->kid);
 	free(a);
+}
+
+const char *
+acme_url(const struct acme *a, enum acme_url which)
+{
+	if ((unsigned)which >= ACME_URL__COUNT)
+		return NULL;
+	return a->urls[which];
+}
+
+json_t *
+acme_meta(const struct acme *a, const char *key)
+{
+	return json_object_get(json_object_get(a->dir, "meta"), key);
+}
+
+const char *
+acme_kid(const struct acme *a)
+{
+	return a->kid;
+}
+
+EVP_PKEY *
+acme_key(const struct acme *a)
+{
+	return a->key;
+}
+
+long
+acme_requests(const struct acme *a)
+{
+	return a->requests;
+}
+
+void
+acme_set_failure_cb(struct acme *a, acme_failure_cb cb, void *arg)
+{
+	a->on_failure = cb;
+	a->on_failure_arg = arg;
 }
 
 void
@@ -159,13 +220,13 @@ take_nonce(struct acme *a)
 
 	if (a->n_nonces > 0)
 		return a->nonces[--a->n_nonces];
-	if (http_request(a->http, HTTP_HEAD, a->new_nonce, NULL, 0, NULL, NULL,
+	if (http_request(a->http, HTTP_HEAD, a->urls[ACME_URL_NEW_NONCE], NULL, 0, NULL, NULL,
 	    &resp) != ERR_OK)
 		goto out;
 	a->requests++;
 	if (resp.replay_nonce == NULL) {
 		log_error("ACME newNonce %s: HTTP %ld without Replay-Nonce",
-		    a->new_nonce, resp.status);
+		    a->urls[ACME_URL_NEW_NONCE], resp.status);
 		goto out;
 	}
 	n = strdup(resp.replay_nonce);
@@ -286,30 +347,69 @@ out:
 	return e;
 }
 
+/* The body of resp as a JSON object; *out new reference, or NULL and a
+ * logged error naming what and url. */
+static enum err
+json_object_of(const struct http_response *resp, const char *what,
+    const char *url, json_t **out)
+{
+	json_error_t	jerr;
+
+	if ((*out = json_loadb(resp->body, resp->body_len, 0, &jerr)) != NULL &&
+	    json_is_object(*out))
+		return ERR_OK;
+	log_error("%s: %s answered HTTP %ld with something that is not a JSON "
+	    "object (%s)", what, url, resp->status, *out == NULL ? jerr.text :
+	    "another JSON value");
+	json_decref(*out);
+	*out = NULL;
+	return ERR_ACME;
+}
+
+static enum err
+post_json(struct acme *a, const char *what, const char *url,
+    const char *payload, bool use_jwk, json_t **obj, struct acme_answer *ans)
+{
+	struct http_response	 resp;
+	enum err		 e;
+
+	*obj = NULL;
+	if (ans != NULL) {
+		ans->retry_after = -1;
+		ans->location = NULL;
+	}
+	if ((e = acme_post(a, what, url, payload, use_jwk, "application/json",
+	    &resp, NULL)) != ERR_OK ||
+	    (e = json_object_of(&resp, what, url, obj)) != ERR_OK)
+		goto out;
+	if (ans != NULL) {
+		ans->retry_after = resp.retry_after;
+		ans->location = resp.location;
+		resp.location = NULL;
+	}
+out:
+	http_response_clear(&resp);
+	return e;
+}
+
+enum err
+acme_post_json(struct acme *a, const char *what, const char *url,
+    const char *payload, json_t **obj, struct acme_answer *ans)
+{
+	return post_json(a, what, url, payload, false, obj, ans);
+}
+
 enum err
 acme_get_json(struct acme *a, const char *what, const char *url,
     json_t **out, long *retry_after)
 {
-	struct http_response	 resp;
-	json_error_t		 jerr;
-	enum err		 e;
+	struct acme_answer	ans;
+	enum err		e;
 
-	*out = NULL;
-	if ((e = acme_post(a, what, url, NULL, false, "application/json",
-	    &resp, NULL)) != ERR_OK)
-		goto out;
+	e = post_json(a, what, url, NULL, false, out, &ans);
 	if (retry_after != NULL)
-		*retry_after = resp.retry_after;
-	if ((*out = json_loadb(resp.body, resp.body_len, 0, &jerr)) == NULL ||
-	    !json_is_object(*out)) {
-		log_error("%s: %s answered with something that is not a JSON "
-		    "object", what, url);
-		json_decref(*out);
-		*out = NULL;
-		e = ERR_ACME;
-	}
-out:
-	http_response_clear(&resp);
+		*retry_after = ans.retry_after;
+	free(ans.location);
 	return e;
 }
 
@@ -327,15 +427,13 @@ enum err
 acme_account(struct acme *a, EVP_PKEY *key,
     const struct acme_account_req *req, json_t **body_out)
 {
-	struct http_response	 resp;
-	json_t			*p = NULL, *eab, *contact;
-	json_error_t		 jerr;
+	struct acme_answer	 ans = { -1, NULL };
+	json_t			*p = NULL, *eab, *contact, *body = NULL;
 	char			*payload = NULL, *mailto = NULL;
 	enum err		 e = ERR_INTERNAL;
 
 	if (body_out != NULL)
 		*body_out = NULL;
-	memset(&resp, 0, sizeof resp);
 	a->key = key;
 	if ((p = json_object()) == NULL)
 		goto out;
@@ -354,7 +452,7 @@ acme_account(struct acme *a, EVP_PKEY *key,
 		json_object_set_new(p, "onlyReturnExisting", json_true());
 	if (req->eab_kid != NULL && !req->only_existing) {
 		if ((eab = jws_eab(key, req->eab_kid, req->eab_hmac,
-		    a->new_account)) == NULL) {
+		    a->urls[ACME_URL_NEW_ACCOUNT])) == NULL) {
 			e = ERR_USAGE;
 			goto out;
 		}
@@ -367,25 +465,26 @@ acme_account(struct acme *a, EVP_PKEY *key,
 	}
 	if ((payload = json_dumps(p, JSON_COMPACT)) == NULL)
 		goto out;
-	if ((e = acme_post(a, "newAccount", a->new_account, payload, true,
-	    "application/json", &resp, NULL)) != ERR_OK)
+	if ((e = post_json(a, "newAccount", a->urls[ACME_URL_NEW_ACCOUNT],
+	    payload, true, &body, &ans)) != ERR_OK)
 		goto out;
 	e = ERR_ACME;
-	if (resp.location == NULL) {
+	if (ans.location == NULL) {
 		log_error("newAccount %s: no Location header for the account",
-		    a->new_account);
+		    a->urls[ACME_URL_NEW_ACCOUNT]);
 		goto out;
 	}
 	free(a->kid);
-	if ((a->kid = strdup(resp.location)) == NULL) {
-		e = ERR_INTERNAL;
-		goto out;
+	a->kid = ans.location;
+	ans.location = NULL;
+	if (body_out != NULL) {
+		*body_out = body;
+		body = NULL;
 	}
-	if (body_out != NULL)
-		*body_out = json_loadb(resp.body, resp.body_len, 0, &jerr);
 	e = ERR_OK;
 out:
-	http_response_clear(&resp);
+	free(ans.location);
+	json_decref(body);
 	json_decref(p);
 	free(payload);
 	free(mailto);

@@ -16,28 +16,26 @@
 #include "err.h"
 #include "http.h"
 
-#define ACME_NONCE_POOL	8
-
 /* Told about every final non-2xx answer, after retries (dehydrated
  * request_failure: STATUSCODE REASON REQTYPE HEADERS). */
 typedef void	(*acme_failure_cb)(void *arg, long status, const char *reason,
 		    const char *reqtype, const char *headers);
 
-struct acme {
-	struct http	*http;
-	char		*dir_url;
-	json_t		*dir;		/* the directory object */
-	const char	*new_nonce, *new_account, *new_order, *revoke_cert;
-	const char	*key_change, *renewal_info;
-	bool		 eab_required;
-	char		*nonces[ACME_NONCE_POOL];
-	size_t		 n_nonces;
-	EVP_PKEY	*key;		/* account key, borrowed */
-	char		*kid;		/* account URL */
-	long		 requests;	/* for benchmarks */
-	acme_failure_cb	 on_failure;
-	void		*on_failure_arg;
+/* The endpoints of the directory (RFC 8555 §7.1.1), and its own URL. */
+enum acme_url {
+	ACME_URL_DIRECTORY,
+	ACME_URL_NEW_NONCE,
+	ACME_URL_NEW_ACCOUNT,
+	ACME_URL_NEW_ORDER,
+	ACME_URL_REVOKE_CERT,
+	ACME_URL_KEY_CHANGE,
+	ACME_URL_RENEWAL_INFO,
+	ACME_URL__COUNT
 };
+
+/* Opaque: the directory, the nonce pool, the account.  Only acme.c reads
+ * or writes its members. */
+struct acme;
 
 /* The problem document of a failed request (RFC 7807), for messages. */
 struct acme_problem {
@@ -49,6 +47,17 @@ struct acme_problem {
 /* Fetches the directory; on success the caller owns *out (acme_free). */
 enum err	 acme_new(struct http *, const char *dir_url, struct acme **out);
 void		 acme_free(struct acme *);
+/* The URL of an endpoint, borrowed from a (NULL if the CA has none). */
+const char	*acme_url(const struct acme *, enum acme_url);
+/* A member of the directory's "meta" object, borrowed, or NULL. */
+json_t		*acme_meta(const struct acme *, const char *key);
+/* The account URL (kid), borrowed; NULL before an account is set. */
+const char	*acme_kid(const struct acme *);
+/* The account key, borrowed; NULL before an account is set. */
+EVP_PKEY	*acme_key(const struct acme *);
+/* Requests sent so far (benchmarks read it with -v). */
+long		 acme_requests(const struct acme *);
+void		 acme_set_failure_cb(struct acme *, acme_failure_cb, void *arg);
 
 /*
  * Signed POST of payload (a JSON text; NULL = POST-as-GET) to url, with
@@ -60,7 +69,20 @@ void		 acme_free(struct acme *);
 enum err	 acme_post(struct acme *, const char *what, const char *url,
 		    const char *payload, bool use_jwk, const char *accept,
 		    struct http_response *resp, struct acme_problem *prob);
-/* POST-as-GET and parse the JSON object body; *out new reference. */
+/* What a JSON answer brings beside its body. */
+struct acme_answer {
+	long	 retry_after;	/* seconds, -1 when absent */
+	char	*location;	/* Location header or NULL; the caller frees */
+};
+/*
+ * Signed POST of payload (NULL: POST-as-GET) whose answer must be a JSON
+ * object: *obj is a new reference on ERR_OK, NULL otherwise.  ans may be
+ * NULL.  An answer that is not a JSON object is ERR_ACME, logged with
+ * what and url.
+ */
+enum err	 acme_post_json(struct acme *, const char *what, const char *url,
+		    const char *payload, json_t **obj, struct acme_answer *ans);
+/* POST-as-GET of a JSON object; *out new reference. */
 enum err	 acme_get_json(struct acme *, const char *what, const char *url,
 		    json_t **out, long *retry_after);
 void		 acme_problem_clear(struct acme_problem *);

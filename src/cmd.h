@@ -28,6 +28,8 @@ struct session;
  * caller's report reaches the invoker; the caller frees both. */
 enum err	 cmd_start(const struct config *, struct solver **,
 		    struct session *);
+/* session_open with the session's options taken from cfg. */
+enum err	 cmd_session_open(struct session *, const struct config *);
 /* Usage checks of the names before the CA is asked (logged). */
 bool		 cmd_wildcard_ok(const struct config *, char *const *, size_t);
 bool		 cmd_ip_ok(const struct config *, char *const *, size_t);

@@ -29,7 +29,7 @@ account_start(const struct config *cfg, struct solver **s,
 	if ((*s = cmd_solver(cfg, cfg->mode, cfg->handler, cfg->hook_chain,
 	    &e)) == NULL)
 		return e;
-	if ((e = session_open(ss, cfg)) != ERR_OK ||
+	if ((e = cmd_session_open(ss, cfg)) != ERR_OK ||
 	    (e = session_connect(ss, NULL)) != ERR_OK)
 		return e;
 	if ((e = store_account_load(&ss->store, ss->server, NULL, &acct)) ==
@@ -58,8 +58,8 @@ cmd_register(const struct config *cfg)
 	    (e = session_account(&ss, NULL)) != ERR_OK)
 		goto out;
 	e = existing ? cmd_report(messages, 1, "There is an existing account "
-	    "for %s: %s", ss.server, ss.acme->kid) : cmd_report(messages, 1,
-	    "Account registered with %s: %s", ss.server, ss.acme->kid);
+	    "for %s: %s", ss.server, acme_kid(ss.acme)) : cmd_report(messages,
+	    1, "Account registered with %s: %s", ss.server, acme_kid(ss.acme));
 out:
 	cmd_finish(s, e, messages);
 	session_close(&ss);
@@ -88,7 +88,7 @@ cmd_unregister(const struct config *cfg)
 		goto out;
 	}
 	if ((e = session_account(&ss, NULL)) != ERR_OK ||
-	    (e = acme_post(ss.acme, "deactivate account", ss.acme->kid,
+	    (e = acme_post(ss.acme, "deactivate account", acme_kid(ss.acme),
 	    "{\"status\":\"deactivated\"}", false, "application/json", &resp,
 	    NULL)) != ERR_OK)
 		goto out;
@@ -98,7 +98,8 @@ cmd_unregister(const struct config *cfg)
 	    &acct)) != ERR_OK ||
 	    (e = store_account_delete(&ss.store, &acct)) != ERR_OK)
 		goto out;
-	e = cmd_report(messages, 1, "Account deactivated: %s", ss.acme->kid);
+	e = cmd_report(messages, 1, "Account deactivated: %s",
+	    acme_kid(ss.acme));
 out:
 	http_response_clear(&resp);
 	store_account_clear(&acct);
@@ -122,12 +123,12 @@ cmd_show_account(const struct config *cfg)
 	if ((e = account_start(cfg, &s, &ss, true, &existing)) != ERR_OK)
 		goto out;
 	if ((e = session_account(&ss, NULL)) != ERR_OK ||
-	    (e = acme_get_json(ss.acme, "account", ss.acme->kid, &acct,
+	    (e = acme_get_json(ss.acme, "account", acme_kid(ss.acme), &acct,
 	    NULL)) != ERR_OK)
 		goto out;
 	status = json_string_value(json_object_get(acct, "status"));
 	if ((e = cmd_report(messages, 1, "Account details for server %s: "
-	    "account URL %s, status %s", ss.server, ss.acme->kid,
+	    "account URL %s, status %s", ss.server, acme_kid(ss.acme),
 	    status ? status : "unknown")) != ERR_OK)
 		goto out;
 	json_array_foreach(json_object_get(acct, "contact"), i, v)
@@ -136,13 +137,12 @@ cmd_show_account(const struct config *cfg)
 			goto out;
 	/* RFC 8657: only this account, only these methods, may get
 	 * certificates for a name that publishes this record. */
-	caa = json_object_get(json_object_get(ss.acme->dir, "meta"),
-	    "caaIdentities");
+	caa = acme_meta(ss.acme, "caaIdentities");
 	json_array_foreach(caa, i, v)
 		if (json_is_string(v) && (e = cmd_report(messages, 2,
 		    "CAA record binding a name to this account: CAA 0 issue "
 		    "\"%s; accounturi=%s; validationmethods=dns-01,http-01\"",
-		    json_string_value(v), ss.acme->kid)) != ERR_OK)
+		    json_string_value(v), acme_kid(ss.acme))) != ERR_OK)
 			goto out;
 out:
 	json_decref(acct);

@@ -276,6 +276,25 @@ cmd_request_failure(void *solver, long status, const char *reason,
 	    reqtype, headers));
 }
 
+enum err
+cmd_session_open(struct session *ss, const struct config *cfg)
+{
+	const struct session_opts	o = {
+		.config_dir = cfg->config_dir,
+		.work_dir = cfg->work_dir,
+		.logs_dir = cfg->logs_dir,
+		.server = cfg->server,
+		.ca_bundle = cfg->ca_bundle,
+		.email = cfg->email,
+		.agree_tos = cfg->agree_tos,
+		.register_unsafely = cfg->register_unsafely,
+		.eab_kid = cfg->eab_kid,
+		.eab_hmac = cfg->eab_hmac_key,
+	};
+
+	return session_open(ss, &o);
+}
+
 /*
  * What both kinds of certonly do first: the solver (told that we start),
  * then the locked config dir, the CA's directory and the account.  *s is
@@ -290,10 +309,9 @@ cmd_start(const struct config *cfg, struct solver **s, struct session *ss)
 	    &e)) == NULL)
 		return e;
 	if ((e = solver_emit(*s, event_phase(EVENT_STARTUP))) != ERR_OK ||
-	    (e = session_open(ss, cfg)) != ERR_OK)
+	    (e = cmd_session_open(ss, cfg)) != ERR_OK)
 		return e;
-	ss->on_failure = cmd_request_failure;
-	ss->on_failure_arg = *s;
+	session_set_failure_cb(ss, cmd_request_failure, *s);
 	if ((e = session_connect(ss, NULL)) != ERR_OK)
 		return e;
 	return session_account(ss, NULL);

@@ -429,10 +429,7 @@ renew_one(const struct config *cfg, struct session *ss,
 	if ((s = solver_for(cfg, rs, j, &e)) == NULL)
 		return e;
 	solver_set_cert_name(s, j->name);
-	ss->on_failure = cmd_request_failure;
-	ss->on_failure_arg = s;
-	if (ss->acme != NULL)
-		ss->acme->on_failure_arg = s;
+	session_set_failure_cb(ss, cmd_request_failure, s);
 	if ((e = session_connect(ss, j->server)) != ERR_OK ||
 	    (e = session_account(ss, j->account)) != ERR_OK)
 		goto out;
@@ -577,7 +574,7 @@ cmd_renew(const struct config *cfg)
 	rs.primary = primary;
 	if ((e = solver_emit(primary, event_phase(EVENT_STARTUP))) != ERR_OK)
 		goto out;
-	if ((e = session_open(&ss, cfg)) != ERR_OK)
+	if ((e = cmd_session_open(&ss, cfg)) != ERR_OK)
 		goto out;
 	if (cfg->cert_name != NULL) {
 		if ((names = calloc(1, sizeof *names)) == NULL ||

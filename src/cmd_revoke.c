@@ -195,7 +195,7 @@ revoke_post(struct session *ss, const struct revoke_target *t, int reason)
 		goto out;
 	}
 	e = ERR_ACME;
-	if (ss->acme->revoke_cert == NULL) {
+	if (acme_url(ss->acme, ACME_URL_REVOKE_CERT) == NULL) {
 		log_error("%s has no revokeCert in its directory", ss->server);
 		goto out;
 	}
@@ -205,7 +205,8 @@ revoke_post(struct session *ss, const struct revoke_target *t, int reason)
 	    reason)) == NULL ||
 	    (payload = json_dumps(req, JSON_COMPACT)) == NULL)
 		goto out;
-	if ((e = acme_post(ss->acme, "revokeCert", ss->acme->revoke_cert,
+	if ((e = acme_post(ss->acme, "revokeCert",
+	    acme_url(ss->acme, ACME_URL_REVOKE_CERT),
 	    payload, false, NULL, &resp, &prob)) != ERR_OK) {
 		log_error("cannot revoke %s: %s", t->cert_path,
 		    prob.detail ? prob.detail : prob.type ? prob.type :
@@ -253,7 +254,7 @@ cmd_revoke(const struct config *cfg)
 		json_decref(messages);
 		return e;
 	}
-	if ((e = session_open(&ss, cfg)) != ERR_OK ||
+	if ((e = cmd_session_open(&ss, cfg)) != ERR_OK ||
 	    (e = target_find(cfg, &ss, &t)) != ERR_OK)
 		goto out;
 	ss.ca_bundle = t.ca_bundle;
@@ -290,7 +291,7 @@ cmd_delete(const struct config *cfg)
 		json_decref(messages);
 		return e;
 	}
-	if ((e = session_open(&ss, cfg)) != ERR_OK)
+	if ((e = cmd_session_open(&ss, cfg)) != ERR_OK)
 		goto out;
 	e = ERR_USAGE;
 	if ((conf = store_conf_path(&ss.store, cfg->cert_name)) == NULL) {

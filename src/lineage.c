@@ -290,7 +290,7 @@ write_conf(struct session *ss, const struct lineage_params *p,
 	    conf_set(&conf, "renewalparams", "extauth_mode",
 	    solver_mode_name(p->mode)) != ERR_OK)
 		goto out;
-	bundle = ss->ca_bundle ? ss->ca_bundle : ss->cfg->ca_bundle;
+	bundle = session_ca_bundle(ss);
 	if (bundle != NULL && conf_set(&conf, "renewalparams",
 	    "extauth_ca_bundle", bundle) != ERR_OK)
 		goto out;

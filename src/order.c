@@ -91,15 +91,13 @@ order_key_auth(const char *token, const char *thumb, char **key_auth,
 static enum err
 new_order(struct order *o)
 {
-	struct http_response	 resp;
+	struct acme_answer	 ans = { -1, NULL };
+	const char		*new_order = acme_url(o->a, ACME_URL_NEW_ORDER);
 	json_t			*p, *ids;
-	json_error_t		 jerr;
 	char			*payload = NULL;
-	const char		*name;
 	enum err		 e = ERR_INTERNAL;
 	size_t			 i;
 
-	memset(&resp, 0, sizeof resp);
 	p = json_object();
 	ids = json_array();
 	for (i = 0; i < o->req->n_names; i++)
@@ -109,30 +107,25 @@ new_order(struct order *o)
 	json_object_set_new(p, "identifiers", ids);
 	if ((payload = json_dumps(p, JSON_COMPACT)) == NULL)
 		goto out;
-	if ((e = acme_post(o->a, "newOrder", o->a->new_order, payload, false,
-	    "application/json", &resp, NULL)) != ERR_OK)
+	if ((e = acme_post_json(o->a, "newOrder", new_order, payload, &o->obj,
+	    &ans)) != ERR_OK)
 		goto out;
 	e = ERR_ACME;
-	if (resp.location == NULL) {
-		log_error("newOrder %s: no Location for the order",
-		    o->a->new_order);
+	if (ans.location == NULL) {
+		log_error("newOrder %s: no Location for the order", new_order);
 		goto out;
 	}
-	if ((o->obj = json_loadb(resp.body, resp.body_len, 0, &jerr)) ==
-	    NULL || !json_is_array(json_object_get(o->obj, "authorizations")) ||
-	    (name = json_string_value(json_object_get(o->obj, "finalize"))) ==
-	    NULL) {
+	if (!json_is_array(json_object_get(o->obj, "authorizations")) ||
+	    json_string_value(json_object_get(o->obj, "finalize")) == NULL) {
 		log_error("newOrder %s: the order lacks authorizations or "
-		    "finalize", o->a->new_order);
+		    "finalize", new_order);
 		goto out;
 	}
-	if ((o->url = strdup(resp.location)) == NULL) {
-		e = ERR_INTERNAL;
-		goto out;
-	}
+	o->url = ans.location;
+	ans.location = NULL;
 	e = ERR_OK;
 out:
-	http_response_clear(&resp);
+	free(ans.location);
 	json_decref(p);
 	free(payload);
 	return e;
@@ -606,7 +599,6 @@ propagate(struct order *o)
 static enum err
 validate(struct order *o)
 {
-	struct http_response	 resp;
 	json_t			*authz = NULL;
 	const char		*status;
 	enum err		 e;
@@ -614,10 +606,11 @@ validate(struct order *o)
 	long			 backoff = POLL_FIRST_MS, ra, max_ra;
 
 	for (i = 0; i < o->n_chs; i++) {
-		if ((e = acme_post(o->a, "challenge", o->chs[i]->url, "{}",
-		    false, "application/json", &resp, NULL)) != ERR_OK)
+		if ((e = acme_post_json(o->a, "challenge", o->chs[i]->url, "{}",
+		    &authz, NULL)) != ERR_OK)
 			return e;
-		http_response_clear(&resp);
+		json_decref(authz);
+		authz = NULL;
 	}
 	for (;;) {
 		pending = 0;
@@ -694,18 +687,15 @@ poll_order(struct order *o, const char *wait1, const char *wait2, long ra)
 static enum err
 finalize(struct order *o)
 {
-	struct http_response	 resp;
-	struct acme_problem	 prob = { 0 };
+	struct acme_answer	 ans = { -1, NULL };
 	unsigned char		*der = NULL;
 	const unsigned char	*csr;
 	char			*b64 = NULL, *payload = NULL;
 	const char		*status, *url;
-	json_t			*p = NULL;
-	json_error_t		 jerr;
+	json_t			*p = NULL, *obj = NULL;
 	size_t			 len;
 	enum err		 e = ERR_INTERNAL;
 
-	memset(&resp, 0, sizeof resp);
 	/* The order we hold is from before validation: look again now
 	 * rather than after a first backoff. */
 	if (o->n_chs > 0) {
@@ -739,19 +729,17 @@ finalize(struct order *o)
 		    (p = json_pack("{s:s}", "csr", b64)) == NULL ||
 		    (payload = json_dumps(p, JSON_COMPACT)) == NULL)
 			goto out;
+		/* url lives in o->obj: the answer replaces o->obj only
+		 * once every use of url is over. */
 		url = json_string_value(json_object_get(o->obj, "finalize"));
-		if ((e = acme_post(o->a, "finalize", url, payload, false,
-		    "application/json", &resp, &prob)) != ERR_OK)
+		if ((e = acme_post_json(o->a, "finalize", url, payload, &obj,
+		    &ans)) != ERR_OK)
 			goto out;
 		json_decref(o->obj);
-		if ((o->obj = json_loadb(resp.body, resp.body_len, 0, &jerr)) ==
-		    NULL) {
-			log_error("finalize %s: answer is not JSON", url);
-			e = ERR_ACME;
-			goto out;
-		}
+		o->obj = obj;
+		obj = NULL;
 		if ((e = poll_order(o, "processing", "ready",
-		    resp.retry_after)) != ERR_OK)
+		    ans.retry_after)) != ERR_OK)
 			goto out;
 	}
 	status = json_string_value(json_object_get(o->obj, "status"));
@@ -762,8 +750,8 @@ finalize(struct order *o)
 	}
 	e = ERR_OK;
 out:
-	http_response_clear(&resp);
-	acme_problem_clear(&prob);
+	free(ans.location);
+	json_decref(obj);
 	json_decref(p);
 	free(der);
 	free(b64);
@@ -848,7 +836,7 @@ order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
 	o.req = req;
 	clock_gettime(CLOCK_MONOTONIC, &o.deadline);
 	o.deadline.tv_sec += req->timeout_s > 0 ? req->timeout_s : 300;
-	if ((o.thumb = jws_thumbprint(a->key)) == NULL) {
+	if ((o.thumb = jws_thumbprint(acme_key(a))) == NULL) {
 		e = ERR_INTERNAL;
 		goto out;
 	}

@@ -14,19 +14,34 @@
 #include "session.h"
 
 enum err
-session_open(struct session *ss, const struct config *cfg)
+session_open(struct session *ss, const struct session_opts *opts)
 {
 	enum err	e;
 
 	memset(ss, 0, sizeof *ss);
-	ss->cfg = cfg;
-	ss->server = cfg->server;
-	if ((e = store_open(&ss->store, cfg->config_dir, cfg->work_dir,
-	    cfg->logs_dir)) != ERR_OK)
+	ss->opts = *opts;
+	ss->server = opts->server;
+	if ((e = store_open(&ss->store, opts->config_dir, opts->work_dir,
+	    opts->logs_dir)) != ERR_OK)
 		return e;
 	ss->store_open = true;
-	log_open_file(cfg->logs_dir);
+	log_open_file(opts->logs_dir);
 	return store_lock(&ss->store);
+}
+
+const char *
+session_ca_bundle(const struct session *ss)
+{
+	return ss->ca_bundle ? ss->ca_bundle : ss->opts.ca_bundle;
+}
+
+void
+session_set_failure_cb(struct session *ss, acme_failure_cb cb, void *arg)
+{
+	ss->on_failure = cb;
+	ss->on_failure_arg = arg;
+	if (ss->acme != NULL)
+		acme_set_failure_cb(ss->acme, cb, arg);
 }
 
 static bool
@@ -47,7 +62,7 @@ session_connect(struct session *ss, const char *server)
 
 	if (server != NULL)
 		ss->server = server;
-	bundle = ss->ca_bundle ? ss->ca_bundle : ss->cfg->ca_bundle;
+	bundle = session_ca_bundle(ss);
 	/* A transport trusts one bundle: another bundle, another transport. */
 	if (ss->http != NULL && !same_str(bundle, ss->http_bundle)) {
 		acme_free(ss->acme);
@@ -56,7 +71,7 @@ session_connect(struct session *ss, const char *server)
 		ss->http = NULL;
 	}
 	if (ss->http != NULL && ss->acme != NULL &&
-	    strcmp(ss->acme->dir_url, ss->server) == 0)
+	    strcmp(acme_url(ss->acme, ACME_URL_DIRECTORY), ss->server) == 0)
 		return ERR_OK;
 	if (ss->http == NULL) {
 		o.ca_bundle = bundle;
@@ -69,8 +84,7 @@ session_connect(struct session *ss, const char *server)
 	ss->acme = NULL;
 	if ((e = acme_new(ss->http, ss->server, &ss->acme)) != ERR_OK)
 		return e;
-	ss->acme->on_failure = ss->on_failure;
-	ss->acme->on_failure_arg = ss->on_failure_arg;
+	acme_set_failure_cb(ss->acme, ss->on_failure, ss->on_failure_arg);
 	return ERR_OK;
 }
 
@@ -78,7 +92,7 @@ session_connect(struct session *ss, const char *server)
 static enum err
 register_account(struct session *ss)
 {
-	const struct config	*cfg = ss->cfg;
+	const struct session_opts *o = &ss->opts;
 	struct acme_account_req	 req = { 0 };
 	struct crypto_key_spec	 spec = { CRYPTO_KEY_ECDSA, 0, "secp256r1" };
 	json_t			*jwk = NULL, *regr = NULL, *body = NULL;
@@ -86,15 +100,14 @@ register_account(struct session *ss)
 	const char		*tos;
 	enum err		 e = ERR_USAGE;
 
-	tos = json_string_value(json_object_get(json_object_get(ss->acme->dir,
-	    "meta"), "termsOfService"));
-	if (!cfg->agree_tos) {
+	tos = json_string_value(acme_meta(ss->acme, "termsOfService"));
+	if (!o->agree_tos) {
 		log_error("registering an account with %s needs --agree-tos "
 		    "(terms of service: %s)", ss->server, tos ? tos : "none "
 		    "published");
 		goto out;
 	}
-	if (cfg->email == NULL && !cfg->register_unsafely) {
+	if (o->email == NULL && !o->register_unsafely) {
 		log_error("registering an account needs --email ADDRESS or "
 		    "--register-unsafely-without-email");
 		goto out;
@@ -102,10 +115,10 @@ register_account(struct session *ss)
 	e = ERR_INTERNAL;
 	if ((ss->account_key = crypto_key_generate(&spec)) == NULL)
 		goto out;
-	req.email = cfg->email;
+	req.email = o->email;
 	req.agree_tos = true;
-	req.eab_kid = cfg->eab_kid;
-	req.eab_hmac = cfg->eab_hmac_key;
+	req.eab_kid = o->eab_kid;
+	req.eab_hmac = o->eab_hmac;
 	if ((e = acme_account(ss->acme, ss->account_key, &req, &body)) !=
 	    ERR_OK)
 		goto out;
@@ -114,14 +127,14 @@ register_account(struct session *ss)
 	    NULL || (jwk = jws_jwk_private(ss->account_key)) == NULL)
 		goto out;
 	regr = json_pack("{s:O, s:s}", "body", body ? body : json_object(),
-	    "uri", ss->acme->kid);
+	    "uri", acme_kid(ss->acme));
 	if (regr == NULL || (jwk_s = json_dumps(jwk, JSON_COMPACT)) == NULL ||
 	    (regr_s = json_dumps(regr, JSON_COMPACT)) == NULL)
 		goto out;
 	if ((e = store_account_save(&ss->store, ss->server, ss->account_id,
 	    jwk_s, regr_s)) != ERR_OK)
 		goto out;
-	log_info("registered account %s", ss->acme->kid);
+	log_info("registered account %s", acme_kid(ss->acme));
 out:
 	json_decref(jwk);
 	json_decref(regr);
@@ -181,7 +194,8 @@ session_close(struct session *ss)
 	/* What a run cost the CA: the benchmarks read it with -v. */
 	if (ss->acme != NULL)
 		log_debug("%ld requests to %s over %ld connection%s",
-		    ss->acme->requests, ss->acme->dir_url,
+		    acme_requests(ss->acme), acme_url(ss->acme,
+		    ACME_URL_DIRECTORY),
 		    http_connections(ss->http),
 		    http_connections(ss->http) == 1 ? "" : "s");
 	acme_free(ss->acme);

@@ -8,15 +8,29 @@
 #include <openssl/evp.h>
 
 #include "acme.h"
-#include "cli.h"
 #include "err.h"
 #include "http.h"
 #include "store.h"
 
+/*
+ * What a session needs from the command line or a renewal conf, filled by
+ * the verbs (cmd_session_open), so this layer never sees struct config.
+ * The strings are borrowed for the life of the session.
+ */
+struct session_opts {
+	const char	*config_dir, *work_dir, *logs_dir;
+	const char	*server;	/* directory URL */
+	const char	*ca_bundle;	/* file or hashed dir; NULL: system */
+	const char	*email;		/* registration contact, or NULL */
+	bool		 agree_tos;
+	bool		 register_unsafely;	/* no --email is fine */
+	const char	*eab_kid, *eab_hmac;
+};
+
 struct session {
-	const struct config	*cfg;
+	struct session_opts	 opts;
 	const char		*server;	/* directory URL in use */
-	const char		*ca_bundle;	/* overrides cfg's (renew) */
+	const char		*ca_bundle;	/* overrides opts' (renew) */
 	struct store		 store;
 	bool			 store_open;
 	struct http		*http;
@@ -28,11 +42,16 @@ struct session {
 	char			*account_id;
 };
 
-/* Opens and locks the config dir. */
-enum err	 session_open(struct session *, const struct config *);
-/* Connects to server (NULL: cfg->server) and fetches its directory;
+/* Opens and locks the config dir; keeps a copy of *opts. */
+enum err	 session_open(struct session *, const struct session_opts *);
+/* Connects to server (NULL: opts.server) and fetches its directory;
  * a no-op when already connected to that server. */
 enum err	 session_connect(struct session *, const char *server);
+/* Who hears of every final non-2xx answer, now and after reconnects. */
+void		 session_set_failure_cb(struct session *, acme_failure_cb,
+		    void *arg);
+/* The CA bundle in use: the override, else opts' (NULL: system). */
+const char	*session_ca_bundle(const struct session *);
 /* Loads this server's account or registers one (needs --agree-tos). */
 enum err	 session_account(struct session *, const char *account_id);
 void		 session_close(struct session *);

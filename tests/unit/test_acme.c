@@ -73,8 +73,9 @@ serve_request(int fd, int counts[8])
 		reply(fd, "200 OK", "", "{\"newAccount\":\"x\"}");
 	else if (strncmp(req, "GET /dir ", 9) == 0) {
 		snprintf(dir, sizeof dir, "{\"newNonce\":\"%s/nonce\","
-		    "\"newAccount\":\"%s/acct\",\"newOrder\":\"%s/order\"}",
-		    base, base, base);
+		    "\"newAccount\":\"%s/acct\",\"newOrder\":\"%s/order\","
+		    "\"meta\":{\"termsOfService\":\"%s/tos\"}}",
+		    base, base, base, base);
 		reply(fd, "200 OK", "", dir);
 	} else if (strncmp(req, "HEAD /nonce ", 12) == 0)
 		reply(fd, "200 OK", "", "");
@@ -93,7 +94,15 @@ serve_request(int fd, int counts[8])
 	} else if (strncmp(req, "POST /always-bad ", 17) == 0) {
 		counts[2]++;
 		reply(fd, "400 Bad Request", PJSON, PROBLEM("badNonce"));
-	} else if (strncmp(req, "POST /forbidden ", 16) == 0)
+	} else if (strncmp(req, "POST /html ", 11) == 0)
+		reply(fd, "200 OK", "Content-Type: text/html\r\n",
+		    "<html>proxy error</html>");
+	else if (strncmp(req, "POST /array ", 12) == 0)
+		reply(fd, "200 OK", "", "[1]");
+	else if (strncmp(req, "POST /made ", 11) == 0)
+		reply(fd, "201 Created", "Location: /made/1\r\n"
+		    "Retry-After: 7\r\n", "{\"status\":\"pending\"}");
+	else if (strncmp(req, "POST /forbidden ", 16) == 0)
 		reply(fd, "403 Forbidden", PJSON, PROBLEM("unauthorized"));
 	else if (strncmp(req, "GET /count ", 11) == 0) {
 		snprintf(dir, sizeof dir, "%d", counts[2]);
@@ -193,7 +202,7 @@ retries(void **state)
 	assert_int_equal(acme_new(h, url("/dir"), &a), ERR_OK);
 	/* Two badNonce answers, then the account: retried transparently. */
 	assert_int_equal(acme_account(a, key, &req, &body), ERR_OK);
-	assert_string_equal(a->kid, "/acct/1");
+	assert_string_equal(acme_kid(a), "/acct/1");
 	json_decref(body);
 	/* 429 with Retry-After: 1 is waited out, then succeeds. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -226,12 +235,62 @@ retries(void **state)
 	http_free(h);
 }
 
+/* The opaque struct acme through its accessors, and acme_post_json. */
+static void
+json_answers(void **state)
+{
+	struct crypto_key_spec	 spec = { CRYPTO_KEY_ECDSA, 0, "secp256r1" };
+	struct acme_account_req	 req = { .agree_tos = true };
+	struct acme_answer	 ans;
+	struct http		*h = http_new(&(struct http_opts){ 0 });
+	struct acme		*a = NULL;
+	EVP_PKEY		*key = crypto_key_generate(&spec);
+	json_t			*obj = NULL;
+	char			 want[128];
+
+	(void)state;
+	assert_int_equal(acme_new(h, url("/dir"), &a), ERR_OK);
+	assert_null(acme_kid(a));
+	assert_string_equal(acme_url(a, ACME_URL_DIRECTORY), url("/dir"));
+	snprintf(want, sizeof want, "%s/order", base);
+	assert_string_equal(acme_url(a, ACME_URL_NEW_ORDER), want);
+	assert_null(acme_url(a, ACME_URL_REVOKE_CERT));
+	snprintf(want, sizeof want, "%s/tos", base);
+	assert_string_equal(json_string_value(acme_meta(a, "termsOfService")),
+	    want);
+	assert_null(acme_meta(a, "caaIdentities"));
+	assert_int_equal(acme_account(a, key, &req, NULL), ERR_OK);
+	assert_ptr_equal(acme_key(a), key);
+	/* A 200 that is not a JSON object is an error, not a success. */
+	assert_int_equal(acme_post_json(a, "html", url("/html"), "{}", &obj,
+	    &ans), ERR_ACME);
+	assert_null(obj);
+	assert_null(ans.location);
+	assert_int_equal(acme_post_json(a, "array", url("/array"), NULL, &obj,
+	    NULL), ERR_ACME);
+	assert_null(obj);
+	/* Location and Retry-After come with the object. */
+	assert_int_equal(acme_post_json(a, "made", url("/made"), "{}", &obj,
+	    &ans), ERR_OK);
+	assert_string_equal(json_string_value(json_object_get(obj, "status")),
+	    "pending");
+	assert_string_equal(ans.location, "/made/1");
+	assert_int_equal(ans.retry_after, 7);
+	assert_true(acme_requests(a) >= 5);
+	free(ans.location);
+	json_decref(obj);
+	acme_free(a);
+	EVP_PKEY_free(key);
+	http_free(h);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bad_directories),
 		cmocka_unit_test(retries),
+		cmocka_unit_test(json_answers),
 	};
 
 	if (freopen("/dev/null", "w", stderr) == NULL)
