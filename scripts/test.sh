@@ -2,8 +2,10 @@
 # test.sh: the whole test run, as CI does it (`bash .ci/run`).
 #   1. install build+test dependencies (skipped when present)
 #   2. build the release and the ASan/UBSan trees
-#   3. unit tests: meson test in both trees
+#   3. unit tests: meson test --suite unit in both trees (the integration
+#      suite is registered with meson too, but run here directly, step 4)
 #   4. integration tests: bats tests/integration against both binaries
+#   5. package tests: bats tests/package, once
 # Last line of output is exactly "N passed, N failed" (", N skipped" if any).
 # Exit 0 iff nothing failed and at least one test ran.
 # Never reads stdin (CI has none): every child gets </dev/null.
@@ -60,7 +62,7 @@ fi
 unit() {
 	local tree=$1 log=$tmp/unit-$1.log rc=0 ok fail skip
 	echo "==== unit tests ($tree)"
-	meson test -C "$tree" --print-errorlogs </dev/null 2>&1 | tee "$log" || rc=$?
+	meson test -C "$tree" --suite unit --print-errorlogs </dev/null 2>&1 | tee "$log" || rc=$?
 	# sum of the numbers on lines starting with one of the labels
 	count() { awk -v re="^($1):" '$0 ~ re {n += $NF} END {print n + 0}' "$log"; }
 	ok=$(count 'Ok|Expected Fail')
@@ -70,27 +72,46 @@ unit() {
 	summarize "unit ($tree)" "$ok" "$fail" "$skip"
 }
 
-# integration TREE: bats TAP output; "ok N ... # skip" counts as skipped.
+# tap_summary PART LOG RC: counts from bats' TAP output; "ok N ... # skip"
+# counts as skipped.  bats failing without a "not ok" line (a parse error,
+# a crash, a timeout) is a failure of its own.
+tap_summary() {
+	local part=$1 log=$2 rc=$3 ok fail skip
+	ok=$(grep -Ec '^ok [0-9]+' "$log" || true)
+	skip=$(grep -Eic '^ok [0-9]+ .*# skip' "$log" || true)
+	fail=$(grep -Ec '^not ok [0-9]+' "$log" || true)
+	ok=$((ok - skip))
+	if ((rc != 0 && fail == 0)); then fail=1; fi
+	summarize "$part" "$ok" "$fail" "$skip"
+}
+
+# integration TREE: bats against the tree's binary.
 # timeout: a hung extauth must not hang CI; bats tests have their own
 # per-run timeouts, this is the last resort.
 integration() {
-	local tree=$1 log=$tmp/bats-$1.log rc=0 ok fail skip
+	local tree=$1 log=$tmp/bats-$1.log rc=0
 	echo "==== integration tests ($tree/extauth)"
 	EXTAUTH=$repo/$tree/extauth \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		timeout --kill-after=10 1800 bats --tap tests/integration </dev/null 2>&1 |
 		tee "$log" || rc=$?
-	ok=$(grep -Ec '^ok [0-9]+' "$log" || true)
-	skip=$(grep -Eic '^ok [0-9]+ .*# skip' "$log" || true)
-	fail=$(grep -Ec '^not ok [0-9]+' "$log" || true)
-	ok=$((ok - skip))
-	# bats failing without a "not ok" line: a parse error, a crash, a timeout.
-	if ((rc != 0 && fail == 0)); then fail=1; fi
-	summarize "integration ($tree)" "$ok" "$fail" "$skip"
+	tap_summary "integration ($tree)" "$log" "$rc"
+}
+
+# package: once per run, not per binary: the build's test wiring, and the
+# .deb built from a copy of the source and installed into a fresh Debian
+# 12 chroot (tests/package).
+package() {
+	local log=$tmp/package.log rc=0
+	echo "==== package tests"
+	timeout --kill-after=10 3600 bats --tap tests/package </dev/null 2>&1 |
+		tee "$log" || rc=$?
+	tap_summary "package" "$log" "$rc"
 }
 
 unit build
 unit build-asan
 integration build
 integration build-asan
+package
 final

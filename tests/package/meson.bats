@@ -1,0 +1,55 @@
+#!/usr/bin/env bats
+# meson.bats: the build's test wiring (issue 12 item 10), checked on a copy
+# of the source tree so the checkout's build directories stay untouched:
+# -Dtests=false needs no cmocka, a listed unit test whose file is missing
+# stops the configure, and `meson test` knows the unit tests and the bats
+# suite (TAP, EXTAUTH set).  Configure only: nothing is compiled.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load ../lib/srccopy
+	srccopy "$BATS_FILE_TMPDIR/src"
+}
+
+setup() {
+	SRC=$BATS_FILE_TMPDIR/src
+}
+
+@test "-Dtests=false: no cmocka lookup, no test registered" {
+	run meson setup "$BATS_TEST_TMPDIR/b" "$SRC" -Dtests=false
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run ! grep -i cmocka "$BATS_TEST_TMPDIR/b/meson-logs/meson-log.txt"
+	run meson introspect --tests "$BATS_TEST_TMPDIR/b"
+	[ "$status" -eq 0 ]
+	[ "$(jq length <<<"$output")" -eq 0 ]
+}
+
+@test "a listed unit test whose file is missing stops the configure" {
+	cp -a "$SRC" "$BATS_TEST_TMPDIR/src"
+	rm "$BATS_TEST_TMPDIR/src/tests/unit/test_b64.c"
+	run meson setup "$BATS_TEST_TMPDIR/b" "$BATS_TEST_TMPDIR/src"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output == *"unit test b64 is listed in meson.build but tests/unit/test_b64.c is missing"* ]]
+}
+
+@test "meson test: unit suite and the bats suite as TAP with EXTAUTH" {
+	run meson setup "$BATS_TEST_TMPDIR/b" "$SRC"
+	[ "$status" -eq 0 ]
+	run meson introspect --tests "$BATS_TEST_TMPDIR/b"
+	[ "$status" -eq 0 ]
+	tests=$output
+	# every tests/unit file is registered, in suite unit
+	for f in "$SRC"/tests/unit/test_*.c; do
+		t=${f##*/test_} t=${t%.c}
+		jq -e --arg t "$t" 'any(.[]; .name == $t and (.suite | index("extauth:unit")))' <<<"$tests"
+	done
+	jq -e '.[] | select(.name == "integration")
+		| .protocol == "tap"
+		and (.suite | index("extauth:integration"))
+		and (.env.EXTAUTH | endswith("/extauth"))
+		and (.cmd[0] | endswith("bats"))
+		and .timeout >= 1800' <<<"$tests"
+}
