@@ -13,6 +13,13 @@
 #                                  With PEBBLE_EAB_KID=KID and PEBBLE_EAB_KEY=KEY (base64url
 #                                  HMAC key) in its environment, Pebble requires external
 #                                  account binding and knows that one key (default: off).
+#                                  With PEBBLE_BIN_DIR=DIR, pebble and pebble-challtestsrv
+#                                  come from DIR (scripts/pebble-sid.sh fetches Debian
+#                                  unstable's 2.10 there); otherwise from PATH (Debian 12's 2.4).
+#                                  With PEBBLE_PROFILES='{"name": {...}}' (2.7 and later),
+#                                  Pebble offers exactly those profiles; by default a 2.7+
+#                                  Pebble gets one profile, "default", because an order that
+#                                  names none gets a random profile.
 #   pebble_root_pem FILE [FILE2]   Pebble's root (and intermediate) CA cert
 #   challtestsrv_post PATH JSON    call the challtestsrv management API
 #   pebble_stop                    idempotent, safe to call from an EXIT trap
@@ -69,6 +76,15 @@ print(" ".join(map(str, ports)))
 EOF
 }
 
+# _pebble_bin NAME: the path of pebble or pebble-challtestsrv to run.
+_pebble_bin() {
+	if [[ -n ${PEBBLE_BIN_DIR:-} ]]; then
+		printf '%s/%s\n' "$PEBBLE_BIN_DIR" "$1"
+	else
+		command -v "$1" || printf '/nonexistent/%s\n' "$1"
+	fi
+}
+
 # True if PID is alive and still runs the program NAME (guards against PID
 # reuse after the server died on its own).
 _pebble_pid_is() {
@@ -91,6 +107,16 @@ _pebble_dump_logs() {
 # One attempt: 0 = up, 1 = a server died (port race, retry), 2 = timeout.
 _pebble_try_start() {
 	local p m dns http tls mg ports deadline eab='"externalAccountBindingRequired": false'
+	local profiles= pjson
+	# 2.7+ knows profiles (its binary knows the invalidProfile error); 2.4 has none.
+	pjson=${PEBBLE_PROFILES:-'{"default": {"description": "tests", "validityPeriod": 157766400}}'}
+	if [[ -n ${PEBBLE_PROFILES:-} ]] || grep -q 'invalidProfile' "$(_pebble_bin pebble)" 2>/dev/null; then
+		profiles=$(jq -cen --argjson p "$pjson" '$p | objects') 2>/dev/null || {
+			echo "pebble_start: PEBBLE_PROFILES is not a JSON object" >&2
+			return 2
+		}
+		profiles="\"profiles\": $profiles,"
+	fi
 	ports=$(_pebble_free_ports 6) || return 2
 	read -r p m dns http tls mg <<<"$ports"
 	if [[ -n ${PEBBLE_EAB_KID:-} ]]; then
@@ -119,6 +145,7 @@ _pebble_try_start() {
     "httpPort": $http,
     "tlsPort": $tls,
     "ocspResponderURL": "",
+    $profiles
     $eab
   }
 }
@@ -127,12 +154,18 @@ EOF
 	# 3>&- : bats waits for fd 3 to close, a server holding it would hang the
 	# run.  </dev/null: CI has no stdin.  PIDs are those of the servers
 	# themselves (env execs), so pebble_stop can kill them directly.
-	pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
-		-dns01 "127.0.0.1:$dns" -http01 "127.0.0.1:$http" -https01 "" \
+	# challtestsrv 2.4 takes -dns01; later ones take -dnsserver and start a
+	# DoH listener unless told -doh "".
+	local dnsflags=(-dns01 "127.0.0.1:$dns")
+	if "$(_pebble_bin pebble-challtestsrv)" -h 2>&1 | grep -q -- '-dnsserver'; then
+		dnsflags=(-dnsserver "127.0.0.1:$dns" -doh "")
+	fi
+	"$(_pebble_bin pebble-challtestsrv)" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+		"${dnsflags[@]}" -http01 "127.0.0.1:$http" -https01 "" \
 		-tlsalpn01 "127.0.0.1:$tls" -management "127.0.0.1:$mg" \
 		</dev/null >"$PEBBLE_TMP/challtestsrv.log" 2>&1 3>&- &
 	CHALLTESTSRV_PID=$!
-	env PEBBLE_VA_NOSLEEP=1 "$@" pebble -config "$PEBBLE_TMP/pebble.json" \
+	env PEBBLE_VA_NOSLEEP=1 "$@" "$(_pebble_bin pebble)" -config "$PEBBLE_TMP/pebble.json" \
 		-dnsserver "${PEBBLE_DNS_SERVER:-127.0.0.1:$dns}" \
 		</dev/null >"$PEBBLE_TMP/pebble.log" 2>&1 3>&- &
 	PEBBLE_PID=$!
@@ -185,8 +218,8 @@ pebble_start() {
 		echo "pebble_start: PEBBLE_EAB_KID and PEBBLE_EAB_KEY go together" >&2
 		return 2
 	fi
-	if ! command -v pebble >/dev/null || ! command -v pebble-challtestsrv >/dev/null; then
-		echo "pebble_start: pebble/pebble-challtestsrv not installed (scripts/install-deps.sh --test)" >&2
+	if [[ ! -x $(_pebble_bin pebble) || ! -x $(_pebble_bin pebble-challtestsrv) ]]; then
+		echo "pebble_start: pebble/pebble-challtestsrv not found${PEBBLE_BIN_DIR:+ in $PEBBLE_BIN_DIR} (scripts/install-deps.sh --test${PEBBLE_BIN_DIR:+, scripts/pebble-sid.sh})" >&2
 		return 1
 	fi
 	# Forget (do not stop) an instance started earlier by this shell, so a
