@@ -208,7 +208,9 @@ cmd_run_hook(const char *what, const char *cmd, char *const *extra,
 	for (i = 0; i < ne; i++)
 		env[nx + i] = environ[i];
 	if (spawn_run(argv, env, -1, timeout_s * 1000, &res) == -1) {
-		e = ERR_INVOKER;
+		/* spawn.c says why; it is reported here, once. */
+		log_error("%s %s: %s", what, argv[0], res.why);
+		e = res.interrupted != 0 ? ERR_SIGNAL : ERR_INVOKER;
 		goto out;
 	}
 	if (res.out_len > 0)

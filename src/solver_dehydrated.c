@@ -77,7 +77,7 @@ deh_call(struct solver *s, char *const argv[], char *const envp[],
 			    res.exit_code);
 		e = ERR_INVOKER;
 	}
-	if (e != ERR_OK && !fatal) {
+	if (e == ERR_INVOKER && !fatal) {
 		log_warn("hook %s: %s failed; ignored, as dehydrated does",
 		    argv[0], argv[1]);
 		e = ERR_OK;

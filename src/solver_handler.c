@@ -67,21 +67,27 @@ handler_init(struct solver *s)
 		    solver_mode_name(s->o.mode));
 		return ERR_USAGE;
 	}
+	/* Two lines, as every usage error: what is wrong, what to do. */
 	if (stat(path, &st) == -1) {
-		if (errno == ENOENT || errno == ENOTDIR)
+		if (errno == ENOENT || errno == ENOTDIR) {
 			log_error("handler %s does not exist", path);
-		else
+			log_error("give the path of an executable program with "
+			    "--handler");
+		} else
 			log_error("cannot use handler %s: %s", path,
 			    strerror(errno));
 		return ERR_USAGE;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		log_error("handler %s is not a regular file", path);
+		log_error("give the path of an executable program with "
+		    "--handler");
 		return ERR_USAGE;
 	}
 	if (access(path, X_OK) == -1) {
-		log_error("handler %s is not executable (chmod +x %s)", path,
-		    path);
+		log_error("handler %s is not executable", path);
+		log_error("make it executable (chmod +x %s) or give another "
+		    "--handler", path);
 		return ERR_USAGE;
 	}
 	return ERR_OK;
@@ -133,10 +139,12 @@ show_output(const char *word, const struct spawn_result *res)
 /*
  * Runs one hook: argv[0] is the program, argv[1] the command word, domain
  * (may be NULL) only names the event in messages.  stdin is /dev/null, the
- * timeout is o.handler_timeout_ms.  Shows the output framed.  ERR_OK when
- * the program ran to an exit, whatever its status (the caller judges it
- * from *res, which it clears with spawn_result_clear); ERR_INVOKER
- * (logged) when it could not be run, hung or died of a signal.
+ * timeout is o.handler_timeout_ms.  Shows the output framed, if there is
+ * any.  ERR_OK when the program ran to an exit, whatever its status (the
+ * caller judges it from *res, which it clears with spawn_result_clear);
+ * ERR_INVOKER (logged) when it could not be run, hung or died of a
+ * signal; ERR_SIGNAL (logged) when extauth was told to stop meanwhile and
+ * killed it.
  */
 enum err
 solver_handler_spawn(struct solver *s, char *const argv[],
@@ -145,49 +153,21 @@ solver_handler_spawn(struct solver *s, char *const argv[],
 	const char	*path = argv[0], *word = argv[1];
 	const char	*sep = domain ? " for " : "";
 	const char	*dom = domain ? domain : "";
-	enum err	 e = ERR_INVOKER;
+	enum err	 e = ERR_OK;
+	int		 rv;
 
 	log_debug("running handler %s %s%s%s", path, word, sep, dom);
-	(void)spawn_run(argv, envp, -1, s->o.handler_timeout_ms, res);
-	if (!res->exec_failed && res->out != NULL)
+	rv = spawn_run(argv, envp, -1, s->o.handler_timeout_ms, res);
+	/* What it said before it failed is part of the story. */
+	if (!res->exec_failed && res->out_len + res->err_len > 0)
 		show_output(word, res);
-	if (res->exec_failed) {
-		if (res->exec_errno == EACCES)
-			log_error("cannot run handler %s during %s%s%s: not "
-			    "executable (chmod +x %s)", path, word, sep, dom,
-			    path);
-		else if (res->exec_errno == ENOENT)
-			log_error("cannot run handler %s during %s%s%s: it "
-			    "(or its #! interpreter) does not exist", path,
-			    word, sep, dom);
-		else if (res->exec_errno == ENOEXEC)
-			log_error("cannot run handler %s during %s%s%s: not a "
-			    "program (a script needs a #! line)", path, word,
-			    sep, dom);
-		else
-			log_error("cannot run handler %s during %s%s%s: %s",
-			    path, word, sep, dom, strerror(res->exec_errno));
-		goto out;
+	if (rv == -1) {
+		/* spawn.c says why (not executable, timed out ...); this is
+		 * the one place it is reported. */
+		log_error("handler %s during %s%s%s: %s", path, word, sep, dom,
+		    res->why);
+		e = res->interrupted != 0 ? ERR_SIGNAL : ERR_INVOKER;
 	}
-	if (res->timed_out) {
-		log_error("handler %s timed out after %g s during %s%s%s "
-		    "(killed)", path, (double)s->o.handler_timeout_ms / 1000,
-		    word, sep, dom);
-		goto out;
-	}
-	if (res->signal != 0) {
-		log_error("handler %s was killed by signal %d (%s) during "
-		    "%s%s%s", path, res->signal, strsignal(res->signal), word,
-		    sep, dom);
-		goto out;
-	}
-	if (res->exit_code < 0) {
-		log_error("handler %s could not be run during %s%s%s", path,
-		    word, sep, dom);
-		goto out;
-	}
-	e = ERR_OK;
-out:
 	return e;
 }
 

@@ -3,7 +3,8 @@
  * child's fd table, signal state and process group, the capture of stdout
  * and stderr (capped), the timeout and the group kill.  Modelled on tmux's
  * job.c: signals blocked across fork, an explicit environment, every fd
- * wired on purpose, _exit on exec failure.
+ * wired on purpose, _exit on exec failure.  It reports nothing itself
+ * (debug lines aside): the result says what happened, the caller tells.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -13,13 +14,16 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "sig.h"
 #include "spawn.h"
 
 #define SPAWN_GRACE_MS		2000	/* SIGTERM to SIGKILL */
@@ -28,13 +32,6 @@
 #define SPAWN_STATUS_FD		3	/* exec errno back to the parent */
 #define SPAWN_DEFAULT_PATH	"/usr/bin:/bin"
 
-enum spawn_stream {
-	SPAWN_OUT,
-	SPAWN_ERR,
-	SPAWN_STATUS,
-	SPAWN_STREAM__COUNT
-};
-
 static const char *const spawn_stream_names[] = {
 	[SPAWN_OUT] = "stdout",
 	[SPAWN_ERR] = "stderr",
@@ -42,14 +39,6 @@ static const char *const spawn_stream_names[] = {
 };
 _Static_assert(sizeof(spawn_stream_names) / sizeof(spawn_stream_names[0]) ==
     SPAWN_STREAM__COUNT, "spawn_stream_names must name every stream");
-
-/* One captured stream: a buffer capped at SPAWN_OUTPUT_MAX. */
-struct spawn_buf {
-	char	*data;
-	size_t	 len;
-	size_t	 cap;
-	bool	 truncated;
-};
 
 static int64_t
 spawn_now_ms(void)
@@ -224,112 +213,184 @@ spawn_read(int *fd, struct spawn_buf *b)
 	return spawn_buf_add(b, buf, (size_t)n);
 }
 
-/* Logs why a child that did not run or was killed failed. */
-static void
-spawn_report(const char *path, const struct spawn_result *res)
+/* Records the first failure of the job as a sentence. */
+static void __attribute__((format(printf, 2, 3)))
+spawn_fail(struct spawn_job *job, const char *fmt, ...)
 {
+	va_list	ap;
+
+	if (job->failed)
+		return;
+	job->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(job->res.why, sizeof job->res.why, fmt, ap);
+	va_end(ap);
+}
+
+/* Why a program that ran did not come to an exit of its own. */
+static void
+spawn_explain(struct spawn_job *job)
+{
+	struct spawn_result	*res = &job->res;
+	const char		*path = job->path;
+
 	if (res->exec_failed) {
 		if (res->exec_errno == EACCES)
-			log_error("%s is not executable (chmod +x %s)", path,
-			    path);
+			spawn_fail(job, "not executable (chmod +x %s)", path);
 		else if (res->exec_errno == ENOENT && strchr(path, '/') == NULL)
-			log_error("cannot run %s: not found in PATH", path);
+			spawn_fail(job, "not found in PATH");
+		else if (res->exec_errno == ENOENT)
+			spawn_fail(job, "it (or its #! interpreter) does not "
+			    "exist");
+		else if (res->exec_errno == ENOEXEC)
+			spawn_fail(job, "not a program (a script needs a #! "
+			    "line)");
 		else
-			log_error("cannot run %s: %s", path,
-			    strerror(res->exec_errno));
-	} else if (res->timed_out)
-		log_error("%s timed out and was killed", path);
+			spawn_fail(job, "%s", strerror(res->exec_errno));
+	} else if (res->interrupted != 0)
+		spawn_fail(job, "stopped because extauth received %s (its "
+		    "process group was killed)", sig_name(res->interrupted));
+	else if (res->timed_out)
+		spawn_fail(job, "timed out after %g s (killed)",
+		    (double)job->timeout_ms / 1000);
 	else if (res->signal != 0)
-		log_error("%s was killed by signal %d (%s)", path, res->signal,
+		spawn_fail(job, "killed by signal %d (%s)", res->signal,
 		    strsignal(res->signal));
 }
 
 int
-spawn_run(char *const argv[], char *const envp[], int stdin_fd,
-    long timeout_ms, struct spawn_result *res)
+spawn_start(struct spawn_job *job, char *const argv[], char *const envp[],
+    int stdin_fd, long timeout_ms)
 {
 	static char *const	 no_env[] = { NULL };
-	struct spawn_buf	 bufs[SPAWN_STREAM__COUNT];
-	struct pollfd		 pfd[SPAWN_STREAM__COUNT];
-	int			 fds[SPAWN_STREAM__COUNT];
 	int			 child_fds[SPAWN_STREAM__COUNT];
-	int			 pipefd[2], i, n, st = 0, rv = -1, wait_ms;
-	int			 saved;
-	int			 idx[SPAWN_STREAM__COUNT];
+	int			 pipefd[2], i, saved, rv = -1;
 	sigset_t		 all, old;
-	pid_t			 pid = -1;
-	bool			 reaped = false, killed = false, open_fds;
-	int64_t			 now, deadline = 0, kill_at = 0, linger = 0;
-	const char		*path = "(no program)";
 
-	memset(res, 0, sizeof *res);
-	res->exit_code = -1;
-	memset(bufs, 0, sizeof bufs);
+	memset(job, 0, sizeof *job);
+	job->pid = -1;
+	job->res.exit_code = -1;
+	job->path = "(no program)";
+	job->timeout_ms = timeout_ms;
 	for (i = 0; i < SPAWN_STREAM__COUNT; i++)
-		fds[i] = child_fds[i] = -1;
+		job->fds[i] = child_fds[i] = -1;
 	if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0') {
-		log_error("spawn: no program given");
+		spawn_fail(job, "no program given");
 		goto out;
 	}
-	path = argv[0];
+	job->path = argv[0];
 	if (envp == NULL)
 		envp = no_env;
+	/*
+	 * A program started after the signal is part of the cleanup it
+	 * asked for (cleanup hooks): only a program the signal interrupted
+	 * is killed for it.
+	 */
+	job->watch_signal = sig_pending() == 0;
 
 	for (i = 0; i < SPAWN_STREAM__COUNT; i++) {
 		if (pipe2(pipefd, O_CLOEXEC) == -1) {
-			log_error("cannot run %s: pipe: %s", path,
-			    strerror(errno));
+			spawn_fail(job, "pipe: %s", strerror(errno));
 			goto out;
 		}
-		fds[i] = pipefd[0];
+		job->fds[i] = pipefd[0];
 		child_fds[i] = pipefd[1];
 	}
 
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	if ((pid = fork()) == 0)
+	if ((job->pid = fork()) == 0)
 		spawn_child(argv, envp, stdin_fd, child_fds[SPAWN_OUT],
 		    child_fds[SPAWN_ERR], child_fds[SPAWN_STATUS]);
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid == -1) {
-		log_error("cannot run %s: fork: %s", path, strerror(saved));
+	if (job->pid == -1) {
+		spawn_fail(job, "fork: %s", strerror(saved));
 		goto out;
 	}
 	/* Also here, so kill(-pid) works even before the child ran. */
-	setpgid(pid, pid);
-	for (i = 0; i < SPAWN_STREAM__COUNT; i++) {
-		close(child_fds[i]);
-		child_fds[i] = -1;
-	}
-
+	setpgid(job->pid, job->pid);
+	log_debug("%s started as process group %ld", job->path,
+	    (long)job->pid);
 	if (timeout_ms > 0)
-		deadline = spawn_now_ms() + timeout_ms;
+		job->deadline = spawn_now_ms() + timeout_ms;
+	rv = 0;
+out:
+	for (i = 0; i < SPAWN_STREAM__COUNT; i++)
+		if (child_fds[i] != -1)
+			close(child_fds[i]);
+	return rv;
+}
+
+/* SIGTERM to the whole group now, SIGKILL after the grace period. */
+static void
+spawn_stop(struct spawn_job *job, int64_t now)
+{
+	job->stopping = true;
+	kill(-job->pid, SIGTERM);
+	job->kill_at = now + SPAWN_GRACE_MS;
+}
+
+/* The next poll's timeout: the nearest of the job's deadlines. */
+static int
+spawn_wait_ms(const struct spawn_job *job, int64_t now, bool open_fds)
+{
+	int	wait_ms;
+
+	wait_ms = !open_fds && !job->reaped ? 10 : SPAWN_SLICE_MS;
+	if (job->reaped && open_fds && job->linger - now < wait_ms)
+		wait_ms = (int)(job->linger - now);
+	if (job->deadline != 0 && !job->reaped && !job->stopping &&
+	    job->deadline - now < wait_ms)
+		wait_ms = (int)(job->deadline - now);
+	if (job->stopping && !job->killed && job->kill_at - now < wait_ms)
+		wait_ms = (int)(job->kill_at - now);
+	return wait_ms < 0 ? 0 : wait_ms;
+}
+
+int
+spawn_wait(struct spawn_job *job)
+{
+	struct pollfd	 pfd[SPAWN_STREAM__COUNT + 1];
+	int		 idx[SPAWN_STREAM__COUNT + 1];
+	int		 i, n;
+	bool		 open_fds;
+	int64_t		 now;
+
+	if (job->failed || job->pid <= 0)
+		return -1;
 	for (;;) {
 		now = spawn_now_ms();
-		if (!reaped && waitpid(pid, &st, WNOHANG) == pid) {
-			reaped = true;
-			linger = now + SPAWN_LINGER_MS;
+		if (!job->reaped &&
+		    waitpid(job->pid, &job->status, WNOHANG) == job->pid) {
+			job->reaped = true;
+			job->linger = now + SPAWN_LINGER_MS;
 		}
 		open_fds = false;
 		for (i = 0; i < SPAWN_STREAM__COUNT; i++)
-			if (fds[i] != -1)
+			if (job->fds[i] != -1)
 				open_fds = true;
 
-		/* The timeout is for the program, not for a daemon it left. */
-		if (deadline != 0 && !reaped && !res->timed_out &&
-		    now >= deadline) {
-			res->timed_out = true;
-			kill(-pid, SIGTERM);
-			kill_at = now + SPAWN_GRACE_MS;
+		/* Told to stop: the program's group goes first. */
+		if (job->watch_signal && sig_pending() != 0 &&
+		    job->res.interrupted == 0) {
+			job->res.interrupted = sig_pending();
+			if (!job->stopping)
+				spawn_stop(job, now);
 		}
-		if (res->timed_out && !killed) {
+		/* The timeout is for the program, not for a daemon it left. */
+		if (job->deadline != 0 && !job->reaped && !job->stopping &&
+		    now >= job->deadline) {
+			job->res.timed_out = true;
+			spawn_stop(job, now);
+		}
+		if (job->stopping && !job->killed) {
 			/* Nothing left in the group: no SIGKILL needed. */
-			if (kill(-pid, 0) == -1 && errno == ESRCH)
-				killed = true;
-			else if (now >= kill_at) {
-				kill(-pid, SIGKILL);
-				killed = true;
+			if (kill(-job->pid, 0) == -1 && errno == ESRCH)
+				job->killed = true;
+			else if (now >= job->kill_at) {
+				kill(-job->pid, SIGKILL);
+				job->killed = true;
 			}
 		}
 
@@ -337,95 +398,115 @@ spawn_run(char *const argv[], char *const envp[], int stdin_fd,
 		 * Done when the child is gone and its output read; a grandchild
 		 * that keeps our pipes open (a daemon started by a deploy hook)
 		 * gets SPAWN_LINGER_MS, then we stop listening.  After a
-		 * timeout, not before the whole group had its SIGKILL.
+		 * kill, not before the whole group had its SIGKILL.
 		 */
-		if (reaped && (!open_fds || now >= linger) &&
-		    (!res->timed_out || killed))
-			break;
-
-		wait_ms = !open_fds && !reaped ? 10 : SPAWN_SLICE_MS;
-		if (reaped && open_fds && linger - now < wait_ms)
-			wait_ms = (int)(linger - now);
-		if (deadline != 0 && !reaped && !res->timed_out &&
-		    deadline - now < wait_ms)
-			wait_ms = (int)(deadline - now);
-		if (res->timed_out && !killed && kill_at - now < wait_ms)
-			wait_ms = (int)(kill_at - now);
-		if (wait_ms < 0)
-			wait_ms = 0;
+		if (job->reaped && (!open_fds || now >= job->linger) &&
+		    (!job->stopping || job->killed))
+			return 0;
 
 		n = 0;
 		for (i = 0; i < SPAWN_STREAM__COUNT; i++) {
-			if (fds[i] == -1)
+			if (job->fds[i] == -1)
 				continue;
-			pfd[n].fd = fds[i];
+			pfd[n].fd = job->fds[i];
 			pfd[n].events = POLLIN;
 			pfd[n].revents = 0;
 			idx[n++] = i;
 		}
-		if (poll(pfd, (nfds_t)n, wait_ms) == -1) {
+		/* The self-pipe stays readable once a signal came: only
+		 * until this job has reacted to it. */
+		if (job->watch_signal && job->res.interrupted == 0 &&
+		    sig_fd() != -1) {
+			pfd[n].fd = sig_fd();
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+			idx[n++] = -1;
+		}
+		if (poll(pfd, (nfds_t)n, spawn_wait_ms(job, now,
+		    open_fds)) == -1) {
 			if (errno == EINTR)
 				continue;
-			log_error("%s: poll: %s", path, strerror(errno));
-			kill(-pid, SIGKILL);
-			killed = true;
-			break;
+			spawn_fail(job, "poll: %s", strerror(errno));
+			goto fail;
 		}
 		for (i = 0; i < n; i++) {
-			if (pfd[i].revents == 0)
+			if (pfd[i].revents == 0 || idx[i] == -1)
 				continue;
-			if (spawn_read(&fds[idx[i]], &bufs[idx[i]]) == -1) {
-				log_error("%s: out of memory reading %s", path,
+			if (spawn_read(&job->fds[idx[i]],
+			    &job->bufs[idx[i]]) == -1) {
+				spawn_fail(job, "out of memory reading its %s",
 				    spawn_stream_names[idx[i]]);
-				kill(-pid, SIGKILL);
-				killed = true;
-				goto out;
+				goto fail;
 			}
 		}
 	}
-	rv = 0;
-out:
+fail:
+	kill(-job->pid, SIGKILL);
+	job->killed = true;
+	return -1;
+}
+
+int
+spawn_collect(struct spawn_job *job, struct spawn_result *res)
+{
+	struct spawn_buf	*b;
+	int			 i;
+
 	for (i = 0; i < SPAWN_STREAM__COUNT; i++) {
-		if (fds[i] != -1)
-			close(fds[i]);
-		if (child_fds[i] != -1)
-			close(child_fds[i]);
+		if (job->fds[i] != -1)
+			close(job->fds[i]);
+		job->fds[i] = -1;
 	}
-	if (pid > 0 && !reaped) {
-		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+	if (job->pid > 0 && !job->reaped) {
+		while (waitpid(job->pid, &job->status, 0) == -1 &&
+		    errno == EINTR)
 			continue;
-		reaped = true;
+		job->reaped = true;
 	}
-	if (reaped) {
-		if (WIFEXITED(st))
-			res->exit_code = WEXITSTATUS(st);
-		else if (WIFSIGNALED(st))
-			res->signal = WTERMSIG(st);
+	if (job->reaped) {
+		if (WIFEXITED(job->status))
+			job->res.exit_code = WEXITSTATUS(job->status);
+		else if (WIFSIGNALED(job->status))
+			job->res.signal = WTERMSIG(job->status);
 	}
-	if (bufs[SPAWN_STATUS].len >= sizeof(int)) {
-		res->exec_failed = true;
-		memcpy(&res->exec_errno, bufs[SPAWN_STATUS].data, sizeof(int));
-		res->exit_code = -1;
+	b = &job->bufs[SPAWN_STATUS];
+	if (b->len >= sizeof(int)) {
+		job->res.exec_failed = true;
+		memcpy(&job->res.exec_errno, b->data, sizeof(int));
+		job->res.exit_code = -1;
 	}
-	free(bufs[SPAWN_STATUS].data);
+	free(b->data);
 	for (i = SPAWN_OUT; i <= SPAWN_ERR; i++) {
-		if (bufs[i].truncated)
-			log_warn("%s: %s truncated at %d bytes", path,
+		b = &job->bufs[i];
+		if (b->truncated)
+			log_debug("%s: %s truncated at %d bytes", job->path,
 			    spawn_stream_names[i], SPAWN_OUTPUT_MAX);
-		if (rv == 0 && bufs[i].data == NULL &&
-		    (bufs[i].data = strdup("")) == NULL) {
-			log_error("%s: out of memory", path);
-			rv = -1;
-		}
+		if (b->data == NULL && (b->data = strdup("")) == NULL)
+			spawn_fail(job, "out of memory");
 	}
-	res->out = bufs[SPAWN_OUT].data;
-	res->out_len = bufs[SPAWN_OUT].len;
-	res->err = bufs[SPAWN_ERR].data;
-	res->err_len = bufs[SPAWN_ERR].len;
-	if (rv == 0 && (res->exec_failed || res->timed_out ||
-	    res->signal != 0)) {
-		spawn_report(path, res);
-		rv = -1;
-	}
-	return rv;
+	job->res.out = job->bufs[SPAWN_OUT].data;
+	job->res.out_len = job->bufs[SPAWN_OUT].len;
+	job->res.err = job->bufs[SPAWN_ERR].data;
+	job->res.err_len = job->bufs[SPAWN_ERR].len;
+	spawn_explain(job);
+	if (job->res.why[0] != '\0')
+		log_debug("%s: %s", job->path, job->res.why);
+	/* The buffers now belong to *res; the job holds nothing. */
+	*res = job->res;
+	memset(job, 0, sizeof *job);
+	job->pid = -1;
+	for (i = 0; i < SPAWN_STREAM__COUNT; i++)
+		job->fds[i] = -1;
+	return res->why[0] != '\0' ? -1 : 0;
+}
+
+int
+spawn_run(char *const argv[], char *const envp[], int stdin_fd,
+    long timeout_ms, struct spawn_result *res)
+{
+	struct spawn_job	job;
+
+	if (spawn_start(&job, argv, envp, stdin_fd, timeout_ms) == 0)
+		(void)spawn_wait(&job);
+	return spawn_collect(&job, res);
 }

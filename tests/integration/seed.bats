@@ -40,6 +40,7 @@ echo "$1 ${domain:-} ${cbot_type:-}" >>"$HOOK_LOG"
 api() { curl -fsS -X POST -d "$2" "$CHALLTESTSRV_URL/$1" >/dev/null; }
 case "$1" in
 perform)
+	echo "publishing $type for $domain"
 	case "$type" in
 	http-01) api add-http01 "{\"token\":\"$token\",\"content\":\"$key_auth\"}" ;;
 	dns-01) api set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" ;;
@@ -197,7 +198,9 @@ expect_lines() {
 	expect_lines "$PERFORM_HTTP" "$PERFORM_HTTP" "$CLEANUP" "$CLEANUP" "$REPORT"
 	assert_eq "handler calls" "$(cut -d' ' -f1 "$HOOK_LOG" | paste -sd, -)" \
 		"pre-perform,perform,perform,post-perform,pre-cleanup,cleanup,cleanup,post-cleanup"
-	# the seed's stderr framing
+	# the seed's stderr framing, around what the handler printed; a
+	# command it said nothing to gets no empty frame
 	[[ $stderr == *"Handler output (perform):"* ]]
-	[[ $stderr == *"-----BEGIN PERFORM-----"* ]]
+	[[ $stderr == *"-----BEGIN PERFORM-----"$'\n'"publishing http-01 for "* ]]
+	[[ $stderr != *"Handler output (cleanup):"* ]]
 }

@@ -5,6 +5,7 @@
  * program under test.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "sig.h"
 #include "spawn.h"
 
 static char *const test_env[] = { "PATH=/usr/bin:/bin", NULL };
@@ -314,6 +316,144 @@ test_sigpipe_default(void **state)
 	spawn_result_clear(&res);
 }
 
+/*
+ * spawn.c reports nothing: the result's why says what happened, in words
+ * the caller puts after the program's name.  stderr is watched to prove
+ * no error line is printed from inside.
+ */
+static void
+test_why_and_silence(void **state)
+{
+	char *const		slow[] = { "/bin/sh", "-c", "sleep 30", NULL };
+	char *const		segv[] = { "/bin/sh", "-c", "kill -SEGV $$",
+	    NULL };
+	char *const		missing[] = { "/nonexistent/hook", NULL };
+	char *const		ok[] = { "/bin/sh", "-c", "exit 4", NULL };
+	struct spawn_result	res;
+	char			path[] = "/tmp/extauth-test-spawn-XXXXXX";
+	int			fd, saved;
+	struct stat		st;
+
+	(void)state;
+	assert_true((fd = mkstemp(path)) != -1);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+
+	assert_int_equal(spawn_run(slow, test_env, -1, 300, &res), -1);
+	assert_string_equal(res.why, "timed out after 0.3 s (killed)");
+	spawn_result_clear(&res);
+	assert_int_equal(spawn_run(segv, test_env, -1, 5000, &res), -1);
+	assert_string_equal(res.why, "killed by signal 11 (Segmentation "
+	    "fault)");
+	spawn_result_clear(&res);
+	assert_int_equal(spawn_run(missing, test_env, -1, 5000, &res), -1);
+	assert_string_equal(res.why, "it (or its #! interpreter) does not "
+	    "exist");
+	spawn_result_clear(&res);
+	/* A plain exit, even non-zero, is not spawn's to judge. */
+	assert_int_equal(spawn_run(ok, test_env, -1, 5000, &res), 0);
+	assert_int_equal(res.exit_code, 4);
+	assert_string_equal(res.why, "");
+	spawn_result_clear(&res);
+
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	assert_int_equal(fstat(fd, &st), 0);
+	close(fd);
+	unlink(path);
+	assert_int_equal(st.st_size, 0);
+}
+
+/* The three steps called one by one give what spawn_run gives. */
+static void
+test_start_wait_collect(void **state)
+{
+	char *const		argv[] = { "/bin/sh", "-c",
+	    "echo out; echo err >&2; exit 2", NULL };
+	struct spawn_job	job;
+	struct spawn_result	res;
+
+	(void)state;
+	assert_int_equal(spawn_start(&job, argv, test_env, -1, 5000), 0);
+	assert_true(job.pid > 0);
+	assert_int_equal(spawn_wait(&job), 0);
+	assert_int_equal(spawn_collect(&job, &res), 0);
+	assert_int_equal(job.pid, -1);
+	assert_int_equal(res.exit_code, 2);
+	assert_string_equal(res.out, "out\n");
+	assert_string_equal(res.err, "err\n");
+	spawn_result_clear(&res);
+
+	/* A start that fails still collects into a result with a why. */
+	assert_int_equal(spawn_start(&job, (char *[]){ NULL }, test_env, -1,
+	    0), -1);
+	assert_int_equal(spawn_wait(&job), -1);
+	assert_int_equal(spawn_collect(&job, &res), -1);
+	assert_string_equal(res.why, "no program given");
+	spawn_result_clear(&res);
+}
+
+/*
+ * In a child process (the handlers and the pending flag must not leak
+ * into the other tests): a SIGTERM that arrives while a program runs
+ * kills its whole group at once; a program started afterwards (a cleanup
+ * hook) runs to its end.  Exit 0 when all held, else the failed step.
+ */
+static int
+child_signal(void)
+{
+	char *const		argv[] = { "/bin/sh", "-c",
+	    "sleep 30 & echo $!; wait", NULL };
+	char *const		after[] = { "/bin/sh", "-c",
+	    "sleep 0.2; echo cleaned", NULL };
+	struct spawn_job	job;
+	struct spawn_result	res;
+	double			t0;
+	long			gpid;
+
+	if (sig_install() != 0)
+		return 1;
+	if (spawn_start(&job, argv, test_env, -1, 60000) != 0)
+		return 2;
+	t0 = test_now();
+	/* Let the shell start its grandchild and print its pid. */
+	usleep(200000);
+	kill(getpid(), SIGTERM);
+	(void)spawn_wait(&job);
+	if (spawn_collect(&job, &res) != -1 || res.interrupted != SIGTERM)
+		return 3;
+	/* At once, not at the 60 s timeout; the bound leaves room for an
+	 * init slow to reap the orphaned grandchild (as above). */
+	if (test_now() - t0 > 3.0 || res.timed_out)
+		return 4;
+	if (strstr(res.why, "SIGTERM") == NULL)
+		return 5;
+	gpid = strtol(res.out, NULL, 10);
+	if (gpid <= 1 || test_alive(gpid))
+		return 6;
+	spawn_result_clear(&res);
+	if (spawn_run(after, test_env, -1, 5000, &res) != 0 ||
+	    res.exit_code != 0 || strcmp(res.out, "cleaned\n") != 0)
+		return 7;
+	spawn_result_clear(&res);
+	return 0;
+}
+
+static void
+test_signal_kills_group(void **state)
+{
+	pid_t	pid;
+	int	st;
+
+	(void)state;
+	assert_true((pid = fork()) != -1);
+	if (pid == 0)
+		_exit(child_signal());
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int
 main(void)
 {
@@ -332,6 +472,9 @@ main(void)
 		cmocka_unit_test(test_output_cap),
 		cmocka_unit_test(test_signalled),
 		cmocka_unit_test(test_sigpipe_default),
+		cmocka_unit_test(test_why_and_silence),
+		cmocka_unit_test(test_start_wait_collect),
+		cmocka_unit_test(test_signal_kills_group),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
