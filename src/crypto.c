@@ -195,6 +195,7 @@ crypto_key_generate(const struct crypto_key_spec *spec)
 			log_error("generating RSA-%d key: %s", spec->rsa_bits,
 			    crypto_ossl_error());
 		break;
+	case CRYPTO_KEY__COUNT:
 	default:
 		log_error("key type %d: not supported", (int)spec->type);
 		break;

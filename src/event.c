@@ -5,6 +5,7 @@
  * byte for byte so existing invokers keep working.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,30 +21,69 @@ static const char *const chal_names[] = {
 _Static_assert(sizeof(chal_names) / sizeof(chal_names[0]) == CHAL__COUNT,
     "chal_names must name every challenge type");
 
+/* dehydrated's argv for an event: the record keys after the command. */
+static const char *const deh_perform[] = { "domain", "token", "validation",
+    NULL };
+static const char *const deh_invalid[] = { "domain", "response", NULL };
+static const char *const deh_deploy[] = { "domain", "key_path", "cert_path",
+    "fullchain_path", "chain_path", "timestamp", NULL };
+static const char *const deh_unchanged[] = { "domain", "key_path",
+    "cert_path", "fullchain_path", "chain_path", NULL };
+static const char *const deh_sync[] = { "key_path", "cert_path",
+    "fullchain_path", "chain_path", "request_path", NULL };
+static const char *const deh_failure[] = { "status", "reason", "reqtype",
+    "headers", NULL };
+static const char *const deh_none[] = { NULL };
+
+/*
+ * Every per-event fact, in one row per kind, so that adding an event is
+ * one line here and not a hunt through each mode:
+ *   word      the handler's command word (argv[1] in handler mode)
+ *   cmd       "cmd" of the record, on the JSON line
+ *   line      printed as a JSON line (JSON, handler and dehydrated modes)
+ *   handler   handler mode runs the handler for it (the seed's commands)
+ *   deh_word  dehydrated's hook command; NULL: dehydrated has no such call
+ *   deh_keys  the record keys that follow deh_word in dehydrated's argv
+ */
 static const struct {
-	const char	*word;	/* handler command word */
-	const char	*cmd;	/* "cmd" of the record */
-	bool		 line;	/* printed as a JSON line */
+	const char		*word;
+	const char		*cmd;
+	bool			 line;
+	bool			 handler;
+	const char		*deh_word;
+	const char *const	*deh_keys;
 } event_table[] = {
-	[EVENT_STARTUP] = { "startup_hook", "startup_hook", false },
-	[EVENT_PRE_PERFORM] = { "pre-perform", "pre-perform", false },
-	[EVENT_PERFORM] = { "perform", "perform_challenge", true },
-	[EVENT_POST_PERFORM] = { "post-perform", "post-perform", false },
+	[EVENT_STARTUP] = { "startup_hook", "startup_hook", false, false,
+	    "startup_hook", deh_none },
+	[EVENT_PRE_PERFORM] = { "pre-perform", "pre-perform", false, true,
+	    NULL, NULL },
+	[EVENT_PERFORM] = { "perform", "perform_challenge", true, true,
+	    "deploy_challenge", deh_perform },
+	[EVENT_POST_PERFORM] = { "post-perform", "post-perform", false, true,
+	    NULL, NULL },
 	[EVENT_INVALID_CHALLENGE] = { "invalid_challenge", "invalid_challenge",
-	    false },
-	[EVENT_PRE_CLEANUP] = { "pre-cleanup", "pre-cleanup", false },
-	[EVENT_CLEANUP] = { "cleanup", "cleanup", true },
-	[EVENT_POST_CLEANUP] = { "post-cleanup", "post-cleanup", false },
-	[EVENT_SYNC_CERT] = { "sync_cert", "sync_cert", false },
-	[EVENT_DEPLOY_CERT] = { "deploy_cert", "deploy_cert", true },
+	    false, false, "invalid_challenge", deh_invalid },
+	[EVENT_PRE_CLEANUP] = { "pre-cleanup", "pre-cleanup", false, true,
+	    NULL, NULL },
+	[EVENT_CLEANUP] = { "cleanup", "cleanup", true, true,
+	    "clean_challenge", deh_perform },
+	[EVENT_POST_CLEANUP] = { "post-cleanup", "post-cleanup", false, true,
+	    NULL, NULL },
+	[EVENT_SYNC_CERT] = { "sync_cert", "sync_cert", false, false,
+	    "sync_cert", deh_sync },
+	[EVENT_DEPLOY_CERT] = { "deploy_cert", "deploy_cert", true, true,
+	    "deploy_cert", deh_deploy },
 	/* The seed printed "deploy_cert" for both; only the word differed. */
-	[EVENT_UNCHANGED_CERT] = { "unchanged_cert", "deploy_cert", true },
-	[EVENT_SAVE] = { "save", "save", true },
-	[EVENT_RESTART] = { "restart", "restart", true },
+	[EVENT_UNCHANGED_CERT] = { "unchanged_cert", "deploy_cert", true, true,
+	    "unchanged_cert", deh_unchanged },
+	[EVENT_SAVE] = { "save", "save", true, false, NULL, NULL },
+	[EVENT_RESTART] = { "restart", "restart", true, false, NULL, NULL },
 	[EVENT_REQUEST_FAILURE] = { "request_failure", "request_failure",
-	    false },
-	[EVENT_REPORT] = { "report", "report", true },
-	[EVENT_EXIT] = { "exit_hook", "exit_hook", false },
+	    false, false, "request_failure", deh_failure },
+	[EVENT_REPORT] = { "report", "report", true, false, NULL, NULL },
+	/* exit_hook's argument is the error text, and only on failure. */
+	[EVENT_EXIT] = { "exit_hook", "exit_hook", false, false, "exit_hook",
+	    deh_none },
 };
 _Static_assert(sizeof(event_table) / sizeof(event_table[0]) == EVENT__COUNT,
     "event_table must describe every event kind");
@@ -102,6 +142,12 @@ bool
 event_has_line(enum event_kind k)
 {
 	return (unsigned)k < EVENT__COUNT && event_table[k].line;
+}
+
+bool
+event_handler_called(enum event_kind k)
+{
+	return (unsigned)k < EVENT__COUNT && event_table[k].handler;
 }
 
 /* json_string that maps NULL to JSON null; new reference. */
@@ -413,11 +459,15 @@ value_text(json_t *v)
 		return strdup("true");
 	case JSON_FALSE:
 		return strdup("false");
-	default:
+	case JSON_OBJECT:
+	case JSON_ARRAY:
+	case JSON_INTEGER:
+	case JSON_REAL:
 		s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT |
 		    JSON_REAL_PRECISION(17));
-		return s;
+		break;
 	}
+	return s;
 }
 
 void
@@ -499,20 +549,6 @@ fail:
 	return NULL;
 }
 
-/* dehydrated's argv for each kind: the record keys after the command. */
-static const char *const deh_perform[] = { "domain", "token", "validation",
-    NULL };
-static const char *const deh_invalid[] = { "domain", "response", NULL };
-static const char *const deh_deploy[] = { "domain", "key_path", "cert_path",
-    "fullchain_path", "chain_path", "timestamp", NULL };
-static const char *const deh_unchanged[] = { "domain", "key_path",
-    "cert_path", "fullchain_path", "chain_path", NULL };
-static const char *const deh_sync[] = { "key_path", "cert_path",
-    "fullchain_path", "chain_path", "request_path", NULL };
-static const char *const deh_failure[] = { "status", "reason", "reqtype",
-    "headers", NULL };
-static const char *const deh_none[] = { NULL };
-
 char **
 event_dehydrated_argv(const struct event *ev, const char *prog)
 {
@@ -522,46 +558,12 @@ event_dehydrated_argv(const struct event *ev, const char *prog)
 	json_t			*v;
 	size_t			 n = 0, i;
 
-	switch (ev->kind) {
-	case EVENT_PERFORM:
-		word = "deploy_challenge";
-		keys = deh_perform;
-		break;
-	case EVENT_CLEANUP:
-		word = "clean_challenge";
-		keys = deh_perform;
-		break;
-	case EVENT_INVALID_CHALLENGE:
-		word = "invalid_challenge";
-		keys = deh_invalid;
-		break;
-	case EVENT_DEPLOY_CERT:
-		word = "deploy_cert";
-		keys = deh_deploy;
-		break;
-	case EVENT_UNCHANGED_CERT:
-		word = "unchanged_cert";
-		keys = deh_unchanged;
-		break;
-	case EVENT_SYNC_CERT:
-		word = "sync_cert";
-		keys = deh_sync;
-		break;
-	case EVENT_REQUEST_FAILURE:
-		word = "request_failure";
-		keys = deh_failure;
-		break;
-	case EVENT_STARTUP:
-		word = "startup_hook";
-		keys = deh_none;
-		break;
-	case EVENT_EXIT:
-		word = "exit_hook";
-		keys = deh_none;
-		break;
-	default:
+	if ((unsigned)ev->kind >= EVENT__COUNT ||
+	    (word = event_table[ev->kind].deh_word) == NULL) {
+		errno = 0;
 		return NULL;
 	}
+	keys = event_table[ev->kind].deh_keys;
 	while (keys[n] != NULL)
 		n++;
 	if ((argv = calloc(n + 4, sizeof *argv)) == NULL)

@@ -80,6 +80,8 @@ struct event {
 const char	*event_word(enum event_kind);
 /* Whether this kind is printed as a JSON line in JSON/handler modes. */
 bool		 event_has_line(enum event_kind);
+/* Whether handler mode runs the handler for it (the seed's commands). */
+bool		 event_handler_called(enum event_kind);
 
 /* Constructors: each returns a new event the caller frees with event_free.
  * cert_name, when non-NULL, is appended as key "cert_name" (renew). */

@@ -30,28 +30,6 @@
 #define HANDLER_WORD_MAX	128	/* longest word framed whole */
 #define HANDLER_NOTIMPL		"NotImplemented"
 
-/* The commands the seed's handler received; every other event is ours. */
-static const bool handler_called[] = {
-	[EVENT_STARTUP] = false,
-	[EVENT_PRE_PERFORM] = true,
-	[EVENT_PERFORM] = true,
-	[EVENT_POST_PERFORM] = true,
-	[EVENT_INVALID_CHALLENGE] = false,
-	[EVENT_PRE_CLEANUP] = true,
-	[EVENT_CLEANUP] = true,
-	[EVENT_POST_CLEANUP] = true,
-	[EVENT_SYNC_CERT] = false,
-	[EVENT_DEPLOY_CERT] = true,
-	[EVENT_UNCHANGED_CERT] = true,
-	[EVENT_SAVE] = false,
-	[EVENT_RESTART] = false,
-	[EVENT_REQUEST_FAILURE] = false,
-	[EVENT_REPORT] = false,
-	[EVENT_EXIT] = false,
-};
-_Static_assert(sizeof(handler_called) / sizeof(handler_called[0]) ==
-    EVENT__COUNT, "handler_called must cover every event kind");
-
 /*
  * The handler must be there and runnable before any challenge exists:
  * finding out at the first perform would leave an order half done.
@@ -200,7 +178,8 @@ handler_deliver(struct solver *s, const struct event *ev)
 	enum err		 e = ERR_OK;
 
 	memset(&res, 0, sizeof res);
-	if ((unsigned)ev->kind >= EVENT__COUNT || !handler_called[ev->kind])
+	/* The commands the seed's handler received; the rest are ours. */
+	if (!event_handler_called(ev->kind))
 		goto out;
 	domain = json_string_value(json_object_get(ev->rec, "domain"));
 	argv[1] = (char *)word;

@@ -212,20 +212,37 @@ text_deploy(struct solver *s, const struct event *ev)
 	    field(ev, "chain_path"), field(ev, "fullchain_path"));
 }
 
+/* What a person is told, per event; NULL: nothing (the rest are for
+ * programs). */
+static enum err (*const text_events[])(struct solver *,
+    const struct event *) = {
+	[EVENT_STARTUP] = NULL,
+	[EVENT_PRE_PERFORM] = NULL,
+	[EVENT_PERFORM] = text_perform,
+	[EVENT_POST_PERFORM] = NULL,
+	[EVENT_INVALID_CHALLENGE] = NULL,
+	[EVENT_PRE_CLEANUP] = NULL,
+	[EVENT_CLEANUP] = text_cleanup,
+	[EVENT_POST_CLEANUP] = NULL,
+	[EVENT_SYNC_CERT] = NULL,
+	[EVENT_DEPLOY_CERT] = text_deploy,
+	[EVENT_UNCHANGED_CERT] = text_deploy,
+	[EVENT_SAVE] = NULL,
+	[EVENT_RESTART] = NULL,
+	[EVENT_REQUEST_FAILURE] = NULL,
+	[EVENT_REPORT] = NULL,
+	[EVENT_EXIT] = NULL,
+};
+_Static_assert(sizeof(text_events) / sizeof(text_events[0]) == EVENT__COUNT,
+    "text_events must cover every event kind");
+
 static enum err
 text_deliver(struct solver *s, const struct event *ev)
 {
-	switch (ev->kind) {
-	case EVENT_PERFORM:
-		return text_perform(s, ev);
-	case EVENT_CLEANUP:
-		return text_cleanup(s, ev);
-	case EVENT_DEPLOY_CERT:
-	case EVENT_UNCHANGED_CERT:
-		return text_deploy(s, ev);
-	default:
+	if ((unsigned)ev->kind >= EVENT__COUNT ||
+	    text_events[ev->kind] == NULL)
 		return ERR_OK;
-	}
+	return text_events[ev->kind](s, ev);
 }
 
 const struct solver_ops solver_text_ops = {

@@ -581,6 +581,45 @@ test_words(void **state)
 	assert_int_equal(chal_type_parse("tls-sni-01"), -1);
 }
 
+/*
+ * The seed's handler got exactly these commands; handler mode must call
+ * it for them and for nothing else (an unknown word would abort a handler
+ * written for the seed).  Pinned for every kind, so a new event row must
+ * say what it means for handlers.
+ */
+static void
+test_handler_called(void **state)
+{
+	static const bool	want[] = {
+		[EVENT_STARTUP] = false,
+		[EVENT_PRE_PERFORM] = true,
+		[EVENT_PERFORM] = true,
+		[EVENT_POST_PERFORM] = true,
+		[EVENT_INVALID_CHALLENGE] = false,
+		[EVENT_PRE_CLEANUP] = true,
+		[EVENT_CLEANUP] = true,
+		[EVENT_POST_CLEANUP] = true,
+		[EVENT_SYNC_CERT] = false,
+		[EVENT_DEPLOY_CERT] = true,
+		[EVENT_UNCHANGED_CERT] = true,
+		[EVENT_SAVE] = false,
+		[EVENT_RESTART] = false,
+		[EVENT_REQUEST_FAILURE] = false,
+		[EVENT_REPORT] = false,
+		[EVENT_EXIT] = false,
+	};
+	int			k;
+
+	(void)state;
+	assert_int_equal(sizeof want / sizeof want[0], EVENT__COUNT);
+	for (k = 0; k < EVENT__COUNT; k++)
+		if (event_handler_called((enum event_kind)k) != want[k])
+			fail_msg("event %s: handler_called %d, want %d",
+			    event_word((enum event_kind)k),
+			    event_handler_called((enum event_kind)k), want[k]);
+	assert_false(event_handler_called(EVENT__COUNT));
+}
+
 /* The perform record of tls-alpn-01 carries the files by the names of the
  * seed's old tls-sni-01 record; cleanup is the same as for every type, and
  * dehydrated gets DOMAIN TOKEN HEX-WITH-COLONS as from dehydrated. */
@@ -639,6 +678,7 @@ main(void)
 		cmocka_unit_test(test_float_repr),
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_dehydrated_argv),
+		cmocka_unit_test(test_handler_called),
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_alpn),
 	};
