@@ -4,6 +4,8 @@
  * is in order.c.
  */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +13,7 @@
 #include "acme.h"
 #include "jws.h"
 #include "log.h"
+#include "sig.h"
 
 #define ACME_ATTEMPTS		4	/* per request: 429 and 503 */
 /* badNonce is the CA's to give at will (Pebble rejects 5% of good nonces
@@ -51,10 +54,18 @@ _Static_assert(sizeof(url_keys) / sizeof(url_keys[0]) == ACME_URL__COUNT,
 void
 acme_wait_ms(long ms)
 {
+	struct pollfd	pfd;
 	struct timespec	ts;
 
-	if (ms <= 0)
+	if (ms <= 0 || sig_pending() != 0)
 		return;
+	/* A signal ends the wait (sig.c's self-pipe becomes readable);
+	 * the caller sees sig_pending() and stops. */
+	if ((pfd.fd = sig_fd()) != -1) {
+		pfd.events = POLLIN;
+		(void)poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int)ms);
+		return;
+	}
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
@@ -322,7 +333,9 @@ acme_post(struct acme *a, const char *what, const char *url,
 			log_info("%s: HTTP %ld, retrying after %ld s as the CA "
 			    "asks", what, resp->status, wait);
 			acme_wait_ms(wait * 1000);
-			continue;
+			/* Stopping (sig.c): no new request. */
+			if (sig_pending() == 0)
+				continue;
 		}
 		break;
 	}

@@ -105,7 +105,7 @@ enum err	 acme_account(struct acme *, EVP_PKEY *,
 /* Uses an account we already know. */
 enum err	 acme_set_account(struct acme *, EVP_PKEY *, const char *kid);
 
-/* Sleeps ms milliseconds (interruptible by nothing but time). */
+/* Sleeps ms milliseconds; returns early when a signal is pending (sig.c). */
 void		 acme_wait_ms(long ms);
 
 #endif

@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "session.h"
+#include "sig.h"
 #include "spawn.h"
 
 extern char	**environ;
@@ -159,6 +160,11 @@ cmd_finish(struct solver *s, enum err e, json_t *messages)
 
 	if (messages == NULL)
 		messages = json_array();
+	/* Said once, here, wherever the signal was noticed (sig.c). */
+	if (e == ERR_SIGNAL)
+		log_error("stopped by %s: nothing new was started, and cleanup "
+		    "was sent for every challenge that had been deployed",
+		    sig_name(sig_pending()));
 	if (e != ERR_OK && json_array_size(messages) == 0)
 		cmd_report_add(messages, 0, *log_last_error() ? log_last_error()
 		    : err_name(e));
@@ -209,7 +215,10 @@ cmd_run_hook(const char *what, const char *cmd, char *const *extra,
 		env[nx + i] = environ[i];
 	if (spawn_run(argv, env, -1, timeout_s * 1000, &res) == -1) {
 		/* spawn.c says why; it is reported here, once. */
-		log_error("%s %s: %s", what, argv[0], res.why);
+		if (res.interrupted != 0)
+			log_warn("%s %s: %s", what, argv[0], res.why);
+		else
+			log_error("%s %s: %s", what, argv[0], res.why);
 		e = res.interrupted != 0 ? ERR_SIGNAL : ERR_INVOKER;
 		goto out;
 	}

@@ -22,6 +22,7 @@
 #include "num.h"
 #include "selfcheck.h"
 #include "session.h"
+#include "sig.h"
 
 #define RENEW_SOLVERS_MAX	8
 
@@ -587,6 +588,9 @@ cmd_renew(const struct config *cfg)
 		goto out;
 
 	for (i = 0; i < n; i++) {
+		/* Stopping (sig.c): no further lineage is started. */
+		if (sig_pending() != 0)
+			break;
 		free(path);
 		conf_clear(&conf);
 		job_clear(&j);
@@ -643,6 +647,8 @@ cmd_renew(const struct config *cfg)
 	    json_array_size(renewed), json_array_size(failed))) != ERR_OK)
 		goto out;
 	e = json_array_size(failed) > 0 ? ERR_PARTIAL : ERR_OK;
+	if (sig_pending() != 0)
+		e = ERR_SIGNAL;
 out:
 	for (i = 0; i < rs.n; i++) {
 		if (rs.v[i].s != primary) {

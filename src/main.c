@@ -3,10 +3,12 @@
  * discipline), the verb dispatch, and the only place an exit code is
  * chosen.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -53,6 +55,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_init(cfg.verbosity, cfg.quiet);
+	/* From here on SIGTERM, SIGINT and SIGHUP stop the run in order:
+	 * cleanup, report, exit 128 + signal (sig.c). */
+	if (sig_install() == -1) {
+		log_error("cannot install signal handlers: %s", strerror(errno));
+		e = ERR_INTERNAL;
+		goto out;
+	}
 	selfcheck_set_resolver(cfg.dns_resolver);
 	switch (cfg.verb) {
 	case VERB_RUN:

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "order.h"
 #include "selfcheck.h"
+#include "sig.h"
 #include "store.h"
 
 #define POLL_FIRST_MS	5
@@ -54,6 +55,9 @@ poll_wait(struct order *o, long *backoff, long retry_after, const char *what)
 	long	ms = retry_after >= 0 ? retry_after * 1000 : *backoff;
 	long	left = ms_left(o);
 
+	/* Stopping (sig.c): the caller's error becomes ERR_SIGNAL. */
+	if (sig_pending() != 0)
+		return false;
 	if (left <= 0) {
 		log_error("timed out waiting for %s", what);
 		return false;
@@ -63,7 +67,7 @@ poll_wait(struct order *o, long *backoff, long retry_after, const char *what)
 	acme_wait_ms(ms);
 	if (*backoff < POLL_MAX_MS)
 		*backoff *= 2;
-	return true;
+	return sig_pending() == 0;
 }
 
 int
@@ -578,7 +582,7 @@ propagate(struct order *o)
 				    o->chs[i]->txt_domain, why);
 			}
 		}
-		if (left == 0)
+		if (left == 0 || sig_pending() != 0)
 			return;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (until.tv_sec - now.tv_sec) * 1000 +
@@ -840,21 +844,34 @@ order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
 		e = ERR_INTERNAL;
 		goto out;
 	}
-	if ((e = new_order(&o)) != ERR_OK || (e = collect(&o)) != ERR_OK)
+	if ((e = new_order(&o)) != ERR_OK || (e = collect(&o)) != ERR_OK) {
+		if (sig_pending() != 0)
+			e = ERR_SIGNAL;
 		goto out;
+	}
 	if (o.n_chs > 0) {
 		if ((e = alpn_write(&o)) != ERR_OK)
 			goto out;
 		e = solver_perform(s, o.chs, o.n_chs);
 		if (e == ERR_OK && req->dns_wait_s > 0)
 			propagate(&o);
+		/* Stopped by a signal (sig.c): nothing more goes to the CA;
+		 * what was deployed is cleaned up below. */
+		if (e == ERR_OK && sig_pending() != 0)
+			e = ERR_SIGNAL;
 		if (e == ERR_OK)
 			e = validate(&o);
 		ec = solver_cleanup(s, o.chs, o.n_chs);
 		if (e == ERR_OK)
 			e = ec;
+		if (e != ERR_OK && sig_pending() != 0)
+			e = ERR_SIGNAL;
 		if (e != ERR_OK)
 			goto out;
+	}
+	if (sig_pending() != 0) {
+		e = ERR_SIGNAL;
+		goto out;
 	}
 	if ((e = finalize(&o)) != ERR_OK)
 		goto out;

@@ -4,11 +4,16 @@
  * every event.  The backends (solver_*.c) only add what a mode means.
  */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "sig.h"
 #include "solver_priv.h"
 
 static const struct {
@@ -22,6 +27,15 @@ static const struct {
 };
 _Static_assert(sizeof(solver_modes) / sizeof(solver_modes[0]) ==
     SOLVER__COUNT, "solver_modes must name every mode");
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 const char *
 solver_mode_name(enum solver_mode m)
@@ -127,41 +141,92 @@ solver_write_text(struct solver *s, const char *text)
 	return write_all(s->o.out_fd, text, strlen(text));
 }
 
-int
-solver_read_line(struct solver *s, char **line)
+/*
+ * Waits until in_fd is readable, a signal came or the deadline (0: none)
+ * passed.  The signal's self-pipe is in the poll set, so a signal that
+ * arrives just before poll() still wakes it.
+ */
+static enum solver_read
+wait_readable(struct solver *s, int64_t deadline)
 {
-	char	*nl;
-	ssize_t	 r;
-	size_t	 len;
+	struct pollfd	pfd[2];
+	nfds_t		n = 1;
+	int64_t		left;
+	int		r;
+
+	pfd[0].fd = s->o.in_fd;
+	pfd[0].events = POLLIN;
+	if (sig_fd() != -1) {
+		pfd[1].fd = sig_fd();
+		pfd[1].events = POLLIN;
+		n = 2;
+	}
+	for (;;) {
+		if (sig_pending() != 0)
+			return SOLVER_READ_SIGNAL;
+		left = -1;
+		if (deadline != 0 && (left = deadline - now_ms()) <= 0)
+			return SOLVER_READ_TIMEOUT;
+		pfd[0].revents = pfd[1].revents = 0;
+		r = poll(pfd, n, left > INT_MAX ? INT_MAX : (int)left);
+		if (r == -1 && errno != EINTR) {
+			log_error("cannot wait for the invoker: %s",
+			    strerror(errno));
+			return SOLVER_READ_ERROR;
+		}
+		if (r > 0 && pfd[0].revents != 0)
+			return SOLVER_READ_LINE;
+	}
+}
+
+enum solver_read
+solver_read_line(struct solver *s, long timeout_ms, char **line)
+{
+	enum solver_read	 w;
+	char			*nl;
+	ssize_t			 r;
+	size_t			 len;
+	int64_t			 deadline = 0;
 
 	*line = NULL;
+	if (timeout_ms > 0)
+		deadline = now_ms() + timeout_ms;
 	for (;;) {
 		if ((nl = memchr(s->inbuf, '\n', s->inlen)) != NULL ||
 		    (s->in_eof && s->inlen > 0)) {
 			len = nl ? (size_t)(nl - s->inbuf) : s->inlen;
-			if ((*line = strndup(s->inbuf, len)) == NULL)
-				return -1;
+			/* strndup would cut the line at the NUL and read
+			 * what is left as a valid reply. */
+			if (memchr(s->inbuf, '\0', len) != NULL)
+				w = SOLVER_READ_NUL;
+			else if ((*line = strndup(s->inbuf, len)) == NULL) {
+				log_error("out of memory");
+				return SOLVER_READ_ERROR;
+			} else
+				w = SOLVER_READ_LINE;
 			if (nl != NULL)
 				len++;
 			memmove(s->inbuf, s->inbuf + len, s->inlen - len);
 			s->inlen -= len;
-			return 0;
+			return w;
 		}
 		if (s->in_eof)
-			return 1;
+			return SOLVER_READ_EOF;
 		if (s->inlen == sizeof s->inbuf) {
 			log_error("a line from the invoker exceeds %zu bytes",
 			    sizeof s->inbuf);
-			return -1;
+			return SOLVER_READ_ERROR;
 		}
+		if ((w = wait_readable(s, deadline)) != SOLVER_READ_LINE)
+			return w;
 		r = read(s->o.in_fd, s->inbuf + s->inlen,
 		    sizeof s->inbuf - s->inlen);
-		if (r == -1 && errno == EINTR)
+		if (r == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r == -1) {
 			log_error("cannot read from the invoker: %s",
 			    strerror(errno));
-			return -1;
+			return SOLVER_READ_ERROR;
 		}
 		if (r == 0)
 			s->in_eof = true;
@@ -224,6 +289,11 @@ chain(struct solver *s, enum event_kind k, struct challenge **chs, size_t n)
 	for (i = 0; i < n; i++) {
 		if (k == EVENT_CLEANUP && !chs[i]->performed)
 			continue;
+		/* Stopping: no challenge is deployed after the signal. */
+		if (k == EVENT_PERFORM && sig_pending() != 0) {
+			e = ERR_SIGNAL;
+			goto out;
+		}
 		if ((evs[m] = event_challenge(k, chs[i], s->cert_name)) == NULL)
 			goto out;
 		if ((line = event_json_line(evs[m])) == NULL)
@@ -249,6 +319,8 @@ solver_perform(struct solver *s, struct challenge **chs, size_t n)
 	enum err	e;
 	size_t		i;
 
+	if (sig_pending() != 0)
+		return ERR_SIGNAL;
 	if ((e = emit_phase(s, EVENT_PRE_PERFORM)) != ERR_OK)
 		return e;
 	if (s->o.hook_chain && s->ops->deliver_chain != NULL) {
@@ -256,6 +328,10 @@ solver_perform(struct solver *s, struct challenge **chs, size_t n)
 			return e;
 	} else {
 		for (i = 0; i < n; i++) {
+			/* Stopping: no challenge is deployed after the
+			 * signal; cleanup covers those before it. */
+			if (sig_pending() != 0)
+				return ERR_SIGNAL;
 			/* Told is told: cleanup covers it even if the
 			 * outside party then failed. */
 			chs[i]->performed = true;

@@ -33,6 +33,9 @@ struct solver_opts {
 	enum solver_mode	 mode;
 	const char		*handler;	/* program path (handler/dehydrated) */
 	long			 handler_timeout_ms;
+	/* JSON mode: how long to wait for each acknowledgement; 0: no
+	 * limit. */
+	long			 invoker_timeout_ms;
 	bool			 hook_chain;	/* dehydrated HOOK_CHAIN=yes */
 	bool			 self_check;	/* text mode: look before prompting */
 	int			 in_fd;		/* acknowledgements (JSON, text) */

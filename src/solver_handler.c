@@ -139,12 +139,17 @@ solver_handler_spawn(struct solver *s, char *const argv[],
 	/* What it said before it failed is part of the story. */
 	if (!res->exec_failed && res->out_len + res->err_len > 0)
 		show_output(word, res);
-	if (rv == -1) {
-		/* spawn.c says why (not executable, timed out ...); this is
-		 * the one place it is reported. */
+	/* spawn.c says why (not executable, timed out ...); this is the
+	 * one place it is reported.  Killed for a signal is only a warning:
+	 * the stop itself is reported once, by the command (cmd_finish). */
+	if (rv == -1 && res->interrupted != 0) {
+		log_warn("handler %s during %s%s%s: %s", path, word, sep, dom,
+		    res->why);
+		e = ERR_SIGNAL;
+	} else if (rv == -1) {
 		log_error("handler %s during %s%s%s: %s", path, word, sep, dom,
 		    res->why);
-		e = res->interrupted != 0 ? ERR_SIGNAL : ERR_INVOKER;
+		e = ERR_INVOKER;
 	}
 	return e;
 }

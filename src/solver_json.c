@@ -32,17 +32,31 @@ json_ack(struct solver *s, const struct event *ev)
 	json_error_t	 jerr;
 	char		*line = NULL;
 	enum err	 e = ERR_INVOKER;
-	int		 r;
 
 	domain = json_string_value(json_object_get(ev->rec, "domain"));
-	if ((r = solver_read_line(s, &line)) == 1) {
+	switch (solver_read_line(s, s->o.invoker_timeout_ms, &line)) {
+	case SOLVER_READ_LINE:
+		break;
+	case SOLVER_READ_EOF:
 		log_error("the invoker closed its end (stdin or --socket) "
 		    "instead of acknowledging the challenge for %s; aborting",
 		    domain);
 		goto out;
-	}
-	if (r == -1)
+	case SOLVER_READ_NUL:
+		log_error("the invoker's reply for %s contains a NUL byte; "
+		    "aborting", domain);
 		goto out;
+	case SOLVER_READ_TIMEOUT:
+		log_error("waited %g s for the invoker to acknowledge the "
+		    "challenge for %s, in vain (--invoker-timeout); aborting",
+		    (double)s->o.invoker_timeout_ms / 1000, domain);
+		goto out;
+	case SOLVER_READ_SIGNAL:
+		e = ERR_SIGNAL;
+		goto out;
+	case SOLVER_READ_ERROR:
+		goto out;
+	}
 	if (blank(line)) {
 		e = ERR_OK;
 		goto out;

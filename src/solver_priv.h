@@ -39,10 +39,22 @@ extern const struct solver_ops solver_handler_ops;
 extern const struct solver_ops solver_dehydrated_ops;
 extern const struct solver_ops solver_text_ops;
 
-/* One line from o.in_fd without its newline; *line is new memory the
- * caller frees.  0: a line; 1: end of input (also a final unterminated
- * line is returned first); -1: read error or a line over the cap (logged). */
-int		 solver_read_line(struct solver *, char **line);
+/* What solver_read_line found. */
+enum solver_read {
+	SOLVER_READ_LINE,	/* a line (a final unterminated one too) */
+	SOLVER_READ_EOF,	/* end of input */
+	SOLVER_READ_ERROR,	/* read error or a line over the cap (logged) */
+	SOLVER_READ_NUL,	/* the line holds a NUL byte (not logged) */
+	SOLVER_READ_TIMEOUT,	/* nothing within timeout_ms (not logged) */
+	SOLVER_READ_SIGNAL,	/* a signal came (sig.c; not logged) */
+};
+/*
+ * One line from o.in_fd without its newline; *line is new memory the
+ * caller frees (only with SOLVER_READ_LINE).  Waits at most timeout_ms
+ * (0: no limit) and wakes on SIGTERM/SIGINT/SIGHUP.
+ */
+enum solver_read solver_read_line(struct solver *, long timeout_ms,
+		    char **line);
 /* Writes s and a newline to o.out_fd, all of it. ERR_INVOKER if the
  * reader went away. */
 enum err	 solver_write_line(struct solver *, const char *s);

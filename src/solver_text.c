@@ -127,7 +127,6 @@ text_perform(struct solver *s, const struct event *ev)
 	const char	*domain = field(ev, "domain"), *txt;
 	char		*line = NULL;
 	enum err	 e;
-	int		 r;
 
 	if (is_type(ev, CHAL_DNS01)) {
 		txt = field(ev, "txt_domain");
@@ -160,12 +159,25 @@ text_perform(struct solver *s, const struct event *ev)
 		goto out;
 	if ((e = text_printf(s, "Press ENTER to continue\n")) != ERR_OK)
 		goto out;
-	e = ERR_INVOKER;
-	if ((r = solver_read_line(s, &line)) == 1)
+	/* A person: no time limit, only a signal ends the wait. */
+	switch (solver_read_line(s, 0, &line)) {
+	case SOLVER_READ_LINE:
+	case SOLVER_READ_NUL:	/* ENTER is all that is asked for */
+		e = ERR_OK;
+		break;
+	case SOLVER_READ_EOF:
 		log_error("challenge for %s: end of input before ENTER was "
 		    "pressed; aborting, nothing is saved", domain);
-	else if (r == 0)
-		e = ERR_OK;
+		e = ERR_INVOKER;
+		break;
+	case SOLVER_READ_SIGNAL:
+		e = ERR_SIGNAL;
+		break;
+	case SOLVER_READ_TIMEOUT:
+	case SOLVER_READ_ERROR:
+		e = ERR_INVOKER;
+		break;
+	}
 out:
 	free(line);
 	return e;

@@ -81,3 +81,174 @@ errors() { grep '^extauth: error: ' <<<"$stderr" || true; }
 	[ -z "$output" ]
 	[ ! -e "$HOOK_LOG" ]
 }
+
+# --- signals: cleanup, report, 128+signal, no orphan ------------------------
+
+# wait_file PATH: waits (at most RUN_TIMEOUT s) until PATH exists.
+wait_file() {
+	local i
+	for ((i = 0; i < RUN_TIMEOUT * 10; i++)); do
+		[[ -e $1 ]] && return 0
+		sleep 0.1
+	done
+	echo "wait_file: $1 never appeared" >&2
+	return 1
+}
+
+# gone PID: the process has ended (a zombie left to init counts as ended).
+gone() {
+	local i st
+	for ((i = 0; i < 50; i++)); do
+		st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+		[[ $st == Z || $st == X ]] && return 0
+		sleep 0.1
+	done
+	echo "process $1 is still running" >&2
+	return 1
+}
+
+# A handler whose perform starts a publisher in the background (a process
+# that keeps "publishing" into $BATS_TEST_TMPDIR/published until killed),
+# records its pid and then hangs.  Cleanup and the rest only log.
+hanging_handler() {
+	handler 'case $1 in
+perform|deploy_challenge)
+	( while :; do date +%s%N >>"$BATS_TEST_TMPDIR/published"; sleep 0.1; done ) &
+	echo $! >"$BATS_TEST_TMPDIR/bg.pid.tmp"
+	mv "$BATS_TEST_TMPDIR/bg.pid.tmp" "$BATS_TEST_TMPDIR/bg.pid"
+	sleep 60 ;;
+esac
+exit 0'
+}
+
+# sig_run_hook SIGNAL ARGS...: runs extauth in the background with stdout
+# to a file, sends SIGNAL once the handler's perform is running, waits.
+# Sets status, output (stdout), stderr, and BG (the publisher's pid).
+sig_run_hook() {
+	local sig=$1 pid
+	shift
+	"$EXTAUTH" "${COMMON[@]}" "$@" </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	wait_file "$BATS_TEST_TMPDIR/bg.pid" || { kill -KILL "$pid"; return 1; }
+	BG=$(cat "$BATS_TEST_TMPDIR/bg.pid")
+	kill "-$sig" "$pid"
+	status=0
+	wait "$pid" || status=$?
+	output=$(cat "$BATS_TEST_TMPDIR/out")
+	stderr=$(cat "$BATS_TEST_TMPDIR/err")
+	mapfile -t lines <"$BATS_TEST_TMPDIR/out"
+	show
+}
+
+# The publisher stopped: gone, and the file it writes stops growing.
+assert_publisher_stopped() {
+	local before
+	gone "$BG"
+	before=$(wc -l <"$BATS_TEST_TMPDIR/published")
+	sleep 0.3
+	assert_eq "publishing after the kill" "$(wc -l <"$BATS_TEST_TMPDIR/published")" "$before"
+}
+
+@test "SIGTERM in handler mode during perform: group killed, cleanup, report, exit 143" {
+	hanging_handler
+	sig_run_hook TERM --mode handler --handler "$H" --preferred-challenges dns \
+		-d sigterm.solver.example.com certonly
+	[ "$status" -eq 143 ]
+	assert_publisher_stopped
+	# cleanup told for the challenge whose perform was interrupted
+	assert_eq "handler calls" "$(cut -d' ' -f1 "$HOOK_LOG" | paste -sd, -)" \
+		"pre-perform,perform,pre-cleanup,cleanup,post-cleanup"
+	assert_eq "stdout cmds" "$(jq -r .cmd <<<"$output" | paste -sd, -)" \
+		"perform_challenge,cleanup,report"
+	[[ $stderr == *"stopped by SIGTERM"* ]]
+	# the stop is the one error; the killed handler is a warning
+	assert_eq "error lines" "$(errors | wc -l)" 1
+	[[ $stderr == *"warning: handler $H during perform for sigterm.solver.example.com: stopped because extauth received SIGTERM"* ]]
+	jq -e '.messages[0].lines[0] | test("stopped by SIGTERM")' <<<"${lines[2]}"
+	# nothing was saved
+	[ ! -e "$CFG/live" ] || [ -z "$(ls -A "$CFG/live")" ]
+}
+
+@test "SIGINT in dehydrated mode during deploy_challenge: clean_challenge, exit_hook, exit 130" {
+	hanging_handler
+	sig_run_hook INT --mode dehydrated --handler "$H" --preferred-challenges dns \
+		-d sigint.solver.example.com certonly
+	[ "$status" -eq 130 ]
+	assert_publisher_stopped
+	grep -q '^clean_challenge sigint.solver.example.com' "$HOOK_LOG" || {
+		cat "$HOOK_LOG"
+		grep -q '^clean_challenge ' "$HOOK_LOG"
+	}
+	assert_eq "last hook call" "$(tail -n1 "$HOOK_LOG" | cut -d' ' -f1)" exit_hook
+	[[ $(lines_cmd report) == *"stopped by SIGINT"* ]]
+}
+
+@test "SIGTERM in JSON mode while waiting for the invoker: cleanup line, report, exit 143" {
+	local ro wo line pid cmds=() status=0
+	coproc EXT { exec "$EXTAUTH" "${COMMON[@]}" --preferred-challenges dns \
+		-d json.solver.example.com certonly 2>"$BATS_TEST_TMPDIR/err" 3>&-; }
+	pid=$EXT_PID
+	exec {ro}<&"${EXT[0]}" {wo}>&"${EXT[1]}"
+	IFS= read -r -t "$RUN_TIMEOUT" -u "$ro" line
+	cmds+=("$(jq -r .cmd <<<"$line")")
+	# the perform line is out; extauth waits for the acknowledgement
+	kill -TERM "$pid"
+	while IFS= read -r -t "$RUN_TIMEOUT" -u "$ro" line; do
+		cmds+=("$(jq -r .cmd <<<"$line")")
+	done
+	wait "$pid" || status=$?
+	exec {ro}<&- {wo}>&-
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "$status" -eq 143 ]
+	assert_eq "cmds" "$(IFS=,; echo "${cmds[*]}")" "perform_challenge,cleanup,report"
+	grep -q "stopped by SIGTERM" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "SIGHUP in text mode at the ENTER prompt: removal instructions, exit 129" {
+	local ro wo line pid out=$BATS_TEST_TMPDIR/text status=0
+	coproc EXT { exec "$EXTAUTH" "${COMMON[@]}" --text-mode --no-self-check \
+		--preferred-challenges dns -d text.solver.example.com certonly \
+		2>"$BATS_TEST_TMPDIR/err" 3>&-; }
+	pid=$EXT_PID
+	exec {ro}<&"${EXT[0]}" {wo}>&"${EXT[1]}"
+	while IFS= read -r -t "$RUN_TIMEOUT" -u "$ro" line; do
+		printf '%s\n' "$line" >>"$out"
+		[[ $line == "Press ENTER to continue" ]] && break
+	done
+	kill -HUP "$pid"
+	while IFS= read -r -t "$RUN_TIMEOUT" -u "$ro" line; do
+		printf '%s\n' "$line" >>"$out"
+	done
+	wait "$pid" || status=$?
+	exec {ro}<&- {wo}>&-
+	cat "$out" "$BATS_TEST_TMPDIR/err"
+	[ "$status" -eq 129 ]
+	grep -q "^You can now remove the TXT record _acme-challenge.text.solver.example.com" "$out"
+	grep -q "stopped by SIGHUP" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "SIGTERM during --dns-wait: the wait ends at once, cleanup line, exit 143" {
+	local ro wo line pid cmds=() status=0 t0
+	coproc EXT { exec "$EXTAUTH" "${COMMON[@]}" --preferred-challenges dns \
+		--dns-wait 600 -d wait.solver.example.com certonly \
+		2>"$BATS_TEST_TMPDIR/err" 3>&-; }
+	pid=$EXT_PID
+	exec {ro}<&"${EXT[0]}" {wo}>&"${EXT[1]}"
+	IFS= read -r -t "$RUN_TIMEOUT" -u "$ro" line
+	cmds+=("$(jq -r .cmd <<<"$line")")
+	# acknowledged without publishing: the record never shows
+	echo >&"$wo"
+	sleep 1
+	t0=$SECONDS
+	kill -TERM "$pid"
+	while IFS= read -r -t "$RUN_TIMEOUT" -u "$ro" line; do
+		cmds+=("$(jq -r .cmd <<<"$line")")
+	done
+	wait "$pid" || status=$?
+	exec {ro}<&- {wo}>&-
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "$status" -eq 143 ]
+	# far below the 600 s wait (a bound, not a speed measurement)
+	(( SECONDS - t0 < 30 ))
+	assert_eq "cmds" "$(IFS=,; echo "${cmds[*]}")" "perform_challenge,cleanup,report"
+}
