@@ -9,9 +9,12 @@ build_pkgs=(build-essential meson ninja-build pkg-config
 	libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev libidn2-dev)
 # time: GNU /usr/bin/time for bench/issue.sh.  bind9/nginx-light/certbot/
 # dehydrated are used by other test suites (interop, DNS server); tmux gives
-# textmode.bats a real terminal.
+# textmode.bats a real terminal.  debhelper/lintian/debootstrap/scdoc: the
+# package test (tests/package/deb.bats builds the .deb and installs it into
+# a debootstrap chroot).
 test_pkgs=(pebble bats jq curl python3 openssl bind9 bind9-dnsutils
-	nginx-light certbot dehydrated time ca-certificates tmux)
+	nginx-light certbot dehydrated time ca-certificates tmux
+	debhelper lintian debootstrap scdoc)
 
 pkgs=("${build_pkgs[@]}")
 demo_pkgs=(pebble jq curl python3 openssl ca-certificates)

@@ -8,8 +8,7 @@
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-	load ../lib/srccopy
-	srccopy "$BATS_FILE_TMPDIR/src"
+	bash "$BATS_TEST_DIRNAME/../../scripts/srccopy.sh" "$BATS_FILE_TMPDIR/src"
 }
 
 setup() {
