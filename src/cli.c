@@ -49,6 +49,7 @@ enum opt {
 	OPT_IP_LOGGING, OPT_CONFIGURATOR, OPT_AUTHENTICATOR, OPT_INSTALLER,
 	OPT_TEXT_MODE, OPT_HANDLER, OPT_DEHYDRATED, OPT_MODE,
 	OPT_HANDLER_TIMEOUT, OPT_HOOK_CHAIN, OPT_DNS_WAIT, OPT_DNS_RESOLVER,
+	OPT_INVOKER_TIMEOUT,
 	OPT_DEACTIVATE_AUTHZ,
 	OPT_SELF_CHECK, OPT_NO_SELF_CHECK,
 	OPT_DEPLOY_HOOK, OPT_PRE_HOOK, OPT_POST_HOOK, OPT_EAB_KID, OPT_EAB_HMAC,
@@ -133,6 +134,9 @@ static const struct opt_def opts[] = {
 	{ PLUGIN "-dehydrated-dns", 0, false, OPT_DEHYDRATED, NULL },
 	{ "handler-timeout", 0, true, OPT_HANDLER_TIMEOUT, "seconds a handler "
 	    "call may take (default 300)" },
+	{ "invoker-timeout", 0, true, OPT_INVOKER_TIMEOUT, "seconds to wait "
+	    "for the invoker's acknowledgement of each challenge (JSON mode; "
+	    "default 300, 0: no limit)" },
 	{ "hook-chain", 0, false, OPT_HOOK_CHAIN, "dehydrated HOOK_CHAIN=yes:"
 	    " one call for all challenges" },
 	{ "dns-wait", 0, true, OPT_DNS_WAIT, "after the challenges are "
@@ -487,6 +491,9 @@ apply(struct config *cfg, const struct opt_def *o, const char *v)
 	case OPT_HANDLER_TIMEOUT:
 		return parse_long_num(o->name, v, 1, 86400,
 		    &cfg->handler_timeout_s);
+	case OPT_INVOKER_TIMEOUT:
+		return parse_long_num(o->name, v, 0, 86400,
+		    &cfg->invoker_timeout_s);
 	case OPT_DNS_WAIT:
 		return parse_long_num(o->name, v, 0, 86400, &cfg->dns_wait_s);
 	case OPT_DNS_RESOLVER:
@@ -730,6 +737,7 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->key.curve = "secp256r1";
 	cfg->mode = SOLVER_JSON;
 	cfg->handler_timeout_s = 300;
+	cfg->invoker_timeout_s = 300;
 	cfg->self_check = true;
 
 	/* -c FILE: its words go first, so the command line wins. */

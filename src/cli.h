@@ -69,6 +69,7 @@ struct config {
 	bool			 mode_given;
 	const char		*handler;
 	long			 handler_timeout_s;
+	long			 invoker_timeout_s;	/* 0: no limit */
 	bool			 hook_chain;
 	bool			 self_check;
 	long			 dns_wait_s;	/* --dns-wait: 0 = off */

@@ -86,6 +86,7 @@ cmd_solver(const struct config *cfg, enum solver_mode mode,
 	o.mode = mode;
 	o.handler = handler;
 	o.handler_timeout_ms = cfg->handler_timeout_s * 1000;
+	o.invoker_timeout_ms = cfg->invoker_timeout_s * 1000;
 	o.hook_chain = hook_chain;
 	o.self_check = cfg->self_check;
 	o.in_fd = 0;

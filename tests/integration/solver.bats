@@ -252,3 +252,55 @@ assert_publisher_stopped() {
 	(( SECONDS - t0 < 30 ))
 	assert_eq "cmds" "$(IFS=,; echo "${cmds[*]}")" "perform_challenge,cleanup,report"
 }
+
+# --- the invoker's side --------------------------------------------------
+
+# json_with_ack REPLY-CMD ARGS...: extauth in JSON mode as a coprocess; at
+# the perform line, REPLY-CMD is eval'ed with $wo as extauth's stdin (or
+# does nothing).  Sets status, cmds (the stdout cmds) and stderr.
+json_with_ack() {
+	local reply=$1 ro wo line pid
+	shift
+	cmds=() status=0
+	coproc EXT { exec "$EXTAUTH" "${COMMON[@]}" "$@" 2>"$BATS_TEST_TMPDIR/err" 3>&-; }
+	pid=$EXT_PID
+	exec {ro}<&"${EXT[0]}" {wo}>&"${EXT[1]}"
+	while IFS= read -r -t "$RUN_TIMEOUT" -u "$ro" line; do
+		cmds+=("$(jq -r .cmd <<<"$line")")
+		if [[ ${cmds[-1]} == perform_challenge ]]; then eval "$reply"; fi
+	done
+	wait "$pid" || status=$?
+	exec {ro}<&- {wo}>&-
+	stderr=$(cat "$BATS_TEST_TMPDIR/err")
+	output=$(IFS=,; echo "${cmds[*]}")
+	show
+}
+
+@test "--invoker-timeout: no acknowledgement in time is exit 5 naming the invoker; cleanup sent" {
+	json_with_ack : --invoker-timeout 1 --preferred-challenges dns \
+		-d late.solver.example.com certonly
+	[ "$status" -eq 5 ]
+	assert_eq "cmds" "$output" "perform_challenge,cleanup,report"
+	assert_eq "error lines" "$(errors | wc -l)" 1
+	[[ $(errors) == *"waited 1 s for the invoker to acknowledge the challenge for late.solver.example.com"*"--invoker-timeout"* ]]
+}
+
+@test "--invoker-timeout 0 is no limit; a bad value is a usage error" {
+	ext_direct "${COMMON[@]}" --invoker-timeout -1 -d x.solver.example.com certonly
+	[ "$status" -eq 2 ]
+	[[ $stderr == *invoker-timeout* ]]
+	# 0 waits: the acknowledgement after 2 s still counts (publish first)
+	json_with_ack 'sleep 2; echo >&"$wo"' --invoker-timeout 0 \
+		--preferred-challenges dns -d nolimit.solver.example.com certonly
+	# not published, so the CA says invalid (exit 4): the wait itself held
+	[ "$status" -eq 4 ]
+	assert_eq "cmds" "$output" "perform_challenge,cleanup,report"
+}
+
+@test "a reply holding a NUL byte is invalid: exit 5, a clear error, cleanup sent" {
+	json_with_ack 'printf "{\"result\": \"ok\"}\0junk\n" >&"$wo"' \
+		--preferred-challenges dns -d nul.solver.example.com certonly
+	[ "$status" -eq 5 ]
+	assert_eq "cmds" "$output" "perform_challenge,cleanup,report"
+	[[ $(errors) == *"reply for nul.solver.example.com contains a NUL byte"* ]]
+}
