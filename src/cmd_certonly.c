@@ -100,6 +100,40 @@ cmd_ip_ok(const struct config *cfg, char *const *names, size_t n)
 	return true;
 }
 
+/* p from the command line; ERR_INTERNAL (logged) when out of memory. */
+static enum err
+params_from_cfg(const struct config *cfg, const char *name,
+    struct lineage_params *p)
+{
+	const char *const	 src[] = { name, cfg->handler, cfg->dns_resolver,
+				    cfg->deploy_hook };
+	char			**dst[] = { &p->name, &p->handler,
+				    &p->dns_resolver, &p->deploy_hook };
+	size_t			 i;
+
+	lineage_params_defaults(p);
+	for (i = 0; i < sizeof src / sizeof src[0]; i++)
+		if (src[i] != NULL && (*dst[i] = strdup(src[i])) == NULL)
+			goto oom;
+	if (!lineage_params_set_domains(p, cfg->domains, cfg->n_domains))
+		goto oom;
+	memcpy(p->prefs, cfg->prefs, cfg->n_prefs * sizeof cfg->prefs[0]);
+	p->n_prefs = cfg->n_prefs;
+	p->key = cfg->key;
+	p->force = cfg->force_renewal;
+	p->expand = cfg->expand;
+	p->replace = cfg->cert_name != NULL;
+	p->dry_run = cfg->dry_run;
+	p->mode = cfg->mode;
+	p->hook_chain = cfg->hook_chain;
+	p->dns_wait_s = cfg->dns_wait_s;
+	p->deactivate_authz = cfg->deactivate_authz;
+	return ERR_OK;
+oom:
+	log_error("out of memory");
+	return ERR_INTERNAL;
+}
+
 enum err
 cmd_certonly(const struct config *cfg)
 {
@@ -145,23 +179,8 @@ cmd_certonly(const struct config *cfg)
 	if ((e = cmd_start(cfg, &s, &ss)) != ERR_OK)
 		goto out;
 
-	p.name = name;
-	p.domains = cfg->domains;
-	p.n_domains = cfg->n_domains;
-	p.prefs = cfg->prefs;
-	p.n_prefs = cfg->n_prefs;
-	p.key = cfg->key;
-	p.force = cfg->force_renewal;
-	p.expand = cfg->expand;
-	p.replace = cfg->cert_name != NULL;
-	p.dry_run = cfg->dry_run;
-	p.mode = cfg->mode;
-	p.handler = cfg->handler;
-	p.hook_chain = cfg->hook_chain;
-	p.dns_wait_s = cfg->dns_wait_s;
-	p.deactivate_authz = cfg->deactivate_authz;
-	p.dns_resolver = cfg->dns_resolver;
-	p.deploy_hook = cfg->deploy_hook;
+	if ((e = params_from_cfg(cfg, name, &p)) != ERR_OK)
+		goto out;
 	if (cfg->pre_hook != NULL && (e = cmd_run_hook("pre hook",
 	    cfg->pre_hook, NULL, cfg->handler_timeout_s)) != ERR_OK)
 		goto out;
@@ -195,6 +214,7 @@ cmd_certonly(const struct config *cfg)
 out:
 	cmd_finish(s, e, messages);
 	lineage_result_clear(&r);
+	lineage_params_clear(&p);
 	session_close(&ss);
 	return e;
 }

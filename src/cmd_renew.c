@@ -8,7 +8,6 @@
  * stdin); in JSON mode the invoker answers as for certonly.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +18,13 @@
 #include "conf.h"
 #include "lineage.h"
 #include "log.h"
-#include "num.h"
+#include "renewal.h"
 #include "selfcheck.h"
 #include "session.h"
 #include "sig.h"
 
 #define RENEW_SOLVERS_MAX	8
+#define BRIDGE_HOOK_MAX		4096	/* a certbot manual_auth_hook */
 
 /* One solver per distinct (mode, handler, chain) among the due lineages. */
 struct renew_solvers {
@@ -38,35 +38,20 @@ struct renew_solvers {
 	struct solver	*primary;	/* cmd_renew's: mode/handler of cfg */
 };
 
-/* What the conf says about a lineage, borrowed from conf. */
-struct renew_job {
-	const char		*name;
-	const char		*server;
-	const char		*account;
-	const char		*ca_bundle;
-	const char		*handler;
-	const char		*deploy_hook;
-	const char		*renew_before;
-	const char		*dns_resolver;
-	long			 dns_wait_s;
-	enum solver_mode	 mode;
-	bool			 chain;
-	bool			 foreign;
-	char			*domains[CLI_DOMAINS_MAX];
-	size_t			 n_domains;
-	enum chal_type		 prefs[CHAL__COUNT];
-	size_t			 n_prefs;
-	struct crypto_key_spec	 key;
-};
-
-static void
-job_clear(struct renew_job *j)
+/* *dst = a copy of src (NULL stays NULL), freeing the old one; false when
+ * out of memory (logged). */
+static bool
+set_str(char **dst, const char *src)
 {
-	size_t	i;
+	char	*s = NULL;
 
-	for (i = 0; i < j->n_domains; i++)
-		free(j->domains[i]);
-	memset(j, 0, sizeof *j);
+	if (src != NULL && (s = strdup(src)) == NULL) {
+		log_error("out of memory");
+		return false;
+	}
+	free(*dst);
+	*dst = s;
+	return true;
 }
 
 static bool
@@ -95,54 +80,38 @@ plugin_opt(const struct conf *c, const char *name)
 	return NULL;
 }
 
-static void
-split_names(struct renew_job *j, const char *list)
-{
-	char	*copy, *tok, *save = NULL;
-
-	if (list == NULL || (copy = strdup(list)) == NULL)
-		return;
-	for (tok = strtok_r(copy, ", ", &save); tok != NULL &&
-	    j->n_domains < CLI_DOMAINS_MAX; tok = strtok_r(NULL, ", ", &save))
-		j->domains[j->n_domains++] = strdup(tok);
-	free(copy);
-}
-
 /*
  * A lineage certbot obtained with the manual plugin and the bridge as its
  * auth hook ("extauth certbot-hook auth --handler H ...", see
  * doc/certbot-bridge.md): renew can drive the same handler itself.  The
  * hook is only split into words, never given to a shell, so a hook a
  * shell would have interpreted differently is refused.  On success sets
- * j's mode, handler and chain; j->handler then points into a buffer that
- * stays valid until the next call (renew works one lineage at a time and
- * solver_for keeps its own copy).
+ * j's mode, handler (j's own copy) and hook chain.
  */
 static bool
-bridge_hook_job(const char *hook, struct renew_job *j)
+bridge_hook_job(const char *hook, struct lineage_params *j)
 {
-	static char	 buf[4096];
-	char		*w[32], *save = NULL, *tok, *handler = NULL;
-	const char	*mode = NULL;
+	char		*buf = NULL, *w[32], *save = NULL, *tok;
+	const char	*mode = NULL, *handler = NULL;
 	size_t		 n = 0, i, k;
 	bool		 verb = false, auth = false, deh = false, text = false;
-	bool		 sock = false;
+	bool		 sock = false, ok = false, chain = false;
 	int		 m;
 
-	if (hook == NULL || strlen(hook) >= sizeof buf ||
-	    strpbrk(hook, "'\"\\`$;&|<>(){}*?[]~!#\n") != NULL)
+	if (hook == NULL || strlen(hook) >= BRIDGE_HOOK_MAX ||
+	    strpbrk(hook, "'\"\\`$;&|<>(){}*?[]~!#\n") != NULL ||
+	    (buf = strdup(hook)) == NULL)
 		return false;
-	strcpy(buf, hook);
 	for (tok = strtok_r(buf, " \t", &save); tok != NULL;
 	    tok = strtok_r(NULL, " \t", &save)) {
 		if (n == sizeof w / sizeof w[0])
-			return false;
+			goto out;
 		w[n++] = tok;
 	}
 	if (n < 3 || !((k = strlen(w[0])) >= 7 &&
 	    strcmp(w[0] + k - 7, "extauth") == 0 &&
 	    (k == 7 || w[0][k - 8] == '/')))
-		return false;
+		goto out;
 	for (i = 1; i < n; i++) {
 		if (strcmp(w[i], "certbot-hook") == 0 && !verb)
 			verb = true;
@@ -163,14 +132,13 @@ bridge_hook_job(const char *hook, struct renew_job *j)
 		else if (strcmp(w[i], "--text-mode") == 0)
 			text = true;
 		else if (strcmp(w[i], "--hook-chain") == 0)
-			j->chain = true;
+			chain = true;
 		else if (strcmp(w[i], "--socket") == 0 ||
 		    strncmp(w[i], "--socket=", 9) == 0)
 			sock = true;	/* renew speaks JSON on stdin/stdout */
 	}
 	if (!verb || !auth)
-		return false;
-	j->handler = handler;
+		goto out;
 	j->mode = SOLVER_JSON;
 	if (mode != NULL && (m = solver_mode_parse(mode)) != -1)
 		j->mode = (enum solver_mode)m;
@@ -182,53 +150,49 @@ bridge_hook_job(const char *hook, struct renew_job *j)
 		j->mode = SOLVER_HANDLER;
 	if ((j->mode == SOLVER_HANDLER || j->mode == SOLVER_DEHYDRATED) &&
 	    handler == NULL)
-		return false;
+		goto out;
+	if (!set_str(&j->handler, handler))
+		goto out;
+	j->hook_chain = chain;
 	if (sock && j->mode == SOLVER_JSON)
 		log_info("%s: its certbot hook used --socket; extauth renew "
 		    "speaks JSON on stdin/stdout instead", j->name);
-	return true;
+	ok = true;
+out:
+	free(buf);
+	return ok;
 }
 
-/* Fills j from the conf; ERR_USAGE (logged) when extauth cannot renew it. */
+/*
+ * Fills j from the conf (renewal.c's table), then picks how to reach the
+ * outside party from the authenticator: extauth's own keys, the certbot
+ * plugin's options, or the bridge hook of a certbot manual lineage.  The
+ * command line's mode, resolver and wait win.  ERR_USAGE (logged) when
+ * extauth cannot renew it; ERR_STORAGE when the conf is bad.
+ */
 static enum err
 job_from_conf(const struct config *cfg, const char *name,
-    const struct conf *c, struct renew_job *j)
+    const struct conf *c, struct lineage_params *j)
 {
-	const char	*auth, *v;
-	char		*copy, *tok, *save = NULL, why[64];
-	long		 bits;
-	int		 t;
+	const char	*auth;
+	char		 why[160];
 
-	j->name = name;
-	j->server = conf_get(c, "renewalparams", "server");
-	j->account = conf_get(c, "renewalparams", "account");
-	j->ca_bundle = conf_get(c, "renewalparams", "extauth_ca_bundle");
-	j->deploy_hook = conf_get(c, "renewalparams", "renew_hook");
-	j->renew_before = conf_get(c, NULL, "renew_before_expiry");
-	j->dns_resolver = cfg->dns_resolver ? cfg->dns_resolver :
-	    conf_get(c, "renewalparams", "extauth_dns_resolver");
-	j->dns_wait_s = cfg->dns_wait_s;
-	if (j->dns_wait_s == 0 && (v = conf_get(c, "renewalparams",
-	    "extauth_dns_wait")) != NULL && !num_parse_long(v, 0, 86400,
-	    &j->dns_wait_s, why, sizeof why)) {
-		log_error("%s: extauth_dns_wait in its renewal conf is %s", name,
-		    why);
+	lineage_params_defaults(j);
+	if (!set_str(&j->name, name))
+		return ERR_INTERNAL;
+	/* Never the value: a conf may hold what its reader must not show. */
+	if (!renewal_read(c, j, why, sizeof why)) {
+		log_error("%s: %s", name, why);
 		return ERR_STORAGE;
 	}
 	auth = conf_get(c, "renewalparams", "authenticator");
-	j->mode = SOLVER_JSON;
-	if (auth != NULL && strcmp(auth, "extauth") == 0) {
-		v = conf_get(c, "renewalparams", "extauth_mode");
-		if (v != NULL && (t = solver_mode_parse(v)) != -1)
-			j->mode = (enum solver_mode)t;
-		j->handler = conf_get(c, "renewalparams",
-		    "extauth_handler");
-		j->chain = truthy(conf_get(c, "renewalparams",
-		    "extauth_hook_chain"));
-	} else if (auth != NULL && (strcmp(auth, "certbot-external-auth:out")
+	if (auth != NULL && strcmp(auth, "extauth") == 0)
+		;	/* mode, handler and hook chain came from the table */
+	else if (auth != NULL && (strcmp(auth, "certbot-external-auth:out")
 	    == 0 || strcmp(auth, "out") == 0)) {
 		j->foreign = true;
-		j->handler = plugin_opt(c, "handler");
+		if (!set_str(&j->handler, plugin_opt(c, "handler")))
+			return ERR_INTERNAL;
 		if (truthy(plugin_opt(c, "text_mode")))
 			j->mode = SOLVER_TEXT;
 		else if (j->handler != NULL)
@@ -248,48 +212,21 @@ job_from_conf(const struct config *cfg, const char *name,
 	}
 	if (cfg->mode_given) {
 		j->mode = cfg->mode;
-		j->handler = cfg->handler;
-		j->chain = cfg->hook_chain;
+		j->hook_chain = cfg->hook_chain;
+		if (!set_str(&j->handler, cfg->handler))
+			return ERR_INTERNAL;
 	}
+	if (cfg->dns_resolver != NULL && !set_str(&j->dns_resolver,
+	    cfg->dns_resolver))
+		return ERR_INTERNAL;
+	if (cfg->dns_wait_s != 0)
+		j->dns_wait_s = cfg->dns_wait_s;
 	if (j->server == NULL) {
 		log_error("%s: the renewal conf names no server", name);
 		return ERR_STORAGE;
 	}
-	split_names(j, conf_get(c, "renewalparams", "extauth_domains"));
-	j->n_prefs = 0;
-	if ((v = conf_get(c, "renewalparams", "pref_challs")) != NULL &&
-	    (copy = strdup(v)) != NULL) {
-		for (tok = strtok_r(copy, ", ", &save); tok != NULL &&
-		    j->n_prefs < CHAL__COUNT; tok = strtok_r(NULL, ", ", &save))
-			if ((t = chal_type_parse(tok)) != -1)
-				j->prefs[j->n_prefs++] = (enum chal_type)t;
-		free(copy);
-	}
-	if (j->n_prefs == 0) {
-		j->prefs[0] = CHAL_DNS01;
-		j->prefs[1] = CHAL_HTTP01;
-		j->n_prefs = 2;
-	}
-	j->key.type = CRYPTO_KEY_ECDSA;
-	j->key.curve = "secp256r1";
-	j->key.rsa_bits = 2048;
-	if ((v = conf_get(c, "renewalparams", "key_type")) != NULL &&
-	    strcmp(v, "rsa") == 0) {
-		j->key.type = CRYPTO_KEY_RSA;
-		if ((v = conf_get(c, "renewalparams", "rsa_key_size")) !=
-		    NULL) {
-			if (!num_parse_long(v, 2048, 4096, &bits, why,
-			    sizeof why)) {
-				log_error("%s: rsa_key_size in its renewal conf "
-				    "is %s", name, why);
-				return ERR_STORAGE;
-			}
-			j->key.rsa_bits = (int)bits;
-		}
-	} else if ((v = conf_get(c, "renewalparams", "elliptic_curve"))
-	    != NULL)
-		j->key.curve = v;
-	/* certbot's confs carry no names: take them from the certificate. */
+	/* certbot's confs carry no names: due() takes them from the
+	 * certificate. */
 	return ERR_OK;
 }
 
@@ -299,30 +236,22 @@ job_from_conf(const struct config *cfg, const char *name,
  * Fills the job's names from the certificate when the conf has none.
  */
 static enum err
-due(struct session *ss, const struct conf *c, struct renew_job *j,
-    time_t now, bool *is_due)
+due(struct session *ss, struct lineage_params *j, time_t now, bool *is_due)
 {
 	struct store_paths	 live = { 0 };
 	struct crypto_cert_info	 info = { 0 };
-	const char		*v, *nb, *na;
 	char			*pem = NULL;
-	size_t			 len, i;
-	long			 before, cached, cnb, cna;
+	size_t			 len;
+	long			 before;
 	int			 version;
 	enum err		 e;
 
 	before = lineage_parse_interval(j->renew_before);
-	v = conf_get(c, NULL, "extauth_version");
-	nb = conf_get(c, NULL, "extauth_not_before");
-	na = conf_get(c, NULL, "extauth_not_after");
-	/* A cache that does not parse is ignored: the certificate answers. */
-	if (j->n_domains > 0 &&
-	    num_parse_long(v, 1, INT_MAX, &cached, NULL, 0) &&
-	    num_parse_long(nb, LONG_MIN, LONG_MAX, &cnb, NULL, 0) &&
-	    num_parse_long(na, LONG_MIN, LONG_MAX, &cna, NULL, 0) &&
+	if (j->n_domains > 0 && j->cache_version > 0 &&
 	    (version = store_lineage_version(&ss->store, j->name)) > 0 &&
-	    version == cached) {
-		*is_due = lineage_due((time_t)cnb, (time_t)cna, now, before);
+	    version == j->cache_version) {
+		*is_due = lineage_due((time_t)j->cache_not_before,
+		    (time_t)j->cache_not_after, now, before);
 		return ERR_OK;
 	}
 	store_live_paths(&ss->store, j->name, &live);
@@ -333,9 +262,11 @@ due(struct session *ss, const struct conf *c, struct renew_job *j,
 		log_error("%s: %s is not a certificate", j->name, live.cert);
 		goto out;
 	}
-	if (j->n_domains == 0)
-		for (i = 0; i < info.n_names && i < CLI_DOMAINS_MAX; i++)
-			j->domains[j->n_domains++] = strdup(info.names[i]);
+	e = ERR_INTERNAL;
+	if (j->n_domains == 0 && !lineage_params_set_domains(j, info.names,
+	    info.n_names < LINEAGE_DOMAINS_MAX ? info.n_names :
+	    LINEAGE_DOMAINS_MAX))
+		goto out;
 	*is_due = lineage_due(info.not_before, info.not_after, now, before);
 	e = ERR_OK;
 out:
@@ -354,13 +285,13 @@ same_handler(const char *a, const char *b)
 
 static struct solver *
 solver_for(const struct config *cfg, struct renew_solvers *rs,
-    const struct renew_job *j, enum err *e)
+    const struct lineage_params *j, enum err *e)
 {
 	struct solver	*s;
 	size_t		 i;
 
 	for (i = 0; i < rs->n; i++)
-		if (rs->v[i].mode == j->mode && rs->v[i].chain == j->chain &&
+		if (rs->v[i].mode == j->mode && rs->v[i].chain == j->hook_chain &&
 		    same_handler(rs->v[i].handler, j->handler))
 			return rs->v[i].s;
 	if (rs->n == RENEW_SOLVERS_MAX) {
@@ -381,11 +312,11 @@ solver_for(const struct config *cfg, struct renew_solvers *rs,
 	 * exit_hook calls (dehydrated) or two instances.
 	 */
 	if (rs->primary != NULL && j->mode == cfg->mode &&
-	    j->chain == cfg->hook_chain && same_handler(j->handler,
+	    j->hook_chain == cfg->hook_chain && same_handler(j->handler,
 	    cfg->handler))
 		s = rs->primary;
 	else {
-		if ((s = cmd_solver(cfg, j->mode, j->handler, j->chain, e)) ==
+		if ((s = cmd_solver(cfg, j->mode, j->handler, j->hook_chain, e)) ==
 		    NULL)
 			return NULL;
 		if ((*e = solver_emit(s, event_phase(EVENT_STARTUP))) !=
@@ -396,14 +327,14 @@ solver_for(const struct config *cfg, struct renew_solvers *rs,
 	}
 	rs->v[rs->n].mode = j->mode;
 	rs->v[rs->n].handler = j->handler ? strdup(j->handler) : NULL;
-	rs->v[rs->n].chain = j->chain;
+	rs->v[rs->n].chain = j->hook_chain;
 	rs->v[rs->n++].s = s;
 	return s;
 }
 
 static enum err
 deploy_hook(const struct config *cfg, struct session *ss,
-    const struct renew_job *j)
+    const struct lineage_params *j)
 {
 	const char	*hook = cfg->deploy_hook ? cfg->deploy_hook :
 			    j->deploy_hook;
@@ -417,9 +348,8 @@ deploy_hook(const struct config *cfg, struct session *ss,
 /* Renews one due lineage. */
 static enum err
 renew_one(const struct config *cfg, struct session *ss,
-    struct renew_solvers *rs, struct renew_job *j)
+    struct renew_solvers *rs, struct lineage_params *j)
 {
-	struct lineage_params	 p = { 0 };
 	struct lineage_result	 r = { 0 };
 	struct solver		*s;
 	enum err		 e;
@@ -434,30 +364,16 @@ renew_one(const struct config *cfg, struct session *ss,
 	if ((e = session_connect(ss, j->server)) != ERR_OK ||
 	    (e = session_account(ss, j->account)) != ERR_OK)
 		goto out;
-	p.name = j->name;
-	p.domains = j->domains;
-	p.n_domains = j->n_domains;
-	p.prefs = j->prefs;
-	p.n_prefs = j->n_prefs;
-	p.key = j->key;
-	p.force = true;		/* due was decided already */
-	p.replace = true;
-	p.dry_run = cfg->dry_run;
-	p.mode = j->mode;
-	p.handler = j->handler;
-	p.hook_chain = j->chain;
-	p.deploy_hook = j->deploy_hook;
-	p.renew_before = j->renew_before;
-	p.foreign = j->foreign;
-	p.dns_wait_s = j->dns_wait_s;
-	p.deactivate_authz = cfg->deactivate_authz;
-	p.dns_resolver = j->dns_resolver;
+	j->force = true;	/* due was decided already */
+	j->replace = true;
+	j->dry_run = cfg->dry_run;
+	j->deactivate_authz = cfg->deactivate_authz;
 	selfcheck_set_resolver(j->dns_resolver);
-	if ((e = lineage_obtain(ss, s, &p, &r)) != ERR_OK)
+	if ((e = lineage_obtain(ss, s, j, &r)) != ERR_OK)
 		goto out;
 	e = deploy_hook(cfg, ss, j);
 out:
-	/* j's strings live in this lineage's conf only. */
+	/* j's strings live until the next lineage. */
 	selfcheck_set_resolver(cfg->dns_resolver);
 	solver_set_cert_name(s, NULL);
 	lineage_result_clear(&r);
@@ -501,7 +417,7 @@ report_list(json_t *messages, int prio, const char *prefix, json_t *names)
 
 /* Appends the job's domains to arr (strings). */
 static void
-add_domains(json_t *arr, const struct renew_job *j)
+add_domains(json_t *arr, const struct lineage_params *j)
 {
 	size_t	i;
 
@@ -552,7 +468,7 @@ cmd_renew(const struct config *cfg)
 {
 	struct session		 ss;
 	struct renew_solvers	 rs;
-	struct renew_job	 j;
+	struct lineage_params	 j;
 	struct conf		 conf;
 	struct solver		*primary = NULL;
 	json_t			*messages = json_array(), *renewed, *failed;
@@ -593,7 +509,7 @@ cmd_renew(const struct config *cfg)
 			break;
 		free(path);
 		conf_clear(&conf);
-		job_clear(&j);
+		lineage_params_clear(&j);
 		if ((path = store_conf_path(&ss.store, names[i])) == NULL ||
 		    conf_read(path, &conf) != ERR_OK) {
 			add_name(failed, names[i], "unreadable renewal conf");
@@ -604,7 +520,7 @@ cmd_renew(const struct config *cfg)
 				add_name(failed, names[i], log_last_error());
 			continue;
 		}
-		if (due(&ss, &conf, &j, now, &is_due) != ERR_OK) {
+		if (due(&ss, &j, now, &is_due) != ERR_OK) {
 			add_name(failed, names[i], log_last_error());
 			continue;
 		}
@@ -663,7 +579,7 @@ out:
 	free(names);
 	free(path);
 	conf_clear(&conf);
-	job_clear(&j);
+	lineage_params_clear(&j);
 	json_decref(renewed);
 	json_decref(rdoms);
 	json_decref(fdoms);

@@ -14,6 +14,8 @@
 #include "log.h"
 #include "num.h"
 #include "order.h"
+#include "renewal.h"
+#include "strv.h"
 
 #define DAY	86400L
 
@@ -69,6 +71,62 @@ lineage_parse_interval(const char *s)
 }
 
 void
+lineage_params_defaults(struct lineage_params *p)
+{
+	memset(p, 0, sizeof *p);
+	p->prefs[0] = CHAL_DNS01;
+	p->prefs[1] = CHAL_HTTP01;
+	p->n_prefs = 2;
+	p->key.type = CRYPTO_KEY_ECDSA;
+	p->key.curve = "secp256r1";
+	p->key.rsa_bits = 2048;
+	p->mode = SOLVER_JSON;
+}
+
+void
+lineage_params_clear(struct lineage_params *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->n_domains; i++)
+		free(p->domains[i]);
+	free(p->domains);
+	free(p->name);
+	free(p->server);
+	free(p->account);
+	free(p->ca_bundle);
+	free(p->handler);
+	free(p->deploy_hook);
+	free(p->renew_before);
+	free(p->dns_resolver);
+	memset(p, 0, sizeof *p);
+}
+
+bool
+lineage_params_set_domains(struct lineage_params *p, char *const *v,
+    size_t n)
+{
+	char	**d;
+	size_t	  i;
+
+	if (n > LINEAGE_DOMAINS_MAX || (d = calloc(n + 1, sizeof *d)) == NULL)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((d[i] = strdup(v[i])) == NULL) {
+			while (i > 0)
+				free(d[--i]);
+			free(d);
+			return false;
+		}
+	for (i = 0; i < p->n_domains; i++)
+		free(p->domains[i]);
+	free(p->domains);
+	p->domains = d;
+	p->n_domains = n;
+	return true;
+}
+
+void
 lineage_result_clear(struct lineage_result *r)
 {
 	store_paths_clear(&r->live);
@@ -91,25 +149,6 @@ subset(char *const *a, size_t na, char *const *b, size_t nb)
 	return true;
 }
 
-/* The names as one comma-separated string; caller frees. */
-static char *
-join(char *const *v, size_t n, const char *sep)
-{
-	size_t	 len = 1, i;
-	char	*s;
-
-	for (i = 0; i < n; i++)
-		len += strlen(v[i]) + strlen(sep);
-	if ((s = calloc(1, len)) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			strcat(s, sep);
-		strcat(s, v[i]);
-	}
-	return s;
-}
-
 /*
  * Looks at the existing lineage: sets *keep when its certificate has the
  * same names and is not due.  ERR_USAGE when the names differ in a way
@@ -120,9 +159,11 @@ existing(struct session *ss, const struct lineage_params *p, bool *keep,
     time_t *not_after)
 {
 	struct store_paths	 live = { 0 };
-	struct conf	 conf;
+	struct conf		 conf;
+	struct lineage_params	 old = { 0 };
 	struct crypto_cert_info	 info = { 0 };
 	char			*pem = NULL, *path = NULL, *have = NULL;
+	char			 why[160];
 	size_t			 len;
 	long			 before;
 	enum err		 e;
@@ -145,7 +186,7 @@ existing(struct session *ss, const struct lineage_params *p, bool *keep,
 	    p->n_domains, info.names, info.n_names);
 	if (!same && !p->replace && !(p->expand && subset(info.names,
 	    info.n_names, p->domains, p->n_domains))) {
-		have = join(info.names, info.n_names, ", ");
+		have = strv_join(info.names, info.n_names, ", ");
 		log_error("lineage %s holds %s; to add names give --expand, to"
 		    " replace them give --cert-name %s", p->name,
 		    have ? have : "other names", p->name);
@@ -154,9 +195,10 @@ existing(struct session *ss, const struct lineage_params *p, bool *keep,
 	}
 	path = store_conf_path(&ss->store, p->name);
 	before = 0;
-	if (path != NULL && conf_read(path, &conf) == ERR_OK)
-		before = lineage_parse_interval(conf_get(&conf, NULL,
-		    "renew_before_expiry"));
+	lineage_params_defaults(&old);
+	if (path != NULL && conf_read(path, &conf) == ERR_OK &&
+	    renewal_read(&conf, &old, why, sizeof why))
+		before = lineage_parse_interval(old.renew_before);
 	*not_after = info.not_after;
 	*keep = same && !p->force && !lineage_due(info.not_before,
 	    info.not_after, time(NULL), before);
@@ -164,6 +206,7 @@ existing(struct session *ss, const struct lineage_params *p, bool *keep,
 out:
 	store_paths_clear(&live);
 	conf_clear(&conf);
+	lineage_params_clear(&old);
 	crypto_cert_info_free(&info);
 	free(pem);
 	free(path);
@@ -220,109 +263,37 @@ out:
 }
 
 /*
- * The renewal conf: certbot's keys first (so certbot can list the
- * lineage), then what extauth needs to renew it unattended.  The
- * extauth_version/not_before/not_after keys are a cache that lets renew
- * decide "not due" from the conf alone, trusted only while live/ still
- * points at that version.
+ * The renewal conf, through renewal.c's table: p as given, plus what only
+ * this run knows: the server and account in use, the CA bundle, and the
+ * cache of the version just saved.
  */
 static enum err
 write_conf(struct session *ss, const struct lineage_params *p,
     const struct store_paths *live, int version,
     const struct crypto_cert_info *info)
 {
-	struct conf	 conf;
-	char			*path = NULL, *archive = NULL, *prefs = NULL;
-	char			*names = NULL, *bits = NULL, cache[3][32];
-	char			 wait[32];
-	const char		*pn[CHAL__COUNT], *bundle;
+	struct lineage_params	 w = *p;	/* shallow: nothing freed */
+	char			*path = NULL, *archive = NULL, why[160];
 	enum err		 e = ERR_INTERNAL;
-	size_t			 i;
 
-	memset(&conf, 0, sizeof conf);
-	for (i = 0; i < p->n_prefs && i < CHAL__COUNT; i++)
-		pn[i] = chal_type_name(p->prefs[i]);
+	w.server = (char *)ss->server;
+	w.account = ss->account_id;
+	w.ca_bundle = (char *)session_ca_bundle(ss);
+	w.cache_version = version;
+	w.cache_not_before = (long)info->not_before;
+	w.cache_not_after = (long)info->not_after;
 	if ((path = store_conf_path(&ss->store, p->name)) == NULL ||
 	    asprintf(&archive, "%s/archive/%s", ss->store.config_dir,
-	    p->name) == -1 || (prefs = join((char *const *)pn, i, ", ")) ==
-	    NULL || (names = join(p->domains, p->n_domains, ",")) == NULL ||
-	    asprintf(&bits, "%d", p->key.rsa_bits) == -1)
+	    p->name) == -1) {
+		archive = NULL;
 		goto out;
-	/* pref_challs is a configobj list, as certbot writes it: one
-	 * element needs the trailing comma to stay a list. */
-	if (i == 1) {
-		free(prefs);
-		if (asprintf(&prefs, "%s,", pn[0]) == -1) {
-			prefs = NULL;
-			goto out;
-		}
 	}
-	snprintf(cache[0], sizeof cache[0], "%d", version);
-	snprintf(cache[1], sizeof cache[1], "%lld", (long long)info->not_before);
-	snprintf(cache[2], sizeof cache[2], "%lld", (long long)info->not_after);
-	if (conf_set(&conf, NULL, "version", "2.1.0") != ERR_OK ||
-	    conf_set(&conf, NULL, "archive_dir", archive) != ERR_OK ||
-	    conf_set(&conf, NULL, "cert", live->cert) != ERR_OK ||
-	    conf_set(&conf, NULL, "privkey", live->privkey) != ERR_OK ||
-	    conf_set(&conf, NULL, "chain", live->chain) != ERR_OK ||
-	    conf_set(&conf, NULL, "fullchain", live->fullchain) !=
-	    ERR_OK ||
-	    conf_set(&conf, NULL, "extauth_version", cache[0]) != ERR_OK ||
-	    conf_set(&conf, NULL, "extauth_not_before", cache[1]) !=
-	    ERR_OK ||
-	    conf_set(&conf, NULL, "extauth_not_after", cache[2]) != ERR_OK)
-		goto out;
-	if (conf_set(&conf, "renewalparams", "account",
-	    ss->account_id) != ERR_OK ||
-	    conf_set(&conf, "renewalparams", "server", ss->server) !=
-	    ERR_OK ||
-	    conf_set(&conf, "renewalparams", "authenticator",
-	    "extauth") != ERR_OK ||
-	    conf_set(&conf, "renewalparams", "key_type",
-	    p->key.type == CRYPTO_KEY_RSA ? "rsa" : "ecdsa") != ERR_OK ||
-	    conf_set(&conf, "renewalparams", p->key.type ==
-	    CRYPTO_KEY_RSA ? "rsa_key_size" : "elliptic_curve",
-	    p->key.type == CRYPTO_KEY_RSA ? bits : p->key.curve) != ERR_OK ||
-	    conf_set_list(&conf, "renewalparams", "pref_challs", prefs) !=
-	    ERR_OK ||
-	    conf_set(&conf, "renewalparams", "extauth_domains", names) !=
-	    ERR_OK ||
-	    conf_set(&conf, "renewalparams", "extauth_mode",
-	    solver_mode_name(p->mode)) != ERR_OK)
-		goto out;
-	bundle = session_ca_bundle(ss);
-	if (bundle != NULL && conf_set(&conf, "renewalparams",
-	    "extauth_ca_bundle", bundle) != ERR_OK)
-		goto out;
-	if (p->handler != NULL && conf_set(&conf, "renewalparams",
-	    "extauth_handler", p->handler) != ERR_OK)
-		goto out;
-	if (p->hook_chain && conf_set(&conf, "renewalparams",
-	    "extauth_hook_chain", "True") != ERR_OK)
-		goto out;
-	if (p->deploy_hook != NULL && conf_set(&conf, "renewalparams",
-	    "renew_hook", p->deploy_hook) != ERR_OK)
-		goto out;
-	if (p->dns_wait_s > 0) {
-		snprintf(wait, sizeof wait, "%ld", p->dns_wait_s);
-		if (conf_set(&conf, "renewalparams", "extauth_dns_wait", wait) !=
-		    ERR_OK)
-			goto out;
-	}
-	if (p->dns_resolver != NULL && conf_set(&conf, "renewalparams",
-	    "extauth_dns_resolver", p->dns_resolver) != ERR_OK)
-		goto out;
-	if (p->renew_before != NULL && conf_set(&conf, NULL,
-	    "renew_before_expiry", p->renew_before) != ERR_OK)
-		goto out;
-	e = conf_write(path, &conf);
+	if ((e = renewal_write(path, &w, archive, live, why, sizeof why)) !=
+	    ERR_OK)
+		log_error("lineage %s: %s", p->name, why);
 out:
-	conf_clear(&conf);
 	free(path);
 	free(archive);
-	free(prefs);
-	free(names);
-	free(bits);
 	return e;
 }
 

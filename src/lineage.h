@@ -14,28 +14,55 @@
 #include "solver.h"
 #include "store.h"
 
+#define LINEAGE_DOMAINS_MAX	100	/* Let's Encrypt's limit per order */
+
+/*
+ * Everything about one lineage: what its renewal conf records (renewal.c
+ * writes and reads exactly these, through one key table) and what this
+ * run adds.  Owns every string and the domains array: fill it with
+ * lineage_params_defaults() or the renewal reader, release it with
+ * lineage_params_clear().
+ */
 struct lineage_params {
-	const char		*name;
-	char *const		*domains;
+	char			*name;
+	/* Recorded in the renewal conf. */
+	char			*server;	/* directory URL */
+	char			*account;	/* account id */
+	char			*ca_bundle;
+	char			**domains;	/* normalized names */
 	size_t			 n_domains;
-	const enum chal_type	*prefs;
+	enum chal_type		 prefs[CHAL__COUNT];
 	size_t			 n_prefs;
-	struct crypto_key_spec	 key;
+	struct crypto_key_spec	 key;		/* curve: a static string */
+	enum solver_mode	 mode;
+	char			*handler;
+	bool			 hook_chain;
+	char			*deploy_hook;
+	char			*renew_before;	/* certbot's "30 days" */
+	long			 dns_wait_s;	/* propagation wait (order.h) */
+	char			*dns_resolver;
+	/* A cache that lets renew decide "not due" from the conf alone,
+	 * trusted only while live/ still points at that version (0: none). */
+	long			 cache_version;
+	long			 cache_not_before, cache_not_after;
+	/* This run only; never written. */
 	bool			 force;
 	bool			 expand;
 	bool			 replace;	/* --cert-name given: names may change */
 	bool			 dry_run;
-	/* What renew needs to redo this later (written to the conf). */
-	enum solver_mode	 mode;
-	const char		*handler;
-	bool			 hook_chain;
-	const char		*deploy_hook;
-	const char		*renew_before;	/* kept from an existing conf */
 	bool			 foreign;	/* a certbot lineage: keep its conf */
-	long			 dns_wait_s;	/* propagation wait (order.h) */
 	bool			 deactivate_authz;
-	const char		*dns_resolver;
 };
+
+/* The one place defaults live: dns-01 then http-01, an ECDSA P-256 key
+ * (RSA 2048 when the type is switched), JSON mode.  Zeroes the rest. */
+void		 lineage_params_defaults(struct lineage_params *);
+/* Frees what p owns and zeroes it. */
+void		 lineage_params_clear(struct lineage_params *);
+/* Sets p's domains to copies of v[0..n); false when out of memory or
+ * n > LINEAGE_DOMAINS_MAX. */
+bool		 lineage_params_set_domains(struct lineage_params *,
+		    char *const *v, size_t n);
 
 struct lineage_result {
 	bool			 renewed;	/* false: kept, not due */
