@@ -33,7 +33,7 @@ struct lineage_params {
 	size_t			 n_domains;
 	enum chal_type		 prefs[CHAL__COUNT];
 	size_t			 n_prefs;
-	struct crypto_key_spec	 key;		/* curve: a static string */
+	struct crypto_key_spec	 key;		/* curve: static or argv, not owned */
 	enum solver_mode	 mode;
 	char			*handler;
 	bool			 hook_chain;
