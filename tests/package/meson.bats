@@ -52,3 +52,25 @@ setup() {
 		and (.cmd[0] | endswith("bats"))
 		and .timeout >= 1800' <<<"$tests"
 }
+
+@test "meson install: where each file goes, and the units name the installed binary" {
+	local b=$BATS_TEST_TMPDIR/b want
+	run meson setup "$b" "$SRC" -Dtests=false --prefix=/opt/x
+	[ "$status" -eq 0 ]
+	# destinations only: nothing is built
+	run meson introspect --installed "$b"
+	[ "$status" -eq 0 ]
+	for want in /opt/x/bin/extauth \
+		/lib/systemd/system/extauth.service /lib/systemd/system/extauth.timer \
+		/etc/cron.d/extauth /opt/x/share/doc/extauth/examples; do
+		echo "$want"
+		jq -e --arg w "$want" 'any(.[]; . == $w)' <<<"$output"
+	done
+	grep -qx 'ExecStart=/opt/x/bin/extauth -q renew' "$b/dist/extauth.service"
+	grep -q ' root test -x /opt/x/bin/extauth .* && /opt/x/bin/extauth -q renew$' "$b/dist/extauth.cron"
+	# -Dsystemdsystemunitdir moves the units
+	run meson setup --reconfigure "$b" "$SRC" -Dsystemdsystemunitdir=/usr/lib/systemd/system
+	[ "$status" -eq 0 ]
+	run meson introspect --installed "$b"
+	jq -e 'any(.[]; . == "/usr/lib/systemd/system/extauth.timer")' <<<"$output"
+}
