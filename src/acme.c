@@ -282,6 +282,7 @@ acme_post(struct acme *a, const char *what, const char *url,
 {
 	struct acme_problem	 p = { 0 };
 	char			*nonce = NULL, *body = NULL;
+	char			 qtype[128], qdetail[LOG_QUOTE_MAX];
 	enum err		 e = ERR_ACME;
 	int			 attempt, badnonce = 0;
 	long			 wait;
@@ -345,9 +346,11 @@ acme_post(struct acme *a, const char *what, const char *url,
 	if (a->on_failure != NULL)
 		a->on_failure(a->on_failure_arg, resp->status, p.detail ?
 		    p.detail : p.type, "POST", resp->headers);
+	/* The CA's words go inside one line of ours: quoted (log.h). */
 	log_error("%s: %s: HTTP %ld %s%s%s", what, url, resp->status,
-	    p.type ? p.type : "", p.detail ? ": " : "", p.detail ? p.detail :
-	    "");
+	    p.type ? log_quote(p.type, qtype, sizeof qtype) : "",
+	    p.detail ? ": " : "",
+	    p.detail ? log_quote(p.detail, qdetail, sizeof qdetail) : "");
 out:
 	/* On failure the caller gets the problem, not the response. */
 	if (e != ERR_OK)

@@ -1,11 +1,14 @@
 /*
  * log.c: stderr and log-file diagnostics.  The file gets every level with a
- * timestamp; stderr gets what the verbosity asks for, one line each.
+ * timestamp; stderr gets what the verbosity asks for, one line each.  Owns
+ * the escaping of control characters in everything logged (log_quote).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,8 +65,70 @@ log_close(void)
 	log_fp = NULL;
 }
 
+/*
+ * Whether the byte at p starts a character that must not reach a terminal:
+ * C0 controls except those in keep, DEL, and U+0080-U+009F (C1, which
+ * some terminals obey: U+009B is CSI).  Returns its length in bytes (1 or
+ * 2), or 0 for a harmless character.
+ */
+static size_t
+log_control(const unsigned char *p, const char *keep)
+{
+	if (*p == '\0')
+		return 0;
+	if (*p < 0x20 && strchr(keep, *p) == NULL)
+		return 1;
+	if (*p == 0x7f)
+		return 1;
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
+/*
+ * Copies s into buf (len bytes, NUL included) with each control byte as
+ * \xNN; keeps the C0 controls listed in keep.  A text that does not fit
+ * ends in "...".
+ */
 static void
-log_to_file(const char *level, const char *fmt, va_list ap)
+log_escape(const char *s, const char *keep, char *buf, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n = 0, c, i;
+
+	if (len == 0)
+		return;
+	for (; *p != '\0'; p += c ? c : 1) {
+		c = log_control(p, keep);
+		if (n + (c ? 4 * c : 1) + 4 > len) {
+			/* Room for "..." and the NUL is kept free. */
+			if (n + 4 <= len) {
+				memcpy(buf + n, "...", 3);
+				n += 3;
+			}
+			break;
+		}
+		if (c == 0) {
+			buf[n++] = (char)*p;
+			continue;
+		}
+		for (i = 0; i < c; i++) {
+			snprintf(buf + n, 5, "\\x%02x", p[i]);
+			n += 4;
+		}
+	}
+	buf[n] = '\0';
+}
+
+const char *
+log_quote(const char *s, char *buf, size_t len)
+{
+	log_escape(s != NULL ? s : "(null)", "", buf, len);
+	return buf;
+}
+
+static void
+log_to_file(const char *level, const char *text)
 {
 	char		stamp[32];
 	struct tm	tm;
@@ -75,42 +140,49 @@ log_to_file(const char *level, const char *fmt, va_list ap)
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
 	/* Milliseconds: where a run spends its time is part of the story. */
-	fprintf(log_fp, "%s.%03ldZ [%ld] %s: ", stamp, now.tv_nsec / 1000000,
-	    (long)getpid(), level);
-	vfprintf(log_fp, fmt, ap);
-	fputc('\n', log_fp);
+	fprintf(log_fp, "%s.%03ldZ [%ld] %s: %s\n", stamp,
+	    now.tv_nsec / 1000000, (long)getpid(), level, text);
 	fflush(log_fp);
 }
 
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
-	va_list	ap;
-	bool	show;
+	va_list	 ap;
+	char	*raw = NULL, *text = NULL;
+	size_t	 cap;
+	bool	 show;
+	int	 r;
 
 	if ((unsigned)level >= LOG_LEVEL__COUNT)
 		level = LOG_LEVEL_ERROR;
-	va_start(ap, fmt);
-	log_to_file(log_names[level], fmt, ap);
-	va_end(ap);
-	if (level == LOG_LEVEL_ERROR) {
-		va_start(ap, fmt);
-		vsnprintf(log_last, sizeof log_last, fmt, ap);
-		va_end(ap);
-	}
-
 	if (log_quiet)
 		show = level == LOG_LEVEL_ERROR;
 	else
 		show = level != LOG_LEVEL_DEBUG || log_verbosity > 0;
-	if (!show)
+	/* Nobody reads it: no formatting (debug lines in loops). */
+	if (!show && log_fp == NULL)
 		return;
 	va_start(ap, fmt);
-	if (level == LOG_LEVEL_ERROR || level == LOG_LEVEL_WARN)
-		fprintf(stderr, "extauth: %s: ", log_names[level]);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	r = vasprintf(&raw, fmt, ap);
 	va_end(ap);
+	/* Escaping at most quadruples a byte; newline and tab are ours. */
+	if (r != -1 && (size_t)r < SIZE_MAX / 4 - 4 &&
+	    (text = malloc(cap = (size_t)r * 4 + 4)) != NULL)
+		log_escape(raw, "\n\t", text, cap);
+	if (r != -1)
+		free(raw);
+	log_to_file(log_names[level], text ? text : "(out of memory)");
+	if (level == LOG_LEVEL_ERROR)
+		snprintf(log_last, sizeof log_last, "%s",
+		    text ? text : "out of memory");
+
+	if (show) {
+		if (level == LOG_LEVEL_ERROR || level == LOG_LEVEL_WARN)
+			fprintf(stderr, "extauth: %s: ", log_names[level]);
+		fprintf(stderr, "%s\n", text ? text : "(out of memory)");
+	}
+	free(text);
 }
 
 

@@ -7,6 +7,7 @@
 #define EXTAUTH_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR,
@@ -25,6 +26,20 @@ void	log_msg(enum log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* The text of the last error logged (for the report line); "" if none. */
 const char *log_last_error(void);
+
+/*
+ * Every message is escaped on its way out: control characters other than
+ * newline and tab, DEL and the C1 controls become \xNN, so text from
+ * outside (a handler's output, an invoker's error, a CA's problem detail)
+ * cannot move the cursor, recolour the terminal or rewrite a line.
+ *
+ * log_quote also escapes newline (and tab): for outside text placed inside
+ * one line of ours, where a newline would start a line that looks like
+ * ours ("extauth: error: ...").  Writes at most len bytes to buf (cut with
+ * "..." when longer) and returns buf.
+ */
+#define LOG_QUOTE_MAX	1024	/* a good len for log_quote's buffer */
+const char	*log_quote(const char *s, char *buf, size_t len);
 
 #define log_error(...)	log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_LEVEL_WARN, __VA_ARGS__)

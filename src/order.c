@@ -605,6 +605,7 @@ validate(struct order *o)
 {
 	json_t			*authz = NULL;
 	const char		*status;
+	char			 q[LOG_QUOTE_MAX];
 	enum err		 e;
 	size_t			 i, pending;
 	long			 backoff = POLL_FIRST_MS, ra, max_ra;
@@ -637,12 +638,13 @@ validate(struct order *o)
 				record_outcome(o->chs[i], authz,
 				    find_challenge(authz, o->chs[i]));
 				if (strcmp(o->chs[i]->status, "valid") != 0) {
+					/* The CA's words: quoted (log.h). */
 					log_error("the CA rejected the %s "
 					    "challenge for %s: %s",
 					    chal_type_name(o->chs[i]->type),
-					    o->chs[i]->domain,
+					    o->chs[i]->domain, log_quote(
 					    o->chs[i]->error ? o->chs[i]->error
-					    : o->chs[i]->status);
+					    : o->chs[i]->status, q, sizeof q));
 					solver_invalid(o->s, o->chs[i]);
 				}
 			}

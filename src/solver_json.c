@@ -14,6 +14,8 @@
 #include "log.h"
 #include "solver_priv.h"
 
+#define JSON_ECHO_MAX	128	/* bytes of a bad reply shown in the error */
+
 static bool
 blank(const char *s)
 {
@@ -31,6 +33,9 @@ json_ack(struct solver *s, const struct event *ev)
 	json_t		*reply = NULL;
 	json_error_t	 jerr;
 	char		*line = NULL;
+	/* The invoker's words, quoted; an echo of its whole reply is cut
+	 * to JSON_ECHO_MAX: one line, not 64 KiB. */
+	char		 q[LOG_QUOTE_MAX];
 	enum err	 e = ERR_INVOKER;
 
 	domain = json_string_value(json_object_get(ev->rec, "domain"));
@@ -64,7 +69,8 @@ json_ack(struct solver *s, const struct event *ev)
 	if ((reply = json_loads(line, 0, &jerr)) == NULL ||
 	    !json_is_object(reply)) {
 		log_error("the invoker's reply for %s is neither an empty line "
-		    "nor a JSON object: %.80s", domain, line);
+		    "nor a JSON object: %s", domain, log_quote(line, q,
+		    JSON_ECHO_MAX));
 		goto out;
 	}
 	result = json_string_value(json_object_get(reply, "result"));
@@ -73,10 +79,12 @@ json_ack(struct solver *s, const struct event *ev)
 		e = ERR_OK;
 	else if (result != NULL && strcmp(result, "fail") == 0)
 		log_error("the invoker could not deploy the challenge for %s: "
-		    "%s", domain, error ? error : "(no reason given)");
+		    "%s", domain, error ? log_quote(error, q, sizeof q) :
+		    "(no reason given)");
 	else
 		log_error("the invoker's reply for %s has no \"result\" of "
-		    "\"ok\" or \"fail\": %.80s", domain, line);
+		    "\"ok\" or \"fail\": %s", domain, log_quote(line, q,
+		    JSON_ECHO_MAX));
 out:
 	json_decref(reply);
 	free(line);

@@ -59,11 +59,13 @@ errors() { grep '^extauth: error: ' <<<"$stderr" || true; }
 }
 
 @test "handler output is framed only when the handler printed something" {
-	handler 'case $1 in perform) exit 1 ;; pre-perform) echo said-pre ;; esac; exit 0'
+	handler 'case $1 in perform) exit 1 ;; pre-perform) printf "said-pre\033[2J\n" ;; esac; exit 0'
 	ext_direct "${COMMON[@]}" --mode handler --handler "$H" \
 		--preferred-challenges dns -d frame.solver.example.com certonly
 	[ "$status" -eq 5 ]
-	[[ $stderr == *"-----BEGIN PRE-PERFORM-----"*said-pre*"-----END PRE-PERFORM-----"* ]]
+	[[ $stderr == *"-----BEGIN PRE-PERFORM-----"*'said-pre\x1b[2J'*"-----END PRE-PERFORM-----"* ]]
+	# its terminal escape is shown, not obeyed
+	! grep -q $'\x1b' <<<"$stderr"
 	# perform, cleanup ... said nothing: no empty frames
 	[[ $stderr != *"Handler output (perform)"* ]]
 	[[ $stderr != *"Handler output (cleanup)"* ]]
@@ -303,4 +305,19 @@ json_with_ack() {
 	[ "$status" -eq 5 ]
 	assert_eq "cmds" "$output" "perform_challenge,cleanup,report"
 	[[ $(errors) == *"reply for nul.solver.example.com contains a NUL byte"* ]]
+}
+
+@test "text from outside is escaped: no terminal escape, no forged log line" {
+	# The invoker's error: a screen clear, a newline and a fake error line.
+	json_with_ack 'printf "%s\n" "{\"result\": \"fail\", \"error\": \"\\u001b[2J\\u001b[31mno\\nextauth: error: forged\\rX\"}" >&"$wo"' \
+		--preferred-challenges dns -d esc.solver.example.com certonly
+	[ "$status" -eq 5 ]
+	# no ESC or CR byte reached stderr, and the only error line is ours
+	! grep -q $'\x1b' <<<"$stderr"
+	! grep -q $'\r' <<<"$stderr"
+	assert_eq "error lines" "$(errors | wc -l)" 1
+	[[ $(errors) == *'could not deploy the challenge for esc.solver.example.com: \x1b[2J\x1b[31mno\x0aextauth: error: forged\x0dX' ]]
+	# the log file holds the same escaped text
+	! grep -rq $'\x1b' "$LOGS"
+	grep -rqF 'no\x0aextauth: error: forged' "$LOGS"
 }
