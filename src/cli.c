@@ -2,16 +2,26 @@
  * cli.c: the option and verb tables and the parser.  Every spelling from
  * the certbot-external-auth README is here and means what it meant there;
  * anything unknown is an error that names it, never silently ignored.
+ * The option table is the one source of --help, help VERB, the shell
+ * completions and the option list of extauth(1): a new option is one row.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "b64.h"
 #include "cli.h"
+#include "cli_table.h"
 #include "clini.h"
 #include "domain.h"
 #include "log.h"
@@ -24,209 +34,301 @@
 #define LE_PRODUCTION	"https://acme-v02.api.letsencrypt.org/directory"
 #define LE_STAGING	"https://acme-staging-v02.api.letsencrypt.org/directory"
 #define PLUGIN		"certbot-external-auth:out"
+#define EAB_KEY_MAX	1024	/* cap on --eab-hmac-key-file's size */
+#define RANDOM_SLEEP_MAX	480	/* certbot: up to 8 minutes */
 
-static const char *const verb_names[] = {
-	[VERB_RUN] = "run",
-	[VERB_CERTONLY] = "certonly",
-	[VERB_RENEW] = "renew",
-	[VERB_CERTIFICATES] = "certificates",
-	[VERB_REVOKE] = "revoke",
-	[VERB_DELETE] = "delete",
-	[VERB_REGISTER] = "register",
-	[VERB_UNREGISTER] = "unregister",
-	[VERB_SHOW_ACCOUNT] = "show_account",
-	[VERB_CERTBOT_HOOK] = "certbot-hook",
+const struct verb_def cli_verbs[] = {
+	[VERB_RUN] = { "run", NULL, "obtain a certificate, then emit the "
+	    "installer events (the default verb, as in certbot)" },
+	[VERB_CERTONLY] = { "certonly", NULL, "obtain or keep one lineage; "
+	    "with --csr, a certificate for your own CSR" },
+	[VERB_RENEW] = { "renew", NULL, "renew every lineage that is due, "
+	    "the way each was obtained" },
+	[VERB_CERTIFICATES] = { "certificates", NULL, "list the lineages "
+	    "and their certificates" },
+	[VERB_REVOKE] = { "revoke", NULL, "revoke a certificate at the CA "
+	    "(--cert-name or --cert-path)" },
+	[VERB_DELETE] = { "delete", NULL, "remove a lineage (--cert-name) "
+	    "from the config dir" },
+	[VERB_REGISTER] = { "register", NULL, "create an account at the CA" },
+	[VERB_UNREGISTER] = { "unregister", NULL, "deactivate the account at "
+	    "the CA, then remove it locally" },
+	[VERB_SHOW_ACCOUNT] = { "show_account", NULL, "show the account, "
+	    "with the CAA record (RFC 8657) that binds a name to it" },
+	[VERB_CERTBOT_HOOK] = { "certbot-hook", "auth|cleanup|deploy", "the "
+	    "certbot bridge: run as certbot's manual hook" },
 };
-_Static_assert(sizeof(verb_names) / sizeof(verb_names[0]) == VERB__COUNT,
-    "verb_names must name every verb");
+_Static_assert(sizeof(cli_verbs) / sizeof(cli_verbs[0]) == VERB__COUNT,
+    "cli_verbs must name every verb");
 
-enum opt {
-	OPT_SERVER, OPT_STAGING, OPT_CA_BUNDLE, OPT_CONFIG_DIR, OPT_WORK_DIR,
-	OPT_LOGS_DIR, OPT_EMAIL, OPT_AGREE_TOS, OPT_UNSAFE_NO_EMAIL,
-	OPT_EFF_EMAIL, OPT_DOMAINS, OPT_CERT_NAME, OPT_PREF_CHALLS,
-	OPT_KEY_TYPE, OPT_RSA_SIZE, OPT_CURVE, OPT_FORCE, OPT_EXPAND, OPT_KEEP,
-	OPT_DRY_RUN, OPT_NONINTERACTIVE, OPT_VERBOSE, OPT_QUIET, OPT_TEXT,
-	OPT_IP_LOGGING, OPT_CONFIGURATOR, OPT_AUTHENTICATOR, OPT_INSTALLER,
-	OPT_TEXT_MODE, OPT_HANDLER, OPT_DEHYDRATED, OPT_MODE,
-	OPT_HANDLER_TIMEOUT, OPT_HOOK_CHAIN, OPT_DNS_WAIT, OPT_DNS_RESOLVER,
-	OPT_INVOKER_TIMEOUT,
-	OPT_DEACTIVATE_AUTHZ,
-	OPT_SELF_CHECK, OPT_NO_SELF_CHECK,
-	OPT_DEPLOY_HOOK, OPT_PRE_HOOK, OPT_POST_HOOK, OPT_EAB_KID, OPT_EAB_HMAC,
-	OPT_CSR, OPT_MUST_STAPLE, OPT_CERT_PATH, OPT_CHAIN_PATH,
-	OPT_FULLCHAIN_PATH, OPT_REASON, OPT_JSON,
-	OPT_CONFIG, OPT_HELP, OPT_VERSION, OPT_SOCKET,
-	OPT__COUNT
-};
+#define F(field)	offsetof(struct config, field)
+#define LOGIC(id)	KIND_LOGIC, 0, (id), 0, 0
+#define STR(field)	KIND_STR, F(field), OPT_PLAIN, 0, 0
+#define SET(field)	KIND_TRUE, F(field), OPT_PLAIN, 0, 0
+#define CLEAR(field)	KIND_FALSE, F(field), OPT_PLAIN, 0, 0
+#define NUM(field, lo, hi) KIND_LONG, F(field), OPT_PLAIN, (lo), (hi)
+#define COUNT(field)	KIND_COUNT, F(field), OPT_PLAIN, 0, 0
+#define NOP(id)		KIND_NOP, 0, (id), 0, 0
 
-struct opt_def {
-	const char	*name;	/* long name without "--" */
-	char		 shortopt;
-	bool		 arg;
-	enum opt	 id;
-	const char	*help;	/* NULL: an alias, listed with its main name */
-};
-
-static const struct opt_def opts[] = {
-	{ "server", 0, true, OPT_SERVER, "ACME directory URL (default: "
-	    "Let's Encrypt production)" },
-	{ "staging", 0, false, OPT_STAGING, "use Let's Encrypt staging" },
-	{ "test-cert", 0, false, OPT_STAGING, NULL },
-	{ "ca-bundle", 0, true, OPT_CA_BUNDLE, "PEM file or hashed directory of CAs "
-	    "to trust for the ACME server (also CURL_CA_BUNDLE)" },
-	{ "config-dir", 0, true, OPT_CONFIG_DIR, "where keys, certificates "
-	    "and renewal confs live" },
-	{ "work-dir", 0, true, OPT_WORK_DIR, "working directory" },
-	{ "logs-dir", 0, true, OPT_LOGS_DIR, "log directory" },
-	{ "email", 'm', true, OPT_EMAIL, "contact address for the account" },
-	{ "agree-tos", 0, false, OPT_AGREE_TOS, "agree to the CA's terms of "
-	    "service" },
-	{ "register-unsafely-without-email", 0, false, OPT_UNSAFE_NO_EMAIL,
-	    "register an account without a contact address" },
-	{ "no-eff-email", 0, false, OPT_EFF_EMAIL, "accepted, no effect" },
-	{ "eff-email", 0, false, OPT_EFF_EMAIL, NULL },
-	{ "domains", 'd', true, OPT_DOMAINS, "a name for the certificate "
-	    "(repeat, or comma-separated)" },
-	{ "domain", 0, true, OPT_DOMAINS, NULL },
-	{ "cert-name", 0, true, OPT_CERT_NAME, "lineage name (default: first "
-	    "domain)" },
-	{ "preferred-challenges", 0, true, OPT_PREF_CHALLS, "challenge types "
-	    "in order (dns-01, http-01, tls-alpn-01), e.g. dns or "
-	    "dns-01,http-01 (default dns-01,http-01)" },
-	{ "key-type", 0, true, OPT_KEY_TYPE, "ecdsa (default) or rsa" },
-	{ "rsa-key-size", 0, true, OPT_RSA_SIZE, "2048 (default), 3072 or "
-	    "4096" },
-	{ "elliptic-curve", 0, true, OPT_CURVE, "secp256r1 (default) or "
-	    "secp384r1" },
-	{ "force-renewal", 0, false, OPT_FORCE, "renew even if not due" },
-	{ "renew-by-default", 0, false, OPT_FORCE, NULL },
-	{ "expand", 0, false, OPT_EXPAND, "add names to an existing lineage" },
-	{ "keep-until-expiring", 0, false, OPT_KEEP, "keep a certificate "
-	    "that is not due (default)" },
-	{ "keep", 0, false, OPT_KEEP, NULL },
-	{ "reinstall", 0, false, OPT_KEEP, NULL },
-	{ "dry-run", 0, false, OPT_DRY_RUN, "talk to the CA but save nothing"
-	    " (use a test server)" },
-	{ "non-interactive", 'n', false, OPT_NONINTERACTIVE, "never prompt" },
-	{ "noninteractive", 0, false, OPT_NONINTERACTIVE, NULL },
-	{ "verbose", 'v', false, OPT_VERBOSE, "more output on stderr "
-	    "(repeatable)" },
-	{ "quiet", 'q', false, OPT_QUIET, "errors only on stderr" },
-	{ "text", 't', false, OPT_TEXT, "accepted, no effect (certbot)" },
-	{ "public-ip-logging-ok", 0, false, OPT_IP_LOGGING, "accepted, no "
+const struct opt_def cli_opts[] = {
+	{ "server", 0, LOGIC(OPT_SERVER), V_CA, "URL", "ACME directory URL, "
+	    "https only (default: Let's Encrypt production; with --dry-run its "
+	    "staging directory)" },
+	{ "staging", 0, LOGIC(OPT_STAGING), V_CA, NULL, "use Let's Encrypt "
+	    "staging" },
+	{ "test-cert", 0, LOGIC(OPT_STAGING), V_CA, NULL, NULL },
+	{ "ca-bundle", 0, LOGIC(OPT_CA_BUNDLE), V_CA, "PATH", "PEM file or "
+	    "hashed directory of CAs to trust for the ACME server (also "
+	    "CURL_CA_BUNDLE)" },
+	{ "config-dir", 0, STR(config_dir), V_ALL, "DIR", "where keys, "
+	    "certificates and renewal confs live" },
+	{ "work-dir", 0, STR(work_dir), V_ALL, "DIR", "working directory" },
+	{ "logs-dir", 0, STR(logs_dir), V_ALL, "DIR", "log directory" },
+	{ "email", 'm', LOGIC(OPT_EMAIL), V_NEWACCT, "ADDRESS", "contact "
+	    "address for the account (comma-separated for several)" },
+	{ "agree-tos", 0, SET(agree_tos), V_NEWACCT, NULL, "agree to the "
+	    "CA's terms of service" },
+	{ "register-unsafely-without-email", 0, SET(register_unsafely),
+	    V_NEWACCT, NULL, "register an account without a contact address" },
+	{ "no-eff-email", 0, NOP(OPT_EFF_EMAIL), V_NEWACCT, NULL, "accepted, no effect" },
+	{ "eff-email", 0, NOP(OPT_EFF_EMAIL), V_NEWACCT, NULL, NULL },
+	{ "domains", 'd', LOGIC(OPT_DOMAINS), V_GET | V(VERB_CERTIFICATES),
+	    "NAME", "a name for the certificate (repeat, or comma-separated)" },
+	{ "domain", 0, LOGIC(OPT_DOMAINS), V_GET | V(VERB_CERTIFICATES),
+	    "NAME", NULL },
+	{ "cert-name", 0, STR(cert_name), V_OBTAIN | V(VERB_CERTIFICATES) |
+	    V(VERB_REVOKE) | V(VERB_DELETE), "NAME", "lineage name (default: "
+	    "first domain)" },
+	{ "preferred-challenges", 0, LOGIC(OPT_PREF_CHALLS), V_GET, "TYPES",
+	    "challenge types in order (dns-01, http-01, tls-alpn-01), e.g. dns "
+	    "or dns-01,http-01 (default dns-01,http-01)" },
+	{ "key-type", 0, LOGIC(OPT_KEY_TYPE), V_GET, "ecdsa|rsa", "key of "
+	    "the certificate (default ecdsa)" },
+	{ "rsa-key-size", 0, LOGIC(OPT_RSA_SIZE), V_GET, "2048|3072|4096",
+	    "RSA key size (default 2048)" },
+	{ "elliptic-curve", 0, LOGIC(OPT_CURVE), V_GET, "secp256r1|secp384r1",
+	    "ECDSA curve (default secp256r1)" },
+	{ "force-renewal", 0, SET(force_renewal), V_OBTAIN, NULL, "renew even "
+	    "if not due" },
+	{ "renew-by-default", 0, SET(force_renewal), V_OBTAIN, NULL, NULL },
+	{ "expand", 0, SET(expand), V_GET, NULL, "add names to an existing "
+	    "lineage" },
+	{ "keep-until-expiring", 0, SET(keep_until_expiring), V_GET, NULL,
+	    "keep a certificate that is not due (default)" },
+	{ "keep", 0, SET(keep_until_expiring), V_GET, NULL, NULL },
+	{ "reinstall", 0, SET(keep_until_expiring), V_GET, NULL, NULL },
+	{ "dry-run", 0, SET(dry_run), V_OBTAIN, NULL, "validate and finalize "
+	    "but save nothing; without --server at Let's Encrypt staging" },
+	{ "no-random-sleep-on-renew", 0, SET(no_random_sleep), V(VERB_RENEW),
+	    NULL, "renew without a terminal: skip the random 1-480 s wait "
+	    "before the first renewal" },
+	{ "non-interactive", 'n', SET(non_interactive), V_ALL, NULL, "never "
+	    "prompt" },
+	{ "noninteractive", 0, SET(non_interactive), V_ALL, NULL, NULL },
+	{ "verbose", 'v', COUNT(verbosity), V_ALL, NULL,
+	    "more output on stderr (repeatable)" },
+	{ "quiet", 'q', SET(quiet), V_ALL, NULL, "errors only on stderr" },
+	{ "text", 't', NOP(OPT_TEXT), V_ALL, NULL, "accepted, no effect (certbot)" },
+	{ "public-ip-logging-ok", 0, NOP(OPT_IP_LOGGING), V_OBTAIN, NULL, "accepted, no "
 	    "effect (the seed required it in JSON mode)" },
-	{ PLUGIN "-public-ip-logging-ok", 0, false, OPT_IP_LOGGING, NULL },
-	{ "configurator", 0, true, OPT_CONFIGURATOR, PLUGIN ": authenticator "
-	    "and installer (run emits deploy_cert/save/restart)" },
-	{ "authenticator", 'a', true, OPT_AUTHENTICATOR, PLUGIN ": "
-	    "authenticator only" },
-	{ "installer", 'i', true, OPT_INSTALLER, PLUGIN ": installer events "
-	    "on run" },
-	{ "mode", 0, true, OPT_MODE, "json (default), handler, dehydrated or "
-	    "text" },
-	{ PLUGIN "-text-mode", 0, false, OPT_TEXT_MODE, NULL },
-	{ "text-mode", 0, false, OPT_TEXT_MODE, "manual mode: instructions "
-	    "for a human" },
-	{ "handler", 0, true, OPT_HANDLER, "handler program (handler mode)" },
-	{ PLUGIN "-handler", 0, true, OPT_HANDLER, NULL },
-	{ "dehydrated", 0, false, OPT_DEHYDRATED, "call --handler with "
-	    "dehydrated's hook convention" },
-	{ PLUGIN "-dehydrated-dns", 0, false, OPT_DEHYDRATED, NULL },
-	{ "handler-timeout", 0, true, OPT_HANDLER_TIMEOUT, "seconds a handler "
-	    "call may take (default 300)" },
-	{ "invoker-timeout", 0, true, OPT_INVOKER_TIMEOUT, "seconds to wait "
-	    "for the invoker's acknowledgement of each challenge (JSON mode; "
-	    "default 300, 0: no limit)" },
-	{ "hook-chain", 0, false, OPT_HOOK_CHAIN, "dehydrated HOOK_CHAIN=yes:"
-	    " one call for all challenges" },
-	{ "dns-wait", 0, true, OPT_DNS_WAIT, "after the challenges are "
-	    "deployed, wait up to X seconds until every TXT record is visible "
-	    "before asking the CA (default 0: off)" },
-	{ "dns-resolver", 0, true, OPT_DNS_RESOLVER, "IPv4[:PORT] of the "
-	    "nameserver --dns-wait and the text-mode check ask (e.g. your "
+	{ PLUGIN "-public-ip-logging-ok", 0, NOP(OPT_IP_LOGGING), V_OBTAIN, NULL, NULL },
+	{ "configurator", 0, LOGIC(OPT_CONFIGURATOR), V_GET, "PLUGIN", PLUGIN
+	    ": authenticator and installer (run emits deploy_cert/save/"
+	    "restart)" },
+	{ "authenticator", 'a', LOGIC(OPT_AUTHENTICATOR), V_OBTAIN, "PLUGIN",
+	    PLUGIN ": authenticator only" },
+	{ "installer", 'i', LOGIC(OPT_INSTALLER), V_GET, "PLUGIN", PLUGIN
+	    ": installer events on run" },
+	{ "mode", 0, LOGIC(OPT_MODE), V_SOLVE, "json|handler|dehydrated|text",
+	    "how challenges are handed out (default json)" },
+	{ PLUGIN "-text-mode", 0, LOGIC(OPT_TEXT_MODE), V_SOLVE, NULL, NULL },
+	{ "text-mode", 0, LOGIC(OPT_TEXT_MODE), V_SOLVE, NULL, "manual mode: "
+	    "instructions for a human" },
+	{ "handler", 0, STR(handler), V_SOLVE, "PROG", "handler program "
+	    "(handler mode)" },
+	{ PLUGIN "-handler", 0, STR(handler), V_SOLVE, "PROG", NULL },
+	{ "dehydrated", 0, LOGIC(OPT_DEHYDRATED), V_SOLVE, NULL, "call "
+	    "--handler with dehydrated's hook convention" },
+	{ PLUGIN "-dehydrated-dns", 0, LOGIC(OPT_DEHYDRATED), V_SOLVE, NULL,
+	    NULL },
+	{ "handler-timeout", 0, NUM(handler_timeout_s, 1, 86400),
+	    V_SOLVE, "SECONDS",
+	    "seconds a handler call may take (default 300)" },
+	{ "invoker-timeout", 0, NUM(invoker_timeout_s, 0, 86400), V_SOLVE,
+	    "SECONDS", "seconds to wait for the invoker's acknowledgement of "
+	    "each challenge (JSON mode; default 300, 0: no limit)" },
+	{ "hook-chain", 0, SET(hook_chain), V_SOLVE, NULL, "dehydrated "
+	    "HOOK_CHAIN=yes: one call for all challenges" },
+	{ "dns-wait", 0, NUM(dns_wait_s, 0, 86400), V_OBTAIN, "SECONDS", "after the "
+	    "challenges are deployed, wait up to this long until every TXT "
+	    "record is visible before asking the CA (default 0: off)" },
+	{ "dns-resolver", 0, LOGIC(OPT_DNS_RESOLVER), V_OBTAIN, "IPV4[:PORT]",
+	    "the nameserver --dns-wait and the text-mode check ask (e.g. your "
 	    "primary)" },
-	{ "deactivate-authz", 0, false, OPT_DEACTIVATE_AUTHZ, "once issued, "
-	    "give up the order's authorizations: the next order validates "
-	    "afresh" },
-	{ "self-check", 0, false, OPT_SELF_CHECK, "text mode: check the "
-	    "record/URL before prompting (default)" },
-	{ "no-self-check", 0, false, OPT_NO_SELF_CHECK, "text mode: do not" },
-	{ "deploy-hook", 0, true, OPT_DEPLOY_HOOK, "program run once per "
-	    "issued/renewed lineage (RENEWED_LINEAGE, RENEWED_DOMAINS)" },
-	{ "renew-hook", 0, true, OPT_DEPLOY_HOOK, NULL },
-	{ "pre-hook", 0, true, OPT_PRE_HOOK, "program run before obtaining" },
-	{ "post-hook", 0, true, OPT_POST_HOOK, "program run after obtaining" },
-	{ "eab-kid", 0, true, OPT_EAB_KID, "external account binding key id" },
-	{ "eab-hmac-key", 0, true, OPT_EAB_HMAC, "external account binding "
-	    "HMAC key (base64url)" },
-	{ "csr", 0, true, OPT_CSR, "certonly: order for this CSR (PEM or DER);"
-	    " no lineage, files at the paths below" },
-	{ "must-staple", 0, false, OPT_MUST_STAPLE, NULL },
-	{ "cert-path", 0, true, OPT_CERT_PATH, "revoke: certificate file; "
-	    "certonly --csr: where to save it (default ./NNNN_cert.pem)" },
-	{ "chain-path", 0, true, OPT_CHAIN_PATH, "certonly --csr: where to "
-	    "save the chain (default ./NNNN_chain.pem)" },
-	{ "fullchain-path", 0, true, OPT_FULLCHAIN_PATH, "certonly --csr: "
-	    "where to save cert + chain (default ./NNNN_chain.pem)" },
-	{ "reason", 0, true, OPT_REASON, "revoke: unspecified, keycompromise, "
-	    "affiliationchanged, superseded, cessationofoperation" },
-	{ "json", 0, false, OPT_JSON, "certificates: JSON output" },
-	{ "config", 'c', true, OPT_CONFIG, "certbot-style cli.ini file" },
-	{ "socket", 0, true, OPT_SOCKET, "JSON mode over the Unix stream "
-	    "socket the invoker listens on, not stdio" },
-	{ "help", 'h', false, OPT_HELP, "this help" },
-	{ "version", 0, false, OPT_VERSION, "print the version" },
+	{ "deactivate-authz", 0, SET(deactivate_authz), V_OBTAIN, NULL, "once "
+	    "issued, give up the order's authorizations: the next order "
+	    "validates afresh" },
+	{ "self-check", 0, SET(self_check), V_OBTAIN, NULL, "text mode: check "
+	    "the record/URL before prompting (default)" },
+	{ "no-self-check", 0, CLEAR(self_check), V_OBTAIN, NULL, "text mode: "
+	    "do not" },
+	{ "deploy-hook", 0, STR(deploy_hook), V_OBTAIN, "CMD", "program run "
+	    "once per issued/renewed lineage (RENEWED_LINEAGE, "
+	    "RENEWED_DOMAINS)" },
+	{ "renew-hook", 0, STR(deploy_hook), V_OBTAIN, "CMD", NULL },
+	{ "pre-hook", 0, STR(pre_hook), V_OBTAIN, "CMD", "program run before "
+	    "obtaining" },
+	{ "post-hook", 0, STR(post_hook), V_OBTAIN, "CMD", "program run after "
+	    "obtaining" },
+	{ "eab-kid", 0, STR(eab_kid), V_NEWACCT, "KID", "external account "
+	    "binding key id" },
+	{ "eab-hmac-key", 0, STR(eab_hmac_key), V_NEWACCT, "KEY", "external "
+	    "account binding HMAC key (base64url); argv is visible in /proc: "
+	    "prefer --eab-hmac-key-file or EXTAUTH_EAB_HMAC_KEY" },
+	{ "eab-hmac-key-file", 0, LOGIC(OPT_EAB_HMAC_FILE), V_NEWACCT, "FILE",
+	    "read the EAB HMAC key from FILE" },
+	{ "csr", 0, STR(csr), V(VERB_CERTONLY), "FILE", "certonly: order for "
+	    "this CSR (PEM or DER); no lineage, files at the paths below" },
+	{ "must-staple", 0, LOGIC(OPT_MUST_STAPLE), V_HIDDEN, NULL, NULL },
+	{ "cert-path", 0, STR(cert_path), V(VERB_CERTONLY) | V(VERB_REVOKE),
+	    "FILE", "revoke: certificate file; certonly --csr: where to save it"
+	    " (default ./NNNN_cert.pem)" },
+	{ "chain-path", 0, STR(chain_path), V(VERB_CERTONLY), "FILE", "certonly"
+	    " --csr: where to save the chain (default ./NNNN_chain.pem)" },
+	{ "fullchain-path", 0, STR(fullchain_path), V(VERB_CERTONLY), "FILE",
+	    "certonly --csr: where to save cert + chain (default "
+	    "./NNNN_chain.pem)" },
+	{ "reason", 0, STR(reason), V(VERB_REVOKE), "unspecified|keycompromise|"
+	    "affiliationchanged|superseded|cessationofoperation", "revoke: the "
+	    "reason given to the CA" },
+	{ "json", 0, SET(json_output), V(VERB_CERTIFICATES), NULL,
+	    "certificates: JSON output" },
+	{ "config", 'c', STR(config_file), V_ALL, "FILE", "certbot-style "
+	    "cli.ini file (default: see FILES in extauth(1))" },
+	{ "socket", 0, STR(socket_path), V_SOLVE, "PATH", "JSON mode over the "
+	    "Unix stream socket the invoker listens on, not stdio" },
+	{ "help", 'h', SET(show_help), V_ALL, NULL, "this help; with a verb, "
+	    "that verb's options" },
+	{ "version", 0, SET(show_version), V_ALL, NULL, "print the version" },
+	{ "print-completion", 0, LOGIC(OPT_COMPLETION), V_HIDDEN,
+	    "bash|zsh|fish", NULL },
+	{ "print-man", 0, SET(print_man), V_HIDDEN, NULL, NULL },
 };
+const size_t cli_n_opts = sizeof cli_opts / sizeof cli_opts[0];
+
+/*
+ * The state of one argv walk.  Words [1, ini_end) came from a cli.ini
+ * (ini_lines[i - 1] is the line of word i): errors about them name the
+ * file, the line and the key, never the value.
+ */
+struct parse {
+	struct config	*cfg;
+	int		 argc;
+	char		**argv;
+	int		 i;		/* next word */
+	int		 at;		/* word of the current option */
+	const char	*cluster;	/* rest of -vvn, or NULL */
+	bool		 rest;		/* after "--" */
+	bool		 quiet;		/* the first walk: no messages */
+	const char	*ini;		/* the cli.ini read, or NULL */
+	const int	*ini_lines;
+	int		 ini_end;
+};
+
+static bool
+from_file(const struct parse *p)
+{
+	return p->ini != NULL && p->at >= 1 && p->at < p->ini_end;
+}
+
+/*
+ * Two lines: what is wrong (after "--NAME VALUE: ", or "FILE:LINE: NAME: "
+ * for a cli.ini word, which never shows the value), and what to do (todo,
+ * or a pointer to the help).  Returns ERR_USAGE.
+ */
+static enum err perr(const struct parse *, const struct opt_def *,
+    const char *v, const char *todo, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static enum err
+perr(const struct parse *p, const struct opt_def *o, const char *v,
+    const char *todo, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (p->quiet)
+		return ERR_USAGE;
+	fprintf(stderr, "extauth: ");
+	if (from_file(p))
+		fprintf(stderr, "%s:%d: %s: ", p->ini, p->ini_lines[p->at - 1],
+		    o != NULL ? o->name : "");
+	else if (o != NULL && v != NULL)
+		fprintf(stderr, "--%s %s: ", o->name, v);
+	else if (o != NULL)
+		fprintf(stderr, "--%s: ", o->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (todo != NULL)
+		fprintf(stderr, "\nextauth: %s\n", todo);
+	else if (p->cfg->verb_given)
+		fprintf(stderr, "\nextauth: see extauth help %s\n",
+		    cli_verbs[p->cfg->verb].name);
+	else
+		fprintf(stderr, "\nextauth: see extauth --help\n");
+	return ERR_USAGE;
+}
 
 const char *
 cli_verb_name(enum cli_verb v)
 {
 	if ((unsigned)v >= VERB__COUNT)
 		return "unknown";
-	return verb_names[v];
+	return cli_verbs[v].name;
 }
 
-void
-cli_usage(void)
-{
-	size_t	i;
-	char	name[96];
-
-	printf("usage: extauth [VERB] [options]\n\n"
-	    "verbs: run (default), certonly, renew, certificates, revoke, "
-	    "delete,\n       register, unregister, show_account, "
-	    "certbot-hook auth|cleanup|deploy\n\n"
-	    "options:\n");
-	for (i = 0; i < sizeof opts / sizeof opts[0]; i++) {
-		if (opts[i].help == NULL)
-			continue;
-		if (opts[i].shortopt)
-			snprintf(name, sizeof name, "-%c, --%s%s",
-			    opts[i].shortopt, opts[i].name,
-			    opts[i].arg ? " X" : "");
-		else
-			snprintf(name, sizeof name, "    --%s%s", opts[i].name,
-			    opts[i].arg ? " X" : "");
-		printf("  %-34s %s\n", name, opts[i].help);
-	}
-	printf("\naliases: --test-cert, --renew-by-default, --keep, "
-	    "--domain, --renew-hook,\n  --" PLUGIN "-public-ip-logging-ok, "
-	    "--" PLUGIN "-text-mode,\n  --" PLUGIN "-handler, --" PLUGIN
-	    "-dehydrated-dns\n\nexit codes: 0 ok, 1 internal, 2 usage, "
-	    "3 CA/network, 4 challenge rejected,\n  5 invoker/handler "
-	    "failure, 6 storage, 7 locked, 8 some lineages failed\n");
-}
-
+/* The option named exactly name[0..len), or NULL. */
 static const struct opt_def *
-find_long(const char *name, size_t len)
+find_exact(const char *name, size_t len)
 {
 	size_t	i;
 
-	for (i = 0; i < sizeof opts / sizeof opts[0]; i++)
-		if (strlen(opts[i].name) == len &&
-		    strncmp(opts[i].name, name, len) == 0)
-			return &opts[i];
+	for (i = 0; i < cli_n_opts; i++)
+		if (strlen(cli_opts[i].name) == len &&
+		    strncmp(cli_opts[i].name, name, len) == 0)
+			return &cli_opts[i];
 	return NULL;
+}
+
+/*
+ * The option named name[0..len), or the one option it is a prefix of
+ * (argparse's allow_abbrev; spellings of one option count once).  NULL
+ * if none; *ambiguous is set when several options share the prefix.
+ */
+static const struct opt_def *
+find_long(const char *name, size_t len, bool *ambiguous)
+{
+	const struct opt_def	*o, *hit = NULL;
+	size_t			 i;
+
+	*ambiguous = false;
+	if ((o = find_exact(name, len)) != NULL)
+		return o;
+	if (len == 0)
+		return NULL;
+	for (i = 0; i < cli_n_opts; i++) {
+		o = &cli_opts[i];
+		if (o->verbs == V_HIDDEN || strncmp(o->name, name, len) != 0)
+			continue;
+		if (hit != NULL && !(hit->kind == o->kind && hit->off == o->off
+		    && hit->id == o->id)) {
+			*ambiguous = true;
+			return NULL;
+		}
+		if (hit == NULL)
+			hit = o;
+	}
+	return hit;
 }
 
 static const struct opt_def *
@@ -234,30 +336,181 @@ find_short(char c)
 {
 	size_t	i;
 
-	for (i = 0; i < sizeof opts / sizeof opts[0]; i++)
-		if (opts[i].shortopt == c)
-			return &opts[i];
+	for (i = 0; i < cli_n_opts; i++)
+		if (cli_opts[i].shortopt == c)
+			return &cli_opts[i];
 	return NULL;
 }
 
-static enum err usage_error(const char *, ...)
-    __attribute__((format(printf, 1, 2)));
-
-/* One line naming what is wrong; the caller returns ERR_USAGE. */
-static enum err
-usage_error(const char *fmt, ...)
+/* Levenshtein distance of a[0..la) and b, capped at 32 characters. */
+static size_t
+edit_distance(const char *a, size_t la, const char *b)
 {
-	va_list	ap;
+	size_t	row[33], i, j, lb = strlen(b), diag, up, best;
 
-	fprintf(stderr, "extauth: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see extauth --help)\n");
-	return ERR_USAGE;
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			up = row[j];
+			best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
 }
 
-/* Keeps a string we allocated for the life of cfg. */
+/* The listed option nearest to name[0..len), or NULL if none is close. */
+static const struct opt_def *
+nearest(const char *name, size_t len)
+{
+	const struct opt_def	*best = NULL;
+	size_t			 i, d, bestd = SIZE_MAX;
+
+	for (i = 0; i < cli_n_opts; i++) {
+		if (cli_opts[i].verbs == V_HIDDEN)
+			continue;
+		if ((d = edit_distance(name, len, cli_opts[i].name)) < bestd) {
+			bestd = d;
+			best = &cli_opts[i];
+		}
+	}
+	return bestd <= 2 || (bestd != SIZE_MAX && bestd * 3 <= len) ? best :
+	    NULL;
+}
+
+/* Every option sharing the prefix, for the ambiguity message. */
+static void
+list_prefixed(const char *name, size_t len, char *buf, size_t size)
+{
+	size_t	i, n = 0;
+	int	r;
+
+	buf[0] = '\0';
+	for (i = 0; i < cli_n_opts && n < size; i++) {
+		if (cli_opts[i].verbs == V_HIDDEN || cli_opts[i].help == NULL ||
+		    strncmp(cli_opts[i].name, name, len) != 0)
+			continue;
+		r = snprintf(buf + n, size - n, "%s--%s", n ? ", " : "",
+		    cli_opts[i].name);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+}
+
+enum walk {
+	WALK_END,	/* no words left */
+	WALK_OPTION,	/* *o (and *v if it takes one) */
+	WALK_WORD,	/* *v is a verb or a verb's argument */
+	WALK_ERROR,	/* reported (unless quiet) */
+	WALK__COUNT
+};
+
+/*
+ * The next option or word of the command line: "--name", "--name=value",
+ * "--name value", "--prefix" of one name, "-x", "-xvalue", "-x value",
+ * clusters "-vvn", and "--" (everything after it is a word).  Both walks
+ * (the -c/--config-dir scan and the parse) use it, so they agree.
+ */
+static enum walk
+next_option(struct parse *p, const struct opt_def **o, const char **v)
+{
+	const char	*arg, *eq;
+	char		 alts[256], msg[96];
+	size_t		 len;
+	bool		 amb;
+
+	*o = NULL;
+	*v = NULL;
+	if (p->cluster != NULL && *p->cluster != '\0') {
+		arg = p->cluster;
+		goto shortopt;
+	}
+	p->cluster = NULL;
+	for (;;) {
+		if (p->i >= p->argc)
+			return WALK_END;
+		p->at = p->i;
+		arg = p->argv[p->i++];
+		if (p->rest || arg[0] != '-' || arg[1] == '\0') {
+			*v = arg;
+			return WALK_WORD;
+		}
+		if (strcmp(arg, "--") != 0)
+			break;
+		p->rest = true;
+	}
+	if (arg[1] == '-') {
+		eq = strchr(arg + 2, '=');
+		len = eq != NULL ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+		if ((*o = find_long(arg + 2, len, &amb)) == NULL) {
+			if (amb) {
+				list_prefixed(arg + 2, len, alts, sizeof alts);
+				perr(p, NULL, NULL, "give more of the name",
+				    "ambiguous option --%.*s could be %s",
+				    (int)len, arg + 2, alts);
+			} else if ((*o = nearest(arg + 2, len)) != NULL) {
+				snprintf(msg, sizeof msg, "did you mean --%s? "
+				    "(see extauth --help)", (*o)->name);
+				perr(p, NULL, NULL, msg, "unknown option "
+				    "--%.*s", (int)len, arg + 2);
+			} else
+				perr(p, NULL, NULL, NULL, "unknown option "
+				    "--%.*s", (int)len, arg + 2);
+			return WALK_ERROR;
+		}
+		if ((*o)->arg == NULL && eq != NULL) {
+			perr(p, *o, NULL, "give the flag alone", "takes no "
+			    "value");
+			return WALK_ERROR;
+		}
+		if ((*o)->arg == NULL)
+			return WALK_OPTION;
+		if (eq != NULL)
+			*v = eq + 1;
+		else if (p->i < p->argc)
+			*v = p->argv[p->i++];
+		else {
+			perr(p, *o, NULL, NULL, "needs a value (%s)",
+			    (*o)->arg);
+			return WALK_ERROR;
+		}
+		return WALK_OPTION;
+	}
+	arg++;
+shortopt:
+	/* Short options, clustered as in -vvn or -dexample.com. */
+	if ((*o = find_short(*arg)) == NULL) {
+		perr(p, NULL, NULL, NULL, "unknown option -%c", *arg);
+		return WALK_ERROR;
+	}
+	p->cluster = arg + 1;
+	if ((*o)->arg == NULL)
+		return WALK_OPTION;
+	if (*p->cluster != '\0')
+		*v = p->cluster;
+	else if (p->i < p->argc)
+		*v = p->argv[p->i++];
+	else {
+		perr(p, *o, NULL, NULL, "needs a value (%s)", (*o)->arg);
+		return WALK_ERROR;
+	}
+	p->cluster = NULL;
+	return WALK_OPTION;
+}
+
+/* Keeps a string we allocated for the life of cfg; NULL (s freed) if
+ * s is NULL or cfg is full. */
 static const char *
 own(struct config *cfg, char *s)
 {
@@ -271,18 +524,18 @@ own(struct config *cfg, char *s)
 }
 
 static enum err
-add_domains(struct config *cfg, const char *arg)
+add_domains(struct parse *p, const struct opt_def *o, const char *arg)
 {
-	char	*copy, *tok, *save = NULL, *name, why[160];
-	size_t	 i;
-	enum err e = ERR_OK;
+	struct config	*cfg = p->cfg;
+	char		*copy, *tok, *save = NULL, *name, why[160];
+	size_t		 i;
+	enum err	 e = ERR_OK;
 
+	if (*arg == '\0')
+		return perr(p, o, NULL, "give a name such as example.com",
+		    "empty domain name");
 	if ((copy = strdup(arg)) == NULL)
 		return ERR_INTERNAL;
-	if (*arg == '\0') {
-		e = usage_error("-d: %s%s", "empty domain name", "");
-		goto out;
-	}
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
 		while (*tok == ' ')
@@ -290,20 +543,25 @@ add_domains(struct config *cfg, const char *arg)
 		for (i = strlen(tok); i > 0 && tok[i - 1] == ' '; i--)
 			tok[i - 1] = '\0';
 		if ((name = domain_normalize(tok, why, sizeof why)) == NULL) {
-			e = usage_error("invalid domain \"%s\": %s", tok, why);
+			e = from_file(p) ? perr(p, o, NULL, NULL, "not a valid "
+			    "domain name") : perr(p, o, arg, NULL, "invalid "
+			    "domain \"%s\": %s", tok, why);
 			goto out;
 		}
 		for (i = 0; i < cfg->n_domains; i++)
 			if (strcmp(cfg->domains[i], name) == 0)
 				break;
 		if (i < cfg->n_domains) {
-			e = usage_error("domain %s given twice%s", name, "");
+			e = perr(p, o, arg, "give each name once", "a domain is "
+			    "given twice");
 			free(name);
 			goto out;
 		}
 		if (cfg->n_domains == CLI_DOMAINS_MAX) {
 			free(name);
-			e = usage_error("more than %s domains%s", "100", "");
+			e = perr(p, o, NULL, "split the names over several "
+			    "certificates", "more than %d domains",
+			    CLI_DOMAINS_MAX);
 			goto out;
 		}
 		if (strcmp(name, tok) != 0 && strncmp(name, "xn--", 4) == 0)
@@ -316,12 +574,13 @@ out:
 }
 
 static enum err
-set_prefs(struct config *cfg, const char *arg)
+set_prefs(struct parse *p, const struct opt_def *o, const char *arg)
 {
-	char	*copy, *tok, *save = NULL;
-	int	 t;
-	size_t	 i;
-	enum err e = ERR_OK;
+	struct config	*cfg = p->cfg;
+	char		*copy, *tok, *save = NULL;
+	int		 t;
+	size_t		 i;
+	enum err	 e = ERR_OK;
 
 	if ((copy = strdup(arg)) == NULL)
 		return ERR_INTERNAL;
@@ -329,8 +588,8 @@ set_prefs(struct config *cfg, const char *arg)
 	for (tok = strtok_r(copy, ", ", &save); tok != NULL;
 	    tok = strtok_r(NULL, ", ", &save)) {
 		if ((t = chal_type_parse(tok)) == -1) {
-			e = usage_error("unknown challenge type \"%s\"%s", tok,
-			    " (dns-01, http-01, tls-alpn-01)");
+			e = perr(p, o, arg, "use dns-01, http-01 or "
+			    "tls-alpn-01", "unknown challenge type");
 			goto out;
 		}
 		for (i = 0; i < cfg->n_prefs; i++)
@@ -340,257 +599,298 @@ set_prefs(struct config *cfg, const char *arg)
 			cfg->prefs[cfg->n_prefs++] = (enum chal_type)t;
 	}
 	if (cfg->n_prefs == 0)
-		e = usage_error("--preferred-challenges needs a type%s%s", "",
-		    "");
+		e = perr(p, o, NULL, "use dns-01, http-01 or tls-alpn-01",
+		    "needs a type");
 	cfg->prefs_given = true;
 out:
 	free(copy);
 	return e;
 }
 
-static enum err
-parse_long_num(const char *flag, const char *v, long lo, long hi, long *out)
+/*
+ * The only number parser of the CLI: decimal digits, no sign, no blanks,
+ * overflow-safe (strtol's ERANGE), within lo..hi.
+ */
+static bool
+parse_long_num(const char *v, long lo, long hi, long *out)
 {
 	char	*end;
 	long	 n;
 
+	if (!isdigit((unsigned char)*v))
+		return false;
 	errno = 0;
 	n = strtol(v, &end, 10);
-	if (errno != 0 || *v == '\0' || *end != '\0' || n < lo || n > hi)
-		return usage_error("--%s: bad number \"%s\"", flag, v);
+	if (errno != 0 || *end != '\0' || n < lo || n > hi)
+		return false;
 	*out = n;
-	return ERR_OK;
+	return true;
 }
 
 static enum err
-check_plugin(const char *flag, const char *v)
+check_plugin(struct parse *p, const struct opt_def *o, const char *v)
 {
 	if (strcmp(v, PLUGIN) == 0 || strcmp(v, "out") == 0 ||
 	    strcmp(v, "extauth") == 0 || strcmp(v, "certbot-ext-auth:out") == 0)
 		return ERR_OK;
-	return usage_error("--%s %s: extauth is its own authenticator; use "
-	    PLUGIN " or leave the flag out", flag, v);
+	return perr(p, o, v, "use " PLUGIN " or leave the flag out", "extauth "
+	    "is its own authenticator");
+}
+
+/* An address as certbot accepts one: local@domain, the domain a valid
+ * name, no blanks or control characters; several comma-separated. */
+static bool
+email_ok(const char *v)
+{
+	const char	*s = v, *comma, *at;
+	char		 dom[256], why[160], *n;
+	size_t		 len;
+
+	if (*v == '\0')
+		return false;
+	for (;;) {
+		comma = strchr(s, ',');
+		len = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		at = memchr(s, '@', len);
+		if (at == NULL || at == s || memchr(at + 1, '@', len -
+		    (size_t)(at + 1 - s)) != NULL)
+			return false;
+		for (const char *c = s; c < s + len; c++)
+			if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '<'
+			    || *c == '>' || *c == '"' || *c == '\\')
+				return false;
+		if ((size_t)(s + len - at - 1) >= sizeof dom)
+			return false;
+		memcpy(dom, at + 1, (size_t)(s + len - at - 1));
+		dom[s + len - at - 1] = '\0';
+		if ((n = domain_normalize(dom, why, sizeof why)) == NULL)
+			return false;
+		free(n);
+		if (comma == NULL)
+			return true;
+		s = comma + 1;
+	}
+}
+
+/* The EAB key from FILE: at most EAB_KEY_MAX bytes, trailing blanks cut.
+ * New string owned by cfg. */
+static enum err
+read_key_file(struct parse *p, const struct opt_def *o, const char *path)
+{
+	char	 buf[EAB_KEY_MAX + 1];
+	size_t	 len = 0;
+	ssize_t	 r;
+	int	 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		saved = errno;
+		return perr(p, o, path, "give a readable file holding only the "
+		    "key", "cannot open: %s", strerror(saved));
+	}
+	while (len < sizeof buf && (r = read(fd, buf + len, sizeof buf -
+	    len)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	while (len > 0 && isspace((unsigned char)buf[len - 1]))
+		len--;
+	if (len == 0 || len >= sizeof buf || memchr(buf, '\0', len) != NULL) {
+		explicit_bzero(buf, sizeof buf);
+		return perr(p, o, path, "the file must hold the base64url key "
+		    "alone", "not a key file");
+	}
+	buf[len] = '\0';
+	p->cfg->eab_hmac_key = own(p->cfg, strdup(buf));
+	explicit_bzero(buf, sizeof buf);
+	return p->cfg->eab_hmac_key == NULL ? ERR_INTERNAL : ERR_OK;
 }
 
 static enum err
-apply(struct config *cfg, const struct opt_def *o, const char *v)
+set_mode(struct config *cfg, enum solver_mode m)
 {
-	long	n = 0;
-	int	m;
+	cfg->mode = m;
+	cfg->mode_given = true;
+	return ERR_OK;
+}
+
+static const char *
+staging_url(void)
+{
+	const char	*env = getenv("EXTAUTH_STAGING_SERVER");
+
+	return env != NULL && *env != '\0' ? env : LE_STAGING;
+}
+
+/* Options with logic; plain ones are done from their row in apply(). */
+static enum err
+apply_logic(struct parse *p, const struct opt_def *o, const char *v)
+{
+	struct config	*cfg = p->cfg;
+	long		 n = 0;
+	int		 m;
 
 	switch (o->id) {
 	case OPT_SERVER:
+		if (strncasecmp(v, "https://", 8) != 0 || v[8] == '\0')
+			return perr(p, o, v, "give the https:// URL of the "
+			    "CA's directory", "not an https URL");
 		cfg->server = v;
-		break;
+		cfg->server_given = true;
+		return ERR_OK;
 	case OPT_STAGING:
-		cfg->server = LE_STAGING;
-		break;
+		cfg->server = staging_url();
+		cfg->server_given = true;
+		return ERR_OK;
 	case OPT_CA_BUNDLE:
 		if (access(v, R_OK) == -1)
-			return usage_error("cannot read CA bundle %s: %s", v,
+			return perr(p, o, v, "give a readable PEM file or "
+			    "hashed directory", "cannot read: %s",
 			    strerror(errno));
 		cfg->ca_bundle = v;
-		break;
-	case OPT_CONFIG_DIR:
-		cfg->config_dir = v;
-		break;
-	case OPT_WORK_DIR:
-		cfg->work_dir = v;
-		break;
-	case OPT_LOGS_DIR:
-		cfg->logs_dir = v;
-		break;
+		return ERR_OK;
 	case OPT_EMAIL:
+		if (!email_ok(v))
+			return perr(p, o, v, "give an address such as "
+			    "you@example.com", "not an email address");
 		cfg->email = v;
-		break;
-	case OPT_AGREE_TOS:
-		cfg->agree_tos = true;
-		break;
-	case OPT_UNSAFE_NO_EMAIL:
-		cfg->register_unsafely = true;
-		break;
-	case OPT_EFF_EMAIL:
-	case OPT_TEXT:
-	case OPT_IP_LOGGING:
-		break;
+		return ERR_OK;
 	case OPT_DOMAINS:
-		return add_domains(cfg, v);
-	case OPT_CERT_NAME:
-		cfg->cert_name = v;
-		break;
+		return add_domains(p, o, v);
 	case OPT_PREF_CHALLS:
-		return set_prefs(cfg, v);
+		return set_prefs(p, o, v);
 	case OPT_KEY_TYPE:
 		if (strcmp(v, "ecdsa") == 0)
 			cfg->key.type = CRYPTO_KEY_ECDSA;
 		else if (strcmp(v, "rsa") == 0)
 			cfg->key.type = CRYPTO_KEY_RSA;
 		else
-			return usage_error("--key-type %s: use ecdsa or rsa%s",
-			    v, "");
+			return perr(p, o, v, "use ecdsa or rsa", "unknown key "
+			    "type");
 		cfg->key_type_given = true;
-		break;
+		return ERR_OK;
 	case OPT_RSA_SIZE:
-		if (parse_long_num(o->name, v, 2048, 4096, &n) != ERR_OK ||
+		if (!parse_long_num(v, 2048, 4096, &n) ||
 		    (n != 2048 && n != 3072 && n != 4096))
-			return usage_error("--rsa-key-size %s: use 2048, 3072 "
-			    "or 4096%s", v, "");
+			return perr(p, o, v, "use 2048, 3072 or 4096",
+			    "unsupported RSA key size");
 		cfg->key.rsa_bits = (int)n;
-		break;
+		return ERR_OK;
 	case OPT_CURVE:
 		if (strcmp(v, "secp256r1") != 0 && strcmp(v, "secp384r1") != 0)
-			return usage_error("--elliptic-curve %s: use secp256r1 "
-			    "or secp384r1%s", v, "");
+			return perr(p, o, v, "use secp256r1 or secp384r1",
+			    "unsupported curve");
 		cfg->key.curve = v;
-		break;
-	case OPT_FORCE:
-		cfg->force_renewal = true;
-		break;
-	case OPT_EXPAND:
-		cfg->expand = true;
-		break;
-	case OPT_KEEP:
-		cfg->keep_until_expiring = true;
-		break;
-	case OPT_DRY_RUN:
-		cfg->dry_run = true;
-		break;
-	case OPT_NONINTERACTIVE:
-		cfg->non_interactive = true;
-		break;
-	case OPT_VERBOSE:
-		cfg->verbosity++;
-		break;
-	case OPT_QUIET:
-		cfg->quiet = true;
-		break;
+		return ERR_OK;
 	case OPT_CONFIGURATOR:
 	case OPT_INSTALLER:
 		cfg->installer = true;
-		return check_plugin(o->name, v);
+		return check_plugin(p, o, v);
 	case OPT_AUTHENTICATOR:
-		return check_plugin(o->name, v);
-	case OPT_TEXT_MODE:
-		cfg->mode = SOLVER_TEXT;
-		cfg->mode_given = true;
-		break;
-	case OPT_HANDLER:
-		cfg->handler = v;
-		break;
-	case OPT_DEHYDRATED:
-		cfg->mode = SOLVER_DEHYDRATED;
-		cfg->mode_given = true;
-		break;
+		return check_plugin(p, o, v);
 	case OPT_MODE:
 		if ((m = solver_mode_parse(v)) == -1)
-			return usage_error("--mode %s: use json, handler, "
-			    "dehydrated or text%s", v, "");
-		cfg->mode = (enum solver_mode)m;
-		cfg->mode_given = true;
-		break;
-	case OPT_HANDLER_TIMEOUT:
-		return parse_long_num(o->name, v, 1, 86400,
-		    &cfg->handler_timeout_s);
-	case OPT_INVOKER_TIMEOUT:
-		return parse_long_num(o->name, v, 0, 86400,
-		    &cfg->invoker_timeout_s);
-	case OPT_DNS_WAIT:
-		return parse_long_num(o->name, v, 0, 86400, &cfg->dns_wait_s);
+			return perr(p, o, v, "use json, handler, dehydrated or "
+			    "text", "unknown mode");
+		return set_mode(cfg, (enum solver_mode)m);
+	case OPT_TEXT_MODE:
+		return set_mode(cfg, SOLVER_TEXT);
+	case OPT_DEHYDRATED:
+		return set_mode(cfg, SOLVER_DEHYDRATED);
 	case OPT_DNS_RESOLVER:
 		if (!selfcheck_resolver_valid(v))
-			return usage_error("--dns-resolver %s: give an IPv4 "
-			    "address, optionally with :PORT", v);
+			return perr(p, o, v, "give an IPv4 address, optionally "
+			    "with :PORT", "not a resolver address");
 		cfg->dns_resolver = v;
-		break;
-	case OPT_DEACTIVATE_AUTHZ:
-		cfg->deactivate_authz = true;
-		break;
-	case OPT_HOOK_CHAIN:
-		cfg->hook_chain = true;
-		break;
-	case OPT_SELF_CHECK:
-		cfg->self_check = true;
-		break;
-	case OPT_NO_SELF_CHECK:
-		cfg->self_check = false;
-		break;
-	case OPT_DEPLOY_HOOK:
-		cfg->deploy_hook = v;
-		break;
-	case OPT_PRE_HOOK:
-		cfg->pre_hook = v;
-		break;
-	case OPT_POST_HOOK:
-		cfg->post_hook = v;
-		break;
-	case OPT_EAB_KID:
-		cfg->eab_kid = v;
-		break;
-	case OPT_EAB_HMAC:
-		cfg->eab_hmac_key = v;
-		break;
-	case OPT_CSR:
-		cfg->csr = v;
-		break;
+		return ERR_OK;
+	case OPT_EAB_HMAC_FILE:
+		return read_key_file(p, o, v);
 	case OPT_MUST_STAPLE:
-		return usage_error("--must-staple is not supported: Let's "
-		    "Encrypt rejects it since 2025-05-07 and OCSP is gone%s%s",
-		    "", "");
-	case OPT_CERT_PATH:
-		cfg->cert_path = v;
-		break;
-	case OPT_CHAIN_PATH:
-		cfg->chain_path = v;
-		break;
-	case OPT_FULLCHAIN_PATH:
-		cfg->fullchain_path = v;
-		break;
-	case OPT_REASON:
-		cfg->reason = v;
-		break;
-	case OPT_JSON:
-		cfg->json_output = true;
-		break;
-	case OPT_CONFIG:
-		cfg->config_file = v;
-		break;
-	case OPT_SOCKET:
-		cfg->socket_path = v;
-		break;
-	case OPT_HELP:
-		cfg->show_help = true;
-		break;
-	case OPT_VERSION:
-		cfg->show_version = true;
-		break;
+		return perr(p, o, NULL, "leave the flag out", "not supported: "
+		    "Let's Encrypt rejects it since 2025-05-07 and OCSP is "
+		    "gone");
+	case OPT_COMPLETION:
+		cfg->print_completion = v;
+		return ERR_OK;
+	case OPT_PLAIN:
+	case OPT_EFF_EMAIL:
+	case OPT_TEXT:
+	case OPT_IP_LOGGING:
 	case OPT__COUNT:
+		break;
+	}
+	return ERR_INTERNAL;
+}
+
+/* One option: plain kinds from the table, the rest in apply_logic. */
+static enum err
+apply(struct parse *p, const struct opt_def *o, const char *v)
+{
+	char	*field = (char *)p->cfg + o->off;
+
+	switch (o->kind) {
+	case KIND_LOGIC:
+		return apply_logic(p, o, v);
+	case KIND_STR:
+		*(const char **)(void *)field = v;
+		return ERR_OK;
+	case KIND_TRUE:
+		*(bool *)(void *)field = true;
+		return ERR_OK;
+	case KIND_FALSE:
+		*(bool *)(void *)field = false;
+		return ERR_OK;
+	case KIND_LONG:
+		if (!parse_long_num(v, o->lo, o->hi, (long *)(void *)field))
+			return perr(p, o, v, NULL, "not a number from %ld to "
+			    "%ld", o->lo, o->hi);
+		return ERR_OK;
+	case KIND_COUNT:
+		(*(int *)(void *)field)++;
+		return ERR_OK;
+	case KIND_NOP:
+	case KIND__COUNT:
 		break;
 	}
 	return ERR_OK;
 }
 
+/* A word: the verb, "help [VERB]", or certbot-hook's argument. */
 static enum err
-set_verb(struct config *cfg, const char *word)
+set_verb(struct parse *p, const char *word)
 {
-	size_t	i;
+	struct config	*cfg = p->cfg;
+	size_t		 i;
 
+	if (cfg->verb_given && cfg->verb == VERB_CERTBOT_HOOK &&
+	    cfg->hook_args[0] == NULL && !cfg->show_help) {
+		cfg->hook_args[0] = (char *)word;
+		return ERR_OK;
+	}
+	if (strcmp(word, "help") == 0 && !cfg->show_help) {
+		cfg->show_help = true;
+		return ERR_OK;
+	}
 	for (i = 0; i < VERB__COUNT; i++) {
-		if (strcmp(word, verb_names[i]) != 0)
+		if (strcmp(word, cli_verbs[i].name) != 0)
 			continue;
 		if (cfg->verb_given)
-			return usage_error("two verbs given: %s and %s",
-			    verb_names[cfg->verb], word);
+			return perr(p, NULL, NULL, "give one verb", "two verbs "
+			    "given: %s and %s", cli_verbs[cfg->verb].name, word);
 		cfg->verb = (enum cli_verb)i;
 		cfg->verb_given = true;
 		return ERR_OK;
 	}
-	return usage_error("unknown verb or argument \"%s\"%s", word, "");
+	return perr(p, NULL, NULL, "the verbs are listed by extauth --help",
+	    "unknown verb or argument \"%s\"", word);
 }
 
-/* XDG base directory or HOME/fallback, plus suffix; kept in cfg. */
-static const char *
-xdg_dir(struct config *cfg, const char *var, const char *fallback,
-    const char *suffix)
+/* XDG base directory or HOME/fallback, plus suffix: a new string. */
+static char *
+xdg_path(const char *var, const char *fallback, const char *suffix)
 {
 	const char	*x = getenv(var), *home = getenv("HOME");
 	char		*s = NULL;
@@ -602,7 +902,7 @@ xdg_dir(struct config *cfg, const char *var, const char *fallback,
 		r = asprintf(&s, "%s/%s", x, suffix);
 	else
 		r = asprintf(&s, "%s/%s/%s", home, fallback, suffix);
-	return r == -1 ? NULL : own(cfg, s);
+	return r == -1 ? NULL : s;
 }
 
 /* Default directories: certbot's for root, XDG ones for everybody else. */
@@ -618,40 +918,81 @@ set_defaults_dirs(struct config *cfg)
 			cfg->logs_dir = "/var/log/extauth";
 		return ERR_OK;
 	}
-	if (cfg->config_dir == NULL && (cfg->config_dir = xdg_dir(cfg,
-	    "XDG_CONFIG_HOME", ".config", "extauth")) == NULL)
+	if (cfg->config_dir == NULL && (cfg->config_dir = own(cfg,
+	    xdg_path("XDG_CONFIG_HOME", ".config", "extauth"))) == NULL)
 		return ERR_INTERNAL;
-	if (cfg->work_dir == NULL && (cfg->work_dir = xdg_dir(cfg,
-	    "XDG_DATA_HOME", ".local/share", "extauth")) == NULL)
+	if (cfg->work_dir == NULL && (cfg->work_dir = own(cfg,
+	    xdg_path("XDG_DATA_HOME", ".local/share", "extauth"))) == NULL)
 		return ERR_INTERNAL;
-	if (cfg->logs_dir == NULL && (cfg->logs_dir = xdg_dir(cfg,
-	    "XDG_STATE_HOME", ".local/state", "extauth/log")) == NULL)
+	if (cfg->logs_dir == NULL && (cfg->logs_dir = own(cfg,
+	    xdg_path("XDG_STATE_HOME", ".local/state", "extauth/log"))) == NULL)
 		return ERR_INTERNAL;
 	return ERR_OK;
 }
 
-static enum err
-finish(struct config *cfg)
+const char *
+cli_dry_run_server(const struct config *cfg, const char *recorded)
 {
-	if (cfg->show_help || cfg->show_version)
+	if (cfg->dry_run && !cfg->server_given && recorded != NULL &&
+	    strcmp(recorded, LE_PRODUCTION) == 0)
+		return staging_url();
+	return recorded;
+}
+
+/* Checks across options, and the defaults that depend on them. */
+static enum err
+finish(struct parse *p)
+{
+	struct config	*cfg = p->cfg;
+	const char	*env;
+
+	p->at = 0;	/* errors here are about the whole command */
+	if (cfg->show_help || cfg->show_version || cfg->print_completion ||
+	    cfg->print_man)
 		return ERR_OK;
+	if (cfg->mode == SOLVER_TEXT && (cfg->handler != NULL ||
+	    cfg->socket_path != NULL))
+		return perr(p, NULL, NULL, "text mode asks a person: leave out "
+		    "--handler and --socket, or --text-mode", "--text-mode "
+		    "conflicts with %s", cfg->handler ? "--handler" :
+		    "--socket");
+	if (cfg->socket_path != NULL && (cfg->handler != NULL ||
+	    cfg->mode == SOLVER_HANDLER || cfg->mode == SOLVER_DEHYDRATED))
+		return perr(p, NULL, NULL, "--socket is JSON mode; give either "
+		    "--socket or --handler", "--socket conflicts with %s mode",
+		    cfg->handler ? "handler" : solver_mode_name(cfg->mode));
+	if (cfg->mode == SOLVER_JSON && cfg->mode_given && cfg->handler != NULL)
+		return perr(p, NULL, NULL, "leave out --mode json to run the "
+		    "handler, or --handler for JSON mode", "--mode json "
+		    "conflicts with --handler");
 	if (cfg->mode == SOLVER_DEHYDRATED && cfg->handler == NULL)
-		return usage_error("dehydrated mode needs --handler PROG "
-		    "(the hook script)%s%s", "", "");
-	if (cfg->handler != NULL && !cfg->mode_given) {
-		cfg->mode = SOLVER_HANDLER;
-		cfg->mode_given = true;
-	}
+		return perr(p, NULL, NULL, "give the hook script as --handler "
+		    "PROG", "dehydrated mode needs --handler");
+	if (cfg->handler != NULL && !cfg->mode_given)
+		set_mode(cfg, SOLVER_HANDLER);
 	if ((cfg->mode == SOLVER_HANDLER) && cfg->handler == NULL)
-		return usage_error("handler mode needs --handler PROG%s%s", "",
-		    "");
+		return perr(p, NULL, NULL, "give the program as --handler PROG",
+		    "handler mode needs --handler");
 	if (cfg->csr != NULL && cfg->verb != VERB_CERTONLY)
-		return usage_error("--csr works only with certonly, not %s (as "
-		    "in certbot)", verb_names[cfg->verb]);
+		return perr(p, NULL, NULL, "use extauth certonly --csr FILE",
+		    "--csr works only with certonly, not %s (as in certbot)",
+		    cli_verbs[cfg->verb].name);
+	/* The EAB key: argv, --eab-hmac-key-file, else the environment,
+	 * which /proc does not show to other users. */
+	if (cfg->eab_kid != NULL && cfg->eab_hmac_key == NULL &&
+	    (env = getenv("EXTAUTH_EAB_HMAC_KEY")) != NULL && *env != '\0')
+		cfg->eab_hmac_key = env;
 	if (cfg->eab_kid != NULL && cfg->eab_hmac_key == NULL)
-		return usage_error("--eab-kid needs --eab-hmac-key%s%s", "", "");
+		return perr(p, NULL, NULL, "give --eab-hmac-key-file FILE or "
+		    "EXTAUTH_EAB_HMAC_KEY", "--eab-kid needs the HMAC key");
 	if (cfg->eab_hmac_key != NULL && cfg->eab_kid == NULL)
-		return usage_error("--eab-hmac-key needs --eab-kid%s%s", "", "");
+		return perr(p, NULL, NULL, "give --eab-kid KID as well",
+		    "an EAB HMAC key needs --eab-kid");
+	if (cfg->eab_hmac_key != NULL && !b64u_valid(cfg->eab_hmac_key))
+		return perr(p, NULL, NULL, "give the key as the CA printed it "
+		    "(base64url)", "the EAB HMAC key is not base64url");
+	if (cfg->dry_run && !cfg->server_given)
+		cfg->server = staging_url();
 	if (cfg->n_prefs == 0) {
 		cfg->prefs[0] = CHAL_DNS01;
 		cfg->prefs[1] = CHAL_HTTP01;
@@ -660,74 +1001,125 @@ finish(struct config *cfg)
 	return set_defaults_dirs(cfg);
 }
 
-/* What -c FILE may set: any long option but --config itself. */
+/* What a cli.ini may set: any long option but --config itself, spelled
+ * in full or by an unambiguous prefix, as on the command line. */
 static enum clini_key
 ini_key(const char *key)
 {
-	const struct opt_def	*o = find_long(key, strlen(key));
+	const struct opt_def	*o;
+	bool			 amb;
 
-	if (o == NULL || o->id == OPT_CONFIG)
+	o = find_long(key, strlen(key), &amb);
+	if (o == NULL || o->off == F(config_file))
 		return CLINI_KEY_UNKNOWN;
-	return o->arg ? CLINI_KEY_VALUE : CLINI_KEY_FLAG;
+	return o->arg != NULL ? CLINI_KEY_VALUE : CLINI_KEY_FLAG;
 }
 
-/* The FILE of the last -c/--config FILE, skipping other options' values
- * the way the parser below does; NULL if none. */
-static const char *
-config_file_arg(int argc, char **argv)
+char *
+cli_default_ini(unsigned uid, const char *config_dir)
 {
-	const struct opt_def	*o;
-	const char		*arg, *eq, *v, *file = NULL;
-	int			 i;
-	size_t			 j;
+	const char	*env = getenv("EXTAUTH_CLI_INI");
+	size_t		 n;
 
-	for (i = 1; i < argc; i++) {
-		arg = argv[i];
-		if (strcmp(arg, "--") == 0)
-			break;
-		if (arg[0] != '-' || arg[1] == '\0')
-			continue;
-		if (arg[1] == '-') {
-			eq = strchr(arg + 2, '=');
-			o = find_long(arg + 2, eq ? (size_t)(eq - arg - 2) :
-			    strlen(arg + 2));
-			if (o == NULL || !o->arg || eq != NULL) {
-				if (o != NULL && o->id == OPT_CONFIG)
-					file = eq + 1;
-				continue;
-			}
-			if (i + 1 < argc && o->id == OPT_CONFIG)
-				file = argv[i + 1];
-			i++;
-			continue;
-		}
-		for (j = 1; arg[j] != '\0'; j++) {
-			if ((o = find_short(arg[j])) == NULL || !o->arg)
-				continue;
-			if (arg[j + 1] != '\0')
-				v = arg + j + 1;
-			else if (i + 1 < argc)
-				v = argv[++i];
-			else
-				break;
-			if (o->id == OPT_CONFIG)
-				file = v;
-			break;
-		}
+	if (env != NULL)
+		return *env == '\0' ? NULL : strdup(env);
+	if (config_dir != NULL) {
+		n = strlen(config_dir);
+		while (n > 1 && config_dir[n - 1] == '/')
+			n--;
+		if (n == strlen("/etc/letsencrypt") &&
+		    strncmp(config_dir, "/etc/letsencrypt", n) == 0)
+			return strdup("/etc/letsencrypt/cli.ini");
 	}
-	return file;
+	if (uid == 0)
+		return strdup("/etc/extauth/cli.ini");
+	return xdg_path("XDG_CONFIG_HOME", ".config", "extauth/cli.ini");
+}
+
+/*
+ * The first walk, quiet: the cli.ini to read (the last -c FILE, else the
+ * default one if it exists) into *path, a new string or NULL.
+ */
+static enum err
+find_ini(int argc, char **argv, char **path)
+{
+	struct config		 scratch = { 0 };
+	struct parse		 p = { .cfg = &scratch, .argc = argc,
+				    .argv = argv, .i = 1, .quiet = true };
+	const struct opt_def	*o;
+	const char		*v, *file = NULL, *dir = NULL;
+	struct stat		 st;
+	enum walk		 w;
+
+	*path = NULL;
+	while ((w = next_option(&p, &o, &v)) != WALK_END &&
+	    w != WALK_ERROR) {
+		if (w != WALK_OPTION)
+			continue;
+		if (o->off == F(config_file) && o->kind == KIND_STR)
+			file = v;
+		else if (o->off == F(config_dir) && o->kind == KIND_STR)
+			dir = v;
+	}
+	if (file != NULL)
+		return (*path = strdup(file)) == NULL ? ERR_INTERNAL : ERR_OK;
+	errno = 0;
+	*path = cli_default_ini((unsigned)geteuid(), dir);
+	if (*path == NULL)
+		return errno == ENOMEM ? ERR_INTERNAL : ERR_OK;
+	if (stat(*path, &st) == -1 && errno == ENOENT) {
+		free(*path);
+		*path = NULL;
+	}
+	return ERR_OK;
+}
+
+/* Puts the cli.ini's words in front of the command line's (so the
+ * command line wins); the new argv and the lines are kept in cfg. */
+static enum err
+load_ini(struct parse *p, char *path)
+{
+	struct config	*cfg = p->cfg;
+	char		**fargv = NULL, **nargv;
+	int		 fargc = 0, *lines = NULL;
+	enum err	 e;
+
+	if (own(cfg, path) == NULL)
+		return ERR_INTERNAL;
+	cfg->config_file = path;
+	if ((e = clini_load(path, ini_key, &fargc, &fargv, &lines)) != ERR_OK)
+		return e;
+	if (own(cfg, (char *)fargv) == NULL) {
+		free(lines);
+		return ERR_INTERNAL;
+	}
+	if (own(cfg, (char *)lines) == NULL)
+		return ERR_INTERNAL;
+	if ((nargv = calloc((size_t)fargc + (size_t)p->argc + 1,
+	    sizeof *nargv)) == NULL || own(cfg, (char *)nargv) == NULL)
+		return ERR_INTERNAL;
+	nargv[0] = p->argv[0];
+	memcpy(nargv + 1, fargv, (size_t)fargc * sizeof *nargv);
+	memcpy(nargv + 1 + fargc, p->argv + 1, (size_t)(p->argc - 1) *
+	    sizeof *nargv);
+	p->argv = nargv;
+	p->argc += fargc;
+	p->ini = path;
+	p->ini_lines = lines;
+	p->ini_end = 1 + fargc;
+	return ERR_OK;
 }
 
 enum err
 cli_parse(int argc, char **argv, struct config *cfg)
 {
+	struct parse		 p = { .cfg = cfg, .argc = argc, .argv = argv,
+				    .i = 1 };
 	const struct opt_def	*o;
-	const char		*arg, *eq, *v, *ini;
-	char			**fargv = NULL, **nargv;
+	const char		*v;
+	char			*ini;
 	enum err		 e;
-	int			 i, fargc = 0;
-	size_t			 j;
-	bool			 rest = false;
+	enum walk		 w;
 
 	memset(cfg, 0, sizeof *cfg);
 	cfg->verb = VERB_RUN;
@@ -740,93 +1132,18 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->invoker_timeout_s = 300;
 	cfg->self_check = true;
 
-	/* -c FILE: its words go first, so the command line wins. */
-	if ((ini = config_file_arg(argc, argv)) != NULL) {
-		if ((e = clini_load(ini, ini_key, &fargc, &fargv)) != ERR_OK)
+	if ((e = find_ini(argc, argv, &ini)) != ERR_OK)
+		return e;
+	if (ini != NULL && (e = load_ini(&p, ini)) != ERR_OK)
+		return e;
+	while ((w = next_option(&p, &o, &v)) != WALK_END) {
+		if (w == WALK_ERROR)
+			return ERR_USAGE;
+		e = w == WALK_WORD ? set_verb(&p, v) : apply(&p, o, v);
+		if (e != ERR_OK)
 			return e;
-		if (own(cfg, (char *)fargv) == NULL ||
-		    (nargv = calloc((size_t)fargc + (size_t)argc + 1,
-		    sizeof *nargv)) == NULL)
-			return ERR_INTERNAL;
-		if (own(cfg, (char *)nargv) == NULL)
-			return ERR_INTERNAL;
-		nargv[0] = argv[0];
-		memcpy(nargv + 1, fargv, (size_t)fargc * sizeof *nargv);
-		memcpy(nargv + 1 + fargc, argv + 1, (size_t)(argc - 1) *
-		    sizeof *nargv);
-		argv = nargv;
-		argc += fargc;
 	}
-
-	for (i = 1; i < argc; i++) {
-		arg = argv[i];
-		if (rest || arg[0] != '-' || arg[1] == '\0') {
-			if (cfg->verb_given && cfg->verb == VERB_CERTBOT_HOOK &&
-			    cfg->hook_args[0] == NULL) {
-				cfg->hook_args[0] = argv[i];
-				continue;
-			}
-			if ((e = set_verb(cfg, arg)) != ERR_OK)
-				return e;
-			continue;
-		}
-		if (strcmp(arg, "--") == 0) {
-			rest = true;
-			continue;
-		}
-		if (arg[1] == '-') {
-			eq = strchr(arg + 2, '=');
-			o = find_long(arg + 2, eq ? (size_t)(eq - arg - 2) :
-			    strlen(arg + 2));
-			if (o == NULL) {
-				fprintf(stderr, "extauth: unknown option %.*s "
-				    "(see extauth --help)\n", eq ? (int)(eq -
-				    arg) : (int)strlen(arg), arg);
-				return ERR_USAGE;
-			}
-			if (!o->arg && eq != NULL)
-				return usage_error("option --%s takes no "
-				    "value%s", o->name, "");
-			v = NULL;
-			if (o->arg) {
-				if (eq != NULL)
-					v = eq + 1;
-				else if (i + 1 < argc)
-					v = argv[++i];
-				else
-					return usage_error("option --%s needs a "
-					    "value%s", o->name, "");
-			}
-			if ((e = apply(cfg, o, v)) != ERR_OK)
-				return e;
-			continue;
-		}
-		/* Short options, clustered as in -vvv or -dexample.com. */
-		for (j = 1; arg[j] != '\0'; j++) {
-			if ((o = find_short(arg[j])) == NULL) {
-				char	 bad[3] = { '-', arg[j], '\0' };
-
-				return usage_error("unknown option %s%s", bad,
-				    "");
-			}
-			v = NULL;
-			if (o->arg) {
-				if (arg[j + 1] != '\0')
-					v = arg + j + 1;
-				else if (i + 1 < argc)
-					v = argv[++i];
-				else
-					return usage_error("option -%s needs a "
-					    "value%s", (char[]){ arg[j], '\0' },
-					    "");
-			}
-			if ((e = apply(cfg, o, v)) != ERR_OK)
-				return e;
-			if (v != NULL)
-				break;
-		}
-	}
-	return finish(cfg);
+	return finish(&p);
 }
 
 void
@@ -845,4 +1162,31 @@ const char *
 cli_version(void)
 {
 	return EXTAUTH_VERSION;
+}
+
+void
+cli_random_sleep(const struct config *cfg)
+{
+	const char	*env = getenv("EXTAUTH_RANDOM_SLEEP_MAX");
+	long		 max = RANDOM_SLEEP_MAX, ms, lo;
+	uint32_t	 r = 0;
+	struct timespec	 ts;
+
+	if (cfg->no_random_sleep || isatty(STDIN_FILENO))
+		return;
+	if (env != NULL && !parse_long_num(env, 0, RANDOM_SLEEP_MAX, &max))
+		log_warn("EXTAUTH_RANDOM_SLEEP_MAX is not a number from 0 to "
+		    "%d: using %d", RANDOM_SLEEP_MAX, RANDOM_SLEEP_MAX);
+	if (max == 0)
+		return;
+	if (getentropy(&r, sizeof r) == -1)
+		r = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+	lo = max < 1 ? max * 1000 : 1000;
+	ms = lo + (long)(r % (uint32_t)(max * 1000 - lo + 1));
+	log_info("non-interactive renewal: random delay of %ld.%03ld seconds "
+	    "(--no-random-sleep-on-renew skips it)", ms / 1000, ms % 1000);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	/* A signal ends the wait: the caller then sees it pending. */
+	nanosleep(&ts, NULL);
 }

@@ -88,10 +88,14 @@ struct config {
 	const char		*fullchain_path;	/* certonly --csr */
 	const char		*reason;	/* revoke */
 	bool			 json_output;	/* certificates --json */
-	const char		*config_file;	/* -c: certbot cli.ini */
-	bool			 show_help;
+	const char		*config_file;	/* -c or the default cli.ini read */
+	bool			 server_given;	/* --server/--staging, not the default */
+	bool			 no_random_sleep;	/* --no-random-sleep-on-renew */
+	bool			 show_help;	/* --help, -h, help [VERB] */
 	bool			 show_version;
-	char			*owned[8];	/* defaults we allocated */
+	const char		*print_completion;	/* hidden: bash, zsh or fish */
+	bool			 print_man;	/* hidden: scdoc option list */
+	char			*owned[16];	/* strings we allocated */
 	size_t			 n_owned;
 };
 
@@ -102,7 +106,31 @@ struct config {
  */
 enum err	 cli_parse(int argc, char **argv, struct config *cfg);
 void		 cli_config_clear(struct config *);
-void		 cli_usage(void);	/* --help, on stdout */
 const char	*cli_version(void);
+
+/*
+ * The default cli.ini, read when no -c is given: config_dir's cli.ini when
+ * that is certbot's /etc/letsencrypt, else /etc/extauth/cli.ini for root
+ * and $XDG_CONFIG_HOME/extauth/cli.ini (~/.config/...) for anybody else.
+ * EXTAUTH_CLI_INI, when set, replaces the rule ("" = none).  Returns a new
+ * string (caller frees), or NULL for none or out of memory.
+ */
+char		*cli_default_ini(unsigned uid, const char *config_dir);
+
+/*
+ * The server a dry run talks to instead of recorded, certbot's rule: Let's
+ * Encrypt production becomes its staging directory (EXTAUTH_STAGING_SERVER
+ * overrides that URL, for tests) unless --server was given.  Otherwise
+ * recorded itself.
+ */
+const char	*cli_dry_run_server(const struct config *, const char *recorded);
+
+/*
+ * renew without a terminal on stdin: sleeps a random 1-480 s (certbot's
+ * spread of the load on the CA; EXTAUTH_RANDOM_SLEEP_MAX caps it, for
+ * tests), logging the delay.  A signal ends the sleep early.  Does nothing
+ * with --no-random-sleep-on-renew or a terminal.
+ */
+void		 cli_random_sleep(const struct config *);
 
 #endif

@@ -30,7 +30,9 @@ struct clini_entry {
 /* The words being collected, before they are packed into one block. */
 struct clini_words {
 	char	**v;		/* each a new string */
+	int	 *line;		/* the file line of each */
 	size_t	  n, cap;
+	int	  cur;		/* the line of the entry being pushed */
 };
 
 static bool
@@ -116,6 +118,7 @@ static bool
 clini_push(struct clini_words *w, const char *s, size_t len)
 {
 	char	**nv;
+	int	 *nl;
 	size_t	  ncap;
 
 	if (w->n == w->cap) {
@@ -123,8 +126,12 @@ clini_push(struct clini_words *w, const char *s, size_t len)
 		if ((nv = realloc(w->v, ncap * sizeof *nv)) == NULL)
 			return false;
 		w->v = nv;
+		if ((nl = realloc(w->line, ncap * sizeof *nl)) == NULL)
+			return false;
+		w->line = nl;
 		w->cap = ncap;
 	}
+	w->line[w->n] = w->cur;
 	if ((w->v[w->n] = strndup(s, len)) == NULL)
 		return false;
 	w->n++;
@@ -139,6 +146,7 @@ clini_words_clear(struct clini_words *w)
 	for (i = 0; i < w->n; i++)
 		free(w->v[i]);
 	free(w->v);
+	free(w->line);
 	memset(w, 0, sizeof *w);
 }
 
@@ -218,6 +226,7 @@ clini_entry_words(struct clini_words *w, const char *path,
 		    en->key);
 		return ERR_USAGE;
 	}
+	w->cur = en->line;
 	if (strlen(en->key) > sizeof opt - 3) {
 		log_error("%s:%d: option name too long", path, en->line);
 		return ERR_USAGE;
@@ -236,8 +245,8 @@ clini_entry_words(struct clini_words *w, const char *path,
 		    2) == 0) || (en->vlen == 1 && en->value[0] == '0')))
 			return ERR_OK;
 		log_error("%s:%d: %s takes no value: write \"%s\" alone, or "
-		    "\"= true\" or \"= false\", not \"%.*s\"", path, en->line,
-		    en->key, en->key, (int)en->vlen, en->value);
+		    "\"= true\" or \"= false\"", path, en->line, en->key,
+		    en->key);
 		return ERR_USAGE;
 	}
 	if (list)
@@ -321,7 +330,8 @@ clini_pack(const struct clini_words *w)
 }
 
 enum err
-clini_load(const char *path, clini_lookup_fn lookup, int *argc, char ***argv)
+clini_load(const char *path, clini_lookup_fn lookup, int *argc, char ***argv,
+    int **lines)
 {
 	struct clini_entry	*ents = NULL;
 	struct clini_words	 w = { 0 };
@@ -333,6 +343,8 @@ clini_load(const char *path, clini_lookup_fn lookup, int *argc, char ***argv)
 
 	*argc = 0;
 	*argv = NULL;
+	if (lines != NULL)
+		*lines = NULL;
 	if ((buf = clini_read(path)) == NULL)
 		goto out;
 	e = ERR_INTERNAL;
@@ -354,8 +366,8 @@ clini_load(const char *path, clini_lookup_fn lookup, int *argc, char ***argv)
 		    *line == '[' || strncmp(line, "---", 3) == 0)
 			continue;
 		if (!clini_split(line, &key, &value, &vlen)) {
-			log_error("%s:%d: cannot parse \"%s\": write key = "
-			    "value, or a flag's name alone", path, lineno, line);
+			log_error("%s:%d: cannot parse the line: write key = "
+			    "value, or a flag's name alone", path, lineno);
 			goto out;
 		}
 		for (i = 0; i < n; i++)
@@ -381,6 +393,15 @@ clini_load(const char *path, clini_lookup_fn lookup, int *argc, char ***argv)
 	if ((*argv = clini_pack(&w)) == NULL) {
 		log_error("%s: out of memory", path);
 		goto out;
+	}
+	if (lines != NULL) {
+		if ((*lines = calloc(w.n + 1, sizeof **lines)) == NULL) {
+			log_error("%s: out of memory", path);
+			clini_free(*argv);
+			*argv = NULL;
+			goto out;
+		}
+		memcpy(*lines, w.line, w.n * sizeof **lines);
 	}
 	*argc = (int)w.n;
 	e = ERR_OK;

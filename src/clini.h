@@ -41,10 +41,14 @@ typedef enum clini_key	(*clini_lookup_fn)(const char *key);
  * unknown key, or a flag with a value other than true/false.
  *
  * *argv is one allocation holding the pointers and the strings: the
- * caller frees it with clini_free, which is free().
+ * caller frees it with clini_free, which is free().  When lines is not
+ * NULL, *lines is set to a new array (caller frees) of *argc numbers: the
+ * file line each word came from, so that the caller's error about a
+ * value can name the line without echoing the file's contents.
+ * Messages name the file, the line and the key, never a value.
  */
 enum err	 clini_load(const char *path, clini_lookup_fn lookup, int *argc,
-		    char ***argv);
+		    char ***argv, int **lines);
 void		 clini_free(char **argv);
 
 #endif

@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "cli.h"
+#include "clidoc.h"
 #include "cmd.h"
 #include "log.h"
 #include "selfcheck.h"
@@ -46,8 +47,16 @@ main(int argc, char **argv)
 	}
 	if ((e = cli_parse(argc, argv, &cfg)) != ERR_OK)
 		goto out;
+	if (cfg.print_completion != NULL) {
+		e = clidoc_completion(cfg.print_completion);
+		goto out;
+	}
+	if (cfg.print_man) {
+		clidoc_man();
+		goto out;
+	}
 	if (cfg.show_help) {
-		cli_usage();
+		clidoc_usage(&cfg);
 		goto out;
 	}
 	if (cfg.show_version) {

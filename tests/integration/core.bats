@@ -194,11 +194,21 @@ bad_name() {
 	[ -n "$stderr" ]
 }
 
-@test "unknown flag: exit 2, one line naming it" {
+@test "unknown flag: exit 2, a line naming it and a line saying what to do" {
 	ext_direct --no-such-flag "${DIRS[@]}" certonly
 	[ "$status" -eq 2 ]
-	assert_eq "stderr lines" "${#stderr_lines[@]}" 1
-	grep -q -- '--no-such-flag' <<<"$stderr"
+	assert_eq "stderr lines" "${#stderr_lines[@]}" 2
+	grep -q -- '--no-such-flag' <<<"${stderr_lines[0]}"
+	grep -q -- '--help' <<<"${stderr_lines[1]}"
+	# a near miss gets the nearest flag; an unambiguous prefix is the flag
+	ext_direct --agre-tos "${DIRS[@]}" certonly
+	[ "$status" -eq 2 ]
+	assert_eq "hint" "${stderr_lines[1]}" "extauth: did you mean --agree-tos? (see extauth --help)"
+	ext_direct --pre x "${DIRS[@]}" certonly
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == *--preferred-challenges*--pre-hook* ]]
+	ext_direct --preferred-c dns --help
+	[ "$status" -eq 0 ]
 }
 
 @test "bad names are usage errors" {

@@ -13,6 +13,9 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 EXTAUTH=${EXTAUTH:-$REPO_ROOT/build/extauth}
 DRIVER=$REPO_ROOT/examples/json-driver.sh
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
+# No cli.ini of this machine (/etc/extauth/cli.ini as root) may change a
+# test: the default config file is off unless a test names one.
+export EXTAUTH_CLI_INI=
 export EXTAUTH DRIVER REPO_ROOT
 
 # shellcheck source=tests/lib/pebble.bash

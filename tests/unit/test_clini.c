@@ -61,7 +61,7 @@ load(const char *text, clini_lookup_fn fn, char *out, size_t size)
 	enum err	  e;
 
 	write_file(text, strlen(text));
-	e = clini_load(path, fn, &argc, &argv);
+	e = clini_load(path, fn, &argc, &argv, NULL);
 	unlink(path);
 	out[0] = '\0';
 	if (e != ERR_OK) {
@@ -193,13 +193,13 @@ test_file_errors(void **state)
 	int	  argc = -1;
 
 	assert_int_equal(clini_load("/nonexistent/cli.ini", lookup, &argc,
-	    &argv), ERR_USAGE);
+	    &argv, NULL), ERR_USAGE);
 	assert_null(argv);
 	assert_non_null(strstr(log_last_error(), "/nonexistent/cli.ini"));
 
 	/* a NUL byte: not text */
 	write_file("email = a\0b\n", 12);
-	assert_int_equal(clini_load(path, lookup, &argc, &argv), ERR_USAGE);
+	assert_int_equal(clini_load(path, lookup, &argc, &argv, NULL), ERR_USAGE);
 	unlink(path);
 	assert_non_null(strstr(log_last_error(), "NUL"));
 
@@ -208,16 +208,53 @@ test_file_errors(void **state)
 	assert_non_null(big);
 	memset(big, '#', CLINI_FILE_MAX + 1);
 	write_file(big, CLINI_FILE_MAX + 1);
-	assert_int_equal(clini_load(path, lookup, &argc, &argv), ERR_USAGE);
+	assert_int_equal(clini_load(path, lookup, &argc, &argv, NULL), ERR_USAGE);
 	unlink(path);
 	assert_non_null(strstr(log_last_error(), "larger than"));
 	/* exactly at the cap is fine */
 	write_file(big, CLINI_FILE_MAX);
-	assert_int_equal(clini_load(path, lookup, &argc, &argv), ERR_OK);
+	assert_int_equal(clini_load(path, lookup, &argc, &argv, NULL), ERR_OK);
 	assert_int_equal(argc, 0);
 	clini_free(argv);
 	unlink(path);
 	free(big);
+}
+
+/* Each word's file line, for the caller's messages; and the reader's own
+ * messages never quote a value or a line. */
+static void
+test_lines(void **state)
+{
+	static const char text[] = "# c\nemail = a@example.com\n\n"
+	    "agree-tos\ndomains = [a.example.com, b.example.com]\n";
+	char	**argv = NULL;
+	int	  argc = -1, *lines = NULL;
+
+	(void)state;
+	write_file(text, strlen(text));
+	assert_int_equal(clini_load(path, lookup, &argc, &argv, &lines), ERR_OK);
+	unlink(path);
+	assert_int_equal(argc, 7);
+	assert_int_equal(lines[0], 2);	/* --email */
+	assert_int_equal(lines[1], 2);	/* its value */
+	assert_int_equal(lines[2], 4);	/* --agree-tos */
+	assert_int_equal(lines[3], 5);	/* --domains */
+	assert_int_equal(lines[6], 5);	/* b.example.com */
+	clini_free(argv);
+	free(lines);
+
+	write_file("agree-tos = s3cret\n", 19);
+	assert_int_equal(clini_load(path, lookup, &argc, &argv, &lines),
+	    ERR_USAGE);
+	unlink(path);
+	assert_null(lines);
+	assert_null(strstr(log_last_error(), "s3cret"));
+	write_file("= s3cret\n", 9);
+	assert_int_equal(clini_load(path, lookup, &argc, &argv, NULL),
+	    ERR_USAGE);
+	unlink(path);
+	assert_null(strstr(log_last_error(), "s3cret"));
+	assert_non_null(strstr(log_last_error(), ":1:"));
 }
 
 int
@@ -228,6 +265,7 @@ main(void)
 		cmocka_unit_test(test_no_lookup),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_lines),
 	};
 
 	log_init(0, true);
