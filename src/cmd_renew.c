@@ -361,7 +361,8 @@ renew_one(const struct config *cfg, struct session *ss,
 		return e;
 	solver_set_cert_name(s, j->name);
 	session_set_failure_cb(ss, cmd_request_failure, s);
-	if ((e = session_connect(ss, j->server)) != ERR_OK ||
+	if ((e = session_connect(ss, cli_dry_run_server(cfg, j->server))) !=
+	    ERR_OK ||
 	    (e = session_account(ss, j->account)) != ERR_OK)
 		goto out;
 	j->force = true;	/* due was decided already */
@@ -528,6 +529,8 @@ cmd_renew(const struct config *cfg)
 		 * thousands of lineages would fill the log with them. */
 		if (!is_due && !cfg->force_renewal && !cfg->dry_run)
 			continue;
+		if (n_due == 0)
+			cli_random_sleep(cfg);	/* certbot: before the first */
 		n_due++;
 		if (!pre_done && cfg->pre_hook != NULL) {
 			pre_done = true;

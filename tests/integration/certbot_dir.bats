@@ -63,7 +63,7 @@ cb_issue() {
 ext_renew() {
 	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" renew \
 		--config-dir "$CFG" --work-dir "$CB/work" --logs-dir "$CB/logs" \
-		--ca-bundle "$PEBBLE_CA_BUNDLE" --deactivate-authz "$@" </dev/null
+		--ca-bundle "$PEBBLE_CA_BUNDLE" --deactivate-authz "$NO_SLEEP" "$@" </dev/null
 	show
 }
 

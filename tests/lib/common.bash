@@ -16,6 +16,7 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 # No cli.ini of this machine (/etc/extauth/cli.ini as root) may change a
 # test: the default config file is off unless a test names one.
 export EXTAUTH_CLI_INI=
+NO_SLEEP=--no-random-sleep-on-renew
 export EXTAUTH DRIVER REPO_ROOT
 
 # shellcheck source=tests/lib/pebble.bash
@@ -37,7 +38,9 @@ common_setup() {
 	CFG=$BATS_TEST_TMPDIR/config
 	WORK=$BATS_TEST_TMPDIR/work
 	LOGS=$BATS_TEST_TMPDIR/logs
-	DIRS=(--config-dir "$CFG" --work-dir "$WORK" --logs-dir "$LOGS")
+	# --no-random-sleep-on-renew ($NO_SLEEP): bats has no terminal, so renew
+	# would wait up to 8 minutes first; every verb accepts it.
+	DIRS=(--config-dir "$CFG" --work-dir "$WORK" --logs-dir "$LOGS" "$NO_SLEEP")
 	COMMON=(--server "${PEBBLE_DIR_URL:-https://127.0.0.1:1/dir}"
 		--ca-bundle "${PEBBLE_CA_BUNDLE:-/dev/null}"
 		"${DIRS[@]}" --agree-tos --email t@example.com -n)
