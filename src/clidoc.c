@@ -25,7 +25,19 @@ static const char *const err_help[ERR__COUNT] = {
 	[ERR_LOCKED] = "another run holds the config-dir lock",
 	[ERR_PARTIAL] = "renew: some lineages failed",
 	[ERR_INTERNAL] = "internal error (out of memory, a bug)",
+	[ERR_SIGNAL] = "stopped by signal N (130 SIGINT, 143 SIGTERM, 129 "
+	    "SIGHUP) after cleaning up what was deployed",
 };
+
+/* An exit code as text: 128 is err.c's base for "128 + signal". */
+static const char *
+code_text(int code, char *buf, size_t size)
+{
+	if (code == 128)
+		return "128+N";
+	snprintf(buf, size, "%d", code);
+	return buf;
+}
 /* Whether o is an alias: another row with the same effect has help. */
 static const struct opt_def *
 main_of(const struct opt_def *o)
@@ -95,6 +107,8 @@ clidoc_usage(const struct config *cfg)
 	const struct verb_def	*vd;
 	size_t			 i;
 	int			 code;
+	char			 buf[16];
+	bool			 first;
 
 	if (cfg != NULL && cfg->verb_given) {
 		vd = &cli_verbs[cfg->verb];
@@ -110,11 +124,15 @@ clidoc_usage(const struct config *cfg)
 	printf("\n");
 	usage_options(V_ALL);
 	printf("\nexit codes:");
-	for (code = 0; code < 128; code++)
+	for (code = 0, first = true; code < 256; code++)
 		for (i = 0; i < ERR__COUNT; i++)
-			if (err_exit_code((enum err)i) == code)
-				printf(" %d %s,", code, err_name((enum err)i));
-	printf(" 128+N stopped by signal N\n");
+			if (err_exit_code((enum err)i) == code) {
+				printf("%s %s %s", first ? "" : ",",
+				    code_text(code, buf, sizeof buf),
+				    err_name((enum err)i));
+				first = false;
+			}
+	printf("\n");
 }
 
 /* The kind of value an option takes, for completion. */
@@ -438,6 +456,7 @@ clidoc_man(void)
 	const struct opt_def	*o;
 	size_t			 i, j, e;
 	int			 code;
+	char			 buf[16];
 	bool			 first;
 
 	printf("# VERBS\n\n");
@@ -487,16 +506,14 @@ clidoc_man(void)
 		printf("%s\n\n", first ? "" : ".");
 	}
 	printf("# EXIT STATUS\n\n");
-	for (code = 0; code < 128; code++)
+	for (code = 0; code < 256; code++)
 		for (e = 0; e < ERR__COUNT; e++) {
 			if (err_exit_code((enum err)e) != code)
 				continue;
-			printf("*%d*\n\t", code);
+			printf("*%s*\n\t", code_text(code, buf, sizeof buf));
 			print_scd(err_help[e] != NULL ? err_help[e] :
 			    err_name((enum err)e));
 			printf(".\n\n");
 		}
-	printf("*128+N*\n\tstopped by signal N (130 SIGINT, 143 SIGTERM, 129 "
-	    "SIGHUP) after cleaning up what was deployed.\n\n");
 	fflush(stdout);
 }
