@@ -25,7 +25,9 @@
 #include "clini.h"
 #include "domain.h"
 #include "log.h"
+#include "num.h"
 #include "selfcheck.h"
+#include "sig.h"
 
 #ifndef EXTAUTH_VERSION
 #define EXTAUTH_VERSION "0.1.0"
@@ -607,26 +609,6 @@ out:
 	return e;
 }
 
-/*
- * The only number parser of the CLI: decimal digits, no sign, no blanks,
- * overflow-safe (strtol's ERANGE), within lo..hi.
- */
-static bool
-parse_long_num(const char *v, long lo, long hi, long *out)
-{
-	char	*end;
-	long	 n;
-
-	if (!isdigit((unsigned char)*v))
-		return false;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || *end != '\0' || n < lo || n > hi)
-		return false;
-	*out = n;
-	return true;
-}
-
 static enum err
 check_plugin(struct parse *p, const struct opt_def *o, const char *v)
 {
@@ -773,7 +755,7 @@ apply_logic(struct parse *p, const struct opt_def *o, const char *v)
 		cfg->key_type_given = true;
 		return ERR_OK;
 	case OPT_RSA_SIZE:
-		if (!parse_long_num(v, 2048, 4096, &n) ||
+		if (!num_parse_long(v, 2048, 4096, &n, NULL, 0) ||
 		    (n != 2048 && n != 3072 && n != 4096))
 			return perr(p, o, v, "use 2048, 3072 or 4096",
 			    "unsupported RSA key size");
@@ -844,9 +826,10 @@ apply(struct parse *p, const struct opt_def *o, const char *v)
 		*(bool *)(void *)field = false;
 		return ERR_OK;
 	case KIND_LONG:
-		if (!parse_long_num(v, o->lo, o->hi, (long *)(void *)field))
-			return perr(p, o, v, NULL, "not a number from %ld to "
-			    "%ld", o->lo, o->hi);
+		if (!num_parse_long(v, o->lo, o->hi,
+		    (long *)(void *)field, NULL, 0))
+			return perr(p, o, v, NULL, "not a whole number from "
+			    "%ld to %ld", o->lo, o->hi);
 		return ERR_OK;
 	case KIND_COUNT:
 		(*(int *)(void *)field)++;
@@ -1164,7 +1147,7 @@ cli_version(void)
 	return EXTAUTH_VERSION;
 }
 
-void
+enum err
 cli_random_sleep(const struct config *cfg)
 {
 	const char	*env = getenv("EXTAUTH_RANDOM_SLEEP_MAX");
@@ -1173,20 +1156,22 @@ cli_random_sleep(const struct config *cfg)
 	struct timespec	 ts;
 
 	if (cfg->no_random_sleep || isatty(STDIN_FILENO))
-		return;
-	if (env != NULL && !parse_long_num(env, 0, RANDOM_SLEEP_MAX, &max))
+		return ERR_OK;
+	if (env != NULL && !num_parse_long(env, 0, RANDOM_SLEEP_MAX, &max,
+	    NULL, 0))
 		log_warn("EXTAUTH_RANDOM_SLEEP_MAX is not a number from 0 to "
 		    "%d: using %d", RANDOM_SLEEP_MAX, RANDOM_SLEEP_MAX);
 	if (max == 0)
-		return;
+		return ERR_OK;
 	if (getentropy(&r, sizeof r) == -1)
 		r = (uint32_t)time(NULL) ^ (uint32_t)getpid();
-	lo = max < 1 ? max * 1000 : 1000;
+	lo = 1000;
 	ms = lo + (long)(r % (uint32_t)(max * 1000 - lo + 1));
 	log_info("non-interactive renewal: random delay of %ld.%03ld seconds "
 	    "(--no-random-sleep-on-renew skips it)", ms / 1000, ms % 1000);
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;
-	/* A signal ends the wait: the caller then sees it pending. */
+	/* A signal ends the wait (nanosleep is never restarted). */
 	nanosleep(&ts, NULL);
+	return sig_pending() != 0 ? ERR_SIGNAL : ERR_OK;
 }

@@ -128,9 +128,10 @@ const char	*cli_dry_run_server(const struct config *, const char *recorded);
 /*
  * renew without a terminal on stdin: sleeps a random 1-480 s (certbot's
  * spread of the load on the CA; EXTAUTH_RANDOM_SLEEP_MAX caps it, for
- * tests), logging the delay.  A signal ends the sleep early.  Does nothing
- * with --no-random-sleep-on-renew or a terminal.
+ * tests), logging the delay.  A signal ends the sleep early: ERR_SIGNAL
+ * when one is pending (sig_pending()), so the caller starts nothing.
+ * Does nothing with --no-random-sleep-on-renew or a terminal.
  */
-void		 cli_random_sleep(const struct config *);
+enum err	 cli_random_sleep(const struct config *);
 
 #endif

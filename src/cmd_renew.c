@@ -529,8 +529,9 @@ cmd_renew(const struct config *cfg)
 		 * thousands of lineages would fill the log with them. */
 		if (!is_due && !cfg->force_renewal && !cfg->dry_run)
 			continue;
-		if (n_due == 0)
-			cli_random_sleep(cfg);	/* certbot: before the first */
+		/* certbot: before the first renewal; a signal stops here */
+		if (n_due == 0 && (e = cli_random_sleep(cfg)) != ERR_OK)
+			goto out;
 		n_due++;
 		if (!pre_done && cfg->pre_hook != NULL) {
 			pre_done = true;

@@ -133,3 +133,24 @@ assert_no_production() {
 	! grep -q "random delay" <<<"$stderr"
 	! grep -q "random delay" "$LOGS/extauth.log"
 }
+
+@test "renew's random sleep ends on SIGTERM: exit 143, nothing renewed" {
+	local name=sigsleep.example.com pid i before nosleep=(--config-dir "$CFG" --work-dir "$WORK" --logs-dir "$LOGS")
+	obtain "$name"
+	before=$(snapshot "$name")
+	EXTAUTH_RANDOM_SLEEP_MAX=480 "$EXTAUTH" renew "${nosleep[@]}" --force-renewal \
+		</dev/null 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	# wait until it says it sleeps (the delay is at least 1 s)
+	for ((i = 0; i < 200; i++)); do
+		grep -q "random delay" "$BATS_TEST_TMPDIR/err" && break
+		sleep 0.05
+	done
+	grep -q "random delay" "$BATS_TEST_TMPDIR/err"
+	kill -TERM "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	cat "$BATS_TEST_TMPDIR/err"
+	assert_eq "exit" "$rc" 143
+	assert_eq "lineage" "$(snapshot "$name")" "$before"
+}

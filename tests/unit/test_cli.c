@@ -117,7 +117,7 @@ errors(void **state)
 		/* issue 11 item 8 and issue 7 section 5 */
 		(char *[]){ "extauth", "--handler-timeout", "99999999999999999999",
 		    NULL },
-		(char *[]){ "extauth", "--handler-timeout", "+5", NULL },
+		(char *[]){ "extauth", "--handler-timeout", "5s", NULL },
 		(char *[]){ "extauth", "--handler-timeout", " 5", NULL },
 		(char *[]){ "extauth", "--dns-wait", "-1", NULL },
 		(char *[]){ "extauth", "--pre", "x", NULL },
