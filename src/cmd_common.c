@@ -87,6 +87,7 @@ cmd_solver(const struct config *cfg, enum solver_mode mode,
 	o.handler = handler;
 	o.handler_timeout_ms = cfg->handler_timeout_s * 1000;
 	o.invoker_timeout_ms = cfg->invoker_timeout_s * 1000;
+	o.quiet = cfg->quiet;
 	o.hook_chain = hook_chain;
 	o.self_check = cfg->self_check;
 	o.in_fd = 0;

@@ -42,6 +42,7 @@ static const char *const deh_none[] = { NULL };
  *   cmd       "cmd" of the record, on the JSON line
  *   line      printed as a JSON line (JSON, handler and dehydrated modes)
  *   handler   handler mode runs the handler for it (the seed's commands)
+ *   act       the invoker must act on the line (JSON mode prints it under -q)
  *   deh_word  dehydrated's hook command; NULL: dehydrated has no such call
  *   deh_keys  the record keys that follow deh_word in dehydrated's argv
  */
@@ -50,40 +51,45 @@ static const struct {
 	const char		*cmd;
 	bool			 line;
 	bool			 handler;
+	bool			 act;
 	const char		*deh_word;
 	const char *const	*deh_keys;
 } event_table[] = {
 	[EVENT_STARTUP] = { "startup_hook", "startup_hook", false, false,
-	    "startup_hook", deh_none },
+	    false, "startup_hook", deh_none },
 	[EVENT_PRE_PERFORM] = { "pre-perform", "pre-perform", false, true,
-	    NULL, NULL },
-	[EVENT_PERFORM] = { "perform", "perform_challenge", true, true,
+	    false, NULL, NULL },
+	[EVENT_PERFORM] = { "perform", "perform_challenge", true, true, true,
 	    "deploy_challenge", deh_perform },
 	[EVENT_POST_PERFORM] = { "post-perform", "post-perform", false, true,
-	    NULL, NULL },
+	    false, NULL, NULL },
 	[EVENT_INVALID_CHALLENGE] = { "invalid_challenge", "invalid_challenge",
-	    false, false, "invalid_challenge", deh_invalid },
+	    false, false, false, "invalid_challenge", deh_invalid },
 	[EVENT_PRE_CLEANUP] = { "pre-cleanup", "pre-cleanup", false, true,
-	    NULL, NULL },
-	[EVENT_CLEANUP] = { "cleanup", "cleanup", true, true,
+	    false, NULL, NULL },
+	[EVENT_CLEANUP] = { "cleanup", "cleanup", true, true, true,
 	    "clean_challenge", deh_perform },
 	[EVENT_POST_CLEANUP] = { "post-cleanup", "post-cleanup", false, true,
-	    NULL, NULL },
-	[EVENT_SYNC_CERT] = { "sync_cert", "sync_cert", false, false,
+	    false, NULL, NULL },
+	[EVENT_SYNC_CERT] = { "sync_cert", "sync_cert", false, false, false,
 	    "sync_cert", deh_sync },
-	[EVENT_DEPLOY_CERT] = { "deploy_cert", "deploy_cert", true, true,
+	/* The installer events of `run` ask the invoker to install, save
+	 * and restart: acted on, like the challenges. */
+	[EVENT_DEPLOY_CERT] = { "deploy_cert", "deploy_cert", true, true, true,
 	    "deploy_cert", deh_deploy },
 	/* The seed printed "deploy_cert" for both; only the word differed. */
 	[EVENT_UNCHANGED_CERT] = { "unchanged_cert", "deploy_cert", true, true,
-	    "unchanged_cert", deh_unchanged },
-	[EVENT_SAVE] = { "save", "save", true, false, NULL, NULL },
-	[EVENT_RESTART] = { "restart", "restart", true, false, NULL, NULL },
+	    true, "unchanged_cert", deh_unchanged },
+	[EVENT_SAVE] = { "save", "save", true, false, true, NULL, NULL },
+	[EVENT_RESTART] = { "restart", "restart", true, false, true, NULL,
+	    NULL },
 	[EVENT_REQUEST_FAILURE] = { "request_failure", "request_failure",
-	    false, false, "request_failure", deh_failure },
-	[EVENT_REPORT] = { "report", "report", true, false, NULL, NULL },
+	    false, false, false, "request_failure", deh_failure },
+	/* Only news: -q drops it. */
+	[EVENT_REPORT] = { "report", "report", true, false, false, NULL, NULL },
 	/* exit_hook's argument is the error text, and only on failure. */
-	[EVENT_EXIT] = { "exit_hook", "exit_hook", false, false, "exit_hook",
-	    deh_none },
+	[EVENT_EXIT] = { "exit_hook", "exit_hook", false, false, false,
+	    "exit_hook", deh_none },
 };
 _Static_assert(sizeof(event_table) / sizeof(event_table[0]) == EVENT__COUNT,
     "event_table must describe every event kind");
@@ -148,6 +154,12 @@ bool
 event_handler_called(enum event_kind k)
 {
 	return (unsigned)k < EVENT__COUNT && event_table[k].handler;
+}
+
+bool
+event_must_act(enum event_kind k)
+{
+	return (unsigned)k < EVENT__COUNT && event_table[k].act;
 }
 
 /* json_string that maps NULL to JSON null; new reference. */

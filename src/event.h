@@ -82,6 +82,9 @@ const char	*event_word(enum event_kind);
 bool		 event_has_line(enum event_kind);
 /* Whether handler mode runs the handler for it (the seed's commands). */
 bool		 event_handler_called(enum event_kind);
+/* Whether an invoker must act on its line (deploy or remove something):
+ * the lines JSON mode prints even under -q. */
+bool		 event_must_act(enum event_kind);
 
 /* Constructors: each returns a new event the caller frees with event_free.
  * cert_name, when non-NULL, is appended as key "cert_name" (renew). */

@@ -234,6 +234,23 @@ solver_read_line(struct solver *s, long timeout_ms, char **line)
 	}
 }
 
+/*
+ * Whether the JSON line of an event of kind k goes to o.out_fd.  Never in
+ * text mode (a person reads prose).  Under -q only the lines an invoker
+ * must act on (all but the report) in JSON mode, where they are the
+ * protocol; in handler and dehydrated modes nobody answers stdout, so
+ * nothing.  Without -q, every event that has a line.
+ */
+static bool
+prints_line(const struct solver *s, enum event_kind k)
+{
+	if (s->o.mode == SOLVER_TEXT || !event_has_line(k))
+		return false;
+	if (s->o.quiet)
+		return s->o.mode == SOLVER_JSON && event_must_act(k);
+	return true;
+}
+
 /* Prints the event's line where the mode has lines, then the backend. */
 static enum err
 emit(struct solver *s, const struct event *ev)
@@ -241,7 +258,7 @@ emit(struct solver *s, const struct event *ev)
 	char		*line;
 	enum err	 e;
 
-	if (s->o.mode != SOLVER_TEXT && event_has_line(ev->kind)) {
+	if (prints_line(s, ev->kind)) {
 		if ((line = event_json_line(ev)) == NULL)
 			return ERR_INTERNAL;
 		e = solver_write_line(s, line);
@@ -296,12 +313,14 @@ chain(struct solver *s, enum event_kind k, struct challenge **chs, size_t n)
 		}
 		if ((evs[m] = event_challenge(k, chs[i], s->cert_name)) == NULL)
 			goto out;
-		if ((line = event_json_line(evs[m])) == NULL)
-			goto out;
-		e = solver_write_line(s, line);
-		free(line);
-		if (e != ERR_OK)
-			goto out;
+		if (prints_line(s, k)) {
+			if ((line = event_json_line(evs[m])) == NULL)
+				goto out;
+			e = solver_write_line(s, line);
+			free(line);
+			if (e != ERR_OK)
+				goto out;
+		}
 		chs[i]->performed = true;
 		m++;
 	}

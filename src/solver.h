@@ -42,6 +42,9 @@ struct solver_opts {
 	int			 out_fd;	/* protocol lines */
 	char *const		*base_env;	/* environment passed to handlers */
 	bool			 own_fds;	/* solver_free closes in_fd/out_fd */
+	/* -q: only the JSON lines an invoker must act on are printed (JSON
+	 * mode, all but the report); see prints_line in solver.c. */
+	bool			 quiet;
 };
 
 struct solver;

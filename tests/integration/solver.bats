@@ -321,3 +321,76 @@ json_with_ack() {
 	! grep -rq $'\x1b' "$LOGS"
 	grep -rqF 'no\x0aextauth: error: forged' "$LOGS"
 }
+
+# --- -q: silence when all is well -----------------------------------------
+
+# A handler (both conventions) that really publishes through challtestsrv
+# and talks on stdout and stderr, as handlers do.
+publishing_handler() {
+	handler 'api() { curl -fsS -X POST -d "$2" "$CHALLTESTSRV_URL/$1" >/dev/null; }
+echo "handler says $1"; echo "handler warns $1" >&2
+case $1 in
+perform) api set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" ;;
+cleanup) api clear-txt "{\"host\":\"$txt_domain.\"}" ;;
+deploy_challenge) api set-txt "{\"host\":\"_acme-challenge.$2.\",\"value\":\"$4\"}" ;;
+clean_challenge) api clear-txt "{\"host\":\"_acme-challenge.$2.\"}" ;;
+esac
+exit 0'
+}
+
+@test "-q, handler mode: certonly and renew print nothing at all; an error still shows" {
+	publishing_handler
+	ext_direct "${COMMON[@]}" -q --mode handler --handler "$H" \
+		--preferred-challenges dns -d quiet.solver.example.com certonly
+	[ "$status" -eq 0 ]
+	assert_eq "stdout" "$output" ""
+	assert_eq "stderr" "$stderr" ""
+	# the handler did run (silence is not inaction)
+	grep -q '^perform quiet.solver.example.com' "$HOOK_LOG"
+
+	ext_direct "${DIRS[@]}" --server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
+		-n -q renew --force-renewal
+	[ "$status" -eq 0 ]
+	assert_eq "renew stdout" "$output" ""
+	assert_eq "renew stderr" "$stderr" ""
+	assert_eq "perform calls" "$(grep -c '^perform ' "$HOOK_LOG")" 2
+
+	# without -q the same renew talks: the rule is -q, not the mode
+	ext_direct "${DIRS[@]}" --server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
+		-n renew --force-renewal
+	[ "$status" -eq 0 ]
+	[[ $output == *'"cmd": "report"'* ]]
+	[[ $stderr == *"handler says perform"* ]]
+
+	# an error under -q is still printed
+	handler 'case $1 in perform) echo nope; exit 3 ;; esac; exit 0'
+	ext_direct "${DIRS[@]}" --server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
+		-n -q renew --force-renewal
+	[ "$status" -eq 8 ]
+	assert_eq "stdout" "$output" ""
+	[[ $(errors) == *"failed during perform for quiet.solver.example.com (exit 3)"* ]]
+	# errors only: no info line, no frame
+	[ -z "$(grep -v '^extauth: error: ' <<<"$stderr")" ]
+}
+
+@test "-q, dehydrated mode: nothing printed on success" {
+	publishing_handler
+	ext_direct "${COMMON[@]}" -q --mode dehydrated --handler "$H" \
+		--preferred-challenges dns -d qdeh.solver.example.com certonly
+	[ "$status" -eq 0 ]
+	assert_eq "stdout" "$output" ""
+	assert_eq "stderr" "$stderr" ""
+	grep -q '^deploy_challenge qdeh.solver.example.com' "$HOOK_LOG"
+}
+
+@test "-q, JSON mode: the lines to act on are printed, the report (news only) is not" {
+	ext_run -q --preferred-challenges dns -d qjson.solver.example.com certonly
+	[ "$status" -eq 0 ]
+	assert_eq "cmds" "$(jq -r .cmd <<<"$output" | paste -sd, -)" "perform_challenge,cleanup"
+	assert_eq "stderr" "$stderr" ""
+	# nothing to act on (not due): nothing at all
+	ext_run -q --keep-until-expiring -d qjson.solver.example.com certonly
+	[ "$status" -eq 0 ]
+	assert_eq "stdout" "$output" ""
+	assert_eq "stderr" "$stderr" ""
+}

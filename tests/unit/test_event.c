@@ -576,6 +576,11 @@ test_words(void **state)
 	assert_true(event_has_line(EVENT_SAVE));
 	assert_false(event_has_line(EVENT_PRE_PERFORM));
 	assert_false(event_has_line(EVENT_EXIT));
+	/* -q keeps the lines to act on, drops the news. */
+	assert_true(event_must_act(EVENT_PERFORM));
+	assert_true(event_must_act(EVENT_CLEANUP));
+	assert_true(event_must_act(EVENT_DEPLOY_CERT));
+	assert_false(event_must_act(EVENT_REPORT));
 	assert_int_equal(chal_type_parse("dns"), CHAL_DNS01);
 	assert_int_equal(chal_type_parse("http-01"), CHAL_HTTP01);
 	assert_int_equal(chal_type_parse("tls-sni-01"), -1);
