@@ -101,15 +101,18 @@ register_account(struct session *ss)
 	enum err		 e = ERR_USAGE;
 
 	tos = json_string_value(acme_meta(ss->acme, "termsOfService"));
+	/* Two lines: what is missing, then what to do. */
 	if (!o->agree_tos) {
-		log_error("registering an account with %s needs --agree-tos "
-		    "(terms of service: %s)", ss->server, tos ? tos : "none "
-		    "published");
+		log_error("registering an account with %s needs your agreement "
+		    "to its terms of service (%s)", ss->server, tos ? tos :
+		    "none published");
+		log_error("read them, then run again with --agree-tos");
 		goto out;
 	}
 	if (o->email == NULL && !o->register_unsafely) {
-		log_error("registering an account needs --email ADDRESS or "
-		    "--register-unsafely-without-email");
+		log_error("registering an account needs a contact address");
+		log_error("run again with --email ADDRESS, or with "
+		    "--register-unsafely-without-email to have none");
 		goto out;
 	}
 	e = ERR_INTERNAL;

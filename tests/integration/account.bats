@@ -39,10 +39,16 @@ accounts() { find "$CFG/accounts" -name private_key.json 2>/dev/null | wc -l; }
 		-m t@example.com -n register
 	[ "$status" -eq 2 ]
 	[[ $stderr == *"--agree-tos"* ]]
+	# two lines: what is missing (naming the terms), what to do
+	grep -q "needs your agreement to its terms of service (.*)" <<<"${stderr_lines[0]}"
+	grep -q "run again with --agree-tos" <<<"${stderr_lines[1]}"
+	assert_eq "stderr lines" "${#stderr_lines[@]}" 2
 	ext_direct --server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" "${DIRS[@]}" \
 		--agree-tos -n register
 	[ "$status" -eq 2 ]
 	[[ $stderr == *"--register-unsafely-without-email"* ]]
+	grep -q "needs a contact address" <<<"${stderr_lines[0]}"
+	grep -q "run again with --email ADDRESS" <<<"${stderr_lines[1]}"
 	assert_eq "accounts" "$(accounts)" 0
 }
 
