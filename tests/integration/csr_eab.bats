@@ -223,6 +223,27 @@ eab_setup() {
 	[ "$status" -eq 0 ]
 }
 
+@test "EAB key from --eab-hmac-key-file or EXTAUTH_EAB_HMAC_KEY, not argv" {
+	eab_setup
+	printf '%s\n' "$EAB_KEY" >"$BATS_TEST_TMPDIR/eab.key"
+	ext_run -d e6.example.com --preferred-challenges dns --eab-kid "$EAB_KID" \
+		--eab-hmac-key-file "$BATS_TEST_TMPDIR/eab.key" certonly
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/e6.example.com" e6.example.com
+	! grep -rqF -- "$EAB_KEY" "$LOGS"
+	# a fresh config dir: a new account, the key from the environment
+	rm -rf "$CFG"
+	EXTAUTH_EAB_HMAC_KEY=$EAB_KEY ext_run -d e7.example.com --preferred-challenges dns \
+		--eab-kid "$EAB_KID" certonly
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/e7.example.com" e7.example.com
+	# the wrong key from the environment is the CA's refusal, as on argv
+	rm -rf "$CFG"
+	EXTAUTH_EAB_HMAC_KEY=$EAB_BAD ext_run -d e8.example.com --preferred-challenges dns \
+		--eab-kid "$EAB_KID" certonly
+	[ "$status" -eq 3 ]
+}
+
 @test "EAB with a wrong HMAC key: exit 3 with the CA's message" {
 	eab_setup
 	ext_run -d e3.example.com --preferred-challenges dns --eab-kid "$EAB_KID" \
