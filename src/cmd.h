@@ -52,7 +52,8 @@ enum err	 cmd_run_hook(const char *what, const char *cmd,
 void		 cmd_request_failure(void *solver, long status,
 		    const char *reason, const char *reqtype, const char *headers);
 /* --deploy-hook for lineage name (RENEWED_LINEAGE, RENEWED_DOMAINS). */
-enum err	 cmd_deploy_hook(const char *hook, const char *config_dir,
+struct store;
+enum err	 cmd_deploy_hook(const char *hook, const struct store *,
 		    const char *name, char *const *domains, size_t n,
 		    long timeout_s);
 

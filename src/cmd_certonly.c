@@ -198,7 +198,7 @@ cmd_certonly(const struct config *cfg)
 	    started)) != ERR_OK)
 		goto out;
 	if (r.renewed && cfg->deploy_hook != NULL &&
-	    (e = cmd_deploy_hook(cfg->deploy_hook, ss.store.config_dir, name,
+	    (e = cmd_deploy_hook(cfg->deploy_hook, &ss.store, name,
 	    cfg->domains, cfg->n_domains, cfg->handler_timeout_s)) != ERR_OK)
 		goto out;
 	gmtime_r(&r.not_after, &tm);

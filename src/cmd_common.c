@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +19,8 @@
 #include "session.h"
 #include "sig.h"
 #include "spawn.h"
+#include "store.h"
+#include "strv.h"
 
 extern char	**environ;
 
@@ -248,35 +251,25 @@ out:
  * separated) in the environment.
  */
 enum err
-cmd_deploy_hook(const char *hook, const char *config_dir, const char *name,
+cmd_deploy_hook(const char *hook, const struct store *st, const char *name,
     char *const *domains, size_t n, long timeout_s)
 {
-	char	*lineage = NULL, *list = NULL, *env[3];
-	size_t	 len = sizeof "RENEWED_DOMAINS=", i;
+	char	*dir = NULL, *list = NULL, *env[3] = { NULL, NULL, NULL };
 	enum err e = ERR_INTERNAL;
 
-	for (i = 0; i < n; i++)
-		len += strlen(domains[i]) + 1;
-	if ((list = calloc(1, len)) == NULL)
-		goto out;
-	strcpy(list, "RENEWED_DOMAINS=");
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			strcat(list, " ");
-		strcat(list, domains[i]);
-	}
-	if (asprintf(&lineage, "RENEWED_LINEAGE=%s/live/%s", config_dir,
-	    name) == -1) {
-		lineage = NULL;
+	if ((dir = store_lineage_dir(st, name, STORE_LIVE)) == NULL ||
+	    (list = strv_join(domains, n, " ")) == NULL ||
+	    asprintf(&env[0], "RENEWED_LINEAGE=%s", dir) == -1 ||
+	    asprintf(&env[1], "RENEWED_DOMAINS=%s", list) == -1) {
+		log_error("out of memory");
 		goto out;
 	}
-	env[0] = lineage;
-	env[1] = list;
-	env[2] = NULL;
 	e = cmd_run_hook("deploy hook", hook, env, timeout_s);
 out:
-	free(lineage);
+	free(dir);
 	free(list);
+	free(env[0]);
+	free(env[1]);
 	return e;
 }
 

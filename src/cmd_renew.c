@@ -341,7 +341,7 @@ deploy_hook(const struct config *cfg, struct session *ss,
 
 	if (hook == NULL || cfg->dry_run)
 		return ERR_OK;
-	return cmd_deploy_hook(hook, ss->store.config_dir, j->name,
+	return cmd_deploy_hook(hook, &ss->store, j->name,
 	    j->domains, j->n_domains, cfg->handler_timeout_s);
 }
 

@@ -61,34 +61,6 @@ reason_code(const char *name)
 	return -1;
 }
 
-/*
- * The lineage a --cert-path belongs to: the NAME of config_dir/archive/NAME/
- * once symlinks are resolved (live/NAME/cert.pem points there).  New
- * string, caller frees; NULL if the file is not in a lineage.
- */
-static char *
-lineage_of_path(const struct store *st, const char *path)
-{
-	char	*dir = NULL, *file = NULL, *name = NULL, *p;
-	size_t	 len;
-
-	if ((dir = realpath(st->config_dir, NULL)) == NULL ||
-	    (file = realpath(path, NULL)) == NULL)
-		goto out;
-	len = strlen(dir);
-	if (strncmp(file, dir, len) != 0 || strncmp(file + len, "/archive/",
-	    9) != 0)
-		goto out;
-	p = file + len + 9;
-	if ((len = strcspn(p, "/")) == 0 || p[len] != '/')
-		goto out;
-	name = strndup(p, len);
-out:
-	free(dir);
-	free(file);
-	return name;
-}
-
 /* What to revoke and where: the certificate file, the lineage's server,
  * account and CA bundle (borrowed from conf or cfg). */
 struct revoke_target {
@@ -134,7 +106,7 @@ target_find(const struct config *cfg, struct session *ss,
 	} else {
 		if ((t->cert_path = strdup(cfg->cert_path)) == NULL)
 			goto out;
-		t->name = lineage_of_path(&ss->store, cfg->cert_path);
+		t->name = store_lineage_of_path(&ss->store, cfg->cert_path);
 	}
 	t->server = cfg->server;
 	t->ca_bundle = cfg->ca_bundle;
@@ -277,7 +249,6 @@ cmd_delete(const struct config *cfg)
 	struct session	 ss;
 	struct solver	*s = NULL;
 	json_t		*messages = json_array();
-	char		*conf = NULL, *live = NULL, *archive = NULL;
 	enum err	 e;
 
 	memset(&ss, 0, sizeof ss);
@@ -293,27 +264,10 @@ cmd_delete(const struct config *cfg)
 	}
 	if ((e = cmd_session_open(&ss, cfg)) != ERR_OK)
 		goto out;
-	e = ERR_USAGE;
-	if ((conf = store_conf_path(&ss.store, cfg->cert_name)) == NULL) {
-		log_error("\"%s\" is not a valid certificate name",
-		    cfg->cert_name);
-		goto out;
-	}
-	e = ERR_INTERNAL;
-	if (asprintf(&live, "%s/live/%s", ss.store.config_dir,
-	    cfg->cert_name) == -1) {
-		live = NULL;
-		goto out;
-	}
-	if (asprintf(&archive, "%s/archive/%s", ss.store.config_dir,
-	    cfg->cert_name) == -1) {
-		archive = NULL;
-		goto out;
-	}
-	if (access(conf, F_OK) == -1 && access(live, F_OK) == -1 &&
-	    access(archive, F_OK) == -1) {
+	if (!store_lineage_exists(&ss.store, cfg->cert_name)) {
 		log_error("no certificate named %s in %s", cfg->cert_name,
 		    ss.store.config_dir);
+		log_error("see the names with \"extauth certificates\"");
 		e = ERR_USAGE;
 		goto out;
 	}
@@ -324,8 +278,5 @@ cmd_delete(const struct config *cfg)
 out:
 	cmd_finish(s, e, messages);
 	session_close(&ss);
-	free(conf);
-	free(live);
-	free(archive);
 	return e;
 }

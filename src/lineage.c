@@ -234,29 +234,19 @@ sync_cb(void *arg, const char *key, const char *cert, const char *fullchain,
     const char *chain)
 {
 	struct sync_arg	*a = arg;
-	char		*dir = NULL, *path = NULL, *pem = NULL;
+	char		*path = NULL, *pem = NULL;
 	int		 rc = -1;
 
 	/* Only dehydrated hooks are shown the request file. */
 	if (!a->with_request)
 		return solver_emit(a->s, event_sync(key, cert, fullchain, chain,
 		    NULL)) == ERR_OK ? 0 : -1;
-	if (asprintf(&dir, "%s/csr", a->store->config_dir) == -1) {
-		dir = NULL;
-		goto out;
-	}
-	if (asprintf(&path, "%s/%s.pem", dir, a->name) == -1) {
-		path = NULL;
-		goto out;
-	}
 	if ((pem = crypto_csr_pem(a->csr_der, a->csr_len)) == NULL ||
-	    store_mkdirs(dir, 0700) != ERR_OK ||
-	    store_write_atomic(path, pem, strlen(pem), 0644) != ERR_OK)
+	    store_csr_save(a->store, a->name, pem, &path) != ERR_OK)
 		goto out;
 	rc = solver_emit(a->s, event_sync(key, cert, fullchain, chain,
 	    path)) == ERR_OK ? 0 : -1;
 out:
-	free(dir);
 	free(path);
 	free(pem);
 	return rc;
@@ -283,11 +273,9 @@ write_conf(struct session *ss, const struct lineage_params *p,
 	w.cache_not_before = (long)info->not_before;
 	w.cache_not_after = (long)info->not_after;
 	if ((path = store_conf_path(&ss->store, p->name)) == NULL ||
-	    asprintf(&archive, "%s/archive/%s", ss->store.config_dir,
-	    p->name) == -1) {
-		archive = NULL;
+	    (archive = store_lineage_dir(&ss->store, p->name,
+	    STORE_ARCHIVE)) == NULL)
 		goto out;
-	}
 	if ((e = renewal_write(path, &w, archive, live, why, sizeof why)) !=
 	    ERR_OK)
 		log_error("lineage %s: %s", p->name, why);

@@ -109,10 +109,9 @@ store_shown(const char *s, char *buf, size_t size)
 	return buf;
 }
 
-/* Why name cannot be a lineage name (it becomes a directory and a file
- * name), or NULL if it can. */
-static const char *
-store_name_problem(const char *name)
+/* See store.h. */
+const char *
+store_lineage_name_problem(const char *name)
 {
 	size_t	i;
 
@@ -137,7 +136,7 @@ store_name_ok(const char *name)
 	const char	*why;
 	char		 shown[80];
 
-	if ((why = store_name_problem(name)) == NULL)
+	if ((why = store_lineage_name_problem(name)) == NULL)
 		return true;
 	log_error("invalid certificate name \"%s\": %s",
 	    name == NULL ? "" : store_shown(name, shown, sizeof shown), why);
@@ -1255,6 +1254,100 @@ out:
 	return rc;
 }
 
+/* The directory names of enum store_area. */
+static const char *const store_areas[] = { "live", "archive" };
+_Static_assert(sizeof store_areas / sizeof store_areas[0] ==
+    STORE_AREA__COUNT, "one directory per store area");
+
+/* New string (see store.h), caller frees. */
+char *
+store_lineage_dir(const struct store *st, const char *name,
+    enum store_area area)
+{
+	if (!store_name_ok(name))
+		return NULL;
+	return store_pathf("%s/%s/%s", st->config_dir, store_areas[area],
+	    name);
+}
+
+/* See store.h. */
+bool
+store_lineage_exists(const struct store *st, const char *name)
+{
+	struct stat	 sb;
+	char		*path[3] = { NULL, NULL, NULL };
+	bool		 found = false;
+	size_t		 i;
+
+	path[0] = store_conf_path(st, name);
+	path[1] = store_lineage_dir(st, name, STORE_LIVE);
+	path[2] = store_lineage_dir(st, name, STORE_ARCHIVE);
+	for (i = 0; i < 3; i++)
+		if (path[i] != NULL && lstat(path[i], &sb) == 0)
+			found = true;
+	for (i = 0; i < 3; i++)
+		free(path[i]);
+	return found;
+}
+
+/*
+ * The NAME of config_dir/archive/NAME/ that path is in once symlinks are
+ * resolved (live/NAME/cert.pem points there).  New string, caller frees;
+ * NULL if the file is not in a lineage.
+ */
+char *
+store_lineage_of_path(const struct store *st, const char *path)
+{
+	char	*dir = NULL, *file = NULL, *name = NULL, *p;
+	size_t	 len;
+
+	if ((dir = realpath(st->config_dir, NULL)) == NULL ||
+	    (file = realpath(path, NULL)) == NULL)
+		goto out;
+	len = strlen(dir);
+	if (strncmp(file, dir, len) != 0 || strncmp(file + len, "/archive/",
+	    9) != 0)
+		goto out;
+	p = file + len + 9;
+	if ((len = strcspn(p, "/")) == 0 || p[len] != '/')
+		goto out;
+	name = strndup(p, len);
+	if (name != NULL && store_lineage_name_problem(name) != NULL) {
+		free(name);
+		name = NULL;
+	}
+out:
+	free(dir);
+	free(file);
+	return name;
+}
+
+/* See store.h. */
+enum err
+store_csr_save(const struct store *st, const char *name, const char *pem,
+    char **path_out)
+{
+	char		*dir = NULL, *path = NULL;
+	enum err	 rc = ERR_USAGE;
+
+	*path_out = NULL;
+	if (!store_name_ok(name))
+		goto out;
+	rc = ERR_INTERNAL;
+	if ((dir = store_pathf("%s/csr", st->config_dir)) == NULL ||
+	    (path = store_pathf("%s/%s.pem", dir, name)) == NULL)
+		goto out;
+	if ((rc = store_mkdirs(dir, 0700)) != ERR_OK ||
+	    (rc = store_write_atomic(path, pem, strlen(pem), 0644)) != ERR_OK)
+		goto out;
+	*path_out = path;
+	path = NULL;
+out:
+	free(dir);
+	free(path);
+	return rc;
+}
+
 /* ---- renewal confs ---- */
 
 /* New string (see store.h), caller frees. */
@@ -1308,7 +1401,7 @@ store_list_lineages(const struct store *st, char ***names, size_t *n)
 			rc = ERR_INTERNAL;
 			goto out;
 		}
-		if ((why = store_name_problem(name)) != NULL) {
+		if ((why = store_lineage_name_problem(name)) != NULL) {
 			log_warn("skipping %s/%s: certificate name %s", dir,
 			    store_shown(de->d_name, shown, sizeof shown), why);
 			free(name);

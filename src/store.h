@@ -84,6 +84,34 @@ enum err	 store_account_delete(const struct store *,
 		    const struct store_account *);
 
 /* ---- lineages ---- */
+/*
+ * Why name cannot be a lineage name, or NULL when it can: it becomes a
+ * directory and a file name, so not empty, no leading '.', no '/', only
+ * printable ASCII, at most 250 characters.  The verbs check a name with
+ * this where it enters (--cert-name, a name derived from a domain, a
+ * renewal/ listing), before any request to the CA; the functions below
+ * check again and log, as a last guard.
+ */
+const char	*store_lineage_name_problem(const char *name);
+enum store_area {
+	STORE_LIVE,	/* live/<name>: the links users point servers at */
+	STORE_ARCHIVE,	/* archive/<name>: the numbered versions */
+	STORE_AREA__COUNT
+};
+/* live/<name> or archive/<name>; new string, caller frees.  NULL (logged)
+ * for a bad name. */
+char		*store_lineage_dir(const struct store *, const char *name,
+		    enum store_area);
+/* Whether any of renewal/<name>.conf, live/<name>, archive/<name> exists. */
+bool		 store_lineage_exists(const struct store *, const char *name);
+/* The lineage whose archive/ holds path (after resolving links); new
+ * string, caller frees; NULL if path is in none. */
+char		*store_lineage_of_path(const struct store *, const char *path);
+/* Writes csr/<name>.pem (directory 0700, file 0644, atomic), the request
+ * file dehydrated's sync_cert is shown; *path_out gets its path (caller
+ * frees).  Errors logged. */
+enum err	 store_csr_save(const struct store *, const char *name,
+		    const char *pem, char **path_out);
 struct store_paths {
 	char	*cert, *chain, *fullchain, *privkey;	/* live/ paths */
 };

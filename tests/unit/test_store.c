@@ -429,6 +429,10 @@ test_bad_names(void **state)
 		assert_int_equal(store_lineage_delete(&f->st, bad[i]),
 		    ERR_USAGE);
 		assert_null(store_conf_path(&f->st, bad[i]));
+		assert_non_null(store_lineage_name_problem(bad[i]));
+		assert_null(store_lineage_dir(&f->st, bad[i], STORE_LIVE));
+		assert_null(store_lineage_dir(&f->st, bad[i], STORE_ARCHIVE));
+		assert_false(store_lineage_exists(&f->st, bad[i]));
 		store_live_paths(&f->st, bad[i], &lp);
 		assert_null(lp.cert);
 	}
@@ -438,12 +442,63 @@ test_bad_names(void **state)
 	longname[sizeof longname - 1] = '\0';
 	assert_int_equal(store_lineage_save(&f->st, longname, &cert1, NULL,
 	    NULL, &v), ERR_USAGE);
+	assert_non_null(store_lineage_name_problem(longname));
 	longname[250] = '\0';
+	assert_null(store_lineage_name_problem(longname));
 	assert_int_equal(store_lineage_save(&f->st, longname, &cert1, NULL,
 	    NULL, &v), ERR_OK);
 	/* nothing escaped the config directory */
 	assert_int_equal(count_prefixed(f->dir, "x"), 0);
 	assert_int_equal(count_prefixed(f->dir, "."), 2);
+}
+
+/* The paths only store.c builds: lineage directories, existence, the
+ * lineage of a file, the CSR file. */
+static void
+test_lineage_paths(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_paths	 lp;
+	char			*p, *want, *csr, *other;
+	int			 v;
+
+	assert_false(store_lineage_exists(&f->st, "ex.com"));
+	p = store_lineage_dir(&f->st, "ex.com", STORE_LIVE);
+	want = pathf("%s/live/ex.com", f->cfg);
+	assert_string_equal(p, want);
+	free(p);
+	free(want);
+	p = store_lineage_dir(&f->st, "ex.com", STORE_ARCHIVE);
+	want = pathf("%s/archive/ex.com", f->cfg);
+	assert_string_equal(p, want);
+	free(p);
+	free(want);
+	assert_int_equal(store_lineage_save(&f->st, "ex.com", &cert1, NULL,
+	    NULL, &v), ERR_OK);
+	assert_true(store_lineage_exists(&f->st, "ex.com"));
+	/* live/ex.com/cert.pem resolves into archive/ex.com/ */
+	store_live_paths(&f->st, "ex.com", &lp);
+	p = store_lineage_of_path(&f->st, lp.cert);
+	assert_string_equal(p, "ex.com");
+	free(p);
+	store_paths_clear(&lp);
+	other = pathf("%s/outside.pem", f->dir);
+	write_text(other, "x");
+	assert_null(store_lineage_of_path(&f->st, other));
+	assert_null(store_lineage_of_path(&f->st, "/nonexistent/x"));
+	free(other);
+	/* csr/NAME.pem */
+	assert_int_equal(store_csr_save(&f->st, "ex.com", "PEM\n", &csr),
+	    ERR_OK);
+	want = pathf("%s/csr/ex.com.pem", f->cfg);
+	assert_string_equal(csr, want);
+	assert_file_is(csr, "PEM\n");
+	assert_int_equal(mode_of(csr), 0644);
+	free(csr);
+	free(want);
+	assert_int_equal(store_csr_save(&f->st, "../x", "PEM\n", &csr),
+	    ERR_USAGE);
+	assert_null(csr);
 }
 
 static void
@@ -616,6 +671,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lineage_broken_and_delete,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_names, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_lineage_paths, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_account, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_lineages, setup,
