@@ -21,7 +21,7 @@ enum err	cmd_show_account(const struct config *);
 
 enum err	cmd_certonly_csr(const struct config *);	/* cmd_csr.c */
 
-/* Shared by the verbs (cmd_common.c, cmd_certonly.c). */
+/* Shared by the verbs (cmd_common.c). */
 struct session;
 /* The solver (told that we start), then the locked config dir, the CA's
  * directory and the account.  *s is set as soon as it exists, so the

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "domain.h"
 #include "log.h"
 #include "session.h"
 #include "sig.h"
@@ -321,4 +322,51 @@ cmd_start(const struct config *cfg, struct solver **s, struct session *ss)
 	if ((e = session_connect(ss, NULL)) != ERR_OK)
 		return e;
 	return session_account(ss, NULL);
+}
+
+static bool
+any_wildcard(char *const *names, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strncmp(names[i], "*.", 2) == 0)
+			return true;
+	return false;
+}
+
+/* False (logged) for a wildcard among names without dns-01 to prove it. */
+bool
+cmd_wildcard_ok(const struct config *cfg, char *const *names, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->n_prefs; i++)
+		if (cfg->prefs[i] == CHAL_DNS01)
+			return true;
+	if (!any_wildcard(names, n))
+		return true;
+	log_error("wildcard names need the dns-01 challenge: add dns to "
+	    "--preferred-challenges");
+	return false;
+}
+
+/* False (logged) for an IP address among names without http-01 to prove
+ * it: RFC 8738 §7 rules out dns-01.  Checked before the CA is asked. */
+bool
+cmd_ip_ok(const struct config *cfg, char *const *names, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->n_prefs; i++)
+		if (cfg->prefs[i] == CHAL_HTTP01)
+			return true;
+	for (i = 0; i < n; i++)
+		if (domain_is_ip(names[i])) {
+			log_error("%s: IP addresses can only be validated with "
+			    "http-01: add http to --preferred-challenges",
+			    names[i]);
+			return false;
+		}
+	return true;
 }

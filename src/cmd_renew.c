@@ -19,6 +19,7 @@
 #include "lineage.h"
 #include "log.h"
 #include "renewal.h"
+#include "strv.h"
 #include "selfcheck.h"
 #include "session.h"
 #include "sig.h"
@@ -398,21 +399,16 @@ add_name(json_t *arr, const char *name, const char *why)
 static void
 report_list(json_t *messages, int prio, const char *prefix, json_t *names)
 {
-	json_t	*v;
-	size_t	 i, len = strlen(prefix) + 1;
-	char	*s;
+	char	*list, *s = NULL;
 
-	json_array_foreach(names, i, v)
-		len += strlen(json_string_value(v)) + 2;
-	if ((s = calloc(1, len)) == NULL)
-		return;
-	strcpy(s, prefix);
-	json_array_foreach(names, i, v) {
-		if (i > 0)
-			strcat(s, ", ");
-		strcat(s, json_string_value(v));
-	}
-	cmd_report_add(messages, prio, s);
+	if ((list = strv_join_json(names, ", ")) == NULL ||
+	    asprintf(&s, "%s%s", prefix, list) == -1)
+		s = NULL;
+	if (s != NULL)
+		cmd_report_add(messages, prio, s);
+	else
+		log_error("out of memory");
+	free(list);
 	free(s);
 }
 
@@ -430,21 +426,12 @@ add_domains(json_t *arr, const struct lineage_params *j)
 static char *
 env_list(const char *name, json_t *arr)
 {
-	json_t	*v;
-	size_t	 i, len = strlen(name) + 2;
-	char	*s;
+	char	*list, *s = NULL;
 
-	json_array_foreach(arr, i, v)
-		len += strlen(json_string_value(v)) + 1;
-	if ((s = calloc(1, len)) == NULL)
-		return NULL;
-	strcpy(s, name);
-	strcat(s, "=");
-	json_array_foreach(arr, i, v) {
-		if (i > 0)
-			strcat(s, " ");
-		strcat(s, json_string_value(v));
-	}
+	if ((list = strv_join_json(arr, " ")) != NULL &&
+	    asprintf(&s, "%s=%s", name, list) == -1)
+		s = NULL;
+	free(list);
 	return s;
 }
 
