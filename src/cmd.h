@@ -33,6 +33,10 @@ enum err	 cmd_session_open(struct session *, const struct config *);
 /* Usage checks of the names before the CA is asked (logged). */
 bool		 cmd_wildcard_ok(const struct config *, char *const *, size_t);
 bool		 cmd_ip_ok(const struct config *, char *const *, size_t);
+/* False (two lines logged: what is wrong, what to do) when name cannot be
+ * a lineage name; from_domain: the -d it was derived from, or NULL for
+ * --cert-name. */
+bool		 cmd_cert_name_ok(const char *name, const char *from_domain);
 struct solver	*cmd_solver(const struct config *, enum solver_mode,
 		    const char *handler, bool hook_chain, enum err *);
 /* Prints the report line (JSON, handler, dehydrated modes) and the

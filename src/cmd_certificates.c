@@ -337,6 +337,11 @@ cmd_certificates(const struct config *cfg)
 	st.lock_fd = -1;
 	if ((st.config_dir = strdup(cfg->config_dir)) == NULL)
 		goto out;
+	if (cfg->cert_name != NULL && !cmd_cert_name_ok(cfg->cert_name,
+	    NULL)) {
+		e = ERR_USAGE;
+		goto out;
+	}
 	if (cfg->cert_name != NULL) {
 		if ((names = calloc(1, sizeof *names)) == NULL ||
 		    (names[0] = strdup(cfg->cert_name)) == NULL)

@@ -127,6 +127,10 @@ cmd_certonly(const struct config *cfg)
 	if (name == NULL)
 		name = strncmp(cfg->domains[0], "*.", 2) == 0 ?
 		    cfg->domains[0] + 2 : cfg->domains[0];
+	if (!cmd_cert_name_ok(name, cfg->cert_name ? NULL : cfg->domains[0])) {
+		json_decref(messages);
+		return ERR_USAGE;
+	}
 
 	if ((e = cmd_start(cfg, &s, &ss)) != ERR_OK)
 		goto out;

@@ -370,3 +370,25 @@ cmd_ip_ok(const struct config *cfg, char *const *names, size_t n)
 		}
 	return true;
 }
+
+/*
+ * A lineage name becomes a directory and file names, so it is checked
+ * where it enters, before the CA hears of anything (issue 11 item 8):
+ * otherwise a name store.c refuses would fail only after issuance.
+ */
+bool
+cmd_cert_name_ok(const char *name, const char *from_domain)
+{
+	const char	*why;
+
+	if ((why = store_lineage_name_problem(name)) == NULL)
+		return true;
+	if (from_domain == NULL)
+		log_error("--cert-name: not a valid certificate name (%s)", why);
+	else
+		log_error("the certificate name taken from the first -d is "
+		    "not valid (%s)", why);
+	log_error("give --cert-name NAME: printable ASCII without '/' or a "
+	    "leading '.', at most 250 characters");
+	return false;
+}

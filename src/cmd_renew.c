@@ -473,6 +473,9 @@ cmd_renew(const struct config *cfg)
 	memset(&conf, 0, sizeof conf);
 	renewed = json_array();
 	failed = json_array();
+	e = ERR_USAGE;
+	if (cfg->cert_name != NULL && !cmd_cert_name_ok(cfg->cert_name, NULL))
+		goto out;
 	if ((primary = cmd_solver(cfg, cfg->mode, cfg->handler,
 	    cfg->hook_chain, &e)) == NULL)
 		goto out;

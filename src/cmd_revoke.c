@@ -18,7 +18,9 @@
 #include "cmd.h"
 #include "conf.h"
 #include "crypto.h"
+#include "lineage.h"
 #include "log.h"
+#include "renewal.h"
 #include "session.h"
 
 /* cli.c's default server: a cfg->server equal to it was not given. */
@@ -66,7 +68,7 @@ reason_code(const char *name)
 struct revoke_target {
 	char			*name;		/* lineage, or NULL */
 	char			*cert_path;
-	struct conf	 conf;
+	struct lineage_params	 lp;		/* from its renewal conf */
 	const char		*server;
 	const char		*account;
 	const char		*ca_bundle;
@@ -77,7 +79,7 @@ target_clear(struct revoke_target *t)
 {
 	free(t->name);
 	free(t->cert_path);
-	conf_clear(&t->conf);
+	lineage_params_clear(&t->lp);
 	memset(t, 0, sizeof *t);
 }
 
@@ -87,10 +89,12 @@ target_find(const struct config *cfg, struct session *ss,
     struct revoke_target *t)
 {
 	struct store_paths	 live = { 0 };
-	char			*conf_path = NULL;
+	struct conf		 conf;
+	char			*conf_path = NULL, why[160];
 	const char		*conf_server;
 	enum err		 e = ERR_INTERNAL;
 
+	memset(&conf, 0, sizeof conf);
 	if (cfg->cert_name != NULL) {
 		if ((t->name = strdup(cfg->cert_name)) == NULL)
 			goto out;
@@ -126,23 +130,28 @@ target_find(const struct config *cfg, struct session *ss,
 		e = ERR_USAGE;
 		goto out;
 	}
-	if ((e = conf_read(conf_path, &t->conf)) != ERR_OK)
+	if ((e = conf_read(conf_path, &conf)) != ERR_OK)
 		goto out;
+	lineage_params_defaults(&t->lp);
+	if (!renewal_read(&conf, &t->lp, why, sizeof why)) {
+		log_error("%s: %s", t->name, why);
+		e = ERR_STORAGE;
+		goto out;
+	}
 	/* --server wins when given; the conf's account belongs to the
 	 * conf's server, so it is used only there. */
-	conf_server = conf_get(&t->conf, "renewalparams", "server");
+	conf_server = t->lp.server;
 	if (strcmp(cfg->server, REVOKE_DEFAULT_SERVER) == 0 &&
 	    conf_server != NULL)
 		t->server = conf_server;
 	if (cfg->ca_bundle == NULL)
-		t->ca_bundle = conf_get(&t->conf, "renewalparams",
-		    "extauth_ca_bundle");
+		t->ca_bundle = t->lp.ca_bundle;
 	if (conf_server == NULL || strcmp(t->server, conf_server) == 0)
-		t->account = conf_get(&t->conf, "renewalparams",
-		    "account");
+		t->account = t->lp.account;
 	e = ERR_OK;
 out:
 	store_paths_clear(&live);
+	conf_clear(&conf);
 	free(conf_path);
 	return e;
 }
@@ -214,6 +223,11 @@ cmd_revoke(const struct config *cfg)
 		json_decref(messages);
 		return ERR_USAGE;
 	}
+	if (cfg->cert_name != NULL && !cmd_cert_name_ok(cfg->cert_name,
+	    NULL)) {
+		json_decref(messages);
+		return ERR_USAGE;
+	}
 	if ((reason = reason_code(cfg->reason)) == -1) {
 		fprintf(stderr, "extauth: unknown --reason %s: use unspecified,"
 		    " keycompromise, affiliationchanged, superseded or "
@@ -254,6 +268,10 @@ cmd_delete(const struct config *cfg)
 	memset(&ss, 0, sizeof ss);
 	if (cfg->cert_name == NULL) {
 		fprintf(stderr, "extauth: delete needs --cert-name NAME\n");
+		json_decref(messages);
+		return ERR_USAGE;
+	}
+	if (!cmd_cert_name_ok(cfg->cert_name, NULL)) {
 		json_decref(messages);
 		return ERR_USAGE;
 	}
