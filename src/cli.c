@@ -156,6 +156,9 @@ const struct opt_def cli_opts[] = {
 	{ "handler-timeout", 0, NUM(handler_timeout_s, 1, 86400),
 	    V_SOLVE, "SECONDS",
 	    "seconds a handler call may take (default 300)" },
+	{ "max-log-backups", 0, NUM(max_log_backups, 0, 1000000), V_ALL, "N",
+	    "old log files to keep, one per run (default 1000; 0: one file, "
+	    "appended to)" },
 	{ "invoker-timeout", 0, NUM(invoker_timeout_s, 0, 86400), V_SOLVE,
 	    "SECONDS", "seconds to wait for the invoker's acknowledgement of "
 	    "each challenge (JSON mode; default 300, 0: no limit)" },
@@ -1113,6 +1116,7 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->mode = SOLVER_JSON;
 	cfg->handler_timeout_s = 300;
 	cfg->invoker_timeout_s = 300;
+	cfg->max_log_backups = LOG_BACKUPS_DEFAULT;
 	cfg->self_check = true;
 
 	if ((e = find_ini(argc, argv, &ini)) != ERR_OK)

@@ -70,6 +70,7 @@ struct config {
 	const char		*handler;
 	long			 handler_timeout_s;
 	long			 invoker_timeout_s;	/* 0: no limit */
+	long			 max_log_backups;	/* 0: no rotation */
 	bool			 hook_chain;
 	bool			 self_check;
 	long			 dns_wait_s;	/* --dns-wait: 0 = off */

@@ -3,6 +3,8 @@
  * timestamp; stderr gets what the verbosity asks for, one line each.  Owns
  * the escaping of control characters in everything logged (log_quote).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -24,7 +26,10 @@ static const char *const log_names[] = {
 _Static_assert(sizeof(log_names) / sizeof(log_names[0]) == LOG_LEVEL__COUNT,
     "log_names must name every level");
 
+#define LOG_FILE_NAME	"extauth.log"
+
 static int	 log_verbosity;
+static long	 log_backups = LOG_BACKUPS_DEFAULT;
 static bool	 log_quiet;
 static FILE	*log_fp;
 static char	 log_last[1024];
@@ -38,23 +43,88 @@ log_init(int verbosity, bool quiet)
 
 
 void
+log_set_backups(long n)
+{
+	log_backups = n < 0 ? 0 : n;
+}
+
+/*
+ * Shifts extauth.log.K to .K+1 for the K that exist (they are contiguous
+ * from 1 when we made them; the first gap ends the scan), the oldest
+ * beyond log_backups dropped, then extauth.log to .1.  renameat moves a
+ * symlink itself, never what it points to.
+ */
+static void
+log_rotate(int dfd)
+{
+	char		from[64], to[64];
+	struct stat	st;
+	long		k, top = 0;
+
+	while (top < log_backups) {
+		snprintf(from, sizeof from, LOG_FILE_NAME ".%ld", top + 1);
+		if (fstatat(dfd, from, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			break;
+		top++;
+	}
+	if (top == log_backups && top > 0) {
+		snprintf(from, sizeof from, LOG_FILE_NAME ".%ld", top);
+		(void)unlinkat(dfd, from, 0);
+		top--;
+	}
+	for (k = top; k >= 1; k--) {
+		snprintf(from, sizeof from, LOG_FILE_NAME ".%ld", k);
+		snprintf(to, sizeof to, LOG_FILE_NAME ".%ld", k + 1);
+		(void)renameat(dfd, from, dfd, to);
+	}
+	(void)renameat(dfd, LOG_FILE_NAME, dfd, LOG_FILE_NAME ".1");
+}
+
+void
 log_open_file(const char *dir)
 {
-	char	path[4096];
-	int	fd;
+	struct stat	st;
+	int		dfd = -1, fd = -1, flags;
 
 	if (log_fp != NULL || dir == NULL)
 		return;
-	if ((size_t)snprintf(path, sizeof path, "%s/extauth.log", dir) >=
-	    sizeof path)
-		return;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		log_warn("cannot open log file %s: %s", path, strerror(errno));
-		return;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_warn("cannot open the logs directory %s: %s", dir,
+		    strerror(errno));
+		goto out;
 	}
-	if ((log_fp = fdopen(fd, "a")) == NULL)
+	/*
+	 * O_NOFOLLOW: a symlink planted at the name is refused, not followed
+	 * to a file of someone else's choosing.  O_NONBLOCK: a FIFO planted
+	 * there must not hang the run; it is refused below.  With rotation
+	 * the file is new (O_EXCL): nothing planted is ever appended to.
+	 */
+	flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	if (log_backups > 0) {
+		log_rotate(dfd);
+		flags |= O_EXCL;
+	} else
+		flags |= O_APPEND;
+	if ((fd = openat(dfd, LOG_FILE_NAME, flags, 0600)) == -1) {
+		/* ENXIO: a FIFO nobody reads (O_NONBLOCK). */
+		log_warn("cannot open log file %s/%s: %s", dir, LOG_FILE_NAME,
+		    errno == ELOOP ? "it is a symlink" : errno == ENXIO ?
+		    "not a regular file" : strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		log_warn("cannot use log file %s/%s: not a regular file", dir,
+		    LOG_FILE_NAME);
+		goto out;
+	}
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if ((log_fp = fdopen(fd, "a")) != NULL)
+		fd = -1;
+out:
+	if (fd != -1)
 		close(fd);
+	if (dfd != -1)
+		close(dfd);
 }
 
 void

@@ -19,7 +19,19 @@ enum log_level {
 
 /* verbosity: 0 = errors+warnings+info, >=1 debug; quiet: errors only. */
 void	log_init(int verbosity, bool quiet);
-/* Opens (appends) DIR/extauth.log, mode 0600; failure is only a warning. */
+/*
+ * How many old log files log_open_file keeps (--max-log-backups, as
+ * certbot's): each run rotates DIR/extauth.log to extauth.log.1, .1 to .2
+ * ... up to .N and starts a new file; 0 means no rotation, one file
+ * appended to.  Default LOG_BACKUPS_DEFAULT.
+ */
+#define LOG_BACKUPS_DEFAULT	1000
+void	log_set_backups(long n);
+/*
+ * Opens this run's DIR/extauth.log, mode 0600, after the rotation.  Never
+ * follows a symlink planted at any of the names and never opens anything
+ * but a regular file; failure is only a warning.
+ */
 void	log_open_file(const char *dir);
 void	log_close(void);
 void	log_msg(enum log_level, const char *, ...)

@@ -64,6 +64,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_init(cfg.verbosity, cfg.quiet);
+	log_set_backups(cfg.max_log_backups);
 	/* From here on SIGTERM, SIGINT and SIGHUP stop the run in order:
 	 * cleanup, report, exit 128 + signal (sig.c). */
 	if (sig_install() == -1) {

@@ -394,3 +394,60 @@ exit 0'
 	assert_eq "stdout" "$output" ""
 	assert_eq "stderr" "$stderr" ""
 }
+
+# --- log files --------------------------------------------------------------
+
+# offline_run ARGS...: a run that opens its log and then fails to reach
+# the CA (exit 3): cheap, and enough to exercise the log file.
+offline_run() {
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${DIRS[@]}" \
+		--server https://127.0.0.1:1/dir --agree-tos --email t@example.com \
+		-n "$@" -d offline.solver.example.com certonly </dev/null
+	show
+}
+
+@test "one log file per run, the newest N kept (--max-log-backups); 0 appends to one file" {
+	local i
+	for i in 1 2 3 4; do
+		offline_run --max-log-backups 2
+		[ "$status" -eq 3 ]
+	done
+	assert_eq "log files" "$(cd "$LOGS" && ls | sort | paste -sd, -)" \
+		"extauth.log,extauth.log.1,extauth.log.2"
+	# each file is one run (one pid), the newest is extauth.log
+	for i in extauth.log extauth.log.1 extauth.log.2; do
+		assert_eq "pids in $i" "$(grep -o 'Z \[[0-9]*\]' "$LOGS/$i" | sort -u | wc -l)" 1
+		assert_eq "mode of $i" "$(stat -c %a "$LOGS/$i")" 600
+	done
+	assert_eq "newest first" "$(ls -t "$LOGS" | paste -sd, -)" \
+		"extauth.log,extauth.log.1,extauth.log.2"
+
+	rm -rf "$LOGS"
+	offline_run --max-log-backups 0
+	offline_run --max-log-backups 0
+	assert_eq "log files" "$(ls "$LOGS")" "extauth.log"
+	assert_eq "runs in the one file" "$(grep -o 'Z \[[0-9]*\]' "$LOGS/extauth.log" | sort -u | wc -l)" 2
+}
+
+@test "a symlink or FIFO planted as the log file is never followed or opened" {
+	local target=$BATS_TEST_TMPDIR/victim
+	echo "precious" >"$target"
+	mkdir -p "$LOGS"
+	ln -s "$target" "$LOGS/extauth.log"
+	# no rotation: the name itself is refused
+	offline_run --max-log-backups 0
+	[ "$status" -eq 3 ]
+	assert_eq "victim" "$(cat "$target")" "precious"
+	[[ $stderr == *"cannot open log file $LOGS/extauth.log: it is a symlink"* ]]
+	# rotation moves the link itself aside and starts a new regular file
+	offline_run --max-log-backups 5
+	[ "$status" -eq 3 ]
+	assert_eq "victim" "$(cat "$target")" "precious"
+	[ -L "$LOGS/extauth.log.1" ]
+	[ -f "$LOGS/extauth.log" ] && [ ! -L "$LOGS/extauth.log" ]
+	# a FIFO does not hang the run
+	rm -rf "$LOGS" && mkdir -p "$LOGS" && mkfifo "$LOGS/extauth.log"
+	offline_run --max-log-backups 0
+	[ "$status" -eq 3 ]
+	[[ $stderr == *"$LOGS/extauth.log: not a regular file"* ]]
+}
