@@ -15,7 +15,7 @@ changes, which also restarts every rule's counters):
     CLASS[:key=value]...
 
   classes  500 503 503ra 429 429ra ratelimited badnonce redirect stall drop
-           truncate oversize crossorigin foreignid badtoken
+           truncate oversize crossorigin foreignid badtoken leadingblank
            ("ra" = with Retry-After; ratelimited = 429 with the
            urn:ietf:params:acme:error:rateLimited problem and Retry-After)
   kind=K[|K...]  request kinds the rule applies to: directory nonce
@@ -42,7 +42,8 @@ What each class does:
   badnonce  answer 400 badNonce with a fresh Replay-Nonce (POSTs only)
   redirect  answer 307 to the very same URL: a redirect loop
   stall     wait secs seconds, then forward
-  drop      forward, then send the first half of the answer and close
+  drop      forward, then send the headers and half the body and close
+           (half the headers when there is no body)
   truncate  forward, then send the first half of the body with a matching
            Content-Length (a complete HTTP answer, broken JSON)
   oversize  forward, then pad the body with blanks to 3 MiB (still valid
@@ -56,6 +57,9 @@ What each class does:
   badtoken  forward, then replace the token of every challenge of an
            authorization or challenge answer by one with characters outside
            base64url, a ../ path or 10,000 characters
+  leadingblank  forward, then prepend two blank lines to the body (the
+           certificate: harmless, must be accepted)
+  truncate and oversize never fire on HEAD (no body).
 
 Python standard library only.
 """
@@ -92,6 +96,7 @@ CLASSES = {
                      "challenge", "finalize"}, False),
     "foreignid": ({"authz"}, False),
     "badtoken": ({"authz", "challenge"}, False),
+    "leadingblank": ({"cert"}, False),
 }
 KINDS = {"directory", "nonce", "newAccount", "account", "newOrder", "order",
          "authz", "challenge", "finalize", "cert", "revoke", "keyChange",
@@ -165,6 +170,8 @@ class Rule:
             return False
         if self.post_only and method != "POST":
             return False
+        if self.cls in ("truncate", "oversize") and method == "HEAD":
+            return False  # no body to cut or pad
         self.seen += 1
         if self.times is not None and self.fired >= self.times:
             return False
@@ -311,6 +318,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             there = here.replace(b"127.0.0.1", b"localhost")
             out = out.replace(here, there)
             headers = [(k, v.replace(here.decode(), there.decode())) for k, v in headers]
+        elif cls == "leadingblank":
+            out = b"\n\n" + out
         elif cls in ("foreignid", "badtoken"):
             out = self.rewrite_json(st, rule, out)
         # "changed" tells the tests a rewriting fault really changed the
@@ -367,14 +376,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def send(self, status, headers, out, drop):
         reason = http.client.responses.get(status, "Unknown")
-        head = ["HTTP/1.1 %d %s" % (status, reason)]
+        # Content-Length first: a drop inside the headers still tells the
+        # client how much body it lost.
+        head = ["HTTP/1.1 %d %s" % (status, reason), "Content-Length: %d" % len(out)]
         head += ["%s: %s" % (k, v) for k, v in headers]
-        head.append("Content-Length: %d" % len(out))
         raw = ("\r\n".join(head) + "\r\n\r\n").encode()
-        if self.command != "HEAD":
-            raw += out
+        body = out if self.command != "HEAD" else b""
         if drop:
-            self.wfile.write(raw[:len(raw) // 2])
+            # Mid-body when there is a body, else mid-headers.
+            cut = len(raw) + len(body) // 2 if body else len(raw) // 2
+            self.wfile.write((raw + body)[:cut])
             self.wfile.flush()
             self.close_connection = True
             try:
@@ -382,7 +393,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
-        self.wfile.write(raw)
+        self.wfile.write(raw + body)
         self.wfile.flush()
 
     def finish(self):
