@@ -59,6 +59,36 @@ listed(const struct opt_def *o, unsigned mask)
 	return o->verbs != V_HIDDEN && (o->verbs & mask) != 0;
 }
 
+#define HELP_WIDTH	79	/* columns of --help */
+#define HELP_INDENT	37	/* where the descriptions start */
+
+/*
+ * Prints text from column col on, wrapped at blanks to HELP_WIDTH with
+ * continuation lines indented by indent; returns the column it ended at.
+ */
+static size_t
+print_wrapped(const char *text, size_t col, size_t indent)
+{
+	const char	*w = text, *end;
+	size_t		 len;
+
+	while (*w != '\0') {
+		while (*w == ' ')
+			w++;
+		if (*w == '\0')
+			break;
+		end = strchr(w, ' ');
+		len = end != NULL ? (size_t)(end - w) : strlen(w);
+		if (col > indent && col + 1 + len > HELP_WIDTH)
+			col = (size_t)printf("\n%*s", (int)indent, "") - 1;
+		else if (col > indent)
+			col += (size_t)printf(" ");
+		col += (size_t)printf("%.*s", (int)len, w);
+		w += len;
+	}
+	return col;
+}
+
 static void
 usage_options(unsigned mask)
 {
@@ -79,23 +109,28 @@ usage_options(unsigned mask)
 		else
 			r = snprintf(name, sizeof name, "    --%s%s%s", o->name,
 			    o->arg ? " " : "", o->arg ? o->arg : "");
-		if (r > 34)
-			printf("  %s\n  %-34s %s\n", name, "", o->help);
+		if (r > HELP_INDENT - 3)
+			printf("  %s\n%*s", name, HELP_INDENT, "");
 		else
-			printf("  %-34s %s\n", name, o->help);
+			printf("  %-*s ", HELP_INDENT - 3, name);
+		print_wrapped(o->help, HELP_INDENT, HELP_INDENT);
+		printf("\n");
 	}
+	/* Aliases: "--alias (--name)" items, never split. */
 	for (i = 0; i < cli_n_opts; i++) {
 		o = &cli_opts[i];
 		if (!listed(o, mask) || o->help != NULL ||
 		    (m = main_of(o)) == NULL)
 			continue;
+		r = snprintf(name, sizeof name, "--%s (--%s)", o->name,
+		    m->name);
 		if (col == 0)
-			col = (size_t)printf("\naliases:");
-		else if (col > 60)
-			col = (size_t)printf(",\n ");
+			col = (size_t)printf("\naliases:") - 1;
 		else
 			col += (size_t)printf(",");
-		col += (size_t)printf(" --%s (--%s)", o->name, m->name);
+		if (col + 1 + (size_t)r > HELP_WIDTH)
+			col = (size_t)printf("\n ") - 1;
+		col += (size_t)printf(" %s", name);
 	}
 	if (col != 0)
 		printf("\n");
@@ -105,9 +140,9 @@ void
 clidoc_usage(const struct config *cfg)
 {
 	const struct verb_def	*vd;
-	size_t			 i;
+	size_t			 i, col;
 	int			 code;
-	char			 buf[16];
+	char			 buf[16], item[64];
 	bool			 first;
 
 	if (cfg != NULL && cfg->verb_given) {
@@ -119,19 +154,27 @@ clidoc_usage(const struct config *cfg)
 	}
 	printf("usage: extauth [VERB] [options]\n       extauth help VERB\n\n"
 	    "verbs:\n");
-	for (i = 0; i < VERB__COUNT; i++)
-		printf("  %-14s %s\n", cli_verbs[i].name, cli_verbs[i].purpose);
+	for (i = 0; i < VERB__COUNT; i++) {
+		printf("  %-14s ", cli_verbs[i].name);
+		print_wrapped(cli_verbs[i].purpose, 17, 17);
+		printf("\n");
+	}
 	printf("\n");
 	usage_options(V_ALL);
 	printf("\nexit codes:");
-	for (code = 0, first = true; code < 256; code++)
-		for (i = 0; i < ERR__COUNT; i++)
-			if (err_exit_code((enum err)i) == code) {
-				printf("%s %s %s", first ? "" : ",",
-				    code_text(code, buf, sizeof buf),
-				    err_name((enum err)i));
-				first = false;
-			}
+	for (code = 0, col = 11, first = true; code < 256; code++)
+		for (i = 0; i < ERR__COUNT; i++) {
+			if (err_exit_code((enum err)i) != code)
+				continue;
+			snprintf(item, sizeof item, "%s %s", code_text(code,
+			    buf, sizeof buf), err_name((enum err)i));
+			if (!first)
+				col += (size_t)printf(",");
+			if (col + 1 + strlen(item) > HELP_WIDTH)
+				col = (size_t)printf("\n ") - 1;
+			col += (size_t)printf(" %s", item);
+			first = false;
+		}
 	printf("\n");
 }
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "cli.h"
+#include "cli_table.h"
 
 #define PARSE(cfg, ...) parse(cfg, (char *[]){ "extauth", __VA_ARGS__, NULL })
 
@@ -259,6 +260,104 @@ table(void **state)
 		}
 		cli_config_clear(&cfg);
 	}
+}
+
+/*
+ * Every row of the option table parses with a typical value and reaches
+ * the config without falling through to ERR_INTERNAL (a LOGIC row whose
+ * case is missing), alone or with the options it needs.
+ */
+static void
+every_row(void **state)
+{
+	struct config		 cfg;
+	const struct opt_def	*o;
+	char			 opt[160], *argv[12], keyfile[] =
+				    "/tmp/test_cli.key.XXXXXX";
+	const char		*v;
+	size_t			 i;
+	int			 argc, fd;
+	enum err		 e;
+
+	(void)state;
+	assert_true((fd = mkstemp(keyfile)) != -1);
+	assert_int_equal(write(fd, "a2V5\n", 5), 5);
+	close(fd);
+	for (i = 0; i < cli_n_opts; i++) {
+		o = &cli_opts[i];
+		snprintf(opt, sizeof opt, "--%s", o->name);
+		argc = 0;
+		argv[argc++] = "extauth";
+		argv[argc++] = opt;
+		if (o->arg != NULL) {
+			if (strcmp(o->name, "mode") == 0)
+				v = strdup("dehydrated");	/* with --handler */
+			else if (strchr(o->arg, '|') != NULL)
+				v = strndup(o->arg, strcspn(o->arg, "|"));
+			else if (strcmp(o->arg, "SECONDS") == 0)
+				v = strdup("5");
+			else if (strcmp(o->arg, "URL") == 0)
+				v = strdup("https://ca.example/dir");
+			else if (strcmp(o->arg, "ADDRESS") == 0)
+				v = strdup("a@example.com");
+			else if (strcmp(o->arg, "NAME") == 0)
+				v = strdup("a.example.com");
+			else if (strcmp(o->arg, "TYPES") == 0)
+				v = strdup("dns");
+			else if (strcmp(o->arg, "PLUGIN") == 0)
+				v = strdup("certbot-external-auth:out");
+			else if (strcmp(o->arg, "IPV4[:PORT]") == 0)
+				v = strdup("127.0.0.1:53");
+			else if (strcmp(o->arg, "KEY") == 0)
+				v = strdup("a2V5");
+			else if (strcmp(o->name, "eab-hmac-key-file") == 0)
+				v = strdup(keyfile);
+			else
+				v = strdup("/dev/null");
+			assert_non_null(v);
+			argv[argc++] = (char *)v;
+		} else
+			v = NULL;
+		/* what some options need beside them */
+		if (strstr(o->name, "dehydrated") != NULL ||
+		    strcmp(o->arg ? o->arg : "", "json|handler|dehydrated|text")
+		    == 0) {
+			argv[argc++] = "--handler";
+			argv[argc++] = "./h";
+		}
+		if (strcmp(o->name, "csr") == 0)
+			argv[argc++] = "certonly";
+		if (strncmp(o->name, "eab-", 4) == 0) {
+			argv[argc++] = strcmp(o->name, "eab-kid") == 0 ?
+			    "--eab-hmac-key" : "--eab-kid";
+			argv[argc++] = strcmp(o->name, "eab-kid") == 0 ?
+			    "a2V5" : "k";
+		}
+		argv[argc] = NULL;
+		e = cli_parse(argc, argv, &cfg);
+		cli_config_clear(&cfg);
+		free((char *)v);
+		if (strcmp(o->name, "must-staple") == 0) {
+			assert_int_equal(e, ERR_USAGE);	/* refused by design */
+			continue;
+		}
+		if (e != ERR_OK)
+			fail_msg("--%s does not parse (%d)", o->name, e);
+		/* every listed option says what it does, or is an alias */
+		if (o->verbs != 0 && o->help == NULL) {
+			size_t	j;
+
+			for (j = 0; j < cli_n_opts; j++)
+				if (cli_opts[j].help != NULL && cli_opts[j].kind
+				    == o->kind && cli_opts[j].off == o->off &&
+				    cli_opts[j].id == o->id)
+					break;
+			if (j == cli_n_opts)
+				fail_msg("--%s: no help and no main name",
+				    o->name);
+		}
+	}
+	unlink(keyfile);
 }
 
 /* Verbs, "help VERB", mode resolution and the hidden options. */
@@ -537,6 +636,7 @@ main(void)
 		cmocka_unit_test(forms),
 		cmocka_unit_test(errors),
 		cmocka_unit_test(table),
+		cmocka_unit_test(every_row),
 		cmocka_unit_test(verbs_and_modes),
 		cmocka_unit_test(messages),
 		cmocka_unit_test(ini_values),
