@@ -17,28 +17,54 @@
 
 #include "log.h"
 
-static const char *const log_names[] = {
-	[LOG_LEVEL_ERROR] = "error",
-	[LOG_LEVEL_WARN] = "warning",
-	[LOG_LEVEL_INFO] = "info",
-	[LOG_LEVEL_DEBUG] = "debug",
+/* Each level's word and its sd-daemon(3) priority (syslog's numbers). */
+static const struct {
+	const char	*name;
+	int		 prio;
+} log_levels[] = {
+	[LOG_LEVEL_ERROR] = { "error", 3 },
+	[LOG_LEVEL_WARN] = { "warning", 4 },
+	[LOG_LEVEL_INFO] = { "info", 6 },
+	[LOG_LEVEL_DEBUG] = { "debug", 7 },
 };
-_Static_assert(sizeof(log_names) / sizeof(log_names[0]) == LOG_LEVEL__COUNT,
-    "log_names must name every level");
+_Static_assert(sizeof(log_levels) / sizeof(log_levels[0]) == LOG_LEVEL__COUNT,
+    "log_levels must name every level");
 
 #define LOG_FILE_NAME	"extauth.log"
 
 static int	 log_verbosity;
 static long	 log_backups = LOG_BACKUPS_DEFAULT;
 static bool	 log_quiet;
+static bool	 log_journal;	/* stderr is systemd's journal stream */
 static FILE	*log_fp;
 static char	 log_last[1024];
+
+/*
+ * systemd sets JOURNAL_STREAM to "DEV:INODE" of the stream it connected to
+ * our stderr; if stderr is still that stream (not redirected by a script
+ * in between), lines get priority prefixes.
+ */
+static bool
+log_stderr_is_journal(void)
+{
+	const char		*v = getenv("JOURNAL_STREAM");
+	unsigned long long	 dev, ino;
+	struct stat		 st;
+	int			 n = 0;
+
+	if (v == NULL || sscanf(v, "%llu:%llu%n", &dev, &ino, &n) != 2 ||
+	    v[n] != '\0' || fstat(STDERR_FILENO, &st) == -1)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(int verbosity, bool quiet)
 {
 	log_verbosity = verbosity;
 	log_quiet = quiet;
+	log_journal = log_stderr_is_journal();
 }
 
 
@@ -215,6 +241,32 @@ log_to_file(const char *level, const char *text)
 	fflush(log_fp);
 }
 
+/*
+ * One message on stderr.  To the journal, every line starts with its
+ * priority ("<3>"), which journald strips and records (sd-daemon(3)): a
+ * multi-line message keeps its level on each line.
+ */
+static void
+log_to_stderr(enum log_level level, const char *text)
+{
+	const char	*nl;
+	bool		 first = true;
+
+	do {
+		if (log_journal)
+			fprintf(stderr, "<%d>", log_levels[level].prio);
+		if (first && (level == LOG_LEVEL_ERROR ||
+		    level == LOG_LEVEL_WARN))
+			fprintf(stderr, "extauth: %s: ", log_levels[level].name);
+		first = false;
+		nl = strchr(text, '\n');
+		fwrite(text, 1, nl ? (size_t)(nl - text) : strlen(text),
+		    stderr);
+		fputc('\n', stderr);
+		text = nl ? nl + 1 : NULL;
+	} while (text != NULL && (*text != '\0' || !log_journal));
+}
+
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
@@ -242,16 +294,13 @@ log_msg(enum log_level level, const char *fmt, ...)
 		log_escape(raw, "\n\t", text, cap);
 	if (r != -1)
 		free(raw);
-	log_to_file(log_names[level], text ? text : "(out of memory)");
+	log_to_file(log_levels[level].name, text ? text : "(out of memory)");
 	if (level == LOG_LEVEL_ERROR)
 		snprintf(log_last, sizeof log_last, "%s",
 		    text ? text : "out of memory");
 
-	if (show) {
-		if (level == LOG_LEVEL_ERROR || level == LOG_LEVEL_WARN)
-			fprintf(stderr, "extauth: %s: ", log_names[level]);
-		fprintf(stderr, "%s\n", text ? text : "(out of memory)");
-	}
+	if (show)
+		log_to_stderr(level, text ? text : "(out of memory)");
 	free(text);
 }
 

@@ -4,7 +4,10 @@
  * C1), our own newlines stay, and log_quote keeps outside text on one
  * line, capped.
  */
+#include <sys/stat.h>
+
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -84,12 +87,55 @@ test_quote(void **state)
 	    "0123456789...");
 }
 
+/* Set by the test before capture(): what JOURNAL_STREAM should name. */
+static bool	journal_match;
+
+static void
+say_to_journal(void)
+{
+	struct stat	st;
+	char		v[64];
+
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	snprintf(v, sizeof v, "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino + (journal_match ? 0 : 1));
+	setenv("JOURNAL_STREAM", v, 1);
+	log_init(1, false);
+	log_error("bad");
+	log_warn("careful");
+	log_info("two\nlines");
+	log_debug("detail");
+	unsetenv("JOURNAL_STREAM");
+	log_init(0, false);
+}
+
+/* sd-daemon(3) prefixes, on every line, only when stderr is the journal. */
+static void
+test_journal(void **state)
+{
+	char	*got;
+
+	(void)state;
+	journal_match = true;
+	got = capture(say_to_journal);
+	assert_string_equal(got, "<3>extauth: error: bad\n"
+	    "<4>extauth: warning: careful\n<6>two\n<6>lines\n<7>detail\n");
+	free(got);
+	/* JOURNAL_STREAM names another stream: stderr was redirected. */
+	journal_match = false;
+	got = capture(say_to_journal);
+	assert_string_equal(got, "extauth: error: bad\n"
+	    "extauth: warning: careful\ntwo\nlines\ndetail\n");
+	free(got);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escaped),
 		cmocka_unit_test(test_quote),
+		cmocka_unit_test(test_journal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
