@@ -290,7 +290,12 @@ every_row(void **state)
 		argv[argc++] = "extauth";
 		argv[argc++] = opt;
 		if (o->arg != NULL) {
-			if (strcmp(o->name, "mode") == 0)
+			if (o->kind == KIND_LONG) {
+				char	*n = NULL;	/* the low end */
+
+				assert_true(asprintf(&n, "%ld", o->lo) != -1);
+				v = n;
+			} else if (strcmp(o->name, "mode") == 0)
 				v = strdup("dehydrated");	/* with --handler */
 			else if (strchr(o->arg, '|') != NULL)
 				v = strndup(o->arg, strcspn(o->arg, "|"));
