@@ -94,6 +94,7 @@ cmd_solver(const struct config *cfg, enum solver_mode mode,
 	o.quiet = cfg->quiet;
 	o.hook_chain = hook_chain;
 	o.self_check = cfg->self_check;
+	o.dns_resolver = cfg->dns_resolver;
 	o.in_fd = 0;
 	o.out_fd = 1;
 	o.base_env = environ;

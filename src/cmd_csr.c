@@ -269,6 +269,7 @@ csr_obtain(const struct config *cfg, struct session *ss, struct solver *s,
 	req.n_prefs = cfg->n_prefs;
 	req.csr_der = c->der;
 	req.dns_wait_s = cfg->dns_wait_s;
+	req.dns_resolver = cfg->dns_resolver;
 	req.work_dir = ss->store.work_dir;
 	req.deactivate_authz = cfg->deactivate_authz;
 	req.csr_len = c->len;

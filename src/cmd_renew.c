@@ -20,7 +20,6 @@
 #include "log.h"
 #include "renewal.h"
 #include "strv.h"
-#include "selfcheck.h"
 #include "session.h"
 #include "sig.h"
 
@@ -370,13 +369,10 @@ renew_one(const struct config *cfg, struct session *ss,
 	j->replace = true;
 	j->dry_run = cfg->dry_run;
 	j->deactivate_authz = cfg->deactivate_authz;
-	selfcheck_set_resolver(j->dns_resolver);
 	if ((e = lineage_obtain(ss, s, j, &r)) != ERR_OK)
 		goto out;
 	e = deploy_hook(cfg, ss, j);
 out:
-	/* j's strings live until the next lineage. */
-	selfcheck_set_resolver(cfg->dns_resolver);
 	solver_set_cert_name(s, NULL);
 	lineage_result_clear(&r);
 	return e;

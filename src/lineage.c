@@ -320,6 +320,7 @@ lineage_obtain(struct session *ss, struct solver *s,
 	req.n_prefs = p->n_prefs;
 	req.cert_key = key;
 	req.dns_wait_s = p->dns_wait_s;
+	req.dns_resolver = p->dns_resolver;
 	req.work_dir = ss->store.work_dir;
 	req.deactivate_authz = p->deactivate_authz;
 	/* Made here, not by the order, so sync_cert can show it. */

@@ -17,7 +17,6 @@
 #include "clidoc.h"
 #include "cmd.h"
 #include "log.h"
-#include "selfcheck.h"
 #include "sig.h"
 
 /* A daemon or cron may start us with 0-2 closed: a later open() would
@@ -72,7 +71,6 @@ main(int argc, char **argv)
 		e = ERR_INTERNAL;
 		goto out;
 	}
-	selfcheck_set_resolver(cfg.dns_resolver);
 	switch (cfg.verb) {
 	case VERB_RUN:
 	case VERB_CERTONLY:

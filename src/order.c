@@ -571,7 +571,8 @@ propagate(struct order *o)
 			if (o->chs[i]->type != CHAL_DNS01 ||
 			    o->chs[i]->propagated)
 				continue;
-			if (selfcheck_dns_txt(o->chs[i]->txt_domain,
+			if (selfcheck_dns_txt(o->req->dns_resolver,
+			    o->chs[i]->txt_domain,
 			    o->chs[i]->validation, why, sizeof why)) {
 				o->chs[i]->propagated = true;
 				log_info("%s: the TXT record is visible",

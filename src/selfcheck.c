@@ -46,15 +46,6 @@ say(char *why, size_t whylen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* --dns-resolver, which wins over EXTAUTH_DNS_SERVER; borrowed. */
-static const char	*selfcheck_resolver;
-
-void
-selfcheck_set_resolver(const char *ip_port)
-{
-	selfcheck_resolver = ip_port;
-}
-
 bool
 selfcheck_resolver_valid(const char *s)
 {
@@ -79,14 +70,14 @@ selfcheck_resolver_valid(const char *s)
 }
 
 /*
- * Replaces the resolver's nameservers by --dns-resolver or
- * EXTAUTH_DNS_SERVER ("IPv4" or "IPv4:PORT") when set.  -1 (with why) when
- * it is set but malformed.
+ * Replaces the resolver's nameservers by resolver (--dns-resolver, passed
+ * down by the caller) or else EXTAUTH_DNS_SERVER ("IPv4" or "IPv4:PORT")
+ * when set.  -1 (with why) when it is set but malformed.
  */
 static int
-dns_server(res_state st, char *why, size_t whylen)
+dns_server(res_state st, const char *resolver, char *why, size_t whylen)
 {
-	const char	*env = selfcheck_resolver ? selfcheck_resolver :
+	const char	*env = resolver ? resolver :
 			    getenv("EXTAUTH_DNS_SERVER"), *colon;
 	char		 host[INET_ADDRSTRLEN], *end;
 	struct in_addr	 addr;
@@ -164,8 +155,8 @@ dns_failure(int herr)
 }
 
 bool
-selfcheck_dns_txt(const char *fqdn, const char *value, char *why,
-    size_t whylen)
+selfcheck_dns_txt(const char *resolver, const char *fqdn, const char *value,
+    char *why, size_t whylen)
 {
 	struct __res_state	 st;
 	unsigned char		*ans = NULL;
@@ -185,7 +176,7 @@ selfcheck_dns_txt(const char *fqdn, const char *value, char *why,
 	inited = true;
 	st.retrans = SELFCHECK_DNS_RETRANS;
 	st.retry = SELFCHECK_DNS_RETRY;
-	if (dns_server(&st, why, whylen) == -1)
+	if (dns_server(&st, resolver, why, whylen) == -1)
 		goto out;
 	if ((ans = malloc(SELFCHECK_DNS_ANSWER_MAX)) == NULL) {
 		say(why, whylen, "out of memory");

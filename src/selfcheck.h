@@ -18,12 +18,13 @@
 #define SELFCHECK_HTTP_BODY_MAX		4096	/* cap on the body */
 
 /*
- * Whether a TXT record at fqdn holds value (a record of several strings
+ * Whether a TXT record at fqdn holds value, asking only resolver ("IPv4"
+ * or "IPv4:PORT", --dns-resolver) when not NULL, else the system's (a record of several strings
  * counts as their concatenation).  When not, why gets a short reason
  * ("NXDOMAIN", "no TXT record", "2 TXT records, none matches", ...).
  */
-bool	selfcheck_dns_txt(const char *fqdn, const char *value, char *why,
-	    size_t whylen);
+bool	selfcheck_dns_txt(const char *resolver, const char *fqdn,
+	    const char *value, char *why, size_t whylen);
 /*
  * Whether GET uri answers 200 with expected as its body (trailing
  * whitespace ignored).  Redirects are followed as the CA does (at most 10,
@@ -31,9 +32,8 @@ bool	selfcheck_dns_txt(const char *fqdn, const char *value, char *why,
  */
 bool	selfcheck_http(const char *uri, const char *expected, char *why,
 	    size_t whylen);
-/* Asks only this nameserver ("IPv4" or "IPv4:PORT"; the string must live
- * as long as the checks), instead of the system's (--dns-resolver). */
-void	selfcheck_set_resolver(const char *ip_port);
+/* Whether ip_port is a resolver selfcheck_dns_txt takes ("IPv4" or
+ * "IPv4:PORT"). */
 bool	selfcheck_resolver_valid(const char *ip_port);
 
 #endif

@@ -38,6 +38,7 @@ struct solver_opts {
 	long			 invoker_timeout_ms;
 	bool			 hook_chain;	/* dehydrated HOOK_CHAIN=yes */
 	bool			 self_check;	/* text mode: look before prompting */
+	const char		*dns_resolver;	/* that look; NULL: system's */
 	int			 in_fd;		/* acknowledgements (JSON, text) */
 	int			 out_fd;	/* protocol lines */
 	char *const		*base_env;	/* environment passed to handlers */

@@ -107,7 +107,7 @@ text_selfcheck(struct solver *s, const struct event *ev)
 
 	if (is_type(ev, CHAL_DNS01)) {
 		what = "record";
-		ok = selfcheck_dns_txt(field(ev, "txt_domain"),
+		ok = selfcheck_dns_txt(s->o.dns_resolver, field(ev, "txt_domain"),
 		    field(ev, "validation"), why, sizeof why);
 	} else if (is_type(ev, CHAL_HTTP01)) {
 		what = "file";

@@ -861,15 +861,24 @@ test_selfcheck(void **state)
 	    "667drNmQL3vX6bu8YZlgy0wKNBlCny8yrjF1lSaUndc", &port);
 	snprintf(env, sizeof env, "127.0.0.1:%d", port);
 	setenv("EXTAUTH_DNS_SERVER", env, 1);
-	assert_true(selfcheck_dns_txt("_acme-challenge.a.example",
+	assert_true(selfcheck_dns_txt(NULL, "_acme-challenge.a.example",
 	    "667drNmQL3vX6bu8YZlgy0wKNBlCny8yrjF1lSaUndc", why, sizeof why));
-	assert_false(selfcheck_dns_txt("_acme-challenge.a.example", "other",
-	    why, sizeof why));
+	assert_false(selfcheck_dns_txt(NULL, "_acme-challenge.a.example",
+	    "other", why, sizeof why));
 	assert_string_equal(why, "1 TXT record, none with the expected value");
 	reap(pid);
 	setenv("EXTAUTH_DNS_SERVER", "not-an-ip:53", 1);
-	assert_false(selfcheck_dns_txt("x.example", "v", why, sizeof why));
+	assert_false(selfcheck_dns_txt(NULL, "x.example", "v", why,
+	    sizeof why));
 	assert_non_null(strstr(why, "not IPv4:PORT"));
+	/* The resolver the caller passes (--dns-resolver, a lineage's conf)
+	 * wins over the environment: no global to set. */
+	pid = serve(SOCK_DGRAM, 1,
+	    "667drNmQL3vX6bu8YZlgy0wKNBlCny8yrjF1lSaUndc", &port);
+	snprintf(env, sizeof env, "127.0.0.1:%d", port);
+	assert_true(selfcheck_dns_txt(env, "_acme-challenge.a.example",
+	    "667drNmQL3vX6bu8YZlgy0wKNBlCny8yrjF1lSaUndc", why, sizeof why));
+	reap(pid);
 	unsetenv("EXTAUTH_DNS_SERVER");
 
 	pid = serve(SOCK_STREAM, 2, "ta.thumb\n", &port);
