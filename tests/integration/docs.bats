@@ -123,9 +123,13 @@ help_options() {
 	for o in $("$EXTAUTH" --help | grep -o -- '--[a-z0-9:][a-z0-9:-]*' | sort -u); do
 		grep -qF -- "$o" <<<"$text" || { echo "missing in extauth.1: $o"; return 1; }
 	done
-	for o in EXTAUTH_CLI_INI EXTAUTH_STAGING_SERVER EXTAUTH_RANDOM_SLEEP_MAX \
-		EXTAUTH_EAB_HMAC_KEY /etc/extauth/cli.ini "EXIT STATUS" EXAMPLES certbot-hook show_account; do
+	for o in /etc/extauth/cli.ini "EXIT STATUS" EXAMPLES certbot-hook show_account; do
 		grep -qF -- "$o" <<<"$text" || { echo "missing in extauth.1: $o"; return 1; }
+	done
+	# every environment variable the source reads (getenv, env_get)
+	for o in $(grep -ohE '(getenv|env_get)\("[A-Z_]+"' "$REPO_ROOT"/src/*.c |
+		sed 's/.*("//; s/"$//' | sort -u); do
+		grep -qF -- "$o" <<<"$text" || { echo "environment variable missing in extauth.1: $o"; return 1; }
 	done
 	run env LC_ALL=C MANWIDTH=200 man -l "$BUILD/man/extauth-protocol.7"
 	[ "$status" -eq 0 ]
