@@ -925,6 +925,12 @@ cli_dry_run_server(const struct config *cfg, const char *recorded)
 	return recorded;
 }
 
+const char *
+cli_dry_run_agreed_server(const struct config *cfg)
+{
+	return cfg->dry_run && !cfg->server_given ? LE_PRODUCTION : NULL;
+}
+
 /* Checks across options, and the defaults that depend on them. */
 static enum err
 finish(struct parse *p)

@@ -127,6 +127,14 @@ char		*cli_default_ini(unsigned uid, const char *config_dir);
 const char	*cli_dry_run_server(const struct config *, const char *recorded);
 
 /*
+ * certbot's rule for a dry run the CLI sent to staging: when the user
+ * has an account at this server (Let's Encrypt production), they agreed
+ * to its terms, so the staging account is registered without asking.
+ * NULL when the run is not such a dry run.
+ */
+const char	*cli_dry_run_agreed_server(const struct config *);
+
+/*
  * renew without a terminal on stdin: sleeps a random 1-480 s (certbot's
  * spread of the load on the CA; EXTAUTH_RANDOM_SLEEP_MAX caps it, for
  * tests), logging the delay.  A signal ends the sleep early: ERR_SIGNAL

@@ -299,8 +299,24 @@ cmd_session_open(struct session *ss, const struct config *cfg)
 		.eab_kid = cfg->eab_kid,
 		.eab_hmac = cfg->eab_hmac_key,
 	};
+	struct store_account		acct;
+	const char			*prod;
+	enum err			 e;
 
-	return session_open(ss, &o);
+	if ((e = session_open(ss, &o)) != ERR_OK)
+		return e;
+	/* certbot: a dry run sent to staging registers there without asking
+	 * when a production account shows the terms were agreed to. */
+	if ((prod = cli_dry_run_agreed_server(cfg)) != NULL &&
+	    store_account_load(&ss->store, prod, NULL, &acct) == ERR_OK) {
+		if (acct.id != NULL) {
+			ss->opts.agree_tos = true;
+			if (ss->opts.email == NULL)
+				ss->opts.register_unsafely = true;
+		}
+		store_account_clear(&acct);
+	}
+	return ERR_OK;
 }
 
 /*

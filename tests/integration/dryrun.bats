@@ -154,3 +154,29 @@ assert_no_production() {
 	assert_eq "exit" "$rc" 143
 	assert_eq "lineage" "$(snapshot "$name")" "$before"
 }
+
+@test "renew --dry-run to staging registers there without --agree-tos when a production account exists (certbot)" {
+	local name=dry5.example.com host acct
+	obtain "$name"
+	sed -i "s|^server = .*|server = $PROD|" "$CFG/renewal/$name.conf"
+	# the account becomes a production one: staging (Pebble) has none
+	host=$(sed 's|https://||; s|/.*||' <<<"$PEBBLE_DIR_URL")
+	mkdir -p "$CFG/accounts/acme-v02.api.letsencrypt.org"
+	mv "$CFG/accounts/$host/dir" "$CFG/accounts/acme-v02.api.letsencrypt.org/directory"
+	EXTAUTH_STAGING_SERVER=$PEBBLE_DIR_URL run --separate-stderr timeout "$RUN_TIMEOUT" \
+		bash "$DRIVER" "$EXTAUTH" renew "${DIRS[@]}" --deactivate-authz --dry-run
+	show
+	[ "$status" -eq 0 ]
+	grep -q "registered account" <<<"$stderr"
+	assert_eq "statuses" "$(lines_cmd cleanup | jq -r .status | sort -u)" valid
+	# the new staging account has no contact: none was given
+	acct=$(find "$CFG/accounts/$host" -name regr.json)
+	assert_eq "contact" "$(jq -r '.body.contact // [] | length' "$acct")" 0
+	# no production account: the dry run asks for --agree-tos as any run
+	rm -rf "$CFG/accounts"
+	EXTAUTH_STAGING_SERVER=$PEBBLE_DIR_URL run --separate-stderr timeout "$RUN_TIMEOUT" \
+		bash "$DRIVER" "$EXTAUTH" renew "${DIRS[@]}" --deactivate-authz --dry-run
+	show
+	[ "$status" -ne 0 ]
+	grep -q -- "--agree-tos" <<<"$stderr"
+}
