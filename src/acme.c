@@ -1,11 +1,14 @@
 /*
  * acme.c: the wire side of RFC 8555: directory, nonces, signed requests
  * and their retries, problem documents, accounts.  The order state machine
- * is in order.c.
+ * is in order.c.  Every request (directory GET, nonce HEAD, POST-as-GET,
+ * POST) goes through request(), so there is one retry policy: 5xx, 429,
+ * dropped connections and timeouts are retried, Retry-After is honoured,
+ * and both the attempts and the total wait are capped.
  */
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,7 +18,9 @@
 #include "log.h"
 #include "sig.h"
 
-#define ACME_ATTEMPTS		4	/* per request: 429 and 503 */
+#define ACME_ATTEMPTS		4	/* per request: 5xx, 429, transport */
+#define ACME_RETRY_TOTAL_MS	(150 * 1000)	/* all waits of one request */
+#define ACME_BACKOFF_FIRST_MS	250	/* without Retry-After: 0.25, 0.5, 1 s */
 /* badNonce is the CA's to give at will (Pebble rejects 5% of good nonces
  * by default, and tests run it at 50%): retry it on its own budget, so a
  * request fails only if 1 in 2^20 tries at 50%. */
@@ -51,33 +56,86 @@ static const char *const url_keys[] = {
 _Static_assert(sizeof(url_keys) / sizeof(url_keys[0]) == ACME_URL__COUNT,
     "url_keys must name every enum acme_url");
 
-void
+bool
 acme_wait_ms(long ms)
 {
-	struct pollfd	pfd;
-	struct timespec	ts;
+	struct timespec	now, until;
+	struct pollfd	pfd = { .fd = sig_fd(), .events = POLLIN };
+	long		left = ms;
 
-	if (ms <= 0 || sig_pending() != 0)
-		return;
-	/* A signal ends the wait (sig.c's self-pipe becomes readable);
-	 * the caller sees sig_pending() and stops. */
-	if ((pfd.fd = sig_fd()) != -1) {
-		pfd.events = POLLIN;
-		(void)poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int)ms);
-		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
 	}
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
+	/* The signal pipe wakes the wait (a poll on fd -1 only sleeps). */
+	while (sig_pending() == 0 && left > 0) {
+		if (poll(&pfd, 1, (int)(left > 60000 ? 60000 : left)) == -1 &&
+		    errno != EINTR)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (until.tv_sec - now.tv_sec) * 1000 +
+		    (until.tv_nsec - now.tv_nsec) / 1000000;
+	}
+	return sig_pending() == 0;
+}
+
+/* One request as request() sends it. */
+struct req {
+	const char		*what;		/* "newOrder", for messages */
+	enum http_method	 method;
+	const char		*url;
+	bool			 sign;		/* a JWS POST (payload NULL:
+						 * POST-as-GET) */
+	const char		*payload;
+	bool			 use_jwk;
+	const char		*accept;
+};
+
+/* Where one request stands in the retry policy. */
+struct tries {
+	int	attempt;	/* 1 for the first send */
+	long	waited_ms;	/* total of the waits so far */
+	long	backoff_ms;	/* next wait when the CA names none */
+};
+
+static const char *const method_names[] = {
+	[HTTP_GET] = "GET", [HTTP_HEAD] = "HEAD", [HTTP_POST] = "POST",
+};
+_Static_assert(sizeof(method_names) / sizeof(method_names[0]) ==
+    HTTP_METHOD__COUNT, "method_names must name every method");
+
+static enum err	request(struct acme *, const struct req *,
+		    struct http_response *, struct acme_problem *);
+
+/* The body of resp as a JSON object; *out new reference, or NULL and a
+ * logged error naming what and url. */
+static enum err
+json_object_of(const struct http_response *resp, const char *what,
+    const char *url, json_t **out)
+{
+	json_error_t	jerr;
+
+	if ((*out = json_loadb(resp->body, resp->body_len, 0, &jerr)) != NULL &&
+	    json_is_object(*out))
+		return ERR_OK;
+	log_error("%s: %s answered HTTP %ld with something that is not a JSON "
+	    "object (%s)", what, url, resp->status, *out == NULL ? jerr.text :
+	    "another JSON value");
+	json_decref(*out);
+	*out = NULL;
+	return ERR_ACME;
 }
 
 enum err
 acme_new(struct http *http, const char *dir_url, struct acme **out)
 {
+	const struct req	 dreq = { "ACME directory", HTTP_GET, dir_url,
+		false, NULL, false, "application/json" };
 	struct http_response	 resp = { 0 };
 	struct acme		*a;
-	json_error_t		 jerr;
 	enum err		 e = ERR_ACME;
 	int			 i;
 
@@ -88,21 +146,11 @@ acme_new(struct http *http, const char *dir_url, struct acme **out)
 		return ERR_INTERNAL;
 	}
 	a->http = http;
-	if ((e = http_request(http, HTTP_GET, dir_url, NULL, 0, NULL,
-	    "application/json", &resp)) != ERR_OK)
+	if ((e = request(a, &dreq, &resp, NULL)) != ERR_OK ||
+	    (e = json_object_of(&resp, "ACME directory", dir_url, &a->dir)) !=
+	    ERR_OK)
 		goto out;
-	a->requests++;
 	e = ERR_ACME;
-	if (resp.status != 200) {
-		log_error("ACME directory %s: HTTP %ld", dir_url, resp.status);
-		goto out;
-	}
-	if ((a->dir = json_loadb(resp.body, resp.body_len, 0, &jerr)) == NULL ||
-	    !json_is_object(a->dir)) {
-		log_error("ACME directory %s is not a JSON object (line %d: %s)",
-		    dir_url, jerr.line, jerr.text);
-		goto out;
-	}
 	a->urls[ACME_URL_DIRECTORY] = a->dir_url;
 	for (i = ACME_URL_DIRECTORY + 1; i < ACME_URL__COUNT; i++)
 		a->urls[i] = json_string_value(json_object_get(a->dir,
@@ -115,8 +163,6 @@ acme_new(struct http *http, const char *dir_url, struct acme **out)
 		    "newOrder", dir_url);
 		goto out;
 	}
-	if (resp.replay_nonce != NULL)
-		a->nonces[a->n_nonces++] = strdup(resp.replay_nonce);
 	e = ERR_OK;
 	*out = a;
 	a = NULL;
@@ -222,31 +268,7 @@ keep_nonce(struct acme *a, const char *nonce)
 	a->nonces[a->n_nonces++] = n;
 }
 
-/* A nonce for the next request; caller frees. */
-static char *
-take_nonce(struct acme *a)
-{
-	struct http_response	 resp = { 0 };
-	char			*n = NULL;
-
-	if (a->n_nonces > 0)
-		return a->nonces[--a->n_nonces];
-	if (http_request(a->http, HTTP_HEAD, a->urls[ACME_URL_NEW_NONCE], NULL, 0, NULL, NULL,
-	    &resp) != ERR_OK)
-		goto out;
-	a->requests++;
-	if (resp.replay_nonce == NULL) {
-		log_error("ACME newNonce %s: HTTP %ld without Replay-Nonce",
-		    a->urls[ACME_URL_NEW_NONCE], resp.status);
-		goto out;
-	}
-	n = strdup(resp.replay_nonce);
-out:
-	http_response_clear(&resp);
-	return n;
-}
-
-/* Parses a problem document out of resp into prob (may be NULL). */
+/* Parses a problem document out of resp into prob. */
 static void
 parse_problem(const struct http_response *resp, struct acme_problem *prob)
 {
@@ -275,82 +297,203 @@ problem_is(const struct acme_problem *p, const char *suffix)
 	return strcmp(p->type + l - s, suffix) == 0;
 }
 
-enum err
-acme_post(struct acme *a, const char *what, const char *url,
-    const char *payload, bool use_jwk, const char *accept,
-    struct http_response *resp, struct acme_problem *prob)
+/*
+ * Waits before another attempt, if the policy allows one: ra is the
+ * Retry-After in seconds (-1: none, then the backoff).  false when the
+ * attempts or the total time are used up, the CA asks for a longer wait
+ * than we hold a run for, or a stop signal came.
+ */
+static bool
+retry_wait(const struct req *r, struct tries *t, long ra, const char *why)
+{
+	long	ms = ra >= 0 ? ra * 1000 : t->backoff_ms;
+
+	if (t->attempt >= ACME_ATTEMPTS || ra > ACME_RETRY_AFTER_MAX ||
+	    t->waited_ms + ms > ACME_RETRY_TOTAL_MS || sig_pending() != 0)
+		return false;
+	log_info("%s: %s %s: %s; retrying in %ld.%03ld s (attempt %d of %d)",
+	    r->what, method_names[r->method], r->url, why, ms / 1000, ms % 1000,
+	    t->attempt + 1, ACME_ATTEMPTS);
+	if (!acme_wait_ms(ms))
+		return false;
+	t->waited_ms += ms;
+	t->backoff_ms *= 2;
+	return true;
+}
+
+/* The two-line report of a request that got no HTTP answer. */
+static void
+report_transport(const struct acme *a, const struct req *r,
+    const struct tries *t, enum http_fail f, const char *text)
+{
+	log_error("%s: %s %s: %s: %s (after %d attempt%s)", r->what,
+	    method_names[r->method], r->url, http_fail_name(f), text,
+	    t->attempt, t->attempt == 1 ? "" : "s");
+	switch (f) {
+	case HTTP_FAIL_TLS:
+		log_error("the CA's certificate is not trusted: give the CA "
+		    "certificate with --ca-bundle FILE|DIR (or check that "
+		    "--server is the CA you mean)");
+		break;
+	case HTTP_FAIL_RESOLVE:
+	case HTTP_FAIL_CONNECT:
+	case HTTP_FAIL_TIMEOUT:
+	case HTTP_FAIL_DROPPED:
+		log_error("the CA at %s is unreachable: check --server and the "
+		    "network (DNS, firewall, proxy), then run again",
+		    a->dir_url);
+		break;
+	case HTTP_FAIL_NONE:
+	case HTTP_FAIL_TOO_BIG:
+	case HTTP_FAIL_SIGNAL:
+	case HTTP_FAIL_OTHER:
+	case HTTP_FAIL__COUNT:
+		break;
+	}
+}
+
+/*
+ * The two-line report of a rateLimited answer: what the CA said, and when
+ * to try again as a local time (Retry-After), so a cron mail says it.
+ */
+static void
+report_ratelimit(const struct req *r, const struct http_response *resp,
+    const struct acme_problem *p)
+{
+	char		when[64], qdetail[LOG_QUOTE_MAX];
+	struct tm	tm;
+	time_t		at;
+
+	log_error("%s: %s %s: rate limited by the CA (HTTP %ld): %s", r->what,
+	    method_names[r->method], r->url, resp->status, p->detail ?
+	    log_quote(p->detail, qdetail, sizeof qdetail) : "no detail given");
+	if (resp->retry_after < 0) {
+		log_error("the CA gave no time to retry (no Retry-After): see "
+		    "its rate-limit documentation before running again");
+		return;
+	}
+	at = time(NULL) + resp->retry_after;
+	if (localtime_r(&at, &tm) == NULL ||
+	    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		snprintf(when, sizeof when, "%ld s from now",
+		    resp->retry_after);
+	log_error("retry after %s (local time, in %ld s); running again "
+	    "sooner only spends more of the limit", when, resp->retry_after);
+}
+
+static enum err	take_nonce(struct acme *, const struct req *, int attempt,
+		    char **nonce);
+
+/*
+ * Sends r under the retry policy.  badNonce is retried on its own budget
+ * (the CA's to give at will), with a fresh nonce: a signed request is
+ * signed again for every attempt.  A retry that cannot get a nonce is a
+ * failure, never a success with an empty answer.  On ERR_OK resp holds a
+ * 2xx answer (caller clears).  Otherwise resp is cleared, the failure is
+ * logged once with the URL, the status or transport error and the attempt
+ * count, and prob (may be NULL) gets the CA's problem document.
+ */
+static enum err
+request(struct acme *a, const struct req *r, struct http_response *resp,
+    struct acme_problem *prob)
 {
 	struct acme_problem	 p = { 0 };
-	char			*nonce = NULL, *body = NULL;
+	struct tries		 t = { 0, 0, ACME_BACKOFF_FIRST_MS };
+	enum http_fail		 f;
+	const char		*text;
+	char			*nonce = NULL, *body = NULL, why[160];
 	char			 qtype[128], qdetail[LOG_QUOTE_MAX];
 	enum err		 e = ERR_ACME;
-	int			 attempt, badnonce = 0;
-	long			 wait;
+	int			 badnonce = 0;
 
 	memset(resp, 0, sizeof *resp);
-	if (a->key == NULL) {
-		log_error("%s: no account key", what);
-		return ERR_INTERNAL;
-	}
-	for (attempt = 1; attempt <= ACME_ATTEMPTS; attempt++) {
+	for (;;) {
+		t.attempt++;
 		http_response_clear(resp);
 		acme_problem_clear(&p);
-		if ((nonce = take_nonce(a)) == NULL)
-			goto out;
-		body = jws_sign(a->key, use_jwk ? NULL : a->kid, nonce, url,
-		    payload);
-		free(nonce);
-		nonce = NULL;
-		if (body == NULL) {
-			e = ERR_INTERNAL;
-			goto out;
+		if (r->sign) {
+			if ((e = take_nonce(a, r, t.attempt, &nonce)) != ERR_OK)
+				goto out;
+			body = jws_sign(a->key, r->use_jwk ? NULL : a->kid,
+			    nonce, r->url, r->payload);
+			free(nonce);
+			nonce = NULL;
+			if (body == NULL) {
+				e = ERR_INTERNAL;
+				goto out;
+			}
 		}
-		e = http_request(a->http, HTTP_POST, url, body, strlen(body),
-		    "application/jose+json", accept, resp);
+		e = http_request(a->http, r->method, r->url, body, body ?
+		    strlen(body) : 0, body ? "application/jose+json" : NULL,
+		    r->accept, resp);
 		free(body);
 		body = NULL;
-		if (e != ERR_OK)
+		if (e == ERR_INTERNAL)
 			goto out;
+		if (e != ERR_OK) {
+			f = http_last_failure(a->http, &text);
+			if (f == HTTP_FAIL_SIGNAL || sig_pending() != 0) {
+				log_info("%s: %s stopped by %s", r->what,
+				    r->url, sig_name(sig_pending()));
+				e = ERR_SIGNAL;
+				goto out;
+			}
+			if ((f == HTTP_FAIL_DROPPED || f == HTTP_FAIL_TIMEOUT) &&
+			    retry_wait(r, &t, -1, http_fail_name(f)))
+				continue;
+			if (sig_pending() != 0) {
+				e = ERR_SIGNAL;
+				goto out;
+			}
+			report_transport(a, r, &t, f, text);
+			e = ERR_ACME;
+			goto out;
+		}
 		a->requests++;
-		log_debug("%s: POST %s: HTTP %ld", what, url, resp->status);
+		log_debug("%s: %s %s: HTTP %ld", r->what,
+		    method_names[r->method], r->url, resp->status);
 		keep_nonce(a, resp->replay_nonce);
 		if (resp->status >= 200 && resp->status < 300) {
 			e = ERR_OK;
 			goto out;
 		}
 		parse_problem(resp, &p);
-		if (problem_is(&p, ":badNonce") &&
+		if (r->sign && problem_is(&p, ":badNonce") &&
 		    ++badnonce <= ACME_BADNONCE_MAX) {
 			log_debug("%s: badNonce, retrying with a fresh nonce",
-			    what);
-			attempt--;
+			    r->what);
+			t.attempt--;
 			continue;
 		}
-		if ((resp->status == 429 || resp->status == 503) &&
-		    resp->retry_after >= 0 &&
-		    resp->retry_after <= ACME_RETRY_AFTER_MAX &&
-		    attempt < ACME_ATTEMPTS) {
-			wait = resp->retry_after;
-			log_info("%s: HTTP %ld, retrying after %ld s as the CA "
-			    "asks", what, resp->status, wait);
-			acme_wait_ms(wait * 1000);
-			/* Stopping (sig.c): no new request. */
-			if (sig_pending() == 0)
-				continue;
-		}
+		snprintf(why, sizeof why, "HTTP %ld%s%s", resp->status,
+		    p.type ? " " : "", p.type ? log_quote(p.type, qtype,
+		    sizeof qtype) : "");
+		if ((resp->status == 429 || resp->status >= 500) &&
+		    retry_wait(r, &t, resp->retry_after, why))
+			continue;
 		break;
+	}
+	if (sig_pending() != 0) {
+		e = ERR_SIGNAL;
+		goto out;
 	}
 	e = ERR_ACME;
 	/* Only the final answer: dehydrated retries badNonce before it
 	 * calls request_failure, and so do we. */
 	if (a->on_failure != NULL)
 		a->on_failure(a->on_failure_arg, resp->status, p.detail ?
-		    p.detail : p.type, "POST", resp->headers);
-	/* The CA's words go inside one line of ours: quoted (log.h). */
-	log_error("%s: %s: HTTP %ld %s%s%s", what, url, resp->status,
-	    p.type ? log_quote(p.type, qtype, sizeof qtype) : "",
-	    p.detail ? ": " : "",
-	    p.detail ? log_quote(p.detail, qdetail, sizeof qdetail) : "");
+		    p.detail : p.type, method_names[r->method], resp->headers);
+	if (problem_is(&p, ":rateLimited")) {
+		report_ratelimit(r, resp, &p);
+		e = ERR_RATELIMIT;
+	} else
+		/* The CA's words go inside one line of ours: quoted (log.h). */
+		log_error("%s: %s %s: HTTP %ld%s%s%s%s (after %d attempt%s)",
+		    r->what, method_names[r->method], r->url, resp->status,
+		    p.type ? " " : "", p.type ? log_quote(p.type, qtype,
+		    sizeof qtype) : "", p.detail ? ": " : "", p.detail ?
+		    log_quote(p.detail, qdetail, sizeof qdetail) : "",
+		    t.attempt, t.attempt == 1 ? "" : "s");
 out:
 	/* On failure the caller gets the problem, not the response. */
 	if (e != ERR_OK)
@@ -363,23 +506,59 @@ out:
 	return e;
 }
 
-/* The body of resp as a JSON object; *out new reference, or NULL and a
- * logged error naming what and url. */
+/* *nonce: a nonce for attempt of for, from the pool or newNonce; the
+ * caller frees.  Failure is logged, naming the request left unsent. */
 static enum err
-json_object_of(const struct http_response *resp, const char *what,
-    const char *url, json_t **out)
+take_nonce(struct acme *a, const struct req *for_r, int attempt, char **nonce)
 {
-	json_error_t	jerr;
+	struct http_response	 resp;
+	struct req		 r = { 0 };
+	enum err		 e;
 
-	if ((*out = json_loadb(resp->body, resp->body_len, 0, &jerr)) != NULL &&
-	    json_is_object(*out))
-		return ERR_OK;
-	log_error("%s: %s answered HTTP %ld with something that is not a JSON "
-	    "object (%s)", what, url, resp->status, *out == NULL ? jerr.text :
-	    "another JSON value");
-	json_decref(*out);
-	*out = NULL;
-	return ERR_ACME;
+	*nonce = NULL;
+	if (a->n_nonces == 0) {
+		r.what = "newNonce";
+		r.method = HTTP_HEAD;
+		r.url = a->urls[ACME_URL_NEW_NONCE];
+		/* request() keeps the Replay-Nonce of the answer. */
+		e = request(a, &r, &resp, NULL);
+		http_response_clear(&resp);
+		if (e != ERR_OK) {
+			if (e == ERR_ACME)
+				log_error("%s: %s %s: no nonce to sign attempt "
+				    "%d with, so it was not sent", for_r->what,
+				    method_names[for_r->method], for_r->url,
+				    attempt);
+			return e;
+		}
+		if (a->n_nonces == 0) {
+			log_error("%s: %s %s: newNonce %s answered without a "
+			    "Replay-Nonce, so attempt %d was not sent",
+			    for_r->what, method_names[for_r->method],
+			    for_r->url, r.url, attempt);
+			return ERR_ACME;
+		}
+	}
+	*nonce = a->nonces[--a->n_nonces];
+	return ERR_OK;
+}
+
+enum err
+acme_post(struct acme *a, const char *what, const char *url,
+    const char *payload, bool use_jwk, const char *accept,
+    struct http_response *resp, struct acme_problem *prob)
+{
+	const struct req	r = { what, HTTP_POST, url, true, payload,
+		use_jwk, accept };
+
+	memset(resp, 0, sizeof *resp);
+	if (prob != NULL)
+		memset(prob, 0, sizeof *prob);
+	if (a->key == NULL) {
+		log_error("%s: no account key", what);
+		return ERR_INTERNAL;
+	}
+	return request(a, &r, resp, prob);
 }
 
 static enum err

@@ -61,10 +61,14 @@ void		 acme_set_failure_cb(struct acme *, acme_failure_cb, void *arg);
 
 /*
  * Signed POST of payload (a JSON text; NULL = POST-as-GET) to url, with
- * kid (or the jwk when use_jwk).  Retries badNonce with a new nonce, and
- * 429/503 after Retry-After (bounded).  Fills resp (caller clears).  On a
- * non-2xx final answer returns ERR_ACME after logging "what: HTTP N type:
- * detail", and fills prob (caller clears) when prob is non-NULL.
+ * kid (or the jwk when use_jwk).  The retry policy of every request:
+ * badNonce with a new nonce; 5xx, 429, dropped connections and timeouts
+ * after Retry-After or a backoff, capped in attempts and total time.
+ * Fills resp (caller clears).  On failure logs "what: POST url: HTTP N
+ * type: detail (after N attempts)" or the transport error, and returns
+ * ERR_ACME, ERR_RATELIMIT (a rateLimited problem; the message gives the
+ * local time to retry) or ERR_SIGNAL; prob (caller clears, may be NULL)
+ * gets the problem document.
  */
 enum err	 acme_post(struct acme *, const char *what, const char *url,
 		    const char *payload, bool use_jwk, const char *accept,
@@ -105,7 +109,8 @@ enum err	 acme_account(struct acme *, EVP_PKEY *,
 /* Uses an account we already know. */
 enum err	 acme_set_account(struct acme *, EVP_PKEY *, const char *kid);
 
-/* Sleeps ms milliseconds; returns early when a signal is pending (sig.c). */
-void		 acme_wait_ms(long ms);
+/* Sleeps ms milliseconds, or less when a stop signal comes (sig.h):
+ * false then. */
+bool		 acme_wait_ms(long ms);
 
 #endif

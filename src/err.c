@@ -18,6 +18,7 @@ static const struct {
 	[ERR_INTERNAL] = { "internal", 1 },
 	/* 128 + the signal number: main adds sig_pending(). */
 	[ERR_SIGNAL] = { "signal", 128 },
+	[ERR_RATELIMIT] = { "ratelimit", 9 },
 };
 _Static_assert(sizeof(err_table) / sizeof(err_table[0]) == ERR__COUNT,
     "err_table must name every enum err");

@@ -18,6 +18,7 @@ enum err {
 	ERR_PARTIAL,	/* renew: some lineages failed, others did not */
 	ERR_INTERNAL,	/* out of memory or a bug */
 	ERR_SIGNAL,	/* stopped by SIGTERM/SIGINT/SIGHUP after cleanup */
+	ERR_RATELIMIT,	/* the CA said rateLimited; retry after its time */
 	ERR__COUNT
 };
 

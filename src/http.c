@@ -20,6 +20,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "sig.h"
 
 /* Debian's hashed trust directory (update-ca-certificates keeps it). */
 #define HTTP_SYSTEM_CAPATH	"/etc/ssl/certs"
@@ -46,10 +47,99 @@ _Static_assert(sizeof(http_method_names) / sizeof(http_method_names[0]) ==
     HTTP_METHOD__COUNT, "http_method_names must name every method");
 
 struct http {
-	CURL	*curl;
-	long	 connects;	/* sum of CURLINFO_NUM_CONNECTS */
-	char	 errbuf[CURL_ERROR_SIZE];
+	CURL		*curl;
+	long		 connects;	/* sum of CURLINFO_NUM_CONNECTS */
+	char		 errbuf[CURL_ERROR_SIZE];
+	enum http_fail	 fail;		/* of the last request */
+	char		 fail_text[CURL_ERROR_SIZE + 64];
 };
+
+static const char *const http_fail_names[] = {
+	[HTTP_FAIL_NONE] = "no failure",
+	[HTTP_FAIL_RESOLVE] = "host name not found",
+	[HTTP_FAIL_CONNECT] = "connection refused or unreachable",
+	[HTTP_FAIL_TIMEOUT] = "timed out",
+	[HTTP_FAIL_TLS] = "TLS verification failed",
+	[HTTP_FAIL_DROPPED] = "connection dropped",
+	[HTTP_FAIL_TOO_BIG] = "answer too big",
+	[HTTP_FAIL_SIGNAL] = "stopped by a signal",
+	[HTTP_FAIL_OTHER] = "transfer failed",
+};
+_Static_assert(sizeof(http_fail_names) / sizeof(http_fail_names[0]) ==
+    HTTP_FAIL__COUNT, "http_fail_names must name every enum http_fail");
+
+/* libcurl's codes as failure classes; anything not listed is OTHER. */
+static const struct {
+	CURLcode	code;
+	enum http_fail	fail;
+} http_fail_of[] = {
+	{ CURLE_COULDNT_RESOLVE_HOST, HTTP_FAIL_RESOLVE },
+	{ CURLE_COULDNT_RESOLVE_PROXY, HTTP_FAIL_RESOLVE },
+	{ CURLE_COULDNT_CONNECT, HTTP_FAIL_CONNECT },
+	{ CURLE_OPERATION_TIMEDOUT, HTTP_FAIL_TIMEOUT },
+	{ CURLE_PEER_FAILED_VERIFICATION, HTTP_FAIL_TLS },
+	{ CURLE_SSL_CACERT_BADFILE, HTTP_FAIL_TLS },
+	{ CURLE_SSL_ISSUER_ERROR, HTTP_FAIL_TLS },
+	/* A handshake cut short is a dropped connection, not a verdict on
+	 * the certificate (that is PEER_FAILED_VERIFICATION). */
+	{ CURLE_SSL_CONNECT_ERROR, HTTP_FAIL_DROPPED },
+	{ CURLE_GOT_NOTHING, HTTP_FAIL_DROPPED },
+	{ CURLE_RECV_ERROR, HTTP_FAIL_DROPPED },
+	{ CURLE_SEND_ERROR, HTTP_FAIL_DROPPED },
+	{ CURLE_PARTIAL_FILE, HTTP_FAIL_DROPPED },
+	{ CURLE_HTTP2, HTTP_FAIL_DROPPED },
+	{ CURLE_HTTP2_STREAM, HTTP_FAIL_DROPPED },
+	{ CURLE_ABORTED_BY_CALLBACK, HTTP_FAIL_SIGNAL },
+};
+
+const char *
+http_fail_name(enum http_fail f)
+{
+	if ((unsigned)f >= HTTP_FAIL__COUNT)
+		return "unknown failure";
+	return http_fail_names[f];
+}
+
+enum http_fail
+http_last_failure(const struct http *h, const char **text)
+{
+	if (text != NULL)
+		*text = h->fail_text;
+	return h->fail;
+}
+
+/* Records why the request failed, for http_last_failure. */
+static void
+http_set_failure(struct http *h, enum http_fail f, const char *text)
+{
+	h->fail = f;
+	snprintf(h->fail_text, sizeof h->fail_text, "%s", text);
+}
+
+static enum http_fail
+http_classify(CURLcode rc)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof http_fail_of / sizeof http_fail_of[0]; i++)
+		if (http_fail_of[i].code == rc)
+			return http_fail_of[i].fail;
+	return HTTP_FAIL_OTHER;
+}
+
+/* libcurl asks between chunks: a pending stop signal ends the transfer,
+ * so a stalled CA does not hold a stop for the whole request timeout. */
+static int
+http_progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	(void)arg;
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return sig_pending() != 0;
+}
 
 /* State of one transfer; lives on http_request's stack. */
 struct http_xfer {
@@ -168,6 +258,8 @@ http_new(const struct http_opts *opts)
 	HTTP_SETOPT(CURLOPT_CA_CACHE_TIMEOUT, -1L);
 	HTTP_SETOPT(CURLOPT_TIMEOUT_MS, timeout);
 	HTTP_SETOPT(CURLOPT_USERAGENT, ua);
+	HTTP_SETOPT(CURLOPT_XFERINFOFUNCTION, http_progress_cb);
+	HTTP_SETOPT(CURLOPT_NOPROGRESS, 0L);
 	/*
 	 * Trust: a file is parsed whole (Debian's 145-certificate bundle costs
 	 * about 50 ms); a hashed directory (c_rehash) is looked up lazily, the
@@ -606,6 +698,7 @@ http_request(struct http *h, enum http_method method, const char *url,
 	resp->retry_after = -1;
 	memset(&x, 0, sizeof x);
 	x.resp = resp;
+	http_set_failure(h, HTTP_FAIL_NONE, "");
 	if ((unsigned)method >= HTTP_METHOD__COUNT) {
 		log_error("%s: bad HTTP method %d", url, (int)method);
 		e = ERR_INTERNAL;
@@ -628,7 +721,7 @@ http_request(struct http *h, enum http_method method, const char *url,
 	}
 	if ((rc = http_prepare(h, method, url, body, body_len, hdrs, &x)) !=
 	    CURLE_OK) {
-		log_error("%s %s: %s", mname, url, curl_easy_strerror(rc));
+		http_set_failure(h, HTTP_FAIL_OTHER, curl_easy_strerror(rc));
 		goto out;
 	}
 	h->errbuf[0] = '\0';
@@ -645,13 +738,15 @@ http_request(struct http *h, enum http_method method, const char *url,
 		goto out;
 	}
 	if (x.over_cap) {
-		log_error("response from %s exceeds %d bytes", url,
-		    HTTP_BODY_MAX);
+		snprintf(h->errbuf, sizeof h->errbuf, "the answer exceeds %d "
+		    "bytes", HTTP_BODY_MAX);
+		http_set_failure(h, HTTP_FAIL_TOO_BIG, h->errbuf);
 		goto out;
 	}
 	if (rc != CURLE_OK) {
-		log_error("%s %s: %s", mname, url, h->errbuf[0] != '\0' ?
+		http_set_failure(h, http_classify(rc), h->errbuf[0] != '\0' ?
 		    h->errbuf : curl_easy_strerror(rc));
+		log_debug("%s %s: %s", mname, url, h->fail_text);
 		goto out;
 	}
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);

@@ -38,6 +38,26 @@ struct http_response {
 	char	*headers;		/* raw response headers, for request_failure; capped */
 };
 
+/*
+ * Why a request brought no HTTP answer: the class decides whether a retry
+ * can help (dropped, timeout) and what the user is told to do (tls: the
+ * trust store; resolve, connect: the URL and the network).
+ */
+enum http_fail {
+	HTTP_FAIL_NONE,
+	HTTP_FAIL_RESOLVE,	/* the host name does not resolve */
+	HTTP_FAIL_CONNECT,	/* refused or unreachable */
+	HTTP_FAIL_TIMEOUT,	/* no complete answer in time */
+	HTTP_FAIL_TLS,		/* the server's certificate is not trusted */
+	HTTP_FAIL_DROPPED,	/* the connection broke mid-exchange */
+	HTTP_FAIL_TOO_BIG,	/* a body over HTTP_BODY_MAX */
+	HTTP_FAIL_SIGNAL,	/* aborted: a stop signal is pending */
+	HTTP_FAIL_OTHER,
+	HTTP_FAIL__COUNT
+};
+/* "dropped connection", "TLS verification failed", ... */
+const char	*http_fail_name(enum http_fail);
+
 struct http_opts {
 	const char	*ca_bundle;	/* file, or NULL for the system store */
 	const char	*user_agent;	/* NULL: "extauth/VERSION" */
@@ -54,12 +74,17 @@ void		 http_free(struct http *);
  * One request.  body may be NULL (GET/HEAD).  content_type and accept may
  * be NULL.  Fills *resp (caller clears it with http_response_clear).
  * Returns ERR_OK when an HTTP response arrived whatever its status;
- * ERR_ACME (logged with the URL) on transport failure or a body over the cap.
+ * ERR_ACME on transport failure or a body over the cap, not logged: the
+ * caller reports it with http_last_failure.  A transfer stops early when
+ * sig_pending() (HTTP_FAIL_SIGNAL).
  */
 enum err	 http_request(struct http *, enum http_method, const char *url,
 		    const char *body, size_t body_len, const char *content_type,
 		    const char *accept, struct http_response *resp);
 void		 http_response_clear(struct http_response *);
+/* Why the last http_request failed (HTTP_FAIL_NONE after a success), and
+ * *text the transport's own words, borrowed until the next request. */
+enum http_fail	 http_last_failure(const struct http *, const char **text);
 /* Number of TCP connections opened so far (for tests and benchmarks). */
 long		 http_connections(struct http *);
 

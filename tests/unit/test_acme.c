@@ -42,6 +42,20 @@ reply(int fd, const char *status, const char *headers, const char *body)
 		_exit(1);
 }
 
+/* An answer without Replay-Nonce, as a load balancer in front of a CA
+ * gives when the CA behind it is down. */
+static void
+reply_bare(int fd, const char *status, const char *body)
+{
+	char	buf[1024];
+	int	n;
+
+	n = snprintf(buf, sizeof buf, "HTTP/1.1 %s\r\nContent-Length: %zu\r\n"
+	    "\r\n%s", status, strlen(body), body);
+	if (write(fd, buf, (size_t)n) != n)
+		_exit(1);
+}
+
 #define PROBLEM(t) "{\"type\":\"urn:ietf:params:acme:error:" t "\"," \
 	"\"detail\":\"scripted\"}"
 #define PJSON "Content-Type: application/problem+json\r\n"
@@ -71,6 +85,33 @@ serve_request(int fd, int counts[8])
 		reply(fd, "200 OK", "", "this is not json");
 	else if (strncmp(req, "GET /dir-missing ", 17) == 0)
 		reply(fd, "200 OK", "", "{\"newAccount\":\"x\"}");
+	else if (strncmp(req, "GET /dir-flaky ", 15) == 0) {
+		/* One 500, then the directory of /dir-nononce. */
+		if (counts[4]++ < 1)
+			reply_bare(fd, "500 Internal Server Error", "");
+		else {
+			snprintf(dir, sizeof dir, "{\"newNonce\":"
+			    "\"%s/nonce-down\",\"newAccount\":\"%s/acct\","
+			    "\"newOrder\":\"%s/order\"}", base, base, base);
+			reply(fd, "200 OK", "", dir);
+		}
+	} else if (strncmp(req, "HEAD /nonce-down ", 17) == 0) {
+		/* One nonce, then down for good. */
+		if (counts[5]++ < 1)
+			reply(fd, "200 OK", "", "");
+		else
+			reply_bare(fd, "503 Service Unavailable", "");
+	} else if (strncmp(req, "POST /busy ", 11) == 0)
+		reply_bare(fd, "503 Service Unavailable", "");
+	else if (strncmp(req, "POST /drop ", 11) == 0) {
+		/* Twice the connection dies without an answer (libcurl
+		 * itself retries once on a reused connection). */
+		if (counts[3]++ < 2)
+			return -1;
+		reply(fd, "200 OK", "", "{\"dropped\":\"once\"}");
+	} else if (strncmp(req, "POST /limited ", 14) == 0)
+		reply(fd, "429 Too Many Requests", PJSON "Retry-After: 3600\r\n",
+		    PROBLEM("rateLimited"));
 	else if (strncmp(req, "GET /dir ", 9) == 0) {
 		snprintf(dir, sizeof dir, "{\"newNonce\":\"%s/nonce\","
 		    "\"newAccount\":\"%s/acct\",\"newOrder\":\"%s/order\","
@@ -106,6 +147,9 @@ serve_request(int fd, int counts[8])
 		reply(fd, "403 Forbidden", PJSON, PROBLEM("unauthorized"));
 	else if (strncmp(req, "GET /count ", 11) == 0) {
 		snprintf(dir, sizeof dir, "%d", counts[2]);
+		reply(fd, "200 OK", "", dir);
+	} else if (strncmp(req, "GET /count-nonce ", 17) == 0) {
+		snprintf(dir, sizeof dir, "%d", counts[5]);
 		reply(fd, "200 OK", "", dir);
 	} else
 		reply(fd, "404 Not Found", "", "");
@@ -284,6 +328,75 @@ json_answers(void **state)
 	http_free(h);
 }
 
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec	t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Issue 11 item 1: one retry policy, and a transport that never lies. */
+static void
+transport(void **state)
+{
+	struct crypto_key_spec	 spec = { CRYPTO_KEY_ECDSA, 0, "secp256r1" };
+	struct http_response	 resp;
+	struct acme_problem	 prob;
+	struct http		*h = http_new(&(struct http_opts){ 0 });
+	struct acme		*a = NULL;
+	EVP_PKEY		*key = crypto_key_generate(&spec);
+	json_t			*obj = NULL;
+	struct timespec		 t0;
+
+	(void)state;
+	/* A 500 on the directory GET is retried like any request. */
+	assert_int_equal(acme_new(h, url("/dir-flaky"), &a), ERR_OK);
+	assert_int_equal(acme_set_account(a, key, url("/acct/1")), ERR_OK);
+	/* A dropped connection is retried on a fresh nonce. */
+	assert_int_equal(acme_post_json(a, "drop", url("/drop"), "{}", &obj,
+	    NULL), ERR_OK);
+	assert_string_equal(json_string_value(json_object_get(obj,
+	    "dropped")), "once");
+	json_decref(obj);
+	obj = NULL;
+	/*
+	 * A 503 without a nonce, then newNonce down: the retry cannot be
+	 * signed, so the request fails; it is never a success with an
+	 * empty answer.  The nonce HEAD had its own capped retries.
+	 */
+	assert_int_equal(acme_post(a, "busy", url("/busy"), "{}", false, NULL,
+	    &resp, NULL), ERR_ACME);
+	assert_null(resp.body);
+	assert_int_equal(http_request(h, HTTP_GET, url("/count-nonce"), NULL,
+	    0, NULL, NULL, &resp), ERR_OK);
+	assert_int_equal(atoi(resp.body), 1 + 4);
+	http_response_clear(&resp);
+	/* rateLimited with a Retry-After beyond what a run waits: at once,
+	 * its own code, the problem for the caller. */
+	acme_free(a);
+	assert_int_equal(acme_new(h, url("/dir"), &a), ERR_OK);
+	assert_int_equal(acme_set_account(a, key, url("/acct/1")), ERR_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(acme_post(a, "limited", url("/limited"), "{}", false,
+	    NULL, &resp, &prob), ERR_RATELIMIT);
+	assert_true(ms_since(&t0) < 5000);
+	assert_string_equal(prob.type,
+	    "urn:ietf:params:acme:error:rateLimited");
+	acme_problem_clear(&prob);
+	acme_free(a);
+	/* Nothing listens: refused at once, not retried for minutes. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(acme_new(h, "http://127.0.0.1:1/dir", &a), ERR_ACME);
+	assert_null(a);
+	assert_int_equal(http_last_failure(h, NULL), HTTP_FAIL_CONNECT);
+	assert_true(ms_since(&t0) < 5000);
+	EVP_PKEY_free(key);
+	http_free(h);
+}
+
 int
 main(void)
 {
@@ -291,9 +404,10 @@ main(void)
 		cmocka_unit_test(bad_directories),
 		cmocka_unit_test(retries),
 		cmocka_unit_test(json_answers),
+		cmocka_unit_test(transport),
 	};
 
-	if (freopen("/dev/null", "w", stderr) == NULL)
+	if (getenv("TEST_STDERR") == NULL && freopen("/dev/null", "w", stderr) == NULL)
 		return 1;
 	return cmocka_run_group_tests(tests, start, stop);
 }
