@@ -119,6 +119,12 @@ teardown_file() {
 	[[ $output == *"$(dpkg-deb -f "$DEB" Version)"* ]]
 }
 
+@test "the trust store extauth verifies the CA with comes with the package" {
+	# http.c's default CA path, /etc/ssl/certs, hashed by ca-certificates
+	[ -e "$ROOT/etc/ssl/certs/ISRG_Root_X1.pem" ]
+	ls "$ROOT"/etc/ssl/certs/*.0 >/dev/null
+}
+
 @test "man -w finds extauth(1) and extauth-protocol(7)" {
 	needs_src man
 	run in_chroot man -w extauth
