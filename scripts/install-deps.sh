@@ -11,13 +11,13 @@ build_pkgs=(build-essential meson ninja-build pkg-config
 	scdoc)
 # time: GNU /usr/bin/time for bench/issue.sh.  bind9/nginx-light/certbot/
 # dehydrated are used by other test suites (interop, DNS server); tmux gives
-# textmode.bats a real terminal.  debhelper/lintian/debootstrap/scdoc: the
+# textmode.bats a real terminal.  debhelper/lintian/debootstrap: the
 # package test (tests/package/deb.bats builds the .deb and installs it into
 # a debootstrap chroot).  bash-completion, zsh, fish and man-db: docs.bats
 # checks the completions and man pages with the real tools.
 test_pkgs=(pebble bats jq curl python3 openssl bind9 bind9-dnsutils
 	nginx-light certbot dehydrated time ca-certificates tmux
-	debhelper lintian debootstrap scdoc bash-completion zsh fish man-db)
+	debhelper lintian debootstrap bash-completion zsh fish man-db)
 
 pkgs=("${build_pkgs[@]}")
 demo_pkgs=(pebble jq curl python3 openssl ca-certificates)

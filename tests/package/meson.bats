@@ -62,12 +62,18 @@ setup() {
 	[ "$status" -eq 0 ]
 	for want in /opt/x/bin/extauth \
 		/lib/systemd/system/extauth.service /lib/systemd/system/extauth.timer \
-		/etc/cron.d/extauth /opt/x/share/doc/extauth/examples; do
+		/etc/cron.d/extauth /opt/x/share/doc/extauth/examples \
+		/opt/x/share/man/man1/extauth.1 /opt/x/share/man/man7/extauth-protocol.7 \
+		/opt/x/share/bash-completion/completions/extauth \
+		/opt/x/share/zsh/vendor-completions/_extauth \
+		/opt/x/share/fish/vendor_completions.d/extauth.fish; do
 		echo "$want"
 		jq -e --arg w "$want" 'any(.[]; . == $w)' <<<"$output"
 	done
-	grep -qx 'ExecStart=/opt/x/bin/extauth -q renew' "$b/dist/extauth.service"
-	grep -q ' root test -x /opt/x/bin/extauth .* && /opt/x/bin/extauth -q renew$' "$b/dist/extauth.cron"
+	grep -qx 'ExecStart=/opt/x/bin/extauth -q renew --no-random-sleep-on-renew' \
+		"$b/dist/extauth.service"
+	grep -q ' root test -x /opt/x/bin/extauth .* && /opt/x/bin/extauth -q renew --no-random-sleep-on-renew$' \
+		"$b/dist/extauth.cron"
 	# -Dsystemdsystemunitdir moves the units
 	run meson setup --reconfigure "$b" "$SRC" -Dsystemdsystemunitdir=/usr/lib/systemd/system
 	[ "$status" -eq 0 ]
