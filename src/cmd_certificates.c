@@ -18,6 +18,7 @@
 #include "cmd.h"
 #include "crypto.h"
 #include "log.h"
+#include "renewal.h"
 #include "conf.h"
 #include "store.h"
 
@@ -148,7 +149,7 @@ row_mode(const struct cert_row *r)
 	const char	*auth, *v;
 
 	auth = conf_get(&r->conf, "renewalparams", "authenticator");
-	if (auth != NULL && strcmp(auth, "extauth") == 0) {
+	if (renewal_is_own(&r->conf)) {
 		v = conf_get(&r->conf, "renewalparams", "extauth_mode");
 		return v != NULL ? v : "json";
 	}

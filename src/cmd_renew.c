@@ -186,7 +186,7 @@ job_from_conf(const struct config *cfg, const char *name,
 		return ERR_STORAGE;
 	}
 	auth = conf_get(c, "renewalparams", "authenticator");
-	if (auth != NULL && strcmp(auth, "extauth") == 0)
+	if (renewal_is_own(c))
 		;	/* mode, handler and hook chain came from the table */
 	else if (auth != NULL && (strcmp(auth, "certbot-external-auth:out")
 	    == 0 || strcmp(auth, "out") == 0)) {

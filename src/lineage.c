@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "lineage.h"
@@ -263,7 +264,10 @@ write_conf(struct session *ss, const struct lineage_params *p,
     const struct crypto_cert_info *info)
 {
 	struct lineage_params	 w = *p;	/* shallow: nothing freed */
+	struct renewal_files	 f;
 	char			*path = NULL, *archive = NULL, why[160];
+	char			 self[PATH_MAX];
+	ssize_t			 n;
 	enum err		 e = ERR_INTERNAL;
 
 	w.server = (char *)ss->server;
@@ -276,8 +280,16 @@ write_conf(struct session *ss, const struct lineage_params *p,
 	    (archive = store_lineage_dir(&ss->store, p->name,
 	    STORE_ARCHIVE)) == NULL)
 		goto out;
-	if ((e = renewal_write(path, &w, archive, live, why, sizeof why)) !=
-	    ERR_OK)
+	/* certbot's hooks name this very binary, absolute as certbot
+	 * wants; without /proc the conf keeps authenticator = extauth. */
+	f.archive_dir = archive;
+	f.live = live;
+	f.self = NULL;
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) > 0) {
+		self[n] = '\0';
+		f.self = self;
+	}
+	if ((e = renewal_write(path, &w, &f, why, sizeof why)) != ERR_OK)
 		log_error("lineage %s: %s", p->name, why);
 out:
 	free(path);

@@ -33,6 +33,8 @@ enum renewal_kind {
 	RK_PREFS,	/* prefs/n_prefs as a configobj list */
 	RK_DOMAINS,	/* domains/n_domains, comma-separated */
 	RK_MODE,	/* enum solver_mode */
+	RK_AUTHENTICATOR, /* manual when the bridge can do it, else extauth */
+	RK_HOOK,	/* the bridge as certbot's manual hook; text: the word */
 	RK__COUNT
 };
 
@@ -72,7 +74,9 @@ static const struct renewal_key keys[] = {
 	    0 },
 	{ RP, "account", RK_STR, F(account), NULL, 0, 0, 0 },
 	{ RP, "server", RK_URL, F(server), NULL, 0, 0, 0 },
-	{ RP, "authenticator", RK_CONST, 0, "extauth", 0, 0, 0 },
+	{ RP, "authenticator", RK_AUTHENTICATOR, 0, NULL, 0, 0, 0 },
+	{ RP, "manual_auth_hook", RK_HOOK, 0, "auth", 0, 0, 0 },
+	{ RP, "manual_cleanup_hook", RK_HOOK, 0, "cleanup", 0, 0, 0 },
 	{ RP, "key_type", RK_KEY_TYPE, 0, NULL, 0, 0, 0 },
 	{ RP, "rsa_key_size", RK_RSA_BITS, 0, NULL, 0, 0, 0 },
 	{ RP, "elliptic_curve", RK_CURVE, 0, NULL, 0, 0, 0 },
@@ -92,16 +96,11 @@ static const struct renewal_key keys[] = {
 /* The curves the command line accepts; the key spec points into this. */
 static const char *const curves[] = { "secp256r1", "secp384r1" };
 
-/* What the writer needs beyond p. */
-struct renewal_ctx {
-	const char		*archive_dir;
-	const struct store_paths *live;
-};
 
 /* The text to write for k, in *out (new string), or *out = NULL to write
  * nothing.  False when out of memory. */
 typedef bool (*format_fn)(const struct renewal_key *k,
-    const struct lineage_params *p, const struct renewal_ctx *x, char **out);
+    const struct lineage_params *p, const struct renewal_files *x, char **out);
 /* Sets p's field of k from v; false with a reason (never v) in why. */
 typedef bool (*parse_fn)(const struct renewal_key *k, const char *v,
     struct lineage_params *p, char *why, size_t whylen);
@@ -127,7 +126,7 @@ dup_out(const char *s, char **out)
 
 static bool
 fmt_const(const struct renewal_key *k, const struct lineage_params *p,
-    const struct renewal_ctx *x, char **out)
+    const struct renewal_files *x, char **out)
 {
 	(void)p;
 	(void)x;
@@ -136,7 +135,7 @@ fmt_const(const struct renewal_key *k, const struct lineage_params *p,
 
 static bool
 fmt_file(const struct renewal_key *k, const struct lineage_params *p,
-    const struct renewal_ctx *x, char **out)
+    const struct renewal_files *x, char **out)
 {
 	const char	*v[] = { x->archive_dir, x->live->cert,
 			    x->live->privkey, x->live->chain,
@@ -148,7 +147,7 @@ fmt_file(const struct renewal_key *k, const struct lineage_params *p,
 
 static bool
 fmt_str(const struct renewal_key *k, const struct lineage_params *p,
-    const struct renewal_ctx *x, char **out)
+    const struct renewal_files *x, char **out)
 {
 	(void)x;
 	return dup_out(*str_field(p, k), out);
@@ -156,7 +155,7 @@ fmt_str(const struct renewal_key *k, const struct lineage_params *p,
 
 static bool
 fmt_bool(const struct renewal_key *k, const struct lineage_params *p,
-    const struct renewal_ctx *x, char **out)
+    const struct renewal_files *x, char **out)
 {
 	(void)x;
 	/* Only True is written: an absent key reads as False. */
@@ -166,7 +165,7 @@ fmt_bool(const struct renewal_key *k, const struct lineage_params *p,
 
 static bool
 fmt_long(const struct renewal_key *k, const struct lineage_params *p,
-    const struct renewal_ctx *x, char **out)
+    const struct renewal_files *x, char **out)
 {
 	long	n = *(const long *)(const void *)((const char *)p + k->off);
 
@@ -177,7 +176,7 @@ fmt_long(const struct renewal_key *k, const struct lineage_params *p,
 
 static bool
 fmt_key_type(const struct renewal_key *k, const struct lineage_params *p,
-    const struct renewal_ctx *x, char **out)
+    const struct renewal_files *x, char **out)
 {
 	(void)k;
 	(void)x;
@@ -186,7 +185,7 @@ fmt_key_type(const struct renewal_key *k, const struct lineage_params *p,
 
 static bool
 fmt_rsa_bits(const struct renewal_key *k, const struct lineage_params *p,
-    const struct renewal_ctx *x, char **out)
+    const struct renewal_files *x, char **out)
 {
 	(void)k;
 	(void)x;
@@ -197,7 +196,7 @@ fmt_rsa_bits(const struct renewal_key *k, const struct lineage_params *p,
 
 static bool
 fmt_curve(const struct renewal_key *k, const struct lineage_params *p,
-    const struct renewal_ctx *x, char **out)
+    const struct renewal_files *x, char **out)
 {
 	(void)k;
 	(void)x;
@@ -209,7 +208,7 @@ fmt_curve(const struct renewal_key *k, const struct lineage_params *p,
  * trailing comma to stay a list. */
 static bool
 fmt_prefs(const struct renewal_key *k, const struct lineage_params *p,
-    const struct renewal_ctx *x, char **out)
+    const struct renewal_files *x, char **out)
 {
 	const char	*pn[CHAL__COUNT];
 	char		*s;
@@ -237,7 +236,7 @@ fmt_prefs(const struct renewal_key *k, const struct lineage_params *p,
 
 static bool
 fmt_domains(const struct renewal_key *k, const struct lineage_params *p,
-    const struct renewal_ctx *x, char **out)
+    const struct renewal_files *x, char **out)
 {
 	(void)k;
 	(void)x;
@@ -248,11 +247,73 @@ fmt_domains(const struct renewal_key *k, const struct lineage_params *p,
 
 static bool
 fmt_mode(const struct renewal_key *k, const struct lineage_params *p,
-    const struct renewal_ctx *x, char **out)
+    const struct renewal_files *x, char **out)
 {
 	(void)k;
 	(void)x;
 	return dup_out(solver_mode_name(p->mode), out);
+}
+
+/*
+ * Whether certbot can run this lineage's delivery through the bridge:
+ * certbot gives hooks to a shell, so every word must need no quoting.  A
+ * JSON-mode lineage gets the bridge without flags: certbot lists it, and
+ * when it is due the bridge says that JSON mode needs --socket.
+ */
+static bool
+hookable(const struct lineage_params *p, const struct renewal_files *x)
+{
+	static const char	 shell[] = " \t\n'\"\\`$;&|<>(){}*?[]~!#%=";
+	bool			 uses = p->mode == SOLVER_HANDLER ||
+				    p->mode == SOLVER_DEHYDRATED;
+	const char		*w[] = { x->self, uses ? p->handler : NULL };
+	size_t			 i;
+
+	if (x->self == NULL || x->self[0] != '/' || (uses && p->handler ==
+	    NULL))
+		return false;
+	for (i = 0; i < sizeof w / sizeof w[0]; i++)
+		if (w[i] != NULL && (w[i][0] == '\0' ||
+		    strpbrk(w[i], shell) != NULL))
+			return false;
+	return true;
+}
+
+static bool
+fmt_authenticator(const struct renewal_key *k, const struct lineage_params *p,
+    const struct renewal_files *x, char **out)
+{
+	(void)k;
+	return dup_out(hookable(p, x) ? "manual" : "extauth", out);
+}
+
+/* "SELF certbot-hook WORD" and the flags of p's mode, as
+ * doc/certbot-bridge.md documents them. */
+static bool
+fmt_hook(const struct renewal_key *k, const struct lineage_params *p,
+    const struct renewal_files *x, char **out)
+{
+	static const char *const flags[] = {
+		[SOLVER_JSON] = "",
+		[SOLVER_HANDLER] = " --handler ",
+		[SOLVER_DEHYDRATED] = " --dehydrated --handler ",
+		[SOLVER_TEXT] = " --text-mode",
+	};
+	const char	*h = "";
+	int		 n;
+
+	_Static_assert(sizeof flags / sizeof flags[0] == SOLVER__COUNT,
+	    "bridge flags for every mode");
+	*out = NULL;
+	if (!hookable(p, x))
+		return true;
+	if (p->mode == SOLVER_HANDLER || p->mode == SOLVER_DEHYDRATED)
+		h = p->handler;
+	n = asprintf(out, "%s certbot-hook %s%s%s", x->self, k->text,
+	    flags[p->mode], h);
+	if (n == -1)
+		*out = NULL;
+	return n != -1;
 }
 
 static bool
@@ -510,16 +571,25 @@ static const struct {
 	[RK_PREFS] = { fmt_prefs, parse_prefs, true },
 	[RK_DOMAINS] = { fmt_domains, parse_domains, false },
 	[RK_MODE] = { fmt_mode, parse_mode, false },
+	[RK_AUTHENTICATOR] = { fmt_authenticator, parse_ignore, false },
+	[RK_HOOK] = { fmt_hook, parse_ignore, false },
 };
 _Static_assert(sizeof kinds / sizeof kinds[0] == RK__COUNT,
     "one format/parse pair per renewal key kind");
 
+bool
+renewal_is_own(const struct conf *c)
+{
+	const char	*auth = conf_get(c, RP, "authenticator");
+
+	return (auth != NULL && strcmp(auth, "extauth") == 0) ||
+	    conf_get(c, RP, "extauth_mode") != NULL;
+}
+
 enum err
 renewal_write(const char *path, const struct lineage_params *p,
-    const char *archive_dir, const struct store_paths *live, char *why,
-    size_t whylen)
+    const struct renewal_files *x, char *why, size_t whylen)
 {
-	struct renewal_ctx	 x = { archive_dir, live };
 	struct lineage_params	 scratch;
 	struct conf		 conf;
 	const struct renewal_key *k;
@@ -532,7 +602,7 @@ renewal_write(const char *path, const struct lineage_params *p,
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		k = &keys[i];
 		free(v);
-		if (!kinds[k->kind].format(k, p, &x, &v)) {
+		if (!kinds[k->kind].format(k, p, x, &v)) {
 			snprintf(why, whylen, "out of memory");
 			goto out;
 		}

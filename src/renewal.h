@@ -16,17 +16,32 @@
 #include "lineage.h"
 #include "store.h"
 
+/* What the writer needs beyond the lineage: where store.c keeps its
+ * files, and the absolute path of this extauth for certbot's hooks. */
+struct renewal_files {
+	const char			*archive_dir;
+	const struct store_paths	*live;
+	const char			*self;	/* NULL: no certbot hooks */
+};
 /*
  * Writes p as the renewal conf at path: certbot's keys first (version,
- * archive_dir and the live/ files from archive_dir and live, so certbot
- * can list the lineage), then what extauth needs to renew unattended.
- * ERR_USAGE with a one-line reason in why when a value is one the reader
- * would refuse (nothing is written then); other errors are logged by
- * conf.c.
+ * archive_dir and the live/ files, so certbot can list the lineage), then
+ * what extauth needs to renew unattended.  When the lineage's delivery
+ * can be written as a certbot hook command (handler, dehydrated or text
+ * mode, a handler path without shell syntax), the authenticator is
+ * certbot's manual plugin with "SELF certbot-hook auth|cleanup ..." as its
+ * hooks, so the real certbot can renew the lineage through the bridge
+ * (doc/certbot-bridge.md); otherwise it is "extauth", which certbot lists
+ * but cannot renew.  ERR_USAGE with a one-line reason in why when a value
+ * is one the reader would refuse (nothing is written then); other errors
+ * are logged by conf.c.
  */
 enum err	 renewal_write(const char *path, const struct lineage_params *p,
-		    const char *archive_dir, const struct store_paths *live,
-		    char *why, size_t whylen);
+		    const struct renewal_files *f, char *why, size_t whylen);
+/* Whether c is a conf extauth wrote (its own keys decide how to renew),
+ * in the old form (authenticator = extauth) or the certbot-compatible one
+ * (authenticator = manual with the bridge as hooks). */
+bool		 renewal_is_own(const struct conf *c);
 /*
  * Sets p's recorded fields from the keys of the table present in c; an
  * absent key leaves p's value (start from lineage_params_defaults).  Each

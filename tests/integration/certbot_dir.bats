@@ -140,3 +140,64 @@ enddate() {
 	grep -q "skipping $a" <<<"$stderr"
 	assert_lineage "$CFG/live/$a" "$a" 1
 }
+
+@test "an extauth lineage is one certbot can list and renew: manual authenticator, the bridge as hooks" {
+	local a=cd3.example.com conf self
+	self=$(readlink -f "$EXTAUTH")
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" certonly \
+		--server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
+		"${CBDIRS[@]}" --agree-tos --email t@example.com -n \
+		--preferred-challenges dns --handler "$H" -d "$a" </dev/null
+	show
+	[ "$status" -eq 0 ]
+	conf=$CFG/renewal/$a.conf
+	cat "$conf" >&2
+	grep -qx 'authenticator = manual' "$conf"
+	grep -qx "manual_auth_hook = $self certbot-hook auth --handler $H" "$conf"
+	grep -qx "manual_cleanup_hook = $self certbot-hook cleanup --handler $H" "$conf"
+	grep -qx 'extauth_mode = handler' "$conf"
+
+	# certbot reads it: listed, and a plain renew (not due) is clean.
+	cb certificates
+	[ "$status" -eq 0 ]
+	grep -q "Certificate Name: $a" <<<"$output$stderr"
+	! grep -qi "parse\|skipped\|invalid" <<<"$output$stderr"
+	cb renew --no-random-sleep-on-renew
+	[ "$status" -eq 0 ]
+	! grep -qi "parse\|failure" <<<"$output$stderr"
+
+	# certbot renews it, through the bridge with the lineage's handler.
+	: >"$HLOG"
+	cb renew --force-renewal --no-random-sleep-on-renew
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/$a" "$a" 2
+	grep -qx "perform $a key_auth= cert=" "$HLOG"
+	grep -q "^cleanup $a " "$HLOG"
+
+	# ... and extauth still renews it afterwards, whatever certbot kept
+	# of the conf.
+	: >"$HLOG"
+	ext_renew --force-renewal
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/$a" "$a" 3
+}
+
+@test "an extauth conf of the old form (authenticator = extauth) still renews, and is rewritten for certbot" {
+	local a=cd4.example.com conf self
+	self=$(readlink -f "$EXTAUTH")
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" certonly \
+		--server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
+		"${CBDIRS[@]}" --agree-tos --email t@example.com -n \
+		--preferred-challenges dns --handler "$H" -d "$a" </dev/null
+	show
+	[ "$status" -eq 0 ]
+	conf=$CFG/renewal/$a.conf
+	# What extauth wrote before: no certbot hooks.
+	sed -i -e 's/^authenticator = manual$/authenticator = extauth/' \
+		-e '/^manual_auth_hook = /d' -e '/^manual_cleanup_hook = /d' "$conf"
+	ext_renew --force-renewal
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/$a" "$a" 2
+	grep -qx 'authenticator = manual' "$conf"
+	grep -qx "manual_auth_hook = $self certbot-hook auth --handler $H" "$conf"
+}

@@ -59,6 +59,8 @@ static char	cert[] = "/c/live/x/cert.pem", key[] = "/c/live/x/privkey.pem";
 static char	chain[] = "/c/live/x/chain.pem";
 static char	full[] = "/c/live/x/fullchain.pem";
 static const struct store_paths live = { cert, chain, full, key };
+static const struct renewal_files files = { "/c/archive/x", &live,
+    "/usr/bin/extauth" };
 
 /* p with every recorded field set to something other than its default. */
 static void
@@ -129,26 +131,33 @@ assert_same(const struct lineage_params *a, const struct lineage_params *b)
 	assert_int_equal(a->cache_not_after, b->cache_not_after);
 }
 
-/* Writes a, reads it back into b (from defaults); returns the key count. */
+/*
+ * Writes a, reads it back into b (from defaults); returns the key count.
+ * auth_hook: the manual_auth_hook expected (NULL: none, authenticator
+ * extauth).
+ */
 static size_t
 round_trip(const char *path, const struct lineage_params *a,
-    struct lineage_params *b)
+    struct lineage_params *b, const char *auth_hook)
 {
 	struct conf	c;
 	char		why[160];
 	size_t		n;
 
 	memset(&c, 0, sizeof c);
-	assert_int_equal(renewal_write(path, a, "/c/archive/x", &live, why,
-	    sizeof why), ERR_OK);
+	assert_int_equal(renewal_write(path, a, &files, why, sizeof why),
+	    ERR_OK);
 	assert_int_equal(conf_read(path, &c), ERR_OK);
 	lineage_params_defaults(b);
 	assert_true(renewal_read(&c, b, why, sizeof why));
 	/* certbot's keys are there for certbot. */
 	assert_string_equal(conf_get(&c, NULL, "fullchain"), full);
 	assert_string_equal(conf_get(&c, NULL, "archive_dir"), "/c/archive/x");
+	assert_str_eq(conf_get(&c, "renewalparams", "manual_auth_hook"),
+	    auth_hook);
 	assert_string_equal(conf_get(&c, "renewalparams", "authenticator"),
-	    "extauth");
+	    auth_hook != NULL ? "manual" : "extauth");
+	assert_true(renewal_is_own(&c));
 	n = c.n;
 	conf_clear(&c);
 	return n;
@@ -161,9 +170,11 @@ every_key(void **state)
 	struct lineage_params	 a, b;
 
 	fill(&a);
-	/* 25 rows; an ECDSA key writes elliptic_curve, not rsa_key_size.  A
+	/* 27 rows; an ECDSA key writes elliptic_curve, not rsa_key_size.  A
 	 * new key changes this count: add it to fill() and assert_same(). */
-	assert_int_equal(round_trip(f->path, &a, &b), 24);
+	assert_int_equal(round_trip(f->path, &a, &b, "/usr/bin/extauth "
+	    "certbot-hook auth --dehydrated --handler /usr/local/bin/hook.sh"),
+	    26);
 	assert_same(&a, &b);
 	lineage_params_clear(&b);
 
@@ -174,7 +185,19 @@ every_key(void **state)
 	a.n_prefs = 2;
 	a.hook_chain = false;
 	a.mode = SOLVER_HANDLER;
-	assert_int_equal(round_trip(f->path, &a, &b), 23);
+	assert_int_equal(round_trip(f->path, &a, &b, "/usr/bin/extauth "
+	    "certbot-hook auth --handler /usr/local/bin/hook.sh"), 25);
+	assert_same(&a, &b);
+	lineage_params_clear(&b);
+	/* A handler certbot's shell would split: no certbot hooks. */
+	free(a.handler);
+	assert_non_null(a.handler = strdup("/opt/my hooks/h.sh"));
+	assert_int_equal(round_trip(f->path, &a, &b, NULL), 23);
+	assert_same(&a, &b);
+	lineage_params_clear(&b);
+	a.mode = SOLVER_TEXT;
+	round_trip(f->path, &a, &b, "/usr/bin/extauth certbot-hook auth "
+	    "--text-mode");
 	assert_same(&a, &b);
 	lineage_params_clear(&b);
 	lineage_params_clear(&a);
@@ -183,7 +206,8 @@ every_key(void **state)
 	lineage_params_defaults(&a);
 	assert_non_null(a.server = strdup("https://ca.example/dir"));
 	assert_non_null(a.account = strdup("abc"));
-	round_trip(f->path, &a, &b);
+	/* JSON mode: the bridge without flags (it asks for --socket). */
+	round_trip(f->path, &a, &b, "/usr/bin/extauth certbot-hook auth");
 	assert_same(&a, &b);
 	lineage_params_clear(&b);
 	lineage_params_clear(&a);
@@ -262,8 +286,7 @@ writer_never_outruns_reader(void **state)
 		bad = **fields[k] == '\0' || has_control(*fields[k]) ||
 		    strlen(*fields[k]) > 4096;
 		unlink(f->path);
-		e = renewal_write(f->path, &a, "/c/archive/x", &live, why,
-		    sizeof why);
+		e = renewal_write(f->path, &a, &files, why, sizeof why);
 		if (e != ERR_OK) {
 			/* Refused: nothing on disk, and for a reason. */
 			assert_int_equal(access(f->path, F_OK), -1);
@@ -345,6 +368,22 @@ reader_checks(void **state)
 	assert_int_equal(p.key.type, CRYPTO_KEY_RSA);
 	assert_int_equal(p.key.rsa_bits, 4096);
 	lineage_params_clear(&p);
+	assert_false(renewal_is_own(&c));	/* certbot's, not ours */
+	conf_clear(&c);
+	/* extauth's confs before the certbot-compatible form still count
+	 * as its own (migration: they renew and are rewritten). */
+	memset(&c, 0, sizeof c);
+	assert_int_equal(conf_set(&c, "renewalparams", "authenticator",
+	    "extauth"), ERR_OK);
+	assert_true(renewal_is_own(&c));
+	conf_clear(&c);
+	memset(&c, 0, sizeof c);
+	assert_int_equal(conf_set(&c, "renewalparams", "authenticator",
+	    "manual"), ERR_OK);
+	assert_false(renewal_is_own(&c));	/* certbot's bridge lineage */
+	assert_int_equal(conf_set(&c, "renewalparams", "extauth_mode",
+	    "handler"), ERR_OK);
+	assert_true(renewal_is_own(&c));
 	conf_clear(&c);
 }
 
