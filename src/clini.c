@@ -401,7 +401,9 @@ clini_load(const char *path, clini_lookup_fn lookup, int *argc, char ***argv,
 			*argv = NULL;
 			goto out;
 		}
-		memcpy(*lines, w.line, w.n * sizeof **lines);
+		/* w.line is NULL when the file holds no words (fuzz_clini) */
+		if (w.n > 0)
+			memcpy(*lines, w.line, w.n * sizeof **lines);
 	}
 	*argc = (int)w.n;
 	e = ERR_OK;

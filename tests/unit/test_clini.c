@@ -257,6 +257,26 @@ test_lines(void **state)
 	assert_non_null(strstr(log_last_error(), ":1:"));
 }
 
+/* Found by fuzz/fuzz_clini.c: a file with no words (empty, or comments
+ * only) asked for line numbers copied from a NULL array (UBSan: memcpy's
+ * nonnull argument; meson test halts on it in build-asan). */
+static void
+test_lines_empty(void **state)
+{
+	char	**argv = NULL;
+	int	  argc = -1, *lines = NULL;
+
+	(void)state;
+	write_file("# only a comment\n", 17);
+	assert_int_equal(clini_load(path, lookup, &argc, &argv, &lines), ERR_OK);
+	unlink(path);
+	assert_int_equal(argc, 0);
+	assert_non_null(lines);
+	assert_null(argv[0]);
+	clini_free(argv);
+	free(lines);
+}
+
 int
 main(void)
 {
@@ -266,6 +286,7 @@ main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_lines_empty),
 	};
 
 	log_init(0, true);
