@@ -14,10 +14,13 @@ build_pkgs=(build-essential meson ninja-build pkg-config
 # textmode.bats a real terminal.  debhelper/lintian/debootstrap: the
 # package test (tests/package/deb.bats builds the .deb and installs it into
 # a debootstrap chroot).  bash-completion, zsh, fish and man-db: docs.bats
-# checks the completions and man pages with the real tools.
+# checks the completions and man pages with the real tools.  clang +
+# libclang-rt-14-dev (libFuzzer) build the fuzz harnesses (scripts/fuzz.sh);
+# valgrind runs the unit tests.
 test_pkgs=(pebble bats jq curl python3 openssl bind9 bind9-dnsutils
 	nginx-light certbot dehydrated time ca-certificates tmux
-	debhelper lintian debootstrap bash-completion zsh fish man-db)
+	debhelper lintian debootstrap bash-completion zsh fish man-db
+	clang libclang-rt-14-dev valgrind)
 
 pkgs=("${build_pkgs[@]}")
 demo_pkgs=(pebble jq curl python3 openssl ca-certificates)
