@@ -41,6 +41,7 @@ struct acme {
 	long		 requests;	/* for benchmarks */
 	acme_failure_cb	 on_failure;
 	void		*on_failure_arg;
+	bool		 cross_origin;	/* --allow-cross-origin */
 };
 
 /* Directory member of each endpoint (the directory itself has none). */
@@ -224,6 +225,28 @@ acme_set_failure_cb(struct acme *a, acme_failure_cb cb, void *arg)
 {
 	a->on_failure = cb;
 	a->on_failure_arg = arg;
+}
+
+void
+acme_allow_cross_origin(struct acme *a, bool allow)
+{
+	a->cross_origin = allow;
+}
+
+enum err
+acme_check_origin(const struct acme *a, const char *what, const char *url)
+{
+	char	q[LOG_QUOTE_MAX];
+
+	if (url != NULL && (a->cross_origin ||
+	    http_same_origin(a->dir_url, url)))
+		return ERR_OK;
+	log_error("the CA sent %s URL %s, which is not on the origin of its "
+	    "directory %s: refused", what, url ? log_quote(url, q, sizeof q) :
+	    "(none)", a->dir_url);
+	log_error("if this CA really serves orders from another host, run "
+	    "again with --allow-cross-origin");
+	return ERR_ACME;
 }
 
 void

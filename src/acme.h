@@ -58,6 +58,16 @@ EVP_PKEY	*acme_key(const struct acme *);
 /* Requests sent so far (benchmarks read it with -v). */
 long		 acme_requests(const struct acme *);
 void		 acme_set_failure_cb(struct acme *, acme_failure_cb, void *arg);
+/* --allow-cross-origin: order URLs may leave the directory's origin. */
+void		 acme_allow_cross_origin(struct acme *, bool);
+/*
+ * ERR_OK when url (what: "authorization", ...) is on the directory's
+ * origin (scheme, host, port) or cross-origin URLs are allowed; else
+ * ERR_ACME, logged with what to do.  A CA answer that sends the order
+ * elsewhere is refused before anything is sent there.
+ */
+enum err	 acme_check_origin(const struct acme *, const char *what,
+		    const char *url);
 
 /*
  * Signed POST of payload (a JSON text; NULL = POST-as-GET) to url, with

@@ -82,6 +82,10 @@ const struct opt_def cli_opts[] = {
 	{ "ca-bundle", 0, LOGIC(OPT_CA_BUNDLE), V_CA, "PATH", "PEM file or "
 	    "hashed directory of CAs to trust for the ACME server (also "
 	    "CURL_CA_BUNDLE)" },
+	{ "allow-cross-origin", 0, SET(allow_cross_origin), V_CA, NULL,
+	    "accept order, authorization, challenge, finalize and certificate "
+	    "URLs on another origin than the directory's (refused by default)"
+	    },
 	{ "config-dir", 0, STR(config_dir), V_ALL, "DIR", "where keys, "
 	    "certificates and renewal confs live" },
 	{ "work-dir", 0, STR(work_dir), V_ALL, "DIR", "working directory" },

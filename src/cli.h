@@ -75,6 +75,7 @@ struct config {
 	bool			 self_check;
 	long			 dns_wait_s;	/* --dns-wait: 0 = off */
 	bool			 deactivate_authz;
+	bool			 allow_cross_origin;	/* order URLs on other hosts */
 	const char		*dns_resolver;	/* --dns-resolver IPv4[:PORT] */
 	const char		*socket_path;	/* certbot-hook: invoker's socket */
 

@@ -298,6 +298,7 @@ cmd_session_open(struct session *ss, const struct config *cfg)
 		.register_unsafely = cfg->register_unsafely,
 		.eab_kid = cfg->eab_kid,
 		.eab_hmac = cfg->eab_hmac_key,
+		.allow_cross_origin = cfg->allow_cross_origin,
 	};
 	struct store_account		acct;
 	const char			*prod;

@@ -326,6 +326,52 @@ http_response_clear(struct http_response *resp)
 	resp->retry_after = -1;
 }
 
+/* The scheme, host and port of url (curl_free each); -1 if it is not an
+ * absolute URL with a host. */
+static int
+http_origin(const char *url, char **scheme, char **host, char **port)
+{
+	CURLU	*u;
+	int	 rc = -1;
+
+	*scheme = *host = *port = NULL;
+	if ((u = curl_url()) == NULL)
+		return -1;
+	/* DEFAULT_PORT: "https://h/" and "https://h:443/" are one origin. */
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) ==
+	    CURLUE_OK)
+		rc = 0;
+	curl_url_cleanup(u);
+	return rc;
+}
+
+bool
+http_same_origin(const char *base, const char *url)
+{
+	char	*s1, *h1, *p1, *s2, *h2, *p2;
+	bool	 same;
+	int	 r1, r2;
+
+	r1 = base != NULL ? http_origin(base, &s1, &h1, &p1) : -1;
+	r2 = url != NULL ? http_origin(url, &s2, &h2, &p2) : -1;
+	if (base == NULL)
+		s1 = h1 = p1 = NULL;
+	if (url == NULL)
+		s2 = h2 = p2 = NULL;
+	same = r1 == 0 && r2 == 0 && strcasecmp(s1, s2) == 0 &&
+	    strcasecmp(h1, h2) == 0 && strcmp(p1, p2) == 0;
+	curl_free(s1);
+	curl_free(h1);
+	curl_free(p1);
+	curl_free(s2);
+	curl_free(h2);
+	curl_free(p2);
+	return same;
+}
+
 /* Returns a copy of [s, s+len) without surrounding blanks; caller frees. */
 static char *
 http_strip_dup(const char *s, size_t len)

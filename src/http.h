@@ -89,6 +89,13 @@ enum http_fail	 http_last_failure(const struct http *, const char **text);
 long		 http_connections(struct http *);
 
 /*
+ * True when url has the origin (scheme, host, port; RFC 6454) of base.
+ * Hosts compare case-insensitively and a missing port is the scheme's
+ * default.  False for anything that does not parse as an absolute URL.
+ */
+bool		 http_same_origin(const char *base, const char *url);
+
+/*
  * Header parsers, exported for the unit tests.
  *
  * http_parse_retry_after: value is delta-seconds or an HTTP-date; returns

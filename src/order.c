@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "store.h"
 
 #define POLL_FIRST_MS	5
+#define ORDER_TIMEOUT_S	300	/* the CA's time to validate, and to issue */
 #define POLL_MAX_MS	2000
 #define DNS_POLL_FIRST_MS 50	/* propagation: a local update shows fast */
 
@@ -48,7 +50,22 @@ ms_left(const struct order *o)
 	    (o->deadline.tv_nsec - now.tv_nsec) / 1000000;
 }
 
-/* Waits before the next poll: Retry-After if given, else the backoff. */
+/*
+ * Starts the CA's clock.  The CA is charged only for time that is its
+ * own: validation from the moment the challenges are answered (not from
+ * newOrder: the outside party's deployment and --dns-wait are theirs), and
+ * issuance from the moment finalize is due.
+ */
+static void
+start_clock(struct order *o)
+{
+	clock_gettime(CLOCK_MONOTONIC, &o->deadline);
+	o->deadline.tv_sec += o->req->timeout_s > 0 ? o->req->timeout_s :
+	    ORDER_TIMEOUT_S;
+}
+
+/* Waits before the next poll: Retry-After if given, else the backoff.
+ * what names the party waited for, for the timeout message. */
 static bool
 poll_wait(struct order *o, long *backoff, long retry_after, const char *what)
 {
@@ -59,7 +76,9 @@ poll_wait(struct order *o, long *backoff, long retry_after, const char *what)
 	if (sig_pending() != 0)
 		return false;
 	if (left <= 0) {
-		log_error("timed out waiting for %s", what);
+		log_error("timed out after %ld s waiting for %s",
+		    o->req->timeout_s > 0 ? o->req->timeout_s :
+		    ORDER_TIMEOUT_S, what);
 		return false;
 	}
 	if (ms > left)
@@ -90,6 +109,29 @@ order_key_auth(const char *token, const char *thumb, char **key_auth,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Every URL of the order the CA just made stays on its directory's origin:
+ * a CA answer (or whoever rewrote it on the way) must not send our signed
+ * requests, or the party's challenge, to another host.
+ */
+static enum err
+check_origins(struct order *o)
+{
+	json_t		*v;
+	size_t		 i;
+	enum err	 e;
+
+	if ((e = acme_check_origin(o->a, "an order", o->url)) != ERR_OK ||
+	    (e = acme_check_origin(o->a, "a finalize", json_string_value(
+	    json_object_get(o->obj, "finalize")))) != ERR_OK)
+		return e;
+	json_array_foreach(json_object_get(o->obj, "authorizations"), i, v)
+		if ((e = acme_check_origin(o->a, "an authorization",
+		    json_string_value(v))) != ERR_OK)
+			return e;
+	return ERR_OK;
 }
 
 static enum err
@@ -127,7 +169,7 @@ new_order(struct order *o)
 	}
 	o->url = ans.location;
 	ans.location = NULL;
-	e = ERR_OK;
+	e = check_origins(o);
 out:
 	free(ans.location);
 	json_decref(p);
@@ -237,6 +279,8 @@ make_challenge(struct order *o, const char *authz_url, const char *domain,
 		    "malformed token or URL", chal_type_name(type), domain);
 		return NULL;
 	}
+	if (acme_check_origin(o->a, "a challenge", url) != ERR_OK)
+		return NULL;
 	if ((ch = calloc(1, sizeof *ch)) == NULL)
 		return NULL;
 	ch->type = type;
@@ -267,21 +311,69 @@ fail:
 	return NULL;
 }
 
-/* Position of ch's identifier among the names the user asked for. */
+/* Position of an authorization's identifier (domain, wildcard) among the
+ * names the user asked for; req->n_names if it is none of them.  DNS
+ * names compare without case (RFC 4343); addresses are canonical. */
 static size_t
-name_rank(const struct order_req *req, const struct challenge *ch)
+name_index(const struct order_req *req, const char *domain, bool wildcard)
 {
 	const char	*n;
 	size_t		 i;
 
 	for (i = 0; i < req->n_names; i++) {
 		n = req->names[i];
-		if (ch->wildcard != (strncmp(n, "*.", 2) == 0))
+		if (wildcard != (strncmp(n, "*.", 2) == 0))
 			continue;
-		if (strcmp(ch->wildcard ? n + 2 : n, ch->domain) == 0)
+		if (strcasecmp(wildcard ? n + 2 : n, domain) == 0)
 			return i;
 	}
 	return req->n_names;
+}
+
+/* True if names[i] was given before (a CSR may name one twice). */
+static bool
+name_repeated(const struct order_req *req, size_t i)
+{
+	const char	*n = req->names[i];
+	bool		 wild = strncmp(n, "*.", 2) == 0;
+
+	return name_index(req, wild ? n + 2 : n, wild) < i;
+}
+
+static size_t
+name_rank(const struct order_req *req, const struct challenge *ch)
+{
+	return name_index(req, ch->domain, ch->wildcard);
+}
+
+/*
+ * The authorizations must cover exactly the names ordered: one each, no
+ * other.  A name nobody asked for must never reach an invoker or handler
+ * (it would publish a challenge for it), so this runs on every
+ * authorization before any challenge is handed out.  seen[] has one flag
+ * per ordered name.
+ */
+static enum err
+check_identifier(struct order *o, bool *seen, const char *authz_url,
+    const char *domain, bool wildcard)
+{
+	char	q[LOG_QUOTE_MAX];
+	size_t	k = name_index(o->req, domain, wildcard);
+
+	if (k == o->req->n_names) {
+		log_error("the CA's authorization %s is for %s%s, which was not "
+		    "ordered: refused before anything was deployed", authz_url,
+		    wildcard ? "*." : "", log_quote(domain, q, sizeof q));
+		return ERR_ACME;
+	}
+	if (seen[k]) {
+		log_error("the CA sent a second authorization (%s) for %s: "
+		    "refused before anything was deployed", authz_url,
+		    o->req->names[k]);
+		return ERR_ACME;
+	}
+	seen[k] = true;
+	return ERR_OK;
 }
 
 /*
@@ -344,20 +436,21 @@ collect(struct order *o)
 	enum chal_type	 type = CHAL_DNS01;
 	enum err	 e = ERR_OK;
 	size_t		 i;
-	bool		 wildcard;
+	bool		 wildcard, *seen = NULL;
 
 	if ((o->chs = calloc(json_array_size(authzs) + 1, sizeof *o->chs)) ==
-	    NULL)
+	    NULL || (seen = calloc(o->req->n_names + 1, sizeof *seen)) == NULL)
 		return ERR_INTERNAL;
 	json_array_foreach(authzs, i, c) {
 		if ((url = json_string_value(c)) == NULL) {
 			log_error("order %s: an authorization is not a URL",
 			    o->url);
-			return ERR_ACME;
+			e = ERR_ACME;
+			goto out;
 		}
 		if ((e = acme_get_json(o->a, "authorization", url, &authz,
 		    NULL)) != ERR_OK)
-			return e;
+			goto out;
 		status = json_string_value(json_object_get(authz, "status"));
 		wildcard = json_is_true(json_object_get(authz, "wildcard"));
 		domain = identifier_value(authz, wildcard);
@@ -368,6 +461,10 @@ collect(struct order *o)
 			    "address", url);
 			goto next;
 		}
+		if ((e = check_identifier(o, seen, url, domain, wildcard)) !=
+		    ERR_OK)
+			goto next;
+		e = ERR_ACME;
 		if (strcmp(status, "valid") == 0) {
 			log_info("%s%s: already authorized", wildcard ? "*." :
 			    "", domain);
@@ -395,10 +492,20 @@ next:
 		free(domain);
 		domain = NULL;
 		if (e != ERR_OK)
-			return e;
+			goto out;
 	}
+	for (i = 0; i < o->req->n_names; i++)
+		if (!seen[i] && !name_repeated(o->req, i)) {
+			log_error("order %s has no authorization for %s, which "
+			    "was ordered: refused", o->url, o->req->names[i]);
+			e = ERR_ACME;
+			goto out;
+		}
 	sort_challenges(o);
-	return ERR_OK;
+	e = ERR_OK;
+out:
+	free(seen);
+	return e;
 }
 
 /*
@@ -589,9 +696,10 @@ propagate(struct order *o)
 		ms = (until.tv_sec - now.tv_sec) * 1000 +
 		    (until.tv_nsec - now.tv_nsec) / 1000000;
 		if (ms <= 0) {
-			log_warn("%zu TXT record%s still not visible after %ld s;"
-			    " asking the CA anyway", left, left == 1 ? "" : "s",
-			    o->req->dns_wait_s);
+			log_warn("timed out after %ld s waiting for DNS "
+			    "propagation: %zu TXT record%s still not visible; "
+			    "asking the CA anyway", o->req->dns_wait_s, left,
+			    left == 1 ? "" : "s");
 			return;
 		}
 		acme_wait_ms(backoff < ms ? backoff : ms);
@@ -618,6 +726,7 @@ validate(struct order *o)
 		json_decref(authz);
 		authz = NULL;
 	}
+	start_clock(o);
 	for (;;) {
 		pending = 0;
 		max_ra = -1;
@@ -654,7 +763,8 @@ validate(struct order *o)
 		}
 		if (pending == 0)
 			break;
-		if (!poll_wait(o, &backoff, max_ra, "the CA to validate"))
+		if (!poll_wait(o, &backoff, max_ra, "the CA to validate the "
+		    "challenges (counted from when they were answered)"))
 			return ERR_ACME;
 	}
 	for (i = 0; i < o->n_chs; i++)
@@ -666,7 +776,8 @@ validate(struct order *o)
 /* Polls the order until its status is not one of the waiting ones; ra is
  * the Retry-After of the answer that brought the current object (-1). */
 static enum err
-poll_order(struct order *o, const char *wait1, const char *wait2, long ra)
+poll_order(struct order *o, const char *wait1, const char *wait2, long ra,
+    const char *what)
 {
 	const char	*status;
 	long		 backoff = POLL_FIRST_MS;
@@ -681,7 +792,7 @@ poll_order(struct order *o, const char *wait1, const char *wait2, long ra)
 		if (strcmp(status, wait1) != 0 && (wait2 == NULL ||
 		    strcmp(status, wait2) != 0))
 			return ERR_OK;
-		if (!poll_wait(o, &backoff, ra, "the order"))
+		if (!poll_wait(o, &backoff, ra, what))
 			return ERR_ACME;
 		json_decref(o->obj);
 		o->obj = NULL;
@@ -712,7 +823,9 @@ finalize(struct order *o)
 		    ERR_OK)
 			goto out;
 	}
-	if ((e = poll_order(o, "pending", NULL, -1)) != ERR_OK)
+	start_clock(o);
+	if ((e = poll_order(o, "pending", NULL, -1, "the CA to mark the order "
+	    "ready")) != ERR_OK)
 		goto out;
 	e = ERR_ACME;
 	status = json_string_value(json_object_get(o->obj, "status"));
@@ -739,14 +852,16 @@ finalize(struct order *o)
 		/* url lives in o->obj: the answer replaces o->obj only
 		 * once every use of url is over. */
 		url = json_string_value(json_object_get(o->obj, "finalize"));
-		if ((e = acme_post_json(o->a, "finalize", url, payload, &obj,
+		if ((e = acme_check_origin(o->a, "a finalize", url)) != ERR_OK ||
+		    (e = acme_post_json(o->a, "finalize", url, payload, &obj,
 		    &ans)) != ERR_OK)
 			goto out;
 		json_decref(o->obj);
 		o->obj = obj;
 		obj = NULL;
 		if ((e = poll_order(o, "processing", "ready",
-		    ans.retry_after)) != ERR_OK)
+		    ans.retry_after, "the CA to issue the certificate")) !=
+		    ERR_OK)
 			goto out;
 	}
 	status = json_string_value(json_object_get(o->obj, "status"));
@@ -780,6 +895,8 @@ download(struct order *o, char **pem)
 		log_error("order %s is valid but names no certificate", o->url);
 		return ERR_ACME;
 	}
+	if ((e = acme_check_origin(o->a, "a certificate", url)) != ERR_OK)
+		return e;
 	if ((e = acme_post(o->a, "certificate", url, NULL, false,
 	    "application/pem-certificate-chain", &resp, NULL)) != ERR_OK)
 		return e;
@@ -841,8 +958,6 @@ order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
 	o.a = a;
 	o.s = s;
 	o.req = req;
-	clock_gettime(CLOCK_MONOTONIC, &o.deadline);
-	o.deadline.tv_sec += req->timeout_s > 0 ? req->timeout_s : 300;
 	if ((o.thumb = jws_thumbprint(acme_key(a))) == NULL) {
 		e = ERR_INTERNAL;
 		goto out;

@@ -85,6 +85,7 @@ session_connect(struct session *ss, const char *server)
 	if ((e = acme_new(ss->http, ss->server, &ss->acme)) != ERR_OK)
 		return e;
 	acme_set_failure_cb(ss->acme, ss->on_failure, ss->on_failure_arg);
+	acme_allow_cross_origin(ss->acme, ss->opts.allow_cross_origin);
 	return ERR_OK;
 }
 

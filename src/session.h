@@ -25,6 +25,7 @@ struct session_opts {
 	bool		 agree_tos;
 	bool		 register_unsafely;	/* no --email is fine */
 	const char	*eab_kid, *eab_hmac;
+	bool		 allow_cross_origin;	/* order URLs on other hosts */
 };
 
 struct session {

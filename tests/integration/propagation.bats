@@ -73,7 +73,7 @@ setup() {
 		--dns-wait 1 --dns-resolver "127.0.0.1:$PEBBLE_DNS_PORT" certonly
 	t1=$(date +%s)
 	[ "$status" -eq 4 ]
-	[[ $stderr == *"still not visible after 1 s; asking the CA anyway"* ]]
+	[[ $stderr == *"timed out after 1 s waiting for DNS propagation: 1 TXT record still not visible; asking the CA anyway"* ]]
 	((t1 - t0 < 4))
 }
 

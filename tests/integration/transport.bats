@@ -133,3 +133,35 @@ no_sanitizer_report() {
 	[[ $stderr == *"host name not found"* ]]
 	[[ $stderr == *"check --server and the network"* ]]
 }
+
+@test "an authorization for a name nobody ordered: refused before anything is deployed" {
+	faultproxy_rules "foreignid:kind=authz:times=1"
+	ext_run -d tr-foreign.example.com --preferred-challenges dns certonly
+	[ "$status" -eq 3 ]
+	[ "$(faultproxy_injected foreignid)" -eq 1 ]
+	[[ $stderr == *"is for foreign-"*".example.net, which was not ordered: refused before anything was deployed"* ]]
+	# Neither the foreign name nor the ordered one reached the invoker.
+	[ "$(count_cmd perform_challenge)" -eq 0 ]
+	[[ $(lines_cmd perform_challenge) != *foreign-* ]]
+	[ "$(faultproxy_requests challenge)" -eq 0 ]
+	no_sanitizer_report
+}
+
+@test "order URLs on another origin: refused unless --allow-cross-origin" {
+	local base=${FAULTPROXY_DIR_URL%/dir}
+	# The directory sends every endpoint to https://localhost:PORT (the
+	# same Pebble behind the same proxy), so the order lives there.
+	faultproxy_rules "crossorigin:kind=directory"
+	ext_run -d tr-cross.example.com --preferred-challenges dns certonly
+	[ "$status" -eq 3 ]
+	[[ $stderr == *"the CA sent an order URL ${base/127.0.0.1/localhost}/my-order/"*", which is not on the origin of its directory $FAULTPROXY_DIR_URL: refused"* ]]
+	[[ $stderr == *"run again with --allow-cross-origin"* ]]
+	[ "$(count_cmd perform_challenge)" -eq 0 ]
+	[ "$(faultproxy_requests authz)" -eq 0 ]
+	# The same answer with the option: issued through the other origin.
+	: >"$FAULTPROXY_LOG"
+	ext_run -d tr-cross.example.com --preferred-challenges dns --allow-cross-origin certonly
+	[ "$status" -eq 0 ]
+	[ "$(jq -s '[.[] | select(.kind == "authz" and (.host | startswith("localhost:")))] | length' "$FAULTPROXY_LOG")" -ge 1 ]
+	no_sanitizer_report
+}
