@@ -64,6 +64,12 @@ known_defects() {
 			[[ $stderr != *https://localhost:* ]] ||
 			skip "needs FIX (flow): URLs of another origin were followed or adopted (exit $status)"
 		;;
+	drop)
+		# A nonce HEAD has no body, so its drop cuts the headers, and
+		# libcurl takes a header block without its blank line as complete.
+		[[ $stderr != *"answered without a Replay-Nonce"* ]] ||
+			skip "needs FIX (flow): an answer cut inside its headers is taken as complete (libcurl returns OK; http.c could require the blank line that ends them)"
+		;;
 	foreignid)
 		[[ $(lines_cmd perform_challenge) != *foreign-* ]] ||
 			skip "needs FIX (flow): the handler was asked to publish a name never ordered (exit $status)"
@@ -97,6 +103,5 @@ known_defects() {
 	issued=$(grep -Ec '^(500|503|503ra|429|429ra|ratelimited|badnonce|drop|stall) issued' "$t" || true)
 	echo "transient: $issued of $total issued; all: $(grep -c issued "$t") of $(wc -l <"$t")"
 	[ "$total" -gt 0 ]
-	[ $((issued * 100)) -ge $((total * 95)) ] ||
-		skip "needs FIX (flow): $issued of $total runs issued; 5xx and 429 without Retry-After, directory and nonce errors and dropped connections are not retried yet"
+	[ $((issued * 100)) -ge $((total * 95)) ]
 }
