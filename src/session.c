@@ -89,9 +89,17 @@ session_connect(struct session *ss, const char *server)
 	return ERR_OK;
 }
 
-/* Registers a new account and stores it. */
+/*
+ * Registers the account of key at the CA and stores regr.json.  With key
+ * NULL a new key is made and saved first (0400, synced), before the CA is
+ * asked: a run killed after newAccount then still has the key, and the
+ * next run completes the account with it (RFC 8555 §7.3.1: newAccount with
+ * a key the CA knows answers 200 with that account).  Completing a
+ * half-made account without --agree-tos only looks the account up
+ * (onlyReturnExisting): agreeing to terms is the user's act.
+ */
 static enum err
-register_account(struct session *ss)
+register_account(struct session *ss, EVP_PKEY *key, const char *id)
 {
 	const struct session_opts *o = &ss->opts;
 	struct acme_account_req	 req = { 0 };
@@ -100,45 +108,69 @@ register_account(struct session *ss)
 	char			*jwk_s = NULL, *regr_s = NULL;
 	const char		*tos;
 	enum err		 e = ERR_USAGE;
+	bool			 resume = key != NULL;
 
 	tos = json_string_value(acme_meta(ss->acme, "termsOfService"));
-	/* Two lines: what is missing, then what to do. */
-	if (!o->agree_tos) {
+	/* Two lines: what is missing, then what to do.  A half-made account
+	 * (resume) was agreed to when its key was saved. */
+	if (!o->agree_tos && !resume) {
 		log_error("registering an account with %s needs your agreement "
 		    "to its terms of service (%s)", ss->server, tos ? tos :
 		    "none published");
 		log_error("read them, then run again with --agree-tos");
 		goto out;
 	}
-	if (o->email == NULL && !o->register_unsafely) {
+	if (o->email == NULL && !o->register_unsafely && !resume) {
 		log_error("registering an account needs a contact address");
 		log_error("run again with --email ADDRESS, or with "
 		    "--register-unsafely-without-email to have none");
 		goto out;
 	}
 	e = ERR_INTERNAL;
-	if ((ss->account_key = crypto_key_generate(&spec)) == NULL)
-		goto out;
+	if (resume) {
+		ss->account_key = key;
+		if ((ss->account_id = strdup(id)) == NULL)
+			goto out;
+	} else {
+		if ((ss->account_key = crypto_key_generate(&spec)) == NULL ||
+		    (ss->account_id = crypto_certbot_account_id(
+		    ss->account_key)) == NULL ||
+		    (jwk = jws_jwk_private(ss->account_key)) == NULL ||
+		    (jwk_s = json_dumps(jwk, JSON_COMPACT)) == NULL)
+			goto out;
+		if ((e = store_account_save_key(&ss->store, ss->server,
+		    ss->account_id, jwk_s)) != ERR_OK)
+			goto out;
+	}
+	req.only_existing = resume && !o->agree_tos;
 	req.email = o->email;
-	req.agree_tos = true;
+	req.agree_tos = o->agree_tos;
 	req.eab_kid = o->eab_kid;
 	req.eab_hmac = o->eab_hmac;
 	if ((e = acme_account(ss->acme, ss->account_key, &req, &body)) !=
-	    ERR_OK)
+	    ERR_OK) {
+		if (resume && req.only_existing) {
+			log_error("account %s was left half-saved by an "
+			    "earlier run and could not be looked up",
+			    ss->account_id);
+			log_error("if the CA does not know its key, run again "
+			    "with --agree-tos to register it");
+		}
 		goto out;
+	}
 	e = ERR_INTERNAL;
-	if ((ss->account_id = crypto_certbot_account_id(ss->account_key)) ==
-	    NULL || (jwk = jws_jwk_private(ss->account_key)) == NULL)
-		goto out;
 	regr = json_pack("{s:O, s:s}", "body", body ? body : json_object(),
 	    "uri", acme_kid(ss->acme));
-	if (regr == NULL || (jwk_s = json_dumps(jwk, JSON_COMPACT)) == NULL ||
-	    (regr_s = json_dumps(regr, JSON_COMPACT)) == NULL)
+	if (regr == NULL || (regr_s = json_dumps(regr, JSON_COMPACT)) == NULL)
 		goto out;
 	if ((e = store_account_save(&ss->store, ss->server, ss->account_id,
-	    jwk_s, regr_s)) != ERR_OK)
+	    NULL, regr_s)) != ERR_OK)
 		goto out;
-	log_info("registered account %s", acme_kid(ss->acme));
+	if (resume)
+		log_info("completed account %s left half-saved by an earlier "
+		    "run: %s", ss->account_id, acme_kid(ss->acme));
+	else
+		log_info("registered account %s", acme_kid(ss->acme));
 out:
 	json_decref(jwk);
 	json_decref(regr);
@@ -152,7 +184,7 @@ enum err
 session_account(struct session *ss, const char *account_id)
 {
 	struct store_account	 acct = { 0 };
-	struct acme_account_req	 req = { 0 };
+	EVP_PKEY		*key = NULL;
 	json_t			*jwk = NULL;
 	json_error_t		 jerr;
 	enum err		 e;
@@ -165,28 +197,35 @@ session_account(struct session *ss, const char *account_id)
 	    &acct)) != ERR_OK)
 		goto out;
 	if (acct.id == NULL) {
-		e = register_account(ss);
+		e = register_account(ss, NULL, NULL);
 		goto out;
 	}
 	e = ERR_STORAGE;
 	if ((jwk = json_loads(acct.key_jwk, 0, &jerr)) == NULL ||
-	    (ss->account_key = jws_key_from_jwk(jwk)) == NULL) {
+	    (key = jws_key_from_jwk(jwk)) == NULL) {
 		log_error("account %s/private_key.json is not a usable key",
 		    acct.dir);
 		goto out;
 	}
+	if (acct.regr == NULL) {
+		/* Half-made: the key was saved, regr.json was not. */
+		log_warn("account %s has a key but no regr.json (an earlier "
+		    "run was interrupted); registering its key again",
+		    acct.id);
+		e = register_account(ss, key, acct.id);
+		key = NULL;	/* ss owns it now */
+		goto out;
+	}
+	ss->account_key = key;
+	key = NULL;
 	if ((ss->account_id = strdup(acct.id)) == NULL) {
 		e = ERR_INTERNAL;
 		goto out;
 	}
-	if (acct.uri != NULL)
-		e = acme_set_account(ss->acme, ss->account_key, acct.uri);
-	else {
-		/* An account stored without its URL: ask the CA for it. */
-		req.only_existing = true;
-		e = acme_account(ss->acme, ss->account_key, &req, NULL);
-	}
+	/* store_account_load gives a uri with every regr.json. */
+	e = acme_set_account(ss->acme, ss->account_key, acct.uri);
 out:
+	EVP_PKEY_free(key);
 	json_decref(jwk);
 	store_account_clear(&acct);
 	return e;

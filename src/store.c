@@ -32,6 +32,7 @@
 #define STORE_ID_MAX		255
 #define STORE_VERSION_MAX	999999999
 #define STORE_LINK_TRIES	16
+#define STORE_SWEEP_DEPTH	16	/* levels below the config dir */
 
 /* The four members of a lineage, in the order the live links flip:
  * cert.pem last, so that store_lineage_version() (which reads cert.pem)
@@ -69,6 +70,7 @@ static const char store_readme_fmt[] =
     "User Guide at https://certbot.eff.org/docs/using.html#where-are-my-"
     "certificates.\n";
 
+static void	 store_repair_links(const struct store *);
 static char	*store_pathf(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 
@@ -408,6 +410,74 @@ out:
 	return rc;
 }
 
+/* ".NAME.XXXXXX": the temporary names of store_write_atomic (mkostemp's
+ * six letters and digits) and store_flip_link. */
+static bool
+store_is_temp(const char *name)
+{
+	size_t	len = strlen(name), i;
+
+	if (len < 9 || name[0] != '.' || name[1] == '.' ||
+	    name[len - 7] != '.')
+		return false;
+	for (i = len - 6; i < len; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9')))
+			return false;
+	return true;
+}
+
+/*
+ * Removes from the directory dfd and, depth levels down, from the
+ * directories below it, the temporary files a killed run left behind.
+ * Links are not followed, so nothing outside the tree is touched.
+ * Best effort: what cannot be read is left alone.  Returns how many went.
+ */
+static size_t
+store_sweep(int dfd, int depth)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	size_t		 n = 0;
+	DIR		*d = NULL;
+	int		 fd, sub;
+
+	/* fdopendir owns its fd: give it a copy opened afresh (a dup would
+	 * share the caller's read offset). */
+	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		goto out;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    fstatat(dirfd(d), de->d_name, &sb,
+		    AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		if (S_ISDIR(sb.st_mode)) {
+			if (depth <= 0 || (sub = openat(dirfd(d), de->d_name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC)) == -1)
+				continue;
+			n += store_sweep(sub, depth - 1);
+			close(sub);
+		} else if ((S_ISREG(sb.st_mode) || S_ISLNK(sb.st_mode)) &&
+		    store_is_temp(de->d_name) &&
+		    unlinkat(dirfd(d), de->d_name, 0) == 0) {
+			log_debug("removed stale temporary file %s",
+			    de->d_name);
+			n++;
+		}
+	}
+out:
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
 /* ---- the directory and its lock ---- */
 
 enum err
@@ -465,6 +535,67 @@ out:
 	return rc;
 }
 
+/*
+ * After a run that did not end cleanly (killed, crashed, power cut):
+ * removes the temporary files it left in the config and work directories
+ * and completes live/ links it left half flipped.  Everything it touches
+ * is ours and nobody else writes while we hold the lock.
+ */
+static void
+store_recover(struct store *st)
+{
+	size_t	n = 0;
+	int	fd;
+
+	log_info("the previous run on %s did not finish; tidying up after it",
+	    st->config_dir);
+	if ((fd = open(st->config_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) != -1) {
+		/* deep enough for accounts/<host>/<path...>/<id>/ */
+		n += store_sweep(fd, STORE_SWEEP_DEPTH);
+		close(fd);
+	}
+	if (st->work_dir != NULL && (fd = open(st->work_dir, O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC)) != -1) {
+		n += store_sweep(fd, 2);
+		close(fd);
+	}
+	if (n > 0)
+		log_info("removed %zu temporary file%s left by that run", n,
+		    n == 1 ? "" : "s");
+	store_repair_links(st);
+}
+
+/*
+ * The lock file is empty after a run that ended cleanly (store_close) and
+ * holds the pid of the run while one is going.  So finding it non-empty
+ * once we hold the lock means the last run was interrupted: recover from
+ * it, then mark this one as running.  The mark is synced before anything
+ * else is written, so a crash can never leave debris behind an empty mark.
+ */
+static enum err
+store_mark_running(struct store *st, const char *path)
+{
+	struct stat	sb;
+	char		pid[32];
+	int		len;
+
+	if (fstat(st->lock_fd, &sb) == -1) {
+		log_error("cannot stat %s: %s", path, strerror(errno));
+		return ERR_STORAGE;
+	}
+	if (sb.st_size > 0)
+		store_recover(st);
+	len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(st->lock_fd, 0) == -1 ||
+	    pwrite(st->lock_fd, pid, (size_t)len, 0) != len ||
+	    fdatasync(st->lock_fd) == -1) {
+		log_error("cannot write %s: %s", path, strerror(errno));
+		return ERR_STORAGE;
+	}
+	return ERR_OK;
+}
+
 enum err
 store_lock(struct store *st)
 {
@@ -499,7 +630,7 @@ store_lock(struct store *st)
 	}
 	st->lock_fd = fd;
 	fd = -1;
-	rc = ERR_OK;
+	rc = store_mark_running(st, path);
 out:
 	if (fd != -1)
 		close(fd);
@@ -510,8 +641,14 @@ out:
 void
 store_close(struct store *st)
 {
-	if (st->lock_fd != -1)
+	if (st->lock_fd != -1) {
+		/* A clean end: the next run need not look for debris.  If
+		 * this is lost, that run merely sweeps once for nothing. */
+		if (ftruncate(st->lock_fd, 0) == -1)
+			log_debug("cannot clear the lock file: %s",
+			    strerror(errno));
 		close(st->lock_fd);
+	}
 	free(st->config_dir);
 	free(st->work_dir);
 	free(st->logs_dir);
@@ -570,17 +707,78 @@ out:
 }
 
 /*
- * Name of the first (by strcmp) account directory in server_dir; *id is a
- * new string the caller frees, NULL if there is none.
+ * How far an account directory got.  session.c writes the key before
+ * newAccount and regr.json after it, so a run killed in between leaves
+ * STORE_ACCT_HALF: a key the CA may or may not know, which the caller
+ * completes by registering that same key again (RFC 8555 §7.3.1: the CA
+ * answers 200 with the existing account, or creates it if the request
+ * never arrived).  A run killed before the key was renamed into place
+ * leaves STORE_ACCT_NONE: nothing was sent to the CA under that key, so
+ * the directory is not an account; the reader skips it and, under the
+ * lock, removes it.  Repairing rather than rejecting is what keeps the
+ * account the CA already created, and a plain rerun working.
+ */
+enum store_acct_state {
+	STORE_ACCT_NONE,
+	STORE_ACCT_HALF,
+	STORE_ACCT_FULL,
+};
+
+/* The state of server_dir/id (dfd is server_dir).  The id directory may
+ * be a link (certbot links accounts between staging and production server
+ * dirs); the files in it may not. */
+static enum store_acct_state
+store_account_state(int dfd, const char *id)
+{
+	struct stat	sb;
+	char		rel[STORE_ID_MAX + 32];
+
+	snprintf(rel, sizeof rel, "%s/private_key.json", id);
+	if (fstatat(dfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(sb.st_mode))
+		return STORE_ACCT_NONE;
+	snprintf(rel, sizeof rel, "%s/regr.json", id);
+	if (fstatat(dfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(sb.st_mode))
+		return STORE_ACCT_HALF;
+	return STORE_ACCT_FULL;
+}
+
+/* A directory without a key, left by a run killed while creating it:
+ * our temp files go, then the directory if that emptied it.  Only under
+ * the lock, so no running extauth is writing there. */
+static void
+store_account_drop_empty(const struct store *st, int dfd, const char *server,
+    const char *id)
+{
+	int	fd;
+
+	if (st->lock_fd == -1)
+		return;
+	if ((fd = openat(dfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return;
+	store_sweep(fd, 0);
+	close(fd);
+	if (unlinkat(dfd, id, AT_REMOVEDIR) == 0)
+		log_warn("removed %s/%s: an account directory without a key, "
+		    "left by an interrupted run", server, id);
+}
+
+/*
+ * The account to use in server_dir: the first (by strcmp) complete one,
+ * else the first half-made one; *id is a new string the caller frees,
+ * NULL if there is none.
  */
 static enum err
-store_first_account(const char *server_dir, char **id)
+store_first_account(const struct store *st, const char *server_dir,
+    char **id)
 {
-	struct dirent	*de;
-	struct stat	 sb;
-	enum err	 rc = ERR_STORAGE;
-	const char	*best = NULL;
-	DIR		*d;
+	struct dirent		*de;
+	struct stat		 sb;
+	enum store_acct_state	 state, best_state = STORE_ACCT_NONE;
+	enum err		 rc = ERR_STORAGE;
+	DIR			*d;
 
 	*id = NULL;
 	if ((d = opendir(server_dir)) == NULL) {
@@ -594,20 +792,25 @@ store_first_account(const char *server_dir, char **id)
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (!store_id_ok(de->d_name))
 			continue;
-		/* certbot links accounts between staging and production
-		 * server dirs, so follow links. */
 		if (fstatat(dirfd(d), de->d_name, &sb, 0) == -1 ||
 		    !S_ISDIR(sb.st_mode))
 			continue;
-		if (best == NULL || strcmp(de->d_name, best) < 0) {
-			free(*id);
-			if ((*id = strdup(de->d_name)) == NULL) {
-				log_error("out of memory");
-				rc = ERR_INTERNAL;
-				goto out;
-			}
-			best = *id;
+		if ((state = store_account_state(dirfd(d), de->d_name)) ==
+		    STORE_ACCT_NONE) {
+			store_account_drop_empty(st, dirfd(d), server_dir,
+			    de->d_name);
+			continue;
 		}
+		if (state < best_state || (state == best_state &&
+		    strcmp(de->d_name, *id) >= 0))
+			continue;
+		free(*id);
+		if ((*id = strdup(de->d_name)) == NULL) {
+			log_error("out of memory");
+			rc = ERR_INTERNAL;
+			goto out;
+		}
+		best_state = state;
 	}
 	if (errno != 0) {
 		log_error("cannot read %s: %s", server_dir, strerror(errno));
@@ -654,11 +857,11 @@ enum err
 store_account_load(const struct store *st, const char *dir_url,
     const char *id, struct store_account *acct)
 {
-	struct stat	 sb;
 	enum err	 rc = ERR_STORAGE;
 	size_t		 regr_len;
 	char		*server = NULL, *chosen = NULL, *dir = NULL;
 	char		*path = NULL, *key = NULL, *regr = NULL, *uri = NULL;
+	int		 sfd = -1;
 
 	memset(acct, 0, sizeof *acct);
 	if ((server = store_account_server_dir(st, dir_url)) == NULL) {
@@ -671,30 +874,33 @@ store_account_load(const struct store *st, const char *dir_url,
 			rc = ERR_USAGE;
 			goto out;
 		}
+		if ((sfd = open(server, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1) {
+			if (errno == ENOENT) {
+				rc = ERR_OK;
+				goto out;
+			}
+			log_error("cannot open %s: %s", server,
+			    strerror(errno));
+			goto out;
+		}
+		if (store_account_state(sfd, id) == STORE_ACCT_NONE) {
+			rc = ERR_OK;
+			goto out;
+		}
 		if ((chosen = strdup(id)) == NULL) {
 			log_error("out of memory");
 			rc = ERR_INTERNAL;
 			goto out;
 		}
-	} else if ((rc = store_first_account(server, &chosen)) != ERR_OK)
+	} else if ((rc = store_first_account(st, server, &chosen)) != ERR_OK)
 		goto out;
 	if (chosen == NULL) {
 		rc = ERR_OK;
 		goto out;
 	}
-	if ((dir = store_pathf("%s/%s", server, chosen)) == NULL) {
-		rc = ERR_INTERNAL;
-		goto out;
-	}
-	if (stat(dir, &sb) == -1) {
-		if (errno == ENOENT) {
-			rc = ERR_OK;
-			goto out;
-		}
-		log_error("cannot stat %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	if ((path = store_pathf("%s/private_key.json", dir)) == NULL) {
+	if ((dir = store_pathf("%s/%s", server, chosen)) == NULL ||
+	    (path = store_pathf("%s/private_key.json", dir)) == NULL) {
 		rc = ERR_INTERNAL;
 		goto out;
 	}
@@ -705,9 +911,11 @@ store_account_load(const struct store *st, const char *dir_url,
 		rc = ERR_INTERNAL;
 		goto out;
 	}
-	if ((rc = store_read_file(path, &regr, &regr_len, false)) != ERR_OK)
+	/* Missing: a half-made account (uri NULL), see store_acct_state. */
+	if ((rc = store_read_file(path, &regr, &regr_len, true)) != ERR_OK)
 		goto out;
-	if ((uri = store_regr_uri(path, regr, regr_len)) == NULL) {
+	if (regr != NULL &&
+	    (uri = store_regr_uri(path, regr, regr_len)) == NULL) {
 		rc = ERR_STORAGE;
 		goto out;
 	}
@@ -719,6 +927,8 @@ store_account_load(const struct store *st, const char *dir_url,
 	chosen = dir = key = regr = uri = NULL;
 	rc = ERR_OK;
 out:
+	if (sfd != -1)
+		close(sfd);
 	free(server);
 	free(chosen);
 	free(dir);
@@ -757,22 +967,62 @@ out:
 	return text;
 }
 
+/* accounts/<server>/<id>, created 0700 if missing; new string the caller
+ * frees, NULL (logged) on failure with *rc set. */
+static char *
+store_account_dir(const struct store *st, const char *dir_url,
+    const char *id, enum err *rc)
+{
+	char	*server = NULL, *dir = NULL;
+
+	*rc = ERR_USAGE;
+	if (!store_id_ok(id)) {
+		log_error("invalid account id (want [A-Za-z0-9_-]+)");
+		goto out;
+	}
+	if ((server = store_account_server_dir(st, dir_url)) == NULL)
+		goto out;
+	*rc = ERR_INTERNAL;
+	if ((dir = store_pathf("%s/%s", server, id)) == NULL)
+		goto out;
+	if ((*rc = store_mkdirs(dir, 0700)) != ERR_OK) {
+		free(dir);
+		dir = NULL;
+	}
+out:
+	free(server);
+	return dir;
+}
+
+enum err
+store_account_save_key(const struct store *st, const char *dir_url,
+    const char *id, const char *key_jwk)
+{
+	enum err	 rc;
+	char		*dir = NULL, *path = NULL;
+
+	if ((dir = store_account_dir(st, dir_url, id, &rc)) == NULL)
+		goto out;
+	rc = ERR_INTERNAL;
+	if ((path = store_pathf("%s/private_key.json", dir)) == NULL)
+		goto out;
+	rc = store_write_atomic(path, key_jwk, strlen(key_jwk), 0400);
+out:
+	free(dir);
+	free(path);
+	return rc;
+}
+
 enum err
 store_account_save(const struct store *st, const char *dir_url,
     const char *id, const char *key_jwk, const char *regr_json)
 {
 	struct stat	 sb;
 	enum err	 rc = ERR_INTERNAL;
-	char		*server = NULL, *dir = NULL, *path = NULL, *meta = NULL;
-	char		*uri = NULL;
+	char		*dir = NULL, *path = NULL, *meta = NULL, *uri = NULL;
 
-	if (!store_id_ok(id)) {
-		log_error("invalid account id (want [A-Za-z0-9_-]+)");
-		rc = ERR_USAGE;
-		goto out;
-	}
-	if (key_jwk == NULL || regr_json == NULL) {
-		log_error("account %s: no key or registration to save", id);
+	if (regr_json == NULL) {
+		log_error("account %s: no registration to save", id);
 		goto out;
 	}
 	/* store_account_load() needs the uri: refuse to write what it
@@ -780,21 +1030,11 @@ store_account_save(const struct store *st, const char *dir_url,
 	if ((uri = store_regr_uri("regr.json", regr_json,
 	    strlen(regr_json))) == NULL)
 		goto out;
-	if ((server = store_account_server_dir(st, dir_url)) == NULL) {
-		rc = ERR_USAGE;
+	if (key_jwk != NULL && (rc = store_account_save_key(st, dir_url, id,
+	    key_jwk)) != ERR_OK)
 		goto out;
-	}
-	if ((dir = store_pathf("%s/%s", server, id)) == NULL)
+	if ((dir = store_account_dir(st, dir_url, id, &rc)) == NULL)
 		goto out;
-	if ((rc = store_mkdirs(dir, 0700)) != ERR_OK)
-		goto out;
-	rc = ERR_INTERNAL;
-	if ((path = store_pathf("%s/private_key.json", dir)) == NULL)
-		goto out;
-	if ((rc = store_write_atomic(path, key_jwk, strlen(key_jwk),
-	    0400)) != ERR_OK)
-		goto out;
-	free(path);
 	rc = ERR_INTERNAL;
 	if ((path = store_pathf("%s/regr.json", dir)) == NULL)
 		goto out;
@@ -814,7 +1054,6 @@ store_account_save(const struct store *st, const char *dir_url,
 		goto out;
 	rc = store_write_atomic(path, meta, strlen(meta), 0644);
 out:
-	free(server);
 	free(dir);
 	free(path);
 	free(meta);
@@ -1008,7 +1247,8 @@ static enum err
 store_flip_link(const char *live_dir, const char *name, const char *kind,
     int n)
 {
-	static const char	 alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	static const char	 alnum[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	enum err		 rc = ERR_INTERNAL;
 	unsigned char		 rnd[6];
 	char			 suffix[sizeof rnd + 1];
@@ -1031,7 +1271,9 @@ store_flip_link(const char *live_dir, const char *name, const char *kind,
 			suffix[i] = alnum[rnd[i] % (sizeof alnum - 1)];
 		suffix[sizeof rnd] = '\0';
 		free(tmp);
-		if ((tmp = store_pathf("%s/.%s.pem.tmp%s", live_dir, kind,
+		/* .NAME.XXXXXX, the pattern store_write_atomic uses, so
+		 * the sweep after a crash (store_lock) knows it. */
+		if ((tmp = store_pathf("%s/.%s.pem.%s", live_dir, kind,
 		    suffix)) == NULL) {
 			rc = ERR_INTERNAL;
 			goto out;
@@ -1062,6 +1304,96 @@ out:
 	free(link);
 	free(tmp);
 	return rc;
+}
+
+/*
+ * Completes the live/ links of lineages a killed store_lineage_save left
+ * half flipped (privkey.pem at the new version, cert.pem at the old one:
+ * a key that does not match the certificate).  All archive files of the
+ * new version were synced before the first link moved, so rolling forward
+ * to the highest version any link names is always possible; a lineage
+ * where that is not so is left alone with a warning.
+ */
+static void
+store_repair_links(const struct store *st)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	const char	*base;
+	ssize_t		 len;
+	size_t		 k;
+	char		 rel[STORE_PATH_MAX], target[STORE_PATH_MAX];
+	char		*live = NULL, *dir = NULL;
+	int		 v[STORE__KINDS], max, cfd = -1;
+	bool		 mixed, complete;
+	DIR		*d = NULL;
+
+	if ((cfd = open(st->config_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 ||
+	    (live = store_pathf("%s/live", st->config_dir)) == NULL ||
+	    (d = opendir(live)) == NULL)
+		goto out;
+	while ((de = readdir(d)) != NULL) {
+		if (store_lineage_name_problem(de->d_name) != NULL ||
+		    fstatat(dirfd(d), de->d_name, &sb,
+		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(sb.st_mode))
+			continue;
+		max = 0;
+		mixed = false;
+		for (k = 0; k < STORE__KINDS; k++) {
+			snprintf(rel, sizeof rel, "%s/%s.pem", de->d_name,
+			    store_kinds[k]);
+			if ((len = readlinkat(dirfd(d), rel, target,
+			    sizeof target - 1)) == -1) {
+				v[k] = errno == ENOENT ? 0 : -1;
+			} else {
+				target[len] = '\0';
+				base = strrchr(target, '/');
+				v[k] = store_parse_version(base == NULL ?
+				    target : base + 1, store_kinds[k]);
+			}
+			if (v[k] == -1)
+				break;
+			if (v[k] > max)
+				max = v[k];
+			if (v[k] != v[0])
+				mixed = true;
+		}
+		if (k < STORE__KINDS || !mixed)
+			continue;
+		complete = true;
+		for (k = 0; k < STORE__KINDS; k++) {
+			snprintf(rel, sizeof rel, "archive/%s/%s%d.pem",
+			    de->d_name, store_kinds[k], max);
+			if (fstatat(cfd, rel, &sb, AT_SYMLINK_NOFOLLOW) ==
+			    -1 || !S_ISREG(sb.st_mode))
+				complete = false;
+		}
+		if (!complete) {
+			log_warn("lineage %s: its links name different "
+			    "versions and version %d is incomplete; left as "
+			    "it is", de->d_name, max);
+			continue;
+		}
+		free(dir);
+		if ((dir = store_pathf("%s/%s", live, de->d_name)) == NULL)
+			goto out;
+		for (k = 0; k < STORE__KINDS; k++)
+			if (v[k] != max && store_flip_link(dir, de->d_name,
+			    store_kinds[k], max) != ERR_OK)
+				break;
+		if (k == STORE__KINDS && store_fsync_dir(dir) == ERR_OK)
+			log_warn("lineage %s: an interrupted run left its "
+			    "links half updated; completed them to version "
+			    "%d", de->d_name, max);
+	}
+out:
+	if (d != NULL)
+		closedir(d);
+	if (cfd != -1)
+		close(cfd);
+	free(live);
+	free(dir);
 }
 
 enum err

@@ -11,6 +11,9 @@
  * Every file is written atomically (temp file in the same directory, fsync,
  * rename, fsync of the directory); private keys are 0600 in 0700
  * directories; the live/ links flip only once the whole new set is on disk.
+ * .extauth.lock holds the pid of the run that holds it and is emptied when
+ * that run ends; a run that finds it non-empty removes the temporary files
+ * an interrupted run left and completes half-flipped live/ links.
  */
 #ifndef EXTAUTH_STORE_H
 #define EXTAUTH_STORE_H
@@ -68,14 +71,23 @@ struct store_account {
 	char	*regr;		/* contents of regr.json */
 };
 /* Finds the account for this server: the one named id, or (id NULL) the
- * only / first one by name.  ERR_OK with acct->id NULL if there is none.
- * Ids are [A-Za-z0-9_-]+.  Fills acct (all members new strings); release
- * with store_account_clear(). */
+ * first complete one by name, else the first half-made one.  ERR_OK with
+ * acct->id NULL if there is none.  A half-made account (a run was killed
+ * between saving the key and saving regr.json) has uri and regr NULL: the
+ * caller registers its key again.  A directory without a key is not an
+ * account: skipped, and removed when the store is locked.  Ids are
+ * [A-Za-z0-9_-]+.  Fills acct (all members new strings); release with
+ * store_account_clear(). */
 enum err	 store_account_load(const struct store *, const char *dir_url,
 		    const char *id, struct store_account *acct);
-/* Writes private_key.json (0400, like certbot), regr.json (0644, verbatim)
- * and, unless it exists already, meta.json (0644: creation_dt,
- * creation_host) under accounts/<server>/<id>/ (0700). */
+/* Writes private_key.json (0400, like certbot) alone under
+ * accounts/<server>/<id>/ (0700): done before newAccount, so a run killed
+ * after the CA created the account still has its key (see below). */
+enum err	 store_account_save_key(const struct store *,
+		    const char *dir_url, const char *id, const char *key_jwk);
+/* Writes private_key.json unless key_jwk is NULL (saved already),
+ * regr.json (0644, verbatim) and, unless it exists already, meta.json
+ * (0644: creation_dt, creation_host). */
 enum err	 store_account_save(const struct store *, const char *dir_url,
 		    const char *id, const char *key_jwk, const char *regr_json);
 void		 store_account_clear(struct store_account *);
