@@ -196,6 +196,16 @@ existing(struct session *ss, const struct lineage_params *p, bool *keep,
 	}
 	path = store_conf_path(&ss->store, p->name);
 	before = 0;
+	/* Links but no conf: a run was killed between store_lineage_save
+	 * and write_conf.  Kept, the lineage would stay invisible to renew
+	 * and certificates; obtained again, it gets its conf. */
+	if (path != NULL && access(path, F_OK) == -1 && errno == ENOENT &&
+	    !p->foreign) {
+		log_warn("lineage %s has no renewal configuration (an earlier "
+		    "run was interrupted); obtaining it again", p->name);
+		e = ERR_OK;
+		goto out;
+	}
 	lineage_params_defaults(&old);
 	if (path != NULL && conf_read(path, &conf) == ERR_OK &&
 	    renewal_read(&conf, &old, why, sizeof why))
