@@ -7,7 +7,6 @@
  * and both the attempts and the total wait are capped.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,26 +59,10 @@ _Static_assert(sizeof(url_keys) / sizeof(url_keys[0]) == ACME_URL__COUNT,
 bool
 acme_wait_ms(long ms)
 {
-	struct timespec	now, until;
-	struct pollfd	pfd = { .fd = sig_fd(), .events = POLLIN };
-	long		left = ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	/* The signal pipe wakes the wait (a poll on fd -1 only sleeps). */
-	while (sig_pending() == 0 && left > 0) {
-		if (poll(&pfd, 1, (int)(left > 60000 ? 60000 : left)) == -1 &&
-		    errno != EINTR)
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = (until.tv_sec - now.tv_sec) * 1000 +
-		    (until.tv_nsec - now.tv_nsec) / 1000000;
-	}
+	/* sig.c's sleep ends on a signal (the caller sees sig_pending()
+	 * and stops) and keeps a progress line up to date on a terminal. */
+	if (ms > 0 && sig_pending() == 0)
+		sig_sleep_ms(ms);
 	return sig_pending() == 0;
 }
 

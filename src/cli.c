@@ -1167,7 +1167,6 @@ cli_random_sleep(const struct config *cfg)
 	const char	*env = getenv("EXTAUTH_RANDOM_SLEEP_MAX");
 	long		 max = RANDOM_SLEEP_MAX, ms, lo;
 	uint32_t	 r = 0;
-	struct timespec	 ts;
 
 	if (cfg->no_random_sleep || isatty(STDIN_FILENO))
 		return ERR_OK;
@@ -1183,9 +1182,10 @@ cli_random_sleep(const struct config *cfg)
 	ms = lo + (long)(r % (uint32_t)(max * 1000 - lo + 1));
 	log_info("non-interactive renewal: random delay of %ld.%03ld seconds "
 	    "(--no-random-sleep-on-renew skips it)", ms / 1000, ms % 1000);
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	/* A signal ends the wait (nanosleep is never restarted). */
-	nanosleep(&ts, NULL);
+	/* A signal ends the wait; on a terminal it shows (log.h). */
+	log_progress_begin("the random delay before renewing", (ms + 999) /
+	    1000);
+	sig_sleep_ms(ms);
+	log_progress_end();
 	return sig_pending() != 0 ? ERR_SIGNAL : ERR_OK;
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,15 @@ static int	 log_verbosity;
 static long	 log_backups = LOG_BACKUPS_DEFAULT;
 static bool	 log_quiet;
 static bool	 log_journal;	/* stderr is systemd's journal stream */
+static bool	 log_tty;	/* stderr is a terminal */
+
+/* The wait on show (log_progress_begin); what == NULL: none. */
+static struct {
+	const char	*what;
+	long		 limit_s;
+	int64_t		 start_ms;
+	bool		 drawn;		/* the line is on the screen */
+} log_wait;
 static FILE	*log_fp;
 static char	 log_last[1024];
 
@@ -65,6 +75,63 @@ log_init(int verbosity, bool quiet)
 	log_verbosity = verbosity;
 	log_quiet = quiet;
 	log_journal = log_stderr_is_journal();
+	log_tty = isatty(STDERR_FILENO) == 1;
+}
+
+static int64_t
+log_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Takes the progress line off the screen (the cursor back at column 0). */
+static void
+log_progress_clear(void)
+{
+	if (!log_wait.drawn)
+		return;
+	fputs("\r\x1b[K", stderr);
+	fflush(stderr);
+	log_wait.drawn = false;
+}
+
+void
+log_progress_begin(const char *what, long limit_s)
+{
+	if (what == log_wait.what)
+		return;
+	log_progress_clear();
+	log_wait.what = what;
+	log_wait.limit_s = limit_s;
+	log_wait.start_ms = log_now_ms();
+}
+
+void
+log_progress_tick(void)
+{
+	int64_t	elapsed;
+
+	if (log_wait.what == NULL || !log_tty || log_quiet || log_journal)
+		return;
+	if ((elapsed = log_now_ms() - log_wait.start_ms) <
+	    LOG_PROGRESS_AFTER_MS)
+		return;
+	/* \r and erase-line: the same line, rewritten. */
+	fprintf(stderr, "\r\x1b[Kextauth: waiting %lld s of at most %ld s for "
+	    "%s", (long long)(elapsed / 1000), log_wait.limit_s,
+	    log_wait.what);
+	fflush(stderr);
+	log_wait.drawn = true;
+}
+
+void
+log_progress_end(void)
+{
+	log_progress_clear();
+	log_wait.what = NULL;
 }
 
 
@@ -252,6 +319,8 @@ log_to_stderr(enum log_level level, const char *text)
 	const char	*nl;
 	bool		 first = true;
 
+	/* A message never lands after a half-drawn progress line. */
+	log_progress_clear();
 	do {
 		if (log_journal)
 			fprintf(stderr, "<%d>", log_levels[level].prio);

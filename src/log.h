@@ -51,6 +51,21 @@ const char *log_last_error(void);
  * "..." when longer) and returns buf.
  */
 #define LOG_QUOTE_MAX	1024	/* a good len for log_quote's buffer */
+
+/*
+ * A wait someone may be watching (DNS propagation, polling the CA, the
+ * random delay of renew): on a terminal, once it has lasted
+ * LOG_PROGRESS_AFTER_MS, one line on stderr updated in place ("waiting
+ * 12 s of at most 300 s for WHAT").  Nothing when stderr is not a
+ * terminal, under -q or to the journal.  log_progress_begin starts the
+ * clock (called again with the same what, it keeps it); sig_sleep_ms calls
+ * log_progress_tick; any other log line first clears the progress line;
+ * log_progress_end clears it for good.  what must outlive the wait.
+ */
+#define LOG_PROGRESS_AFTER_MS	2000
+void	log_progress_begin(const char *what, long limit_s);
+void	log_progress_tick(void);
+void	log_progress_end(void);
 const char	*log_quote(const char *s, char *buf, size_t len);
 
 #define log_error(...)	log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)

@@ -75,6 +75,9 @@ poll_wait(struct order *o, long *backoff, long retry_after, const char *what)
 	/* Stopping (sig.c): the caller's error becomes ERR_SIGNAL. */
 	if (sig_pending() != 0)
 		return false;
+	/* On a terminal, a long wait shows (log.h). */
+	log_progress_begin(what, o->req->timeout_s > 0 ? o->req->timeout_s :
+	    300);
 	if (left <= 0) {
 		log_error("timed out after %ld s waiting for %s",
 		    o->req->timeout_s > 0 ? o->req->timeout_s :
@@ -672,6 +675,8 @@ propagate(struct order *o)
 	long		 backoff = DNS_POLL_FIRST_MS, ms;
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += o->req->dns_wait_s;
+	log_progress_begin("the TXT records to be visible (--dns-wait)",
+	    o->req->dns_wait_s);
 	for (;;) {
 		left = 0;
 		for (i = 0; i < o->n_chs; i++) {
@@ -973,6 +978,7 @@ order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
 		e = solver_perform(s, o.chs, o.n_chs);
 		if (e == ERR_OK && req->dns_wait_s > 0)
 			propagate(&o);
+		log_progress_end();
 		/* Stopped by a signal (sig.c): nothing more goes to the CA;
 		 * what was deployed is cleaned up below. */
 		if (e == ERR_OK && sig_pending() != 0)
@@ -996,6 +1002,7 @@ order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
 	if ((e = download(&o, chain_pem)) == ERR_OK && req->deactivate_authz)
 		deactivate(&o);
 out:
+	log_progress_end();
 	alpn_remove(&o);
 	for (i = 0; i < o.n_chs; i++)
 		challenge_free(o.chs[i]);

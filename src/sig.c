@@ -6,11 +6,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "sig.h"
+
+#define SIG_SLICE_MS	1000	/* progress line updates while sleeping */
 
 static const struct {
 	int		 sig;
@@ -75,6 +80,36 @@ int
 sig_fd(void)
 {
 	return sig_pipe[0];
+}
+
+void
+sig_sleep_ms(long ms)
+{
+	struct pollfd	pfd;
+	struct timespec	now, end;
+	long		left, slice;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	pfd.fd = sig_pipe[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		log_progress_tick();
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (long)(end.tv_sec - now.tv_sec) * 1000 +
+		    (end.tv_nsec - now.tv_nsec) / 1000000;
+		if (left <= 0 || sig_caught != 0)
+			return;
+		slice = left < SIG_SLICE_MS ? left : SIG_SLICE_MS;
+		/* Without sig_install (unit tests) the poll is a plain
+		 * sleep: a negative fd is ignored. */
+		(void)poll(&pfd, 1, (int)slice);
+	}
 }
 
 const char *

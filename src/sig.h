@@ -22,6 +22,12 @@ int		 sig_pending(void);
  * the poll still wakes it.  -1 before sig_install().
  */
 int		 sig_fd(void);
+/*
+ * Sleeps ms milliseconds, or less when a signal comes (then sig_pending()
+ * says which).  Every second it lets log_progress_tick() update the
+ * progress line of the wait, if one is on show (log.h).
+ */
+void		 sig_sleep_ms(long ms);
 /* "SIGTERM", "SIGINT", "SIGHUP", or "signal" for anything else. */
 const char	*sig_name(int);
 

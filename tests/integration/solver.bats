@@ -451,3 +451,37 @@ offline_run() {
 	[ "$status" -eq 3 ]
 	[[ $stderr == *"$LOGS/extauth.log: not a regular file"* ]]
 }
+
+# --- progress line of long waits ---------------------------------------------
+
+@test "a wait over 2 s shows one updating line on a terminal (tmux), none otherwise" {
+	command -v tmux >/dev/null || skip "tmux not installed (scripts/install-deps.sh --test)"
+	local sock=extauth-solver-$$ rc=$BATS_TEST_TMPDIR/rc cmd i seen=''
+	cmd="$(printf '%q ' env DRIVER_NO_PUBLISH=1 CHALLTESTSRV_URL="$CHALLTESTSRV_URL" \
+		timeout --foreground "$RUN_TIMEOUT" bash "$DRIVER" "$EXTAUTH" "${COMMON[@]}" \
+		--preferred-challenges dns --dns-wait 6 -d tty.solver.example.com certonly) >/dev/null"
+	cmd+="; echo \$? >$(printf %q "$rc.tmp"); mv $(printf %q "$rc.tmp") $(printf %q "$rc")"
+	tmux -L "$sock" -f /dev/null new-session -d -x 200 -y 50 -s ext \
+		"bash -c $(printf %q "$cmd")" \; set-option -t ext remain-on-exit on 3>&-
+	for ((i = 0; i < RUN_TIMEOUT * 10; i++)); do
+		[[ -s $rc ]] && break
+		if tmux -L "$sock" capture-pane -p -t ext | grep -Eq 'waiting [2-6] s of at most 6 s for the TXT records to be visible'; then
+			seen=1
+		fi
+		sleep 0.1
+	done
+	tmux -L "$sock" capture-pane -p -J -S - -t ext >"$BATS_TEST_TMPDIR/screen"
+	tmux -L "$sock" kill-server
+	cat "$BATS_TEST_TMPDIR/screen"
+	[ -n "$seen" ]
+	# the line was rewritten in place and taken away: not left on screen
+	! grep -q 'waiting [0-9]* s of at most' "$BATS_TEST_TMPDIR/screen"
+	grep -q 'still not visible after 6 s' "$BATS_TEST_TMPDIR/screen"
+
+	# stderr not a terminal: no progress text, no carriage return
+	DRIVER_NO_PUBLISH=1 ext_run --preferred-challenges dns --dns-wait 3 -d notty.solver.example.com certonly
+	[ "$status" -eq 4 ]
+	[[ $stderr == *"still not visible after 3 s"* ]]
+	[[ $stderr != *"waiting "*" s of at most"* ]]
+	! grep -q $'\r' <<<"$stderr"
+}
