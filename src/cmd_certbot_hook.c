@@ -183,11 +183,12 @@ challenge_from_env(enum hook_word w)
 	if ((ch->domain = strdup(base)) == NULL ||
 	    (ch->token = strdup(tok ? tok : "")) == NULL ||
 	    (ch->validation = strdup(val)) == NULL ||
-	    (ch->key_auth = strdup(tok ? val : "")) == NULL ||
-	    (w == HOOK_CLEANUP && (ch->status = strdup("unknown")) == NULL)) {
+	    (ch->key_auth = strdup(tok ? val : "")) == NULL) {
 		log_error("out of memory");
 		goto out;
 	}
+	if (w == HOOK_CLEANUP)
+		ch->status = ACME_STATUS_UNKNOWN;
 	ok = true;
 out:
 	free(name);

@@ -129,7 +129,6 @@ challenge_free(struct challenge *ch)
 	free(ch->key_path);
 	free(ch->url);
 	free(ch->authz_url);
-	free(ch->status);
 	free(ch->validated);
 	free(ch->error);
 	free(ch->error_json);
@@ -231,7 +230,8 @@ event_challenge(enum event_kind k, const struct challenge *ch,
 	json_object_set_new(r, "type", json_string(chal_type_name(ch->type)));
 	if (k == EVENT_CLEANUP)
 		json_object_set_new(r, "status",
-		    json_string(ch->status ? ch->status : "pending"));
+		    json_string(ch->status != ACME_STATUS_NONE ?
+		    acme_status_name(ch->status) : "pending"));
 	json_object_set_new(r, "domain", json_string(ch->domain));
 	json_object_set_new(r, "token", json_string(ch->token));
 	json_object_set_new(r, "validation", json_string(ch->validation));
@@ -259,7 +259,8 @@ event_challenge(enum event_kind k, const struct challenge *ch,
 		json_object_set_new(r, "error", str_or_null(ch->error));
 	}
 	if (k == EVENT_INVALID_CHALLENGE) {
-		json_object_set_new(r, "status", str_or_null(ch->status));
+		json_object_set_new(r, "status",
+		    str_or_null(acme_status_name(ch->status)));
 		json_object_set_new(r, "error", str_or_null(ch->error));
 		json_object_set_new(r, "response",
 		    str_or_null(ch->error_json));

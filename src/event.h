@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "acme_status.h"
+
 enum chal_type {
 	CHAL_DNS01,
 	CHAL_HTTP01,
@@ -42,7 +44,7 @@ struct challenge {
 	char		*url;		/* challenge URL at the CA */
 	char		*authz_url;
 	/* After validation: the real outcome from the CA. */
-	char		*status;	/* "valid", "invalid", "pending" (not tried) */
+	enum acme_status status;	/* NONE: not tried (renders "pending") */
 	char		*validated;	/* RFC 3339 time from the CA, or NULL */
 	char		*error;		/* "type: detail" of the CA's problem, or NULL */
 	char		*error_json;	/* the problem document as JSON (dehydrated invalid_challenge) */

@@ -130,21 +130,32 @@ out:
 	return rc;
 }
 
+/*
+ * The one table of RSA JWK members (RFC 7518 §6.3) and their OpenSSL
+ * parameters, for writing a JWK and for reading one (in the order of
+ * bns[] there): the public members first, then d, then the CRT set.
+ */
+static const struct {
+	const char	*member;
+	const char	*param;
+} jws_rsa_members[] = {
+	{ "n", OSSL_PKEY_PARAM_RSA_N },
+	{ "e", OSSL_PKEY_PARAM_RSA_E },
+	{ "d", OSSL_PKEY_PARAM_RSA_D },
+	{ "p", OSSL_PKEY_PARAM_RSA_FACTOR1 },
+	{ "q", OSSL_PKEY_PARAM_RSA_FACTOR2 },
+	{ "dp", OSSL_PKEY_PARAM_RSA_EXPONENT1 },
+	{ "dq", OSSL_PKEY_PARAM_RSA_EXPONENT2 },
+	{ "qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1 },
+};
+#define JWS_RSA_MEMBERS	(sizeof jws_rsa_members / sizeof jws_rsa_members[0])
+#define JWS_RSA_PUBLIC	2	/* n, e */
+#define JWS_RSA_NEEDED	3	/* n, e, d; the CRT members come as a set */
+
 /* JWK of key, public or with private members; new reference or NULL. */
 static json_t *
 jws_jwk_build(EVP_PKEY *key, bool private)
 {
-	static const struct {
-		const char	*member;
-		const char	*param;
-	} rsa_private[] = {
-		{ "d", OSSL_PKEY_PARAM_RSA_D },
-		{ "p", OSSL_PKEY_PARAM_RSA_FACTOR1 },
-		{ "q", OSSL_PKEY_PARAM_RSA_FACTOR2 },
-		{ "dp", OSSL_PKEY_PARAM_RSA_EXPONENT1 },
-		{ "dq", OSSL_PKEY_PARAM_RSA_EXPONENT2 },
-		{ "qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1 },
-	};
 	const struct jws_alg_info	*info;
 	json_t				*jwk = NULL, *ret = NULL;
 	size_t				 i;
@@ -167,14 +178,16 @@ jws_jwk_build(EVP_PKEY *key, bool private)
 		    OSSL_PKEY_PARAM_PRIV_KEY, info->coord) == -1)
 			goto out;
 	} else {
-		if (jws_set_param(jwk, "e", key, OSSL_PKEY_PARAM_RSA_E, 0) ||
+		/* e, kty, n: RFC 7638's order again. */
+		if (jws_set_param(jwk, jws_rsa_members[1].member, key,
+		    jws_rsa_members[1].param, 0) ||
 		    json_object_set_new(jwk, "kty", json_string("RSA")) ||
-		    jws_set_param(jwk, "n", key, OSSL_PKEY_PARAM_RSA_N, 0))
+		    jws_set_param(jwk, jws_rsa_members[0].member, key,
+		    jws_rsa_members[0].param, 0))
 			goto out;
-		for (i = 0; private && i < sizeof rsa_private /
-		    sizeof rsa_private[0]; i++)
-			if (jws_set_param(jwk, rsa_private[i].member, key,
-			    rsa_private[i].param, 0) == -1)
+		for (i = JWS_RSA_PUBLIC; private && i < JWS_RSA_MEMBERS; i++)
+			if (jws_set_param(jwk, jws_rsa_members[i].member, key,
+			    jws_rsa_members[i].param, 0) == -1)
 				goto out;
 	}
 	ret = jwk;
@@ -288,22 +301,6 @@ out:
 	return rc;
 }
 
-/* RSA JWK members, in the order of bns[] below. */
-static const struct {
-	const char	*member;
-	const char	*param;
-} jws_rsa_members[] = {
-	{ "n", OSSL_PKEY_PARAM_RSA_N },
-	{ "e", OSSL_PKEY_PARAM_RSA_E },
-	{ "d", OSSL_PKEY_PARAM_RSA_D },
-	{ "p", OSSL_PKEY_PARAM_RSA_FACTOR1 },
-	{ "q", OSSL_PKEY_PARAM_RSA_FACTOR2 },
-	{ "dp", OSSL_PKEY_PARAM_RSA_EXPONENT1 },
-	{ "dq", OSSL_PKEY_PARAM_RSA_EXPONENT2 },
-	{ "qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1 },
-};
-#define JWS_RSA_MEMBERS	(sizeof jws_rsa_members / sizeof jws_rsa_members[0])
-#define JWS_RSA_NEEDED	3	/* n, e, d; the CRT members come as a set */
 
 /*
  * Pushes the RSA members of jwk onto bld; bns[] receives the BIGNUMs,

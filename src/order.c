@@ -33,12 +33,53 @@ struct order {
 	struct solver		*s;
 	const struct order_req	*req;
 	json_t			*obj;		/* latest order object */
+	enum acme_status	 status;	/* its status: order_set_status */
 	char			*url;		/* order URL */
 	struct challenge	**chs;
 	size_t			 n_chs;
 	char			*thumb;
 	struct timespec		 deadline;
 };
+
+/* A status for messages: NONE has no name of its own. */
+static const char *
+status_str(enum acme_status st)
+{
+	return st == ACME_STATUS_NONE ? "none" : acme_status_name(st);
+}
+
+/*
+ * Takes obj (a new reference, may be NULL) as the order's latest object
+ * and its status as the order's state.  Every change of the order's state
+ * goes through here, so -v traces each with the line that caused it (the
+ * way curl's mstate() does): "order URL: [pending] -> [ready] (order.c:N)".
+ */
+#define order_set_status(o, obj)	order_set_status_at((o), (obj), __LINE__)
+static void
+order_set_status_at(struct order *o, json_t *obj, int line)
+{
+	enum acme_status	st = acme_status_of(obj);
+
+	json_decref(o->obj);
+	o->obj = obj;
+	if (st != o->status)
+		log_debug("order %s: [%s] -> [%s] (order.c:%d)", o->url ?
+		    o->url : "(new)", status_str(o->status), status_str(st),
+		    line);
+	o->status = st;
+}
+
+/* The same for a challenge: its outcome, as the CA's authorization says. */
+#define chal_set_status(ch, st)	chal_set_status_at((ch), (st), __LINE__)
+static void
+chal_set_status_at(struct challenge *ch, enum acme_status st, int line)
+{
+	if (st != ch->status)
+		log_debug("%s challenge for %s%s: [%s] -> [%s] (order.c:%d)",
+		    chal_type_name(ch->type), ch->wildcard ? "*." : "",
+		    ch->domain, status_str(ch->status), status_str(st), line);
+	ch->status = st;
+}
 
 static long
 ms_left(const struct order *o)
@@ -142,7 +183,7 @@ new_order(struct order *o)
 {
 	struct acme_answer	 ans = { -1, NULL };
 	const char		*new_order = acme_url(o->a, ACME_URL_NEW_ORDER);
-	json_t			*p, *ids;
+	json_t			*p, *ids, *obj;
 	char			*payload = NULL;
 	enum err		 e = ERR_INTERNAL;
 	size_t			 i;
@@ -156,9 +197,10 @@ new_order(struct order *o)
 	json_object_set_new(p, "identifiers", ids);
 	if ((payload = json_dumps(p, JSON_COMPACT)) == NULL)
 		goto out;
-	if ((e = acme_post_json(o->a, "newOrder", new_order, payload, &o->obj,
+	if ((e = acme_post_json(o->a, "newOrder", new_order, payload, &obj,
 	    &ans)) != ERR_OK)
 		goto out;
+	order_set_status(o, obj);
 	e = ERR_ACME;
 	if (ans.location == NULL) {
 		log_error("newOrder %s: no Location for the order", new_order);
@@ -433,8 +475,9 @@ collect(struct order *o)
 {
 	json_t		*authzs = json_object_get(o->obj, "authorizations");
 	json_t		*authz = NULL, *c;
-	const char	*url, *status;
+	const char	*url;
 	char		*domain = NULL;
+	enum acme_status st;
 	struct challenge *ch;
 	enum chal_type	 type = CHAL_DNS01;
 	enum err	 e = ERR_OK;
@@ -454,11 +497,11 @@ collect(struct order *o)
 		if ((e = acme_get_json(o->a, "authorization", url, &authz,
 		    NULL)) != ERR_OK)
 			goto out;
-		status = json_string_value(json_object_get(authz, "status"));
+		st = acme_status_of(authz);
 		wildcard = json_is_true(json_object_get(authz, "wildcard"));
 		domain = identifier_value(authz, wildcard);
 		e = ERR_ACME;
-		if (status == NULL || domain == NULL) {
+		if (st == ACME_STATUS_NONE || domain == NULL) {
 			log_error("authorization %s: missing status or an "
 			    "identifier that is not a valid name or IP "
 			    "address", url);
@@ -468,14 +511,15 @@ collect(struct order *o)
 		    ERR_OK)
 			goto next;
 		e = ERR_ACME;
-		if (strcmp(status, "valid") == 0) {
+		if (st == ACME_STATUS_VALID) {
 			log_info("%s%s: already authorized", wildcard ? "*." :
 			    "", domain);
 			e = ERR_OK;
 			goto next;
 		}
-		if (strcmp(status, "pending") != 0) {
-			log_error("authorization for %s is %s", domain, status);
+		if (st != ACME_STATUS_PENDING) {
+			log_error("authorization for %s is %s", domain,
+			    status_str(st));
 			e = ERR_CHALLENGE;
 			goto next;
 		}
@@ -620,12 +664,12 @@ alpn_remove(struct order *o)
 static void
 record_outcome(struct challenge *ch, json_t *authz, json_t *c)
 {
-	const char	*s;
-	json_t		*err;
+	enum acme_status	 st = acme_status_of(authz);
+	const char		*s;
+	json_t			*err;
 
-	free(ch->status);
-	s = json_string_value(json_object_get(authz, "status"));
-	ch->status = strdup(s ? s : "invalid");
+	/* No status at all is no success. */
+	chal_set_status(ch, st == ACME_STATUS_NONE ? ACME_STATUS_INVALID : st);
 	if (c == NULL)
 		return;
 	if ((s = json_string_value(json_object_get(c, "validated"))) != NULL) {
@@ -718,7 +762,7 @@ static enum err
 validate(struct order *o)
 {
 	json_t			*authz = NULL;
-	const char		*status;
+	enum acme_status	 st;
 	char			 q[LOG_QUOTE_MAX];
 	enum err		 e;
 	size_t			 i, pending;
@@ -736,30 +780,30 @@ validate(struct order *o)
 		pending = 0;
 		max_ra = -1;
 		for (i = 0; i < o->n_chs; i++) {
-			if (o->chs[i]->status != NULL)
+			if (o->chs[i]->status != ACME_STATUS_NONE)
 				continue;
 			ra = -1;
 			if ((e = acme_get_json(o->a, "authorization",
 			    o->chs[i]->authz_url, &authz, &ra)) != ERR_OK)
 				return e;
-			status = json_string_value(json_object_get(authz,
-			    "status"));
-			if (status != NULL && (strcmp(status, "pending") == 0 ||
-			    strcmp(status, "processing") == 0)) {
+			st = acme_status_of(authz);
+			if (st == ACME_STATUS_PENDING ||
+			    st == ACME_STATUS_PROCESSING) {
 				pending++;
 				if (ra > max_ra)
 					max_ra = ra;
 			} else {
 				record_outcome(o->chs[i], authz,
 				    find_challenge(authz, o->chs[i]));
-				if (strcmp(o->chs[i]->status, "valid") != 0) {
+				if (o->chs[i]->status != ACME_STATUS_VALID) {
 					/* The CA's words: quoted (log.h). */
 					log_error("the CA rejected the %s "
 					    "challenge for %s: %s",
 					    chal_type_name(o->chs[i]->type),
 					    o->chs[i]->domain, log_quote(
 					    o->chs[i]->error ? o->chs[i]->error
-					    : o->chs[i]->status, q, sizeof q));
+					    : status_str(o->chs[i]->status), q,
+					    sizeof q));
 					solver_invalid(o->s, o->chs[i]);
 				}
 			}
@@ -773,37 +817,37 @@ validate(struct order *o)
 			return ERR_ACME;
 	}
 	for (i = 0; i < o->n_chs; i++)
-		if (strcmp(o->chs[i]->status, "valid") != 0)
+		if (o->chs[i]->status != ACME_STATUS_VALID)
 			return ERR_CHALLENGE;
 	return ERR_OK;
 }
 
-/* Polls the order until its status is not one of the waiting ones; ra is
- * the Retry-After of the answer that brought the current object (-1). */
+/* Polls the order while its status is wait1 or wait2 (NONE: only wait1);
+ * ra is the Retry-After of the answer that brought the current object
+ * (-1).  what names the party waited for. */
 static enum err
-poll_order(struct order *o, const char *wait1, const char *wait2, long ra,
-    const char *what)
+poll_order(struct order *o, enum acme_status wait1, enum acme_status wait2,
+    long ra, const char *what)
 {
-	const char	*status;
 	long		 backoff = POLL_FIRST_MS;
+	json_t		*obj;
 	enum err	 e;
 
 	for (;;) {
-		status = json_string_value(json_object_get(o->obj, "status"));
-		if (status == NULL) {
-			log_error("order %s has no status", o->url);
+		if (o->status == ACME_STATUS_NONE ||
+		    o->status == ACME_STATUS_UNKNOWN) {
+			log_error("order %s has no status of RFC 8555", o->url);
 			return ERR_ACME;
 		}
-		if (strcmp(status, wait1) != 0 && (wait2 == NULL ||
-		    strcmp(status, wait2) != 0))
+		if (o->status != wait1 && (wait2 == ACME_STATUS_NONE ||
+		    o->status != wait2))
 			return ERR_OK;
 		if (!poll_wait(o, &backoff, ra, what))
 			return ERR_ACME;
-		json_decref(o->obj);
-		o->obj = NULL;
-		if ((e = acme_get_json(o->a, "order", o->url, &o->obj, &ra)) !=
+		if ((e = acme_get_json(o->a, "order", o->url, &obj, &ra)) !=
 		    ERR_OK)
 			return e;
+		order_set_status(o, obj);
 	}
 }
 
@@ -814,7 +858,7 @@ finalize(struct order *o)
 	unsigned char		*der = NULL;
 	const unsigned char	*csr;
 	char			*b64 = NULL, *payload = NULL;
-	const char		*status, *url;
+	const char		*url;
 	json_t			*p = NULL, *obj = NULL;
 	size_t			 len;
 	enum err		 e = ERR_INTERNAL;
@@ -822,24 +866,23 @@ finalize(struct order *o)
 	/* The order we hold is from before validation: look again now
 	 * rather than after a first backoff. */
 	if (o->n_chs > 0) {
-		json_decref(o->obj);
-		o->obj = NULL;
-		if ((e = acme_get_json(o->a, "order", o->url, &o->obj, NULL)) !=
+		if ((e = acme_get_json(o->a, "order", o->url, &obj, NULL)) !=
 		    ERR_OK)
 			goto out;
+		order_set_status(o, obj);
+		obj = NULL;
 	}
 	start_clock(o);
-	if ((e = poll_order(o, "pending", NULL, -1, "the CA to mark the order "
-	    "ready")) != ERR_OK)
+	if ((e = poll_order(o, ACME_STATUS_PENDING, ACME_STATUS_NONE, -1,
+	    "the CA to mark the order ready")) != ERR_OK)
 		goto out;
 	e = ERR_ACME;
-	status = json_string_value(json_object_get(o->obj, "status"));
-	if (strcmp(status, "ready") != 0 && strcmp(status, "valid") != 0) {
+	if (o->status != ACME_STATUS_READY && o->status != ACME_STATUS_VALID) {
 		log_error("order %s is %s, not ready to finalize", o->url,
-		    status);
+		    status_str(o->status));
 		goto out;
 	}
-	if (strcmp(status, "ready") == 0) {
+	if (o->status == ACME_STATUS_READY) {
 		e = ERR_INTERNAL;
 		if (o->req->csr_der != NULL) {
 			csr = o->req->csr_der;
@@ -861,17 +904,15 @@ finalize(struct order *o)
 		    (e = acme_post_json(o->a, "finalize", url, payload, &obj,
 		    &ans)) != ERR_OK)
 			goto out;
-		json_decref(o->obj);
-		o->obj = obj;
+		order_set_status(o, obj);
 		obj = NULL;
-		if ((e = poll_order(o, "processing", "ready",
+		if ((e = poll_order(o, ACME_STATUS_PROCESSING, ACME_STATUS_READY,
 		    ans.retry_after, "the CA to issue the certificate")) !=
 		    ERR_OK)
 			goto out;
 	}
-	status = json_string_value(json_object_get(o->obj, "status"));
-	if (strcmp(status, "valid") != 0) {
-		log_error("order %s ended %s", o->url, status);
+	if (o->status != ACME_STATUS_VALID) {
+		log_error("order %s ended %s", o->url, status_str(o->status));
 		e = ERR_ACME;
 		goto out;
 	}

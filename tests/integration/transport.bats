@@ -165,3 +165,19 @@ no_sanitizer_report() {
 	[ "$(jq -s '[.[] | select(.kind == "authz" and (.host | startswith("localhost:")))] | length' "$FAULTPROXY_LOG")" -ge 1 ]
 	no_sanitizer_report
 }
+
+@test "-v traces every order and challenge state change with its source line" {
+	ext_run -v -d tr-trace.example.com --preferred-challenges dns certonly
+	[ "$status" -eq 0 ]
+	local line='\(order\.c:[0-9]+\)'
+	local re1="order \(new\): \[none\] -> \[pending\] $line"
+	local re2="order https://[^ ]+/my-order/[^ ]+: \[pending\] -> \[ready\] $line"
+	local re3="\[(ready|processing)\] -> \[valid\] $line"
+	local re4="dns-01 challenge for tr-trace\.example\.com: \[none\] -> \[valid\] $line"
+	[[ $stderr =~ $re1 ]]
+	[[ $stderr =~ $re2 ]]
+	[[ $stderr =~ $re3 ]]
+	[[ $stderr =~ $re4 ]]
+	# The JSON line still prints the name.
+	[ "$(lines_cmd cleanup | jq -r .status)" = valid ]
+}

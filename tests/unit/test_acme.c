@@ -23,6 +23,7 @@
 #include <curl/curl.h>
 
 #include "acme.h"
+#include "acme_status.h"
 #include "crypto.h"
 
 static pid_t	srv_pid;
@@ -397,6 +398,48 @@ transport(void **state)
 	http_free(h);
 }
 
+/* Statuses are parsed once, and every name round-trips. */
+static void
+statuses(void **state)
+{
+	static const struct {
+		const char		*json;
+		enum acme_status	 want;
+	} cases[] = {
+		{ "{\"status\":\"pending\"}", ACME_STATUS_PENDING },
+		{ "{\"status\":\"ready\"}", ACME_STATUS_READY },
+		{ "{\"status\":\"processing\"}", ACME_STATUS_PROCESSING },
+		{ "{\"status\":\"valid\"}", ACME_STATUS_VALID },
+		{ "{\"status\":\"invalid\"}", ACME_STATUS_INVALID },
+		{ "{\"status\":\"deactivated\"}", ACME_STATUS_DEACTIVATED },
+		{ "{\"status\":\"expired\"}", ACME_STATUS_EXPIRED },
+		{ "{\"status\":\"revoked\"}", ACME_STATUS_REVOKED },
+		{ "{\"status\":\"VALID\"}", ACME_STATUS_UNKNOWN },
+		{ "{\"status\":\"unknown\"}", ACME_STATUS_UNKNOWN },
+		{ "{\"status\":\"\"}", ACME_STATUS_UNKNOWN },
+		{ "{\"status\":1}", ACME_STATUS_NONE },
+		{ "{}", ACME_STATUS_NONE },
+		{ "[]", ACME_STATUS_NONE },
+	};
+	json_t	*j;
+	size_t	 i;
+	int	 st;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		j = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
+		assert_non_null(j);
+		assert_int_equal(acme_status_of(j), cases[i].want);
+		json_decref(j);
+	}
+	assert_int_equal(acme_status_of(NULL), ACME_STATUS_NONE);
+	assert_null(acme_status_name(ACME_STATUS_NONE));
+	for (st = ACME_STATUS_PENDING; st < ACME_STATUS__COUNT; st++)
+		assert_int_equal(acme_status_parse(acme_status_name(
+		    (enum acme_status)st)), st);
+	assert_string_equal(acme_status_name(ACME_STATUS__COUNT), "unknown");
+}
+
 int
 main(void)
 {
@@ -405,6 +448,7 @@ main(void)
 		cmocka_unit_test(retries),
 		cmocka_unit_test(json_answers),
 		cmocka_unit_test(transport),
+		cmocka_unit_test(statuses),
 	};
 
 	if (getenv("TEST_STDERR") == NULL && freopen("/dev/null", "w", stderr) == NULL)

@@ -220,7 +220,7 @@ test_cleanup_outcome(void **state)
 {
 	struct challenge	*ch = dns_challenge();
 
-	ch->status = xstrdup("valid");
+	ch->status = ACME_STATUS_VALID;
 	ch->validated = xstrdup("2016-10-27T15:30:37Z");
 	assert_line(event_challenge(EVENT_CLEANUP, ch, NULL),
 	    "{\"cmd\": \"cleanup\", \"type\": \"dns-01\", \"status\": "
@@ -228,9 +228,8 @@ test_cleanup_outcome(void **state)
 	    DNS_TOKEN "\", \"validation\": \"" DNS_VALUE "\", \"key_auth\": "
 	    "\"" DNS_TOKEN "." THUMB "\", \"validated\": "
 	    "\"2016-10-27T15:30:37Z\", \"error\": null}");
-	free(ch->status);
 	free(ch->validated);
-	ch->status = xstrdup("invalid");
+	ch->status = ACME_STATUS_INVALID;
 	ch->validated = NULL;
 	ch->error = xstrdup("urn:ietf:params:acme:error:unauthorized: "
 	    "Incorrect TXT record \"x\"");
@@ -514,7 +513,7 @@ test_dehydrated_argv(void **state)
 	assert_argv(event_dehydrated_argv(ev, "/h"), (const char *[]){ "/h",
 	    "clean_challenge", DNS_DOMAIN, DNS_TOKEN, DNS_VALUE, NULL });
 	event_free(ev);
-	ch->status = xstrdup("invalid");
+	ch->status = ACME_STATUS_INVALID;
 	ch->error_json = xstrdup("{\"type\": \"urn:x\"}");
 	ev = event_challenge(EVENT_INVALID_CHALLENGE, ch, NULL);
 	assert_argv(event_dehydrated_argv(ev, "/h"), (const char *[]){ "/h",

@@ -572,7 +572,7 @@ test_dehydrated_calls(void **state)
 
 	chs[0] = make_challenge(CHAL_DNS01, "a.example", "ta", "va");
 	chs[1] = make_challenge(CHAL_HTTP01, "b.example", "tb", NULL);
-	chs[1]->status = xstrdup("invalid");
+	chs[1]->status = ACME_STATUS_INVALID;
 	chs[1]->error_json = xstrdup("{\"status\": 403}");
 	s = must_solver(f, SOLVER_DEHYDRATED, false);
 	assert_int_equal(solver_emit(s, event_phase(EVENT_STARTUP)), ERR_OK);
