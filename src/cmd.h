@@ -39,6 +39,11 @@ bool		 cmd_ip_ok(const struct config *, char *const *, size_t);
 bool		 cmd_cert_name_ok(const char *name, const char *from_domain);
 struct solver	*cmd_solver(const struct config *, enum solver_mode,
 		    const char *handler, bool hook_chain, enum err *);
+/* The same with JSON mode over socket_path (NULL: stdin/stdout) instead
+ * of cfg's --socket: renew gives each lineage its own. */
+struct solver	*cmd_solver_at(const struct config *, enum solver_mode,
+		    const char *handler, bool hook_chain,
+		    const char *socket_path, enum err *);
 /* Prints the report line (JSON, handler, dehydrated modes) and the
  * exit_hook event, then frees the solver. */
 void		 cmd_finish(struct solver *, enum err, json_t *messages);

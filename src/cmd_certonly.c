@@ -58,9 +58,10 @@ params_from_cfg(const struct config *cfg, const char *name,
     struct lineage_params *p)
 {
 	const char *const	 src[] = { name, cfg->handler, cfg->dns_resolver,
-				    cfg->deploy_hook };
+				    cfg->deploy_hook, cfg->socket_path };
 	char			**dst[] = { &p->name, &p->handler,
-				    &p->dns_resolver, &p->deploy_hook };
+				    &p->dns_resolver, &p->deploy_hook,
+				    &p->socket };
 	size_t			 i;
 
 	lineage_params_defaults(p);

@@ -81,6 +81,15 @@ struct solver *
 cmd_solver(const struct config *cfg, enum solver_mode mode,
     const char *handler, bool hook_chain, enum err *why)
 {
+	return cmd_solver_at(cfg, mode, handler, hook_chain, cfg->socket_path,
+	    why);
+}
+
+struct solver *
+cmd_solver_at(const struct config *cfg, enum solver_mode mode,
+    const char *handler, bool hook_chain, const char *socket_path,
+    enum err *why)
+{
 	struct solver_opts	 o = { 0 };
 	struct solver		*s;
 	bool			 certbot = cfg->verb == VERB_CERTBOT_HOOK;
@@ -98,13 +107,13 @@ cmd_solver(const struct config *cfg, enum solver_mode mode,
 	o.in_fd = 0;
 	o.out_fd = 1;
 	o.base_env = environ;
-	if (cfg->socket_path != NULL && mode != SOLVER_JSON) {
+	if (socket_path != NULL && mode != SOLVER_JSON) {
 		log_error("--socket is for JSON mode; it does not go with "
 		    "--handler, --dehydrated or --text-mode");
 		return NULL;
 	}
-	if (cfg->socket_path != NULL) {
-		if ((fd = socket_connect(cfg->socket_path,
+	if (socket_path != NULL) {
+		if ((fd = socket_connect(socket_path,
 		    cfg->handler_timeout_s)) == -1) {
 			*why = ERR_INVOKER;
 			return NULL;

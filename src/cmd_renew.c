@@ -7,7 +7,11 @@
  * Unattended in handler and dehydrated modes (cron, systemd: no TTY, no
  * stdin); in JSON mode the invoker answers as for certonly.
  */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +30,13 @@
 #define RENEW_SOLVERS_MAX	8
 #define BRIDGE_HOOK_MAX		4096	/* a certbot manual_auth_hook */
 
-/* One solver per distinct (mode, handler, chain) among the due lineages. */
+/* One solver per distinct (mode, handler, socket, chain) among the due
+ * lineages. */
 struct renew_solvers {
 	struct {
 		enum solver_mode	 mode;
 		char			*handler;
+		char			*socket;
 		bool			 chain;
 		struct solver		*s;
 	} v[RENEW_SOLVERS_MAX];
@@ -86,7 +92,7 @@ plugin_opt(const struct conf *c, const char *name)
  * doc/certbot-bridge.md): renew can drive the same handler itself.  The
  * hook is only split into words, never given to a shell, so a hook a
  * shell would have interpreted differently is refused.  On success sets
- * j's mode, handler (j's own copy) and hook chain.
+ * j's mode, handler and socket (j's own copies) and hook chain.
  */
 static bool
 bridge_hook_job(const char *hook, struct lineage_params *j)
@@ -95,7 +101,8 @@ bridge_hook_job(const char *hook, struct lineage_params *j)
 	const char	*mode = NULL, *handler = NULL;
 	size_t		 n = 0, i, k;
 	bool		 verb = false, auth = false, deh = false, text = false;
-	bool		 sock = false, ok = false, chain = false;
+	const char	*sock = NULL;
+	bool		 ok = false, chain = false;
 	int		 m;
 
 	if (hook == NULL || strlen(hook) >= BRIDGE_HOOK_MAX ||
@@ -133,9 +140,10 @@ bridge_hook_job(const char *hook, struct lineage_params *j)
 			text = true;
 		else if (strcmp(w[i], "--hook-chain") == 0)
 			chain = true;
-		else if (strcmp(w[i], "--socket") == 0 ||
-		    strncmp(w[i], "--socket=", 9) == 0)
-			sock = true;	/* renew speaks JSON on stdin/stdout */
+		else if (strcmp(w[i], "--socket") == 0 && i + 1 < n)
+			sock = w[++i];
+		else if (strncmp(w[i], "--socket=", 9) == 0)
+			sock = w[i] + 9;
 	}
 	if (!verb || !auth)
 		goto out;
@@ -154,9 +162,9 @@ bridge_hook_job(const char *hook, struct lineage_params *j)
 	if (!set_str(&j->handler, handler))
 		goto out;
 	j->hook_chain = chain;
-	if (sock && j->mode == SOLVER_JSON)
-		log_info("%s: its certbot hook used --socket; extauth renew "
-		    "speaks JSON on stdin/stdout instead", j->name);
+	/* JSON through the invoker's socket, as under certbot. */
+	if (j->mode == SOLVER_JSON && !set_str(&j->socket, sock))
+		goto out;
 	ok = true;
 out:
 	free(buf);
@@ -210,10 +218,14 @@ job_from_conf(const struct config *cfg, const char *name,
 		    " (only an \"extauth certbot-hook auth\" auth hook)" : "");
 		return ERR_USAGE;
 	}
-	if (cfg->mode_given) {
+	/* The command line's delivery applies to every lineage renewed and
+	 * is recorded with it (write_conf) for the next renewals. */
+	if (cfg->mode_given || cfg->handler != NULL || cfg->socket_path !=
+	    NULL) {
 		j->mode = cfg->mode;
 		j->hook_chain = cfg->hook_chain;
-		if (!set_str(&j->handler, cfg->handler))
+		if (!set_str(&j->handler, cfg->handler) ||
+		    !set_str(&j->socket, cfg->socket_path))
 			return ERR_INTERNAL;
 	}
 	if (cfg->dns_resolver != NULL && !set_str(&j->dns_resolver,
@@ -283,6 +295,29 @@ same_handler(const char *a, const char *b)
 	    strcmp(a, b) == 0);
 }
 
+/*
+ * Whether an invoker can answer on stdin: a pipe or a socket that is not
+ * at its end.  Checked before a JSON-mode lineage is renewed, so a renew
+ * from cron with nobody there fails at once instead of after the order.
+ */
+static bool
+stdin_invoker(void)
+{
+	struct stat	 sb;
+	struct pollfd	 pfd = { .fd = 0, .events = POLLIN };
+	char		 c;
+
+	if (fstat(0, &sb) == -1)
+		return false;
+	if (S_ISSOCK(sb.st_mode))
+		return recv(0, &c, 1, MSG_PEEK | MSG_DONTWAIT) != 0;
+	if (!S_ISFIFO(sb.st_mode))
+		return false;
+	/* A pipe whose writers are gone and that holds nothing: EOF. */
+	return !(poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP) != 0 &&
+	    (pfd.revents & POLLIN) == 0);
+}
+
 static struct solver *
 solver_for(const struct config *cfg, struct renew_solvers *rs,
     const struct lineage_params *j, enum err *e)
@@ -292,7 +327,8 @@ solver_for(const struct config *cfg, struct renew_solvers *rs,
 
 	for (i = 0; i < rs->n; i++)
 		if (rs->v[i].mode == j->mode && rs->v[i].chain == j->hook_chain &&
-		    same_handler(rs->v[i].handler, j->handler))
+		    same_handler(rs->v[i].handler, j->handler) &&
+		    same_handler(rs->v[i].socket, j->socket))
 			return rs->v[i].s;
 	if (rs->n == RENEW_SOLVERS_MAX) {
 		log_error("%s: too many different handlers in one renew run",
@@ -306,6 +342,15 @@ solver_for(const struct config *cfg, struct renew_solvers *rs,
 		*e = ERR_USAGE;
 		return NULL;
 	}
+	if (j->mode == SOLVER_JSON && j->socket == NULL && !stdin_invoker()) {
+		log_error("%s is renewed in JSON mode on stdin/stdout, and "
+		    "nobody is on stdin (not a pipe or socket, or at its end)",
+		    j->name);
+		log_error("give renew --handler PROG or --socket PATH (kept "
+		    "for its next renewals), or run renew under its invoker");
+		*e = ERR_USAGE;
+		return NULL;
+	}
 	/*
 	 * The lineage wants what the command line asked for: use the primary
 	 * solver (already started), so one outside party does not get two
@@ -313,11 +358,11 @@ solver_for(const struct config *cfg, struct renew_solvers *rs,
 	 */
 	if (rs->primary != NULL && j->mode == cfg->mode &&
 	    j->hook_chain == cfg->hook_chain && same_handler(j->handler,
-	    cfg->handler))
+	    cfg->handler) && same_handler(j->socket, cfg->socket_path))
 		s = rs->primary;
 	else {
-		if ((s = cmd_solver(cfg, j->mode, j->handler, j->hook_chain, e)) ==
-		    NULL)
+		if ((s = cmd_solver_at(cfg, j->mode, j->handler, j->hook_chain,
+		    j->socket, e)) == NULL)
 			return NULL;
 		if ((*e = solver_emit(s, event_phase(EVENT_STARTUP))) !=
 		    ERR_OK) {
@@ -327,6 +372,7 @@ solver_for(const struct config *cfg, struct renew_solvers *rs,
 	}
 	rs->v[rs->n].mode = j->mode;
 	rs->v[rs->n].handler = j->handler ? strdup(j->handler) : NULL;
+	rs->v[rs->n].socket = j->socket ? strdup(j->socket) : NULL;
 	rs->v[rs->n].chain = j->hook_chain;
 	rs->v[rs->n++].s = s;
 	return s;
@@ -562,6 +608,7 @@ out:
 			solver_free(rs.v[i].s);
 		}
 		free(rs.v[i].handler);
+		free(rs.v[i].socket);
 	}
 	cmd_finish(primary, e, messages);
 	for (i = 0; i < n; i++)

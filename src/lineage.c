@@ -97,6 +97,7 @@ lineage_params_clear(struct lineage_params *p)
 	free(p->account);
 	free(p->ca_bundle);
 	free(p->handler);
+	free(p->socket);
 	free(p->deploy_hook);
 	free(p->renew_before);
 	free(p->dns_resolver);

@@ -34,8 +34,10 @@ struct lineage_params {
 	enum chal_type		 prefs[CHAL__COUNT];
 	size_t			 n_prefs;
 	struct crypto_key_spec	 key;		/* curve: static or argv, not owned */
-	enum solver_mode	 mode;
-	char			*handler;
+	enum solver_mode	 mode;		/* how challenges are delivered */
+	char			*handler;	/* handler, dehydrated modes */
+	char			*socket;	/* JSON mode over this Unix
+						 * socket; NULL: stdin/stdout */
 	bool			 hook_chain;
 	char			*deploy_hook;
 	char			*renew_before;	/* certbot's "30 days" */

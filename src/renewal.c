@@ -85,6 +85,7 @@ static const struct renewal_key keys[] = {
 	{ RP, "extauth_mode", RK_MODE, F(mode), NULL, 0, 0, 0 },
 	{ RP, "extauth_ca_bundle", RK_STR, F(ca_bundle), NULL, 0, 0, 0 },
 	{ RP, "extauth_handler", RK_STR, F(handler), NULL, 0, 0, 0 },
+	{ RP, "extauth_socket", RK_STR, F(socket), NULL, 0, 0, 0 },
 	{ RP, "extauth_hook_chain", RK_BOOL, F(hook_chain), NULL, 0, 0, 0 },
 	{ RP, "renew_hook", RK_STR, F(deploy_hook), NULL, 0, 0, 0 },
 	{ RP, "extauth_dns_wait", RK_LONG, F(dns_wait_s), NULL, 0, 86400, 0 },
@@ -257,8 +258,9 @@ fmt_mode(const struct renewal_key *k, const struct lineage_params *p,
 /*
  * Whether certbot can run this lineage's delivery through the bridge:
  * certbot gives hooks to a shell, so every word must need no quoting.  A
- * JSON-mode lineage gets the bridge without flags: certbot lists it, and
- * when it is due the bridge says that JSON mode needs --socket.
+ * JSON-mode lineage on stdin/stdout gets the bridge without flags: certbot
+ * lists it, and when it is due the bridge says that JSON mode needs
+ * --socket.
  */
 static bool
 hookable(const struct lineage_params *p, const struct renewal_files *x)
@@ -266,7 +268,8 @@ hookable(const struct lineage_params *p, const struct renewal_files *x)
 	static const char	 shell[] = " \t\n'\"\\`$;&|<>(){}*?[]~!#%=";
 	bool			 uses = p->mode == SOLVER_HANDLER ||
 				    p->mode == SOLVER_DEHYDRATED;
-	const char		*w[] = { x->self, uses ? p->handler : NULL };
+	const char		*w[] = { x->self, uses ? p->handler : NULL,
+				    p->mode == SOLVER_JSON ? p->socket : NULL };
 	size_t			 i;
 
 	if (x->self == NULL || x->self[0] != '/' || (uses && p->handler ==
@@ -294,7 +297,7 @@ fmt_hook(const struct renewal_key *k, const struct lineage_params *p,
     const struct renewal_files *x, char **out)
 {
 	static const char *const flags[] = {
-		[SOLVER_JSON] = "",
+		[SOLVER_JSON] = " --socket ",	/* bare without a socket */
 		[SOLVER_HANDLER] = " --handler ",
 		[SOLVER_DEHYDRATED] = " --dehydrated --handler ",
 		[SOLVER_TEXT] = " --text-mode",
@@ -309,8 +312,11 @@ fmt_hook(const struct renewal_key *k, const struct lineage_params *p,
 		return true;
 	if (p->mode == SOLVER_HANDLER || p->mode == SOLVER_DEHYDRATED)
 		h = p->handler;
+	else if (p->mode == SOLVER_JSON && p->socket != NULL)
+		h = p->socket;
 	n = asprintf(out, "%s certbot-hook %s%s%s", x->self, k->text,
-	    flags[p->mode], h);
+	    p->mode == SOLVER_JSON && p->socket == NULL ? "" : flags[p->mode],
+	    h);
 	if (n == -1)
 		*out = NULL;
 	return n != -1;

@@ -121,6 +121,7 @@ assert_same(const struct lineage_params *a, const struct lineage_params *b)
 		assert_string_equal(a->key.curve, b->key.curve);
 	assert_int_equal(a->mode, b->mode);
 	assert_str_eq(a->handler, b->handler);
+	assert_str_eq(a->socket, b->socket);
 	assert_int_equal(a->hook_chain, b->hook_chain);
 	assert_str_eq(a->deploy_hook, b->deploy_hook);
 	assert_str_eq(a->renew_before, b->renew_before);
@@ -170,7 +171,7 @@ every_key(void **state)
 	struct lineage_params	 a, b;
 
 	fill(&a);
-	/* 27 rows; an ECDSA key writes elliptic_curve, not rsa_key_size.  A
+	/* 28 rows; an ECDSA key writes elliptic_curve, not rsa_key_size.  A
 	 * new key changes this count: add it to fill() and assert_same(). */
 	assert_int_equal(round_trip(f->path, &a, &b, "/usr/bin/extauth "
 	    "certbot-hook auth --dehydrated --handler /usr/local/bin/hook.sh"),
@@ -208,6 +209,12 @@ every_key(void **state)
 	assert_non_null(a.account = strdup("abc"));
 	/* JSON mode: the bridge without flags (it asks for --socket). */
 	round_trip(f->path, &a, &b, "/usr/bin/extauth certbot-hook auth");
+	assert_same(&a, &b);
+	lineage_params_clear(&b);
+	/* JSON mode over a socket: recorded, and certbot can use it. */
+	assert_non_null(a.socket = strdup("/run/invoker.sock"));
+	assert_int_equal(round_trip(f->path, &a, &b, "/usr/bin/extauth "
+	    "certbot-hook auth --socket /run/invoker.sock"), 16);
 	assert_same(&a, &b);
 	lineage_params_clear(&b);
 	lineage_params_clear(&a);
@@ -267,7 +274,7 @@ writer_never_outruns_reader(void **state)
 	struct fixture		*f = *state;
 	struct lineage_params	 a, b;
 	struct conf		 c;
-	char			 why[160], **fields[5];
+	char			 why[160], **fields[6];
 	unsigned		 seed = 20261128;
 	size_t			 i, k, written = 0, refused = 0;
 	enum err		 e;
@@ -280,7 +287,8 @@ writer_never_outruns_reader(void **state)
 		fields[2] = &a.ca_bundle;
 		fields[3] = &a.dns_resolver;
 		fields[4] = &a.renew_before;
-		k = (size_t)rand_r(&seed) % 5;
+		fields[5] = &a.socket;
+		k = (size_t)rand_r(&seed) % 6;
 		free(*fields[k]);
 		*fields[k] = hostile(&seed);
 		bad = **fields[k] == '\0' || has_control(*fields[k]) ||
