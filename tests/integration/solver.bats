@@ -476,12 +476,12 @@ offline_run() {
 	[ -n "$seen" ]
 	# the line was rewritten in place and taken away: not left on screen
 	! grep -q 'waiting [0-9]* s of at most' "$BATS_TEST_TMPDIR/screen"
-	grep -q 'still not visible after 6 s' "$BATS_TEST_TMPDIR/screen"
+	grep -q 'still not visible' "$BATS_TEST_TMPDIR/screen"
 
 	# stderr not a terminal: no progress text, no carriage return
 	DRIVER_NO_PUBLISH=1 ext_run --preferred-challenges dns --dns-wait 3 -d notty.solver.example.com certonly
 	[ "$status" -eq 4 ]
-	[[ $stderr == *"still not visible after 3 s"* ]]
+	[[ $stderr == *"still not visible"* ]]
 	[[ $stderr != *"waiting "*" s of at most"* ]]
 	! grep -q $'\r' <<<"$stderr"
 }
