@@ -178,6 +178,22 @@ teardown_file() {
 	[ -z "$stderr" ]
 }
 
+@test "the service can write every directory extauth made as root" {
+	local unit=$ROOT/lib/systemd/system/extauth.service writable d
+	# ReadWritePaths (required ones, without "-") and the *Directory=
+	# settings, which systemd creates writable
+	writable=$(sed -nE 's/^ReadWritePaths=//p' "$unit" | tr ' ' '\n' | grep -v '^-'
+		sed -nE 's|^StateDirectory=|/var/lib/|p; s|^LogsDirectory=|/var/log/|p' "$unit")
+	echo "writable: $writable"
+	# the previous test ran renew as root: its default dirs exist now
+	mapfile -t made < <(cd "$ROOT" && find etc var -maxdepth 2 -type d -name '*extauth*')
+	[ "${#made[@]}" -eq 3 ]
+	for d in "${made[@]}"; do
+		echo "made: /$d"
+		grep -qx "/$d" <<<"$writable"
+	done
+}
+
 @test "cron.d: a conffile that does nothing when systemd runs" {
 	local cmd
 	grep -qx /etc/cron.d/extauth < <(in_chroot dpkg-query -W -f '${Conffiles}' extauth | awk '{print $1}')
