@@ -65,7 +65,8 @@ setup() {
 	[ "$status" -eq 3 ] || skip "needs FIX (flow): authorizations are not checked against the ordered identifiers (exit $status, the handler was asked to publish foreign-1.example.net)"
 	grep 'error' <<<"$stderr" | grep -q 'foreign-1\.example\.net'
 	[ "$(count_cmd perform_challenge)" -eq 0 ]
-	[[ $output != *foreign-1.example.net* ]]
+	# only the report line may name it
+	[ "$(grep -v '"cmd": "report"' <<<"$output" | grep -c foreign-1.example.net)" -eq 0 ]
 }
 
 @test "fault: an authorization for a foreign name is refused in handler mode too (no process started)" {
@@ -81,9 +82,12 @@ setup() {
 	[ ! -e "$BATS_TEST_TMPDIR/calls" ] || { cat "$BATS_TEST_TMPDIR/calls"; false; }
 }
 
+# The URLs of issue 11 item 3: order, authorization, challenge, finalize
+# and certificate.  (The directory's own entries and the account URL are
+# not checked: out of that item.)
 @test "fault: URLs of another origin are refused, never followed" {
 	local kind
-	for kind in directory newAccount newOrder authz challenge finalize; do
+	for kind in newOrder order authz challenge finalize; do
 		faultproxy_rules "crossorigin:kind=$kind:times=1"
 		: >"$FAULTPROXY_LOG"
 		rm -rf "$CFG" "$WORK" "$LOGS"
@@ -95,10 +99,16 @@ setup() {
 		}
 		# never a request to the other origin
 		[ "$(jq -s '[.[] | select(.host | startswith("localhost"))] | length' "$FAULTPROXY_LOG")" -eq 0 ] ||
-			skip "needs FIX (flow): $kind answer with URLs of https://localhost:PORT was followed (exit $status)"
-		[ "$status" -eq 3 ] || { echo "$kind: exit $status"; false; }
-		grep 'error' <<<"$stderr" | grep -qi 'origin' ||
-			skip "needs FIX (flow): $kind: refused but the message does not say why (origin)"
+			{ echo "$kind: a URL of https://localhost:PORT was followed"; false; }
+		# The URLs in a challenge or finalize answer may never be
+		# needed again (the order is polled for the certificate URL),
+		# so issuing is fine there; any refusal must say why.
+		if [[ $kind != @(challenge|finalize) ]] || [ "$status" -ne 0 ]; then
+			[ "$status" -eq 3 ] || { echo "$kind: exit $status"; false; }
+			grep 'error' <<<"$stderr" | grep -qi 'origin' ||
+				{ echo "$kind: refused, but the message does not say why"; false; }
+		fi
+		[ "$(count_cmd cleanup)" -eq "$(count_cmd perform_challenge)" ]
 	done
 }
 
