@@ -660,6 +660,44 @@ alpn_remove(struct order *o)
 	}
 }
 
+/*
+ * What a CA's problem says when it looked for a TXT record and found none
+ * (Pebble: "No TXT records found for DNS challenge"; Let's Encrypt: "No
+ * TXT record found at _acme-challenge..."; or the name does not exist).
+ */
+static const char *const txt_missing[] = {
+	"no txt record", "txt record not found", "nxdomain",
+};
+
+/* The second line of a rejected challenge: what to do about it. */
+static void
+report_rejection(const struct challenge *ch)
+{
+	size_t	i;
+	bool	missing = false;
+
+	for (i = 0; ch->error != NULL &&
+	    i < sizeof txt_missing / sizeof txt_missing[0]; i++)
+		if (strcasestr(ch->error, txt_missing[i]) != NULL)
+			missing = true;
+	if (ch->type == CHAL_DNS01 && missing)
+		log_error("the TXT record was not visible to the CA yet: let "
+		    "extauth wait until it shows with --dns-wait SECONDS; check "
+		    "it with: dig +short TXT %s", ch->txt_domain);
+	else if (ch->type == CHAL_DNS01)
+		log_error("check what the CA sees with: dig +short TXT %s (it "
+		    "must give %s), then run again", ch->txt_domain,
+		    ch->validation);
+	else if (ch->type == CHAL_HTTP01)
+		log_error("check that %s answers %s from the internet (no "
+		    "redirect to another host, no firewall), then run again",
+		    ch->uri, ch->key_auth);
+	else
+		log_error("check that %s:443 serves the tls-alpn-01 "
+		    "certificate for ALPN acme-tls/1 to the CA, then run again",
+		    ch->domain);
+}
+
 /* Copies the outcome of the challenge object c into ch. */
 static void
 record_outcome(struct challenge *ch, json_t *authz, json_t *c)
@@ -804,6 +842,7 @@ validate(struct order *o)
 					    o->chs[i]->error ? o->chs[i]->error
 					    : status_str(o->chs[i]->status), q,
 					    sizeof q));
+					report_rejection(o->chs[i]);
 					solver_invalid(o->s, o->chs[i]);
 				}
 			}

@@ -181,3 +181,15 @@ no_sanitizer_report() {
 	# The JSON line still prints the name.
 	[ "$(lines_cmd cleanup | jq -r .status)" = valid ]
 }
+
+@test "a rejected challenge says what to do: --dns-wait and dig for a TXT record the CA did not see" {
+	DRIVER_NO_PUBLISH=1 ext_run -d tr-notxt.example.com --preferred-challenges dns certonly
+	[ "$status" -eq 4 ]
+	[[ $stderr == *"the CA rejected the dns-01 challenge for tr-notxt.example.com: urn:ietf:params:acme:error:unauthorized: No TXT records found"* ]]
+	[[ $stderr == *"not visible to the CA yet: let extauth wait until it shows with --dns-wait SECONDS; check it with: dig +short TXT _acme-challenge.tr-notxt.example.com"* ]]
+	DRIVER_NO_PUBLISH=1 ext_run -d tr-nohttp.example.com --preferred-challenges http certonly
+	[ "$status" -eq 4 ]
+	[[ $stderr == *"the CA rejected the http-01 challenge for tr-nohttp.example.com:"* ]]
+	[[ $stderr == *"check that http://tr-nohttp.example.com/.well-known/acme-challenge/"*" answers "*", then run again"* ]]
+	[ "$(count_cmd cleanup)" -eq 1 ]
+}

@@ -470,6 +470,30 @@ test_cert_info(void **state)
 	crypto_cert_info_free(&ci);
 	free(pem);
 
+	/* Issue 11 item 3: a chain with harmless leading blank lines (CRLF
+	 * too) is read as is, and still matches its key. */
+	pem = make_cert(key, "blank", names, 1, 7, false);
+	{
+		size_t	 blen = strlen(pem) + 8;
+		char	*blank = malloc(blen), *leaf, *iss;
+
+		assert_non_null(blank);
+		snprintf(blank, blen, "\n\r\n\n%s", pem);
+		assert_int_equal(crypto_cert_info(blank, strlen(blank), &ci),
+		    0);
+		assert_string_equal(ci.names[0], "a.example");
+		crypto_cert_info_free(&ci);
+		assert_true(crypto_cert_matches_key(blank, strlen(blank),
+		    key));
+		assert_int_equal(crypto_chain_split(blank, strlen(blank),
+		    &leaf, &iss), 0);
+		assert_string_equal(leaf, pem);
+		free(leaf);
+		free(iss);
+		free(blank);
+	}
+	free(pem);
+
 	assert_int_equal(crypto_cert_info("junk", 4, &ci), -1);
 	EVP_PKEY_free(key);
 }
