@@ -18,6 +18,7 @@
 #include "domain.h"
 #include "jws.h"
 #include "log.h"
+#include "num.h"
 #include "order.h"
 #include "selfcheck.h"
 #include "sig.h"
@@ -39,6 +40,7 @@ struct order {
 	size_t			 n_chs;
 	char			*thumb;
 	struct timespec		 deadline;
+	long			 timeout_s;	/* the CA's time per stage */
 };
 
 /* A status for messages: NONE has no name of its own. */
@@ -101,8 +103,31 @@ static void
 start_clock(struct order *o)
 {
 	clock_gettime(CLOCK_MONOTONIC, &o->deadline);
-	o->deadline.tv_sec += o->req->timeout_s > 0 ? o->req->timeout_s :
-	    ORDER_TIMEOUT_S;
+	o->deadline.tv_sec += o->timeout_s;
+}
+
+/*
+ * The CA's time per stage: req->timeout_s, else EXTAUTH_CA_TIMEOUT
+ * (seconds, README), else ORDER_TIMEOUT_S.  A bad value is a usage error
+ * before the order is made.
+ */
+static enum err
+ca_timeout(const struct order_req *req, long *out)
+{
+	const char	*env = getenv("EXTAUTH_CA_TIMEOUT");
+	char		 why[96];
+
+	*out = ORDER_TIMEOUT_S;
+	if (req->timeout_s > 0)
+		*out = req->timeout_s;
+	else if (env != NULL && *env != '\0' && !num_parse_long(env, 1, 86400,
+	    out, why, sizeof why)) {
+		log_error("EXTAUTH_CA_TIMEOUT=%s: %s", env, why);
+		log_error("give the CA's time to validate and to issue in "
+		    "seconds (1 to 86400), or unset it for 300");
+		return ERR_USAGE;
+	}
+	return ERR_OK;
 }
 
 /* Waits before the next poll: Retry-After if given, else the backoff.
@@ -117,12 +142,10 @@ poll_wait(struct order *o, long *backoff, long retry_after, const char *what)
 	if (sig_pending() != 0)
 		return false;
 	/* On a terminal, a long wait shows (log.h). */
-	log_progress_begin(what, o->req->timeout_s > 0 ? o->req->timeout_s :
-	    300);
+	log_progress_begin(what, o->timeout_s);
 	if (left <= 0) {
-		log_error("timed out after %ld s waiting for %s",
-		    o->req->timeout_s > 0 ? o->req->timeout_s :
-		    ORDER_TIMEOUT_S, what);
+		log_error("timed out after %ld s waiting for %s", o->timeout_s,
+		    what);
 		return false;
 	}
 	if (ms > left)
@@ -1043,6 +1066,8 @@ order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
 	o.a = a;
 	o.s = s;
 	o.req = req;
+	if ((e = ca_timeout(req, &o.timeout_s)) != ERR_OK)
+		goto out;
 	if ((o.thumb = jws_thumbprint(acme_key(a))) == NULL) {
 		e = ERR_INTERNAL;
 		goto out;

@@ -193,3 +193,29 @@ no_sanitizer_report() {
 	[[ $stderr == *"check that http://tr-nohttp.example.com/.well-known/acme-challenge/"*" answers "*", then run again"* ]]
 	[ "$(count_cmd cleanup)" -eq 1 ]
 }
+
+@test "the CA's validation time starts when the challenges are answered, not at newOrder" {
+	# A handler that takes 3 s to deploy, a CA given 2 s: the CA's clock
+	# must not have run while the handler worked.
+	local h=$BATS_TEST_TMPDIR/slow-deploy.sh
+	cat >"$h" <<'EOS'
+#!/bin/bash
+api() { curl -fsS -X POST -d "$2" "$CHALLTESTSRV_URL/$1" >/dev/null; }
+case "$1" in
+perform) sleep 3; api set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" ;;
+cleanup) api clear-txt "{\"host\":\"$txt_domain.\"}" ;;
+esac
+exit 0
+EOS
+	chmod +x "$h"
+	EXTAUTH_CA_TIMEOUT=2 ext_direct "${COMMON[@]}" -d tr-slowack.example.com \
+		--preferred-challenges dns --handler "$h" certonly
+	[ "$status" -eq 0 ]
+	[[ $stderr != *"timed out"* ]]
+	# A bad value is refused before the order is made.
+	EXTAUTH_CA_TIMEOUT=soon ext_direct "${COMMON[@]}" -d tr-slowack2.example.com \
+		--preferred-challenges dns --handler "$h" certonly
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"EXTAUTH_CA_TIMEOUT=soon"* ]]
+	[ "$(faultproxy_requests newOrder)" -eq 1 ]
+}
