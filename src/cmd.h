@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "err.h"
 #include "solver.h"
+#include "store.h"
 
 enum err	cmd_certonly(const struct config *);	/* certonly and run */
 enum err	cmd_renew(const struct config *);
@@ -62,6 +63,14 @@ void		 cmd_request_failure(void *solver, long status,
 		    const char *reason, const char *reqtype, const char *headers);
 /* --deploy-hook for lineage name (RENEWED_LINEAGE, RENEWED_DOMAINS). */
 struct store;
+/* certbot's renewal-hooks/<pre|deploy|post>/ with env extra; see
+ * cmd_common.c for the rules. */
+enum err	 cmd_dir_hooks(const struct store *, enum store_hooks,
+		    char *const *extra, long timeout_s);
+/* renewal-hooks/deploy/ for lineage name, with the environment of
+ * cmd_deploy_hook. */
+enum err	 cmd_dir_deploy_hooks(const struct store *, const char *name,
+		    char *const *domains, size_t n, long timeout_s);
 enum err	 cmd_deploy_hook(const char *hook, const struct store *,
 		    const char *name, char *const *domains, size_t n,
 		    long timeout_s);

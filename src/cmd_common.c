@@ -3,9 +3,11 @@
  * chosen mode, the report line at the end, user hooks.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -24,6 +26,8 @@
 #include "strv.h"
 
 extern char	**environ;
+
+#define CMD_HOOKS_MAX	1000	/* cap on entries run from one hook directory */
 
 /*
  * Connects to the invoker's socket (--socket); the fd is the caller's.  A
@@ -197,28 +201,20 @@ cmd_finish(struct solver *s, enum err e, json_t *messages)
 	solver_free(s);
 }
 
-enum err
-cmd_run_hook(const char *what, const char *cmd, char *const *extra,
+/*
+ * Runs argv[0] with argv (no shell), environ plus extra (NULL-terminated
+ * "K=V"), for at most timeout_s; what names it in messages.  ERR_INVOKER
+ * (reported here, once) when it cannot run or exits non-zero.
+ */
+static enum err
+run_argv(const char *what, char *const *argv, char *const *extra,
     long timeout_s)
 {
 	struct spawn_result	 res = { 0 };
-	char			*copy = NULL, *argv[64], *tok, *save = NULL;
 	char			**env = NULL;
-	size_t			 n = 0, ne = 0, nx = 0, i;
+	size_t			 ne = 0, nx = 0, i;
 	enum err		 e = ERR_INTERNAL;
 
-	if ((copy = strdup(cmd)) == NULL)
-		goto out;
-	for (tok = strtok_r(copy, " \t", &save); tok != NULL &&
-	    n < sizeof argv / sizeof argv[0] - 1;
-	    tok = strtok_r(NULL, " \t", &save))
-		argv[n++] = tok;
-	argv[n] = NULL;
-	if (n == 0) {
-		log_error("%s is empty", what);
-		e = ERR_USAGE;
-		goto out;
-	}
 	while (environ[ne] != NULL)
 		ne++;
 	while (extra != NULL && extra[nx] != NULL)
@@ -252,8 +248,137 @@ cmd_run_hook(const char *what, const char *cmd, char *const *extra,
 out:
 	spawn_result_clear(&res);
 	free(env);
+	return e;
+}
+
+enum err
+cmd_run_hook(const char *what, const char *cmd, char *const *extra,
+    long timeout_s)
+{
+	char		*copy = NULL, *argv[64], *tok, *save = NULL;
+	size_t		 n = 0;
+	enum err	 e = ERR_INTERNAL;
+
+	if ((copy = strdup(cmd)) == NULL)
+		goto out;
+	for (tok = strtok_r(copy, " \t", &save); tok != NULL &&
+	    n < sizeof argv / sizeof argv[0] - 1;
+	    tok = strtok_r(NULL, " \t", &save))
+		argv[n++] = tok;
+	argv[n] = NULL;
+	if (n == 0) {
+		log_error("%s is empty", what);
+		e = ERR_USAGE;
+		goto out;
+	}
+	e = run_argv(what, argv, extra, timeout_s);
+out:
 	free(copy);
 	return e;
+}
+
+static int
+hook_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * certbot's hook directories (hooks.py list_hooks): every entry of
+ * renewal-hooks/<which>/ that is an executable regular file, by name in
+ * strcmp order, editor backups ("~" at the end) skipped, run as it is:
+ * the path is the whole command, never split or given to a shell.  A
+ * missing directory is no hooks.  Every hook runs even when one fails;
+ * the first failure is returned.
+ */
+enum err
+cmd_dir_hooks(const struct store *st, enum store_hooks which,
+    char *const *extra, long timeout_s)
+{
+	static const char *const what[] = { "pre hook", "deploy hook",
+	    "post hook" };
+	struct dirent	 *de;
+	struct stat	  sb;
+	DIR		 *d = NULL;
+	char		 *dir = NULL, **names = NULL, **grown, *argv[2];
+	size_t		  n = 0, cap = 0, i, len;
+	enum err	  e = ERR_INTERNAL, e1;
+
+	_Static_assert(sizeof what / sizeof what[0] == STORE_HOOKS__COUNT,
+	    "a name per hook kind");
+	if ((dir = store_hooks_dir(st, which)) == NULL)
+		goto out;
+	if ((d = opendir(dir)) == NULL) {
+		e = errno == ENOENT ? ERR_OK : ERR_STORAGE;
+		if (e != ERR_OK)
+			log_error("%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || de->d_name[len - 1] == '~')
+			continue;
+		if (n == CMD_HOOKS_MAX) {
+			log_warn("%s: only the first %d hooks run", dir,
+			    CMD_HOOKS_MAX);
+			break;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((grown = realloc(names, cap * sizeof *names)) ==
+			    NULL)
+				goto out;
+			names = grown;
+		}
+		if (asprintf(&names[n], "%s/%s", dir, de->d_name) == -1)
+			goto out;
+		/* As certbot: a regular file, through a link, executable. */
+		if (stat(names[n], &sb) == -1 || !S_ISREG(sb.st_mode) ||
+		    access(names[n], X_OK) == -1) {
+			free(names[n]);
+			continue;
+		}
+		n++;
+	}
+	qsort(names, n, sizeof *names, hook_name_cmp);
+	e = ERR_OK;
+	for (i = 0; i < n && e != ERR_SIGNAL; i++) {
+		argv[0] = names[i];
+		argv[1] = NULL;
+		if ((e1 = run_argv(what[which], argv, extra, timeout_s)) !=
+		    ERR_OK && (e == ERR_OK || e1 == ERR_SIGNAL))
+			e = e1;
+	}
+out:
+	if (d != NULL)
+		closedir(d);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(dir);
+	return e;
+}
+
+/* RENEWED_LINEAGE and RENEWED_DOMAINS for lineage name: env[0], env[1]
+ * (caller frees both); false (logged) when out of memory. */
+static bool
+deploy_env(const struct store *st, const char *name, char *const *domains,
+    size_t n, char *env[2])
+{
+	char	*dir = NULL, *list = NULL;
+	bool	 ok = false;
+
+	env[0] = env[1] = NULL;
+	if ((dir = store_lineage_dir(st, name, STORE_LIVE)) == NULL ||
+	    (list = strv_join(domains, n, " ")) == NULL ||
+	    asprintf(&env[0], "RENEWED_LINEAGE=%s", dir) == -1 ||
+	    asprintf(&env[1], "RENEWED_DOMAINS=%s", list) == -1)
+		log_error("out of memory");
+	else
+		ok = true;
+	free(dir);
+	free(list);
+	return ok;
 }
 
 /*
@@ -265,20 +390,25 @@ enum err
 cmd_deploy_hook(const char *hook, const struct store *st, const char *name,
     char *const *domains, size_t n, long timeout_s)
 {
-	char	*dir = NULL, *list = NULL, *env[3] = { NULL, NULL, NULL };
+	char	*env[3] = { NULL, NULL, NULL };
 	enum err e = ERR_INTERNAL;
 
-	if ((dir = store_lineage_dir(st, name, STORE_LIVE)) == NULL ||
-	    (list = strv_join(domains, n, " ")) == NULL ||
-	    asprintf(&env[0], "RENEWED_LINEAGE=%s", dir) == -1 ||
-	    asprintf(&env[1], "RENEWED_DOMAINS=%s", list) == -1) {
-		log_error("out of memory");
-		goto out;
-	}
-	e = cmd_run_hook("deploy hook", hook, env, timeout_s);
-out:
-	free(dir);
-	free(list);
+	if (deploy_env(st, name, domains, n, env))
+		e = cmd_run_hook("deploy hook", hook, env, timeout_s);
+	free(env[0]);
+	free(env[1]);
+	return e;
+}
+
+enum err
+cmd_dir_deploy_hooks(const struct store *st, const char *name,
+    char *const *domains, size_t n, long timeout_s)
+{
+	char	*env[3] = { NULL, NULL, NULL };
+	enum err e = ERR_INTERNAL;
+
+	if (deploy_env(st, name, domains, n, env))
+		e = cmd_dir_hooks(st, STORE_HOOKS_DEPLOY, env, timeout_s);
 	free(env[0]);
 	free(env[1]);
 	return e;

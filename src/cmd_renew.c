@@ -384,11 +384,18 @@ deploy_hook(const struct config *cfg, struct session *ss,
 {
 	const char	*hook = cfg->deploy_hook ? cfg->deploy_hook :
 			    j->deploy_hook;
+	enum err	 e, e1 = ERR_OK;
 
-	if (hook == NULL || cfg->dry_run)
+	if (cfg->dry_run)
 		return ERR_OK;
-	return cmd_deploy_hook(hook, &ss->store, j->name,
-	    j->domains, j->n_domains, cfg->handler_timeout_s);
+	/* As certbot: renewal-hooks/deploy/ first, then the lineage's own
+	 * (or --deploy-hook); both run, the first failure counts. */
+	e = cmd_dir_deploy_hooks(&ss->store, j->name, j->domains,
+	    j->n_domains, cfg->handler_timeout_s);
+	if (hook != NULL)
+		e1 = cmd_deploy_hook(hook, &ss->store, j->name, j->domains,
+		    j->n_domains, cfg->handler_timeout_s);
+	return e != ERR_OK ? e : e1;
 }
 
 /* Renews one due lineage. */
@@ -477,15 +484,19 @@ env_list(const char *name, json_t *arr)
 	return s;
 }
 
-/* --post-hook with RENEWED_DOMAINS and FAILED_DOMAINS, as certbot 4.2. */
+/* renewal-hooks/post/, then --post-hook, with RENEWED_DOMAINS and
+ * FAILED_DOMAINS, as certbot 4.2. */
 static enum err
-post_hook(const struct config *cfg, json_t *renewed, json_t *failed)
+post_hook(const struct config *cfg, const struct store *st, json_t *renewed,
+    json_t *failed)
 {
 	char		*env[3] = { NULL, NULL, NULL };
 	enum err	 e = ERR_INTERNAL;
 
 	if ((env[0] = env_list("RENEWED_DOMAINS", renewed)) != NULL &&
-	    (env[1] = env_list("FAILED_DOMAINS", failed)) != NULL)
+	    (env[1] = env_list("FAILED_DOMAINS", failed)) != NULL &&
+	    (e = cmd_dir_hooks(st, STORE_HOOKS_POST, env,
+	    cfg->handler_timeout_s)) == ERR_OK && cfg->post_hook != NULL)
 		e = cmd_run_hook("post hook", cfg->post_hook, env,
 		    cfg->handler_timeout_s);
 	free(env[0]);
@@ -565,10 +576,15 @@ cmd_renew(const struct config *cfg)
 		if (n_due == 0 && (e = cli_random_sleep(cfg)) != ERR_OK)
 			goto out;
 		n_due++;
-		if (!pre_done && cfg->pre_hook != NULL) {
+		/* Before the first renewal: renewal-hooks/pre/, then
+		 * --pre-hook (certbot's order). */
+		if (!pre_done) {
 			pre_done = true;
-			if (cmd_run_hook("pre hook", cfg->pre_hook, NULL,
-			    cfg->handler_timeout_s) != ERR_OK) {
+			if (cmd_dir_hooks(&ss.store, STORE_HOOKS_PRE, NULL,
+			    cfg->handler_timeout_s) != ERR_OK ||
+			    (cfg->pre_hook != NULL && cmd_run_hook("pre hook",
+			    cfg->pre_hook, NULL, cfg->handler_timeout_s) !=
+			    ERR_OK)) {
 				e = ERR_INVOKER;
 				goto out;
 			}
@@ -585,8 +601,7 @@ cmd_renew(const struct config *cfg)
 	/* certbot: the post hook runs once at the end when anything was
 	 * attempted, whether or not a pre hook was given, with the domains
 	 * that were and were not renewed (certbot 4.2). */
-	if (n_due > 0 && cfg->post_hook != NULL && post_hook(cfg, rdoms,
-	    fdoms) != ERR_OK)
+	if (n_due > 0 && post_hook(cfg, &ss.store, rdoms, fdoms) != ERR_OK)
 		add_name(failed, "post hook", log_last_error());
 
 	if (json_array_size(renewed) > 0)

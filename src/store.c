@@ -1680,6 +1680,20 @@ out:
 	return rc;
 }
 
+/* ---- certbot's hook directories ---- */
+
+static const char *const store_hook_dirs[] = { "pre", "deploy", "post" };
+_Static_assert(sizeof store_hook_dirs / sizeof store_hook_dirs[0] ==
+    STORE_HOOKS__COUNT, "one directory per hook kind");
+
+/* New string (see store.h), caller frees. */
+char *
+store_hooks_dir(const struct store *st, enum store_hooks which)
+{
+	return store_pathf("%s/renewal-hooks/%s", st->config_dir,
+	    store_hook_dirs[which]);
+}
+
 /* ---- renewal confs ---- */
 
 /* New string (see store.h), caller frees. */

@@ -163,6 +163,17 @@ enum err	 store_lineage_save(const struct store *, const char *name,
  * foreign entries is left in place with a warning. */
 enum err	 store_lineage_delete(const struct store *, const char *name);
 
+/* ---- certbot's hook directories ---- */
+enum store_hooks {
+	STORE_HOOKS_PRE,	/* renewal-hooks/pre: before the first renewal */
+	STORE_HOOKS_DEPLOY,	/* renewal-hooks/deploy: per renewed lineage */
+	STORE_HOOKS_POST,	/* renewal-hooks/post: after the last */
+	STORE_HOOKS__COUNT
+};
+/* config_dir/renewal-hooks/<pre|deploy|post>; new string, caller frees;
+ * NULL (logged) when out of memory. */
+char		*store_hooks_dir(const struct store *, enum store_hooks);
+
 /* ---- renewal confs (their format: conf.h) ---- */
 /* renewal/<name>.conf path; new string, caller frees. */
 char		*store_conf_path(const struct store *, const char *name);
