@@ -149,6 +149,12 @@ register_account(struct session *ss, EVP_PKEY *key, const char *id)
 	req.eab_hmac = o->eab_hmac;
 	if ((e = acme_account(ss->acme, ss->account_key, &req, &body)) !=
 	    ERR_OK) {
+		/* A registration that failed without a crash leaves
+		 * nothing: the CA refused it, or its answer never came
+		 * (then an account it may have made holds nothing yet). */
+		if (!resume)
+			(void)store_account_drop(&ss->store, ss->server,
+			    ss->account_id);
 		if (resume && req.only_existing) {
 			log_error("account %s was left half-saved by an "
 			    "earlier run and could not be looked up",

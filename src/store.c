@@ -1798,6 +1798,25 @@ out:
 }
 
 enum err
+store_account_drop(const struct store *st, const char *dir_url, const char *id)
+{
+	enum err	 rc = ERR_USAGE;
+	char		*server = NULL, *dir = NULL;
+
+	if (!store_id_ok(id) ||
+	    (server = store_account_server_dir(st, dir_url)) == NULL)
+		goto out;
+	rc = ERR_INTERNAL;
+	if ((dir = store_pathf("%s/%s", server, id)) == NULL)
+		goto out;
+	rc = store_remove_files(dir);
+out:
+	free(server);
+	free(dir);
+	return rc;
+}
+
+enum err
 store_account_delete(const struct store *st, const struct store_account *acct)
 {
 	if (acct->dir == NULL || acct->id == NULL || !store_id_ok(acct->id))

@@ -91,6 +91,10 @@ enum err	 store_account_save_key(const struct store *,
 enum err	 store_account_save(const struct store *, const char *dir_url,
 		    const char *id, const char *key_jwk, const char *regr_json);
 void		 store_account_clear(struct store_account *);
+/* Removes accounts/<server>/<id>/ and its files: a key saved by
+ * store_account_save_key whose registration then failed. */
+enum err	 store_account_drop(const struct store *, const char *dir_url,
+		    const char *id);
 /* Removes the account's directory (after it was deactivated at the CA). */
 enum err	 store_account_delete(const struct store *,
 		    const struct store_account *);
