@@ -128,6 +128,10 @@ teardown_file() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output == /usr/share/man/man7/extauth-protocol.7* ]]
+	# extauth(1) names the installed units and cron file under FILES
+	run in_chroot sh -c 'MANWIDTH=200 man extauth 2>/dev/null'
+	grep -q 'extauth.service, extauth.timer' <<<"$output"
+	grep -q '/etc/cron.d/extauth' <<<"$output"
 }
 
 @test "bash, zsh and fish completions in their vendor directories" {
