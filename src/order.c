@@ -414,6 +414,30 @@ name_rank(const struct order_req *req, const struct challenge *ch)
 	return name_index(req, ch->domain, ch->wildcard);
 }
 
+enum order_cover
+order_cover_add(const struct order_req *req, bool *seen, const char *domain,
+    bool wildcard, size_t *k)
+{
+	*k = name_index(req, domain, wildcard);
+	if (*k == req->n_names)
+		return ORDER_COVER_FOREIGN;
+	if (seen[*k])
+		return ORDER_COVER_DUPLICATE;
+	seen[*k] = true;
+	return ORDER_COVER_OK;
+}
+
+size_t
+order_cover_missing(const struct order_req *req, const bool *seen)
+{
+	size_t	i;
+
+	for (i = 0; i < req->n_names; i++)
+		if (!seen[i] && !name_repeated(req, i))
+			return i;
+	return req->n_names;
+}
+
 /*
  * The authorizations must cover exactly the names ordered: one each, no
  * other.  A name nobody asked for must never reach an invoker or handler
@@ -425,22 +449,23 @@ static enum err
 check_identifier(struct order *o, bool *seen, const char *authz_url,
     const char *domain, bool wildcard)
 {
-	char	q[LOG_QUOTE_MAX];
-	size_t	k = name_index(o->req, domain, wildcard);
+	char			q[LOG_QUOTE_MAX];
+	size_t			k;
+	enum order_cover	c = order_cover_add(o->req, seen, domain,
+				    wildcard, &k);
 
-	if (k == o->req->n_names) {
+	if (c == ORDER_COVER_FOREIGN) {
 		log_error("the CA's authorization %s is for %s%s, which was not "
 		    "ordered: refused before anything was deployed", authz_url,
 		    wildcard ? "*." : "", log_quote(domain, q, sizeof q));
 		return ERR_ACME;
 	}
-	if (seen[k]) {
+	if (c == ORDER_COVER_DUPLICATE) {
 		log_error("the CA sent a second authorization (%s) for %s: "
 		    "refused before anything was deployed", authz_url,
 		    o->req->names[k]);
 		return ERR_ACME;
 	}
-	seen[k] = true;
 	return ERR_OK;
 }
 
@@ -564,13 +589,13 @@ next:
 		if (e != ERR_OK)
 			goto out;
 	}
-	for (i = 0; i < o->req->n_names; i++)
-		if (!seen[i] && !name_repeated(o->req, i)) {
-			log_error("order %s has no authorization for %s, which "
-			    "was ordered: refused", o->url, o->req->names[i]);
-			e = ERR_ACME;
-			goto out;
-		}
+	if ((i = order_cover_missing(o->req, seen)) < o->req->n_names) {
+		log_error("order %s has no authorization for %s, which was "
+		    "ordered: refused before anything was deployed", o->url,
+		    o->req->names[i]);
+		e = ERR_ACME;
+		goto out;
+	}
 	sort_challenges(o);
 	e = ERR_OK;
 out:

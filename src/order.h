@@ -40,6 +40,25 @@ struct order_req {
  */
 enum err	 order_obtain(struct acme *, struct solver *,
 		    const struct order_req *, char **chain_pem);
+/*
+ * The rule that an order's authorizations cover exactly the names ordered,
+ * exported for tests.  seen[] holds one flag per req->names entry, all
+ * false at first.  order_cover_add records the authorization of an
+ * identifier (domain, wildcard flag) and sets *k to its ordered name
+ * (req->n_names if none).  order_cover_missing is the first ordered name
+ * no authorization covered (a name given twice counts once), or
+ * req->n_names.
+ */
+enum order_cover {
+	ORDER_COVER_OK,		/* the first authorization for an ordered name */
+	ORDER_COVER_FOREIGN,	/* a name that was not ordered */
+	ORDER_COVER_DUPLICATE,	/* a second authorization for one name */
+	ORDER_COVER__COUNT
+};
+enum order_cover order_cover_add(const struct order_req *, bool *seen,
+		    const char *domain, bool wildcard, size_t *k);
+size_t		 order_cover_missing(const struct order_req *,
+		    const bool *seen);
 /* Key authorization and the dns-01 value for token; exported for tests.
  * New strings the caller frees.  -1 on a token that is not base64url. */
 int		 order_key_auth(const char *token, const char *thumbprint,

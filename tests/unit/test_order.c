@@ -82,6 +82,63 @@ http_uris(void **state)
 	}
 }
 
+/* Issue 11 item 3: the authorizations cover exactly the names ordered. */
+static void
+cover(void **state)
+{
+	char *const		 names[] = { "a.example", "*.a.example",
+	    "192.0.2.1", "B.example" };
+	struct order_req	 req = { .names = names, .n_names = 4 };
+	bool			 seen[4] = { false };
+	size_t			 k;
+
+	(void)state;
+	/* The base name and its wildcard are two identifiers. */
+	assert_int_equal(order_cover_add(&req, seen, "a.example", true, &k),
+	    ORDER_COVER_OK);
+	assert_int_equal(k, 1);
+	assert_int_equal(order_cover_missing(&req, seen), 0);
+	assert_int_equal(order_cover_add(&req, seen, "a.example", false, &k),
+	    ORDER_COVER_OK);
+	assert_int_equal(k, 0);
+	/* A second authorization for one name. */
+	assert_int_equal(order_cover_add(&req, seen, "a.example", false, &k),
+	    ORDER_COVER_DUPLICATE);
+	/* Names nobody ordered, a wildcard of an address among them. */
+	assert_int_equal(order_cover_add(&req, seen, "foreign.example",
+	    false, &k), ORDER_COVER_FOREIGN);
+	assert_int_equal(k, 4);
+	assert_int_equal(order_cover_add(&req, seen, "192.0.2.1", true, &k),
+	    ORDER_COVER_FOREIGN);
+	assert_int_equal(order_cover_add(&req, seen, "sub.a.example", false,
+	    &k), ORDER_COVER_FOREIGN);
+	assert_int_equal(order_cover_missing(&req, seen), 2);
+	assert_int_equal(order_cover_add(&req, seen, "192.0.2.1", false, &k),
+	    ORDER_COVER_OK);
+	assert_int_equal(order_cover_missing(&req, seen), 3);
+	/* DNS names compare without case. */
+	assert_int_equal(order_cover_add(&req, seen, "b.EXAMPLE", false, &k),
+	    ORDER_COVER_OK);
+	assert_int_equal(k, 3);
+	assert_int_equal(order_cover_missing(&req, seen), 4);
+}
+
+/* A name given twice (a CSR may) needs one authorization. */
+static void
+cover_repeated(void **state)
+{
+	char *const		 names[] = { "a.example", "a.example" };
+	struct order_req	 req = { .names = names, .n_names = 2 };
+	bool			 seen[2] = { false };
+	size_t			 k;
+
+	(void)state;
+	assert_int_equal(order_cover_missing(&req, seen), 0);
+	assert_int_equal(order_cover_add(&req, seen, "a.example", false, &k),
+	    ORDER_COVER_OK);
+	assert_int_equal(order_cover_missing(&req, seen), 2);
+}
+
 int
 main(void)
 {
@@ -89,6 +146,8 @@ main(void)
 		cmocka_unit_test(key_auth_vectors),
 		cmocka_unit_test(alpn_value),
 		cmocka_unit_test(http_uris),
+		cmocka_unit_test(cover),
+		cmocka_unit_test(cover_repeated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
