@@ -485,3 +485,27 @@ offline_run() {
 	[[ $stderr != *"waiting "*" s of at most"* ]]
 	! grep -q $'\r' <<<"$stderr"
 }
+
+@test "a second signal exits at once, even while a cleanup hangs" {
+	local pid status=0 t0
+	handler 'case $1 in
+perform) echo x >"$BATS_TEST_TMPDIR/bg.pid"; sleep 60 ;;
+cleanup) echo $$ >"$BATS_TEST_TMPDIR/cleanup.pid"; sleep 60 ;;
+esac
+exit 0'
+	"$EXTAUTH" "${COMMON[@]}" --mode handler --handler "$H" --preferred-challenges dns \
+		-d twice.solver.example.com certonly </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	wait_file "$BATS_TEST_TMPDIR/bg.pid"
+	kill -TERM "$pid"
+	# the first signal started the cleanup, which hangs
+	wait_file "$BATS_TEST_TMPDIR/cleanup.pid"
+	t0=$SECONDS
+	kill -INT "$pid"
+	wait "$pid" || status=$?
+	# the hanging cleanup handler is not ours to wait for any more
+	kill -KILL -- "-$(cat "$BATS_TEST_TMPDIR/cleanup.pid")" 2>/dev/null || true
+	cat "$BATS_TEST_TMPDIR/err"
+	assert_eq "exit status" "$status" 130
+	(( SECONDS - t0 < 30 ))
+}
