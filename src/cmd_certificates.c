@@ -71,7 +71,7 @@ key_type_of(const char *path)
 	char		*pem = NULL;
 	size_t		 len;
 
-	if (store_read_file(path, &pem, &len, true) != ERR_OK || pem == NULL)
+	if (store_read_owned(path, &pem, &len, true) != ERR_OK || pem == NULL)
 		goto out;
 	if ((k = crypto_key_from_pem(pem, len)) == NULL)
 		goto out;
@@ -108,7 +108,7 @@ row_load(const struct store *st, const char *name, time_t now,
 		return ERR_OK;
 	}
 	r->conf_ok = true;
-	if (store_read_file(r->live.cert, &pem, &len, false) != ERR_OK) {
+	if (store_read_owned(r->live.cert, &pem, &len, false) != ERR_OK) {
 		r->why = strdup(log_last_error());
 		goto out;
 	}

@@ -267,7 +267,7 @@ due(struct session *ss, struct lineage_params *j, time_t now, bool *is_due)
 		return ERR_OK;
 	}
 	store_live_paths(&ss->store, j->name, &live);
-	if ((e = store_read_file(live.cert, &pem, &len, false)) != ERR_OK)
+	if ((e = store_read_owned(live.cert, &pem, &len, false)) != ERR_OK)
 		goto out;
 	e = ERR_STORAGE;
 	if (crypto_cert_info(pem, len, &info) == -1) {

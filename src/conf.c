@@ -629,7 +629,7 @@ conf_read(const char *path, struct conf *conf)
 	memset(conf, 0, sizeof *conf);
 	memset(&ps, 0, sizeof ps);
 	ps.path = path;
-	if ((rc = store_read_file(path, &buf, &len, false)) != ERR_OK)
+	if ((rc = store_read_owned(path, &buf, &len, false)) != ERR_OK)
 		goto out;
 	rc = ERR_STORAGE;
 	if (memchr(buf, '\0', len) != NULL) {

@@ -176,7 +176,7 @@ existing(struct session *ss, const struct lineage_params *p, bool *keep,
 	if (store_lineage_version(&ss->store, p->name) <= 0)
 		return ERR_OK;
 	store_live_paths(&ss->store, p->name, &live);
-	if ((e = store_read_file(live.cert, &pem, &len, false)) != ERR_OK)
+	if ((e = store_read_owned(live.cert, &pem, &len, false)) != ERR_OK)
 		goto out;
 	e = ERR_STORAGE;
 	if (crypto_cert_info(pem, len, &info) == -1) {

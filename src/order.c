@@ -674,7 +674,7 @@ alpn_write(struct order *o)
 		dir = NULL;
 		goto out;
 	}
-	if ((e = store_mkdirs(dir, 0700)) != ERR_OK)
+	if ((e = store_mkdirs_owned(dir, 0700)) != ERR_OK)
 		goto out;
 	for (; i < o->n_chs; i++)
 		if (o->chs[i]->type == CHAL_TLSALPN01 &&

@@ -71,6 +71,8 @@ static const char store_readme_fmt[] =
     "certificates.\n";
 
 static void	 store_repair_links(const struct store *);
+static enum err	 store_lock_certbot(struct store *);
+static enum err	 store_dir_trusted(const char *, bool);
 static char	*store_pathf(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 
@@ -277,9 +279,107 @@ out:
 	return rc;
 }
 
-/* *out is a new buffer the caller frees (see store.h). */
-enum err
-store_read_file(const char *path, char **out, size_t *lenp, bool missing_ok)
+/*
+ * Where a live/ link may point: certbot's shape, ../../archive/NAME/FILE
+ * from live/NAME/ (or that same file as an absolute path), with
+ * archive/NAME a real directory only we can write to.  Anything else was
+ * not made by extauth or certbot and is not followed.  Returns the
+ * archive path (new string the caller frees), or NULL (logged).
+ */
+static char *
+store_live_target(const char *link)
+{
+	const char	*base, *file, *name;
+	ssize_t		 len;
+	size_t		 nlen;
+	char		 target[STORE_PATH_MAX], shown[120];
+	char		*dir = NULL, *live = NULL, *config = NULL;
+	char		*archive = NULL, *abs = NULL, *out = NULL;
+
+	if ((len = readlink(link, target, sizeof target - 1)) == -1) {
+		log_error("cannot read link %s: %s", link, strerror(errno));
+		goto out;
+	}
+	target[len] = '\0';
+	/* link = CONFIG/live/NAME/FILE.pem */
+	if ((dir = store_dirname(link)) == NULL ||
+	    (live = store_dirname(dir)) == NULL ||
+	    (config = store_dirname(live)) == NULL)
+		goto out;
+	base = strrchr(live, '/');
+	name = strrchr(dir, '/');
+	if (base == NULL || strcmp(base, "/live") != 0 || name == NULL)
+		goto bad;
+	name++;
+	nlen = strlen(name);
+	if (strncmp(target, "../../archive/", 14) == 0)
+		file = target + 14;
+	else if ((abs = store_pathf("%s/archive/", config)) != NULL &&
+	    strncmp(target, abs, strlen(abs)) == 0)
+		file = target + strlen(abs);
+	else
+		goto bad;
+	if (strncmp(file, name, nlen) != 0 || file[nlen] != '/')
+		goto bad;
+	file += nlen + 1;
+	if (file[0] == '\0' || file[0] == '.' || strchr(file, '/') != NULL)
+		goto bad;
+	if ((archive = store_pathf("%s/archive/%s", config, name)) == NULL ||
+	    store_dir_trusted(archive, false) != ERR_OK)
+		goto out;
+	out = store_pathf("%s/%s", archive, file);
+	goto out;
+bad:
+	log_error("%s points at %s, not into archive/%s/: a link extauth did "
+	    "not make is not followed", link, store_shown(target, shown,
+	    sizeof shown), name == NULL ? "" : name);
+out:
+	free(dir);
+	free(live);
+	free(config);
+	free(archive);
+	free(abs);
+	return out;
+}
+
+/*
+ * Opens path for reading without blocking on a FIFO or a device and
+ * without following links, except (live_links) a live/ link of certbot's
+ * shape (store_live_target).  -1 (logged, errno kept) on failure; errno
+ * ENOENT is not logged when missing_ok.
+ */
+static int
+store_open_read(const char *path, bool follow, bool live_links,
+    bool missing_ok)
+{
+	struct stat	 sb;
+	char		*real = NULL;
+	int		 fd, flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	int		 saved;
+
+	if ((fd = open(path, flags | (follow ? 0 : O_NOFOLLOW))) == -1 &&
+	    errno == ELOOP && live_links &&
+	    lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+		if ((real = store_live_target(path)) == NULL) {
+			errno = ELOOP;
+			return -1;
+		}
+		fd = open(real, flags | O_NOFOLLOW);
+	}
+	saved = errno;
+	if (fd == -1 && !(saved == ENOENT && missing_ok))
+		log_error("cannot open %s: %s", path, saved == ELOOP ?
+		    "it is a symbolic link, which extauth does not follow "
+		    "there" : strerror(saved));
+	free(real);
+	errno = saved;
+	return fd;
+}
+
+/* The reader of store_read_file and store_read_owned. */
+static enum err
+store_read(const char *path, char **out, size_t *lenp, bool missing_ok,
+    bool follow)
 {
 	struct stat	 sb;
 	enum err	 rc = ERR_STORAGE;
@@ -291,20 +391,23 @@ store_read_file(const char *path, char **out, size_t *lenp, bool missing_ok)
 	*out = NULL;
 	if (lenp != NULL)
 		*lenp = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		if (errno == ENOENT && missing_ok) {
+	if ((fd = store_open_read(path, follow, !follow, missing_ok)) == -1) {
+		if (errno == ENOENT && missing_ok)
 			rc = ERR_OK;
-			goto out;
-		}
-		log_error("cannot open %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb) == -1) {
 		log_error("cannot stat %s: %s", path, strerror(errno));
 		goto out;
 	}
+	/* A FIFO or a device planted where a file belongs must not hang
+	 * or feed the run (the open did not block: O_NONBLOCK). */
 	if (!S_ISREG(sb.st_mode)) {
 		log_error("cannot read %s: not a regular file", path);
+		goto out;
+	}
+	if (fcntl(fd, F_SETFL, O_RDONLY) == -1) {
+		log_error("cannot read %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (sb.st_size > STORE_FILE_MAX) {
@@ -359,8 +462,60 @@ out:
 	return rc;
 }
 
+/* *out is a new buffer the caller frees (see store.h). */
 enum err
-store_mkdirs(const char *path, mode_t mode)
+store_read_file(const char *path, char **out, size_t *lenp, bool missing_ok)
+{
+	return store_read(path, out, lenp, missing_ok, true);
+}
+
+/* *out is a new buffer the caller frees (see store.h). */
+enum err
+store_read_owned(const char *path, char **out, size_t *lenp, bool missing_ok)
+{
+	return store_read(path, out, lenp, missing_ok, false);
+}
+
+/*
+ * Whether an existing directory extauth keeps things in can be trusted:
+ * a link there (when !follow) or write access for group or others would
+ * let someone else redirect or plant what extauth writes and reads next,
+ * private keys included.  Refused with what to do (logged).
+ */
+static enum err
+store_dir_trusted(const char *path, bool follow)
+{
+	struct stat	sb;
+
+	if ((follow ? stat(path, &sb) : lstat(path, &sb)) == -1) {
+		log_error("cannot stat %s: %s", path, strerror(errno));
+		return ERR_STORAGE;
+	}
+	if (S_ISLNK(sb.st_mode)) {
+		log_error("%s is a symbolic link; extauth does not follow links "
+		    "inside its directories", path);
+		log_error("remove the link (and move what it points at there, "
+		    "if that is wanted)");
+		return ERR_STORAGE;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		log_error("%s exists and is not a directory", path);
+		return ERR_STORAGE;
+	}
+	if ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		log_error("%s is writable by %s (mode %04o): others could plant "
+		    "files there", path, (sb.st_mode & S_IWOTH) ? "everyone" :
+		    "its group", (unsigned)(sb.st_mode & 07777));
+		log_error("fix it with: chmod go-w %s", path);
+		return ERR_STORAGE;
+	}
+	return ERR_OK;
+}
+
+/* mkdir -p; then the last level is checked with store_dir_trusted when
+ * owned (following a link there when follow). */
+static enum err
+store_mkdirs_mode(const char *path, mode_t mode, bool owned, bool follow)
 {
 	struct stat	 sb;
 	enum err	 rc = ERR_STORAGE;
@@ -396,6 +551,10 @@ store_mkdirs(const char *path, mode_t mode)
 		if (c == '\0')
 			break;
 	}
+	if (owned) {
+		rc = store_dir_trusted(path, follow);
+		goto out;
+	}
 	if (stat(path, &sb) == -1) {
 		log_error("cannot stat %s: %s", path, strerror(errno));
 		goto out;
@@ -408,6 +567,18 @@ store_mkdirs(const char *path, mode_t mode)
 out:
 	free(p);
 	return rc;
+}
+
+enum err
+store_mkdirs(const char *path, mode_t mode)
+{
+	return store_mkdirs_mode(path, mode, false, true);
+}
+
+enum err
+store_mkdirs_owned(const char *path, mode_t mode)
+{
+	return store_mkdirs_mode(path, mode, true, false);
 }
 
 /* ".NAME.XXXXXX": the temporary names of store_write_atomic (mkostemp's
@@ -510,7 +681,9 @@ store_open(struct store *st, const char *config_dir, const char *work_dir,
 		log_error("out of memory");
 		goto out;
 	}
-	if ((rc = store_mkdirs(config_dir, 0755)) != ERR_OK)
+	/* The three top directories are the user's to place (a link to
+	 * another disk is fine); what is below is ours and never a link. */
+	if ((rc = store_mkdirs_mode(config_dir, 0755, true, true)) != ERR_OK)
 		goto out;
 	for (i = 0; i < sizeof subs / sizeof subs[0]; i++) {
 		if ((path = store_pathf("%s/%s", config_dir,
@@ -518,14 +691,16 @@ store_open(struct store *st, const char *config_dir, const char *work_dir,
 			rc = ERR_INTERNAL;
 			goto out;
 		}
-		if ((rc = store_mkdirs(path, subs[i].mode)) != ERR_OK)
+		if ((rc = store_mkdirs_owned(path, subs[i].mode)) != ERR_OK)
 			goto out;
 		free(path);
 		path = NULL;
 	}
-	if (work_dir != NULL && (rc = store_mkdirs(work_dir, 0755)) != ERR_OK)
+	if (work_dir != NULL && (rc = store_mkdirs_mode(work_dir, 0755, true,
+	    true)) != ERR_OK)
 		goto out;
-	if (logs_dir != NULL && (rc = store_mkdirs(logs_dir, 0700)) != ERR_OK)
+	if (logs_dir != NULL && (rc = store_mkdirs_mode(logs_dir, 0700, true,
+	    true)) != ERR_OK)
 		goto out;
 	rc = ERR_OK;
 out:
@@ -587,6 +762,7 @@ store_mark_running(struct store *st, const char *path)
 	if (sb.st_size > 0)
 		store_recover(st);
 	len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	st->marked = true;
 	if (ftruncate(st->lock_fd, 0) == -1 ||
 	    pwrite(st->lock_fd, pid, (size_t)len, 0) != len ||
 	    fdatasync(st->lock_fd) == -1) {
@@ -596,10 +772,126 @@ store_mark_running(struct store *st, const char *path)
 	return ERR_OK;
 }
 
+/*
+ * One of certbot's locks, exactly as certbot's lock.py takes it: open
+ * (creating, 0600), lockf(LOCK_EX | LOCK_NB) - a POSIX record lock on the
+ * whole file - then check that the path still names the file locked
+ * (certbot deletes the file when it lets go: a lock on a file deleted
+ * meanwhile protects nothing, so open again).  On success the fd is kept
+ * in st; ERR_LOCKED (logged, with the holder) if held.
+ */
+static enum err
+store_lock_certbot_dir(struct store *st, const char *dir)
+{
+	struct flock	 fl;
+	struct stat	 sb_path, sb_fd;
+	enum err	 rc = ERR_STORAGE;
+	char		*path = NULL, comm[64] = "", proc[64];
+	FILE		*f;
+	int		 fd = -1, tries;
+
+	if ((path = store_pathf("%s/.certbot.lock", dir)) == NULL) {
+		rc = ERR_INTERNAL;
+		goto out;
+	}
+	for (tries = 0; tries < STORE_LINK_TRIES; tries++) {
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY |
+		    O_NOFOLLOW | O_NONBLOCK, 0600)) == -1) {
+			log_error("cannot open lock file %s: %s", path,
+			    errno == ELOOP ? "it is a symbolic link" :
+			    strerror(errno));
+			goto out;
+		}
+		memset(&fl, 0, sizeof fl);
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_SETLK, &fl) == -1) {
+			if (errno != EACCES && errno != EAGAIN) {
+				log_error("cannot lock %s: %s", path,
+				    strerror(errno));
+				goto out;
+			}
+			/* Who holds it: certbot, normally, or an extauth of
+			 * another config dir sharing this work or logs dir. */
+			memset(&fl, 0, sizeof fl);
+			fl.l_type = F_WRLCK;
+			fl.l_whence = SEEK_SET;
+			if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK &&
+			    fl.l_pid > 0) {
+				snprintf(proc, sizeof proc, "/proc/%ld/comm",
+				    (long)fl.l_pid);
+				if ((f = fopen(proc, "re")) != NULL) {
+					if (fgets(comm, sizeof comm, f) == NULL)
+						comm[0] = '\0';
+					comm[strcspn(comm, "\n")] = '\0';
+					fclose(f);
+				}
+				log_error("%s is in use by %s (pid %ld), which "
+				    "holds %s", dir, comm[0] != '\0' ? comm :
+				    "another program", (long)fl.l_pid, path);
+			} else
+				log_error("%s is in use by another certbot or "
+				    "extauth, which holds %s", dir, path);
+			log_error("wait for it to finish, then run again");
+			rc = ERR_LOCKED;
+			goto out;
+		}
+		if (stat(path, &sb_path) == 0 && fstat(fd, &sb_fd) == 0 &&
+		    sb_path.st_dev == sb_fd.st_dev &&
+		    sb_path.st_ino == sb_fd.st_ino)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	if (fd == -1) {
+		log_error("cannot lock %s: it keeps being replaced", path);
+		goto out;
+	}
+	st->certbot_fd[st->n_certbot] = fd;
+	st->certbot_path[st->n_certbot] = path;
+	st->n_certbot++;
+	fd = -1;
+	path = NULL;
+	rc = ERR_OK;
+out:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+/* certbot's three locks, in certbot's order (logs, then config, then
+ * work); each held until store_close. */
+static enum err
+store_lock_certbot(struct store *st)
+{
+	const char	*dirs[STORE_CERTBOT_LOCKS];
+	enum err	 rc;
+	size_t		 i, j;
+
+	dirs[0] = st->logs_dir;
+	dirs[1] = st->config_dir;
+	dirs[2] = st->work_dir;
+	for (i = 0; i < STORE_CERTBOT_LOCKS; i++) {
+		if (dirs[i] == NULL)
+			continue;
+		/* One directory given twice is locked once: a second fd
+		 * on the same file would drop the lock when closed. */
+		for (j = 0; j < i; j++)
+			if (dirs[j] != NULL && strcmp(dirs[i], dirs[j]) == 0)
+				break;
+		if (j == i &&
+		    (rc = store_lock_certbot_dir(st, dirs[i])) != ERR_OK)
+			return rc;
+	}
+	return ERR_OK;
+}
+
 enum err
 store_lock(struct store *st)
 {
 	enum err	 rc = ERR_STORAGE;
+	struct stat	 sb;
 	char		*path = NULL;
 	int		 fd = -1;
 
@@ -609,10 +901,16 @@ store_lock(struct store *st)
 		rc = ERR_INTERNAL;
 		goto out;
 	}
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0600)) == -1) {
+	/* Never through a planted link: the mark written below would
+	 * truncate whatever it points at. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY |
+	    O_NOFOLLOW | O_NONBLOCK, 0600)) == -1) {
 		log_error("cannot open lock file %s: %s", path,
-		    strerror(errno));
+		    errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		log_error("cannot use lock file %s: not a regular file", path);
 		goto out;
 	}
 	/* flock, not fcntl locks: these belong to the open file, so a
@@ -630,6 +928,8 @@ store_lock(struct store *st)
 	}
 	st->lock_fd = fd;
 	fd = -1;
+	if ((rc = store_lock_certbot(st)) != ERR_OK)
+		goto out;
 	rc = store_mark_running(st, path);
 out:
 	if (fd != -1)
@@ -641,10 +941,20 @@ out:
 void
 store_close(struct store *st)
 {
+	size_t	i;
+
+	/* As certbot lets go: remove the file, then close (see lock.py on
+	 * why in this order). */
+	for (i = st->n_certbot; i > 0; i--) {
+		(void)unlink(st->certbot_path[i - 1]);
+		close(st->certbot_fd[i - 1]);
+		free(st->certbot_path[i - 1]);
+	}
 	if (st->lock_fd != -1) {
 		/* A clean end: the next run need not look for debris.  If
-		 * this is lost, that run merely sweeps once for nothing. */
-		if (ftruncate(st->lock_fd, 0) == -1)
+		 * this is lost, that run merely sweeps once for nothing.  A
+		 * run that did not mark leaves an earlier run's mark. */
+		if (st->marked && ftruncate(st->lock_fd, 0) == -1)
 			log_debug("cannot clear the lock file: %s",
 			    strerror(errno));
 		close(st->lock_fd);
@@ -904,7 +1214,7 @@ store_account_load(const struct store *st, const char *dir_url,
 		rc = ERR_INTERNAL;
 		goto out;
 	}
-	if ((rc = store_read_file(path, &key, NULL, false)) != ERR_OK)
+	if ((rc = store_read_owned(path, &key, NULL, false)) != ERR_OK)
 		goto out;
 	free(path);
 	if ((path = store_pathf("%s/regr.json", dir)) == NULL) {
@@ -912,7 +1222,7 @@ store_account_load(const struct store *st, const char *dir_url,
 		goto out;
 	}
 	/* Missing: a half-made account (uri NULL), see store_acct_state. */
-	if ((rc = store_read_file(path, &regr, &regr_len, true)) != ERR_OK)
+	if ((rc = store_read_owned(path, &regr, &regr_len, true)) != ERR_OK)
 		goto out;
 	if (regr != NULL &&
 	    (uri = store_regr_uri(path, regr, regr_len)) == NULL) {
@@ -985,7 +1295,7 @@ store_account_dir(const struct store *st, const char *dir_url,
 	*rc = ERR_INTERNAL;
 	if ((dir = store_pathf("%s/%s", server, id)) == NULL)
 		goto out;
-	if ((*rc = store_mkdirs(dir, 0700)) != ERR_OK) {
+	if ((*rc = store_mkdirs_owned(dir, 0700)) != ERR_OK) {
 		free(dir);
 		dir = NULL;
 	}
@@ -1163,7 +1473,7 @@ store_lineage_version(const struct store *st, const char *name)
 	struct stat	 sb;
 	const char	*base;
 	ssize_t		 len;
-	char		*link = NULL;
+	char		*link = NULL, *real = NULL;
 	char		 target[STORE_PATH_MAX];
 	int		 v = -1, n;
 
@@ -1189,14 +1499,24 @@ store_lineage_version(const struct store *st, const char *name)
 		    name, link, target);
 		goto out;
 	}
-	if (stat(link, &sb) == -1) {
+	/* Only a link of the live/ shape, into a real archive/<name>/, to
+	 * a regular file that is not itself a link. */
+	if ((real = store_live_target(link)) == NULL)
+		goto out;
+	if (lstat(real, &sb) == -1) {
 		log_error("broken lineage %s: %s -> %s: %s", name, link,
 		    target, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		log_error("broken lineage %s: %s -> %s: not a regular file",
+		    name, link, target);
 		goto out;
 	}
 	v = n;
 out:
 	free(link);
+	free(real);
 	return v;
 }
 
@@ -1428,8 +1748,8 @@ store_lineage_save(const struct store *st, const char *name,
 	    name)) == NULL ||
 	    (live = store_pathf("%s/live/%s", st->config_dir, name)) == NULL)
 		goto out;
-	if ((rc = store_mkdirs(archive, 0700)) != ERR_OK ||
-	    (rc = store_mkdirs(live, 0755)) != ERR_OK ||
+	if ((rc = store_mkdirs_owned(archive, 0700)) != ERR_OK ||
+	    (rc = store_mkdirs_owned(live, 0755)) != ERR_OK ||
 	    (rc = store_next_version(archive, &n)) != ERR_OK)
 		goto out;
 	for (k = 0; k < STORE__KINDS; k++) {
@@ -1669,7 +1989,7 @@ store_csr_save(const struct store *st, const char *name, const char *pem,
 	if ((dir = store_pathf("%s/csr", st->config_dir)) == NULL ||
 	    (path = store_pathf("%s/%s.pem", dir, name)) == NULL)
 		goto out;
-	if ((rc = store_mkdirs(dir, 0700)) != ERR_OK ||
+	if ((rc = store_mkdirs_owned(dir, 0700)) != ERR_OK ||
 	    (rc = store_write_atomic(path, pem, strlen(pem), 0644)) != ERR_OK)
 		goto out;
 	*path_out = path;
@@ -1715,6 +2035,7 @@ store_strcmp_p(const void *a, const void *b)
 enum err
 store_list_lineages(const struct store *st, char ***names, size_t *n)
 {
+	struct stat	  sb;
 	struct dirent	 *de;
 	enum err	  rc = ERR_STORAGE;
 	const char	 *why;
@@ -1742,6 +2063,16 @@ store_list_lineages(const struct store *st, char ***names, size_t *n)
 		if (len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0 ||
 		    de->d_type == DT_DIR)
 			continue;
+		/* A FIFO would hang the reader while we hold the lock, a
+		 * link could feed it any file: only regular files count. */
+		if (de->d_type != DT_REG && (de->d_type != DT_UNKNOWN ||
+		    fstatat(dirfd(d), de->d_name, &sb,
+		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(sb.st_mode))) {
+			log_warn("skipping %s/%s: not a regular file", dir,
+			    store_shown(de->d_name, shown, sizeof shown));
+			errno = 0;
+			continue;
+		}
 		if ((name = strndup(de->d_name, len - 5)) == NULL) {
 			log_error("out of memory");
 			rc = ERR_INTERNAL;

@@ -28,11 +28,19 @@
 #define STORE_FILE_MAX	(1024 * 1024)	/* cap on any file we read */
 #define STORE_LINEAGES_MAX 1000000	/* cap on renewal .conf entries listed */
 
+#define STORE_CERTBOT_LOCKS 3	/* logs, config and work dir */
+
 struct store {
 	char	*config_dir;
 	char	*work_dir;
 	char	*logs_dir;
 	int	 lock_fd;	/* -1 when not locked */
+	bool	 marked;	/* our pid is in the lock file */
+	/* certbot's .certbot.lock files we hold: the first n_certbot of
+	 * these (so a zeroed struct holds none) */
+	int	 certbot_fd[STORE_CERTBOT_LOCKS];
+	char	*certbot_path[STORE_CERTBOT_LOCKS];
+	size_t	 n_certbot;
 };
 
 /* Creates the directories if missing (config, live, renewal, work 0755;
@@ -40,8 +48,11 @@ struct store {
  * failure (logged) nothing is left to free; otherwise store_close() frees. */
 enum err	 store_open(struct store *, const char *config_dir,
 		    const char *work_dir, const char *logs_dir);
-/* Takes an exclusive non-blocking lock on config_dir/.extauth.lock;
- * ERR_LOCKED (logged, naming the lock file) if another run holds it. */
+/* Takes an exclusive non-blocking lock on config_dir/.extauth.lock, then
+ * certbot's locks as certbot takes them (lock.py: .certbot.lock in the
+ * logs, config and work dirs, POSIX record locks), so extauth and certbot
+ * never write one directory at once.  ERR_LOCKED (logged, naming the lock
+ * file and, for certbot's, the holder and its pid) if either is held. */
 enum err	 store_lock(struct store *);
 void		 store_close(struct store *);
 
@@ -53,9 +64,20 @@ enum err	 store_write_atomic(const char *path, const void *, size_t,
  * if missing and missing_ok, returns ERR_OK with *out NULL. */
 enum err	 store_read_file(const char *path, char **out, size_t *len,
 		    bool missing_ok);
+/* Reads a file extauth keeps (config dir, work dir): like
+ * store_read_file, but a link is followed only if it is a live/ link of
+ * certbot's shape (../../archive/NAME/FILE from live/NAME/, archive/NAME a
+ * real directory, FILE not a link); any other link is refused.  Neither
+ * reader blocks on, or reads, a FIFO or a device. */
+enum err	 store_read_owned(const char *path, char **out, size_t *len,
+		    bool missing_ok);
 /* mkdir -p with mode for the created levels (exact, not umasked); levels
- * that already exist are left as they are. */
+ * that already exist are left as they are.  For paths the user names. */
 enum err	 store_mkdirs(const char *path, mode_t);
+/* The same for a directory extauth keeps things in: the last level must
+ * not be a symbolic link nor writable by group or others (ERR_STORAGE,
+ * logged with the chmod that fixes it). */
+enum err	 store_mkdirs_owned(const char *path, mode_t);
 
 /* ---- accounts ---- */
 /* accounts/<host[:port]><path> for a directory URL (certbot's netloc+path);
