@@ -414,6 +414,11 @@ request(struct acme *a, const struct req *r, struct http_response *resp,
 
 	memset(resp, 0, sizeof *resp);
 	for (;;) {
+		/* Stopping (sig.h): no new request, not even a retry. */
+		if (sig_pending() != 0) {
+			e = ERR_SIGNAL;
+			goto out;
+		}
 		t.attempt++;
 		http_response_clear(resp);
 		acme_problem_clear(&p);

@@ -25,6 +25,7 @@
 #include "acme.h"
 #include "acme_status.h"
 #include "crypto.h"
+#include "sig.h"
 
 static pid_t	srv_pid;
 static int	srv_port;
@@ -440,6 +441,34 @@ statuses(void **state)
 	assert_string_equal(acme_status_name(ACME_STATUS__COUNT), "unknown");
 }
 
+/* A pending stop signal: no new request goes out (runs last: the signal
+ * stays pending for the rest of the process). */
+static void
+stopping(void **state)
+{
+	struct crypto_key_spec	 spec = { CRYPTO_KEY_ECDSA, 0, "secp256r1" };
+	struct http_response	 resp;
+	struct http		*h = http_new(&(struct http_opts){ 0 });
+	struct acme		*a = NULL;
+	EVP_PKEY		*key = crypto_key_generate(&spec);
+	long			 before;
+
+	(void)state;
+	assert_int_equal(acme_new(h, url("/dir"), &a), ERR_OK);
+	assert_int_equal(acme_set_account(a, key, url("/acct/1")), ERR_OK);
+	assert_int_equal(sig_install(), 0);
+	assert_int_equal(raise(SIGTERM), 0);
+	assert_int_equal(sig_pending(), SIGTERM);
+	before = acme_requests(a);
+	assert_int_equal(acme_post(a, "made", url("/made"), "{}", false, NULL,
+	    &resp, NULL), ERR_SIGNAL);
+	assert_int_equal(acme_requests(a), before);
+	assert_false(acme_wait_ms(5000));
+	acme_free(a);
+	EVP_PKEY_free(key);
+	http_free(h);
+}
+
 int
 main(void)
 {
@@ -449,6 +478,7 @@ main(void)
 		cmocka_unit_test(json_answers),
 		cmocka_unit_test(transport),
 		cmocka_unit_test(statuses),
+		cmocka_unit_test(stopping),
 	};
 
 	if (getenv("TEST_STDERR") == NULL && freopen("/dev/null", "w", stderr) == NULL)
