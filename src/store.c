@@ -1803,17 +1803,32 @@ out:
 static enum err
 store_remove_files(const char *dir)
 {
+	struct stat	 sb;
 	struct dirent	*de;
 	enum err	 rc = ERR_STORAGE;
 	bool		 failed = false;
-	DIR		*d;
+	DIR		*d = NULL;
+	int		 fd;
 
-	if ((d = opendir(dir)) == NULL) {
+	/* A link here was planted (or is certbot's link to a shared
+	 * account): the link goes, never what it points at. */
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 && (errno == ELOOP || errno == ENOTDIR) &&
+	    lstat(dir, &sb) == 0 && S_ISLNK(sb.st_mode) &&
+	    unlink(dir) == 0) {
+		log_warn("%s was a symbolic link: removed the link, not what "
+		    "it points at", dir);
+		rc = ERR_OK;
+		goto out;
+	}
+	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
 		if (errno == ENOENT) {
 			rc = ERR_OK;
 			goto out;
 		}
 		log_error("cannot open %s: %s", dir, strerror(errno));
+		if (fd != -1)
+			close(fd);
 		goto out;
 	}
 	while ((errno = 0, de = readdir(d)) != NULL) {
@@ -1853,6 +1868,7 @@ out:
 enum err
 store_lineage_delete(const struct store *st, const char *name)
 {
+	struct stat	 sb;
 	enum err	 rc = ERR_INTERNAL, r;
 	bool		 failed = false;
 	char		*path = NULL, *live = NULL;
@@ -1872,7 +1888,20 @@ store_lineage_delete(const struct store *st, const char *name)
 	}
 	if ((live = store_pathf("%s/live/%s", st->config_dir, name)) == NULL)
 		goto out;
-	for (k = 0; k <= STORE__KINDS; k++) {
+	/* Through a planted link the unlinks below would delete files
+	 * elsewhere: only the link goes. */
+	if (lstat(live, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+		if (unlink(live) == -1) {
+			log_error("cannot remove %s: %s", live,
+			    strerror(errno));
+			failed = true;
+		} else
+			log_warn("%s was a symbolic link: removed the link, "
+			    "not what it points at", live);
+		k = STORE__KINDS + 1;
+	} else
+		k = 0;
+	for (; k <= STORE__KINDS; k++) {
 		free(path);
 		if ((path = store_pathf("%s/%s%s", live, k < STORE__KINDS ?
 		    store_kinds[k] : "README", k < STORE__KINDS ? ".pem" :

@@ -143,3 +143,21 @@ victim_intact() {
 	[ "$status" -eq 0 ]
 	assert_eq "accounts" "$(find "$CFG/accounts" -name private_key.json -type f | wc -l)" 1
 }
+
+@test "delete through archive/NAME and live/NAME planted as links removes the links, not their targets" {
+	obtain d.example.com
+	mkfifo "$OUTSIDE/fifo"
+	mkdir "$OUTSIDE/live" "$OUTSIDE/archive"
+	echo keep >"$OUTSIDE/live/cert.pem"
+	echo keep >"$OUTSIDE/archive/privkey1.pem"
+	rm -rf "$CFG/live/d.example.com" "$CFG/archive/d.example.com"
+	ln -s "$OUTSIDE/live" "$CFG/live/d.example.com"
+	ln -s "$OUTSIDE/archive" "$CFG/archive/d.example.com"
+	ext_direct delete --cert-name d.example.com "${DIRS[@]}"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"live/d.example.com was a symbolic link: removed the link"* ]]
+	[ ! -e "$CFG/live/d.example.com" ] && [ ! -L "$CFG/live/d.example.com" ]
+	[ ! -L "$CFG/archive/d.example.com" ]
+	assert_eq "outside live" "$(cat "$OUTSIDE/live/cert.pem")" keep
+	assert_eq "outside archive" "$(cat "$OUTSIDE/archive/privkey1.pem")" keep
+}
