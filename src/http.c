@@ -148,6 +148,10 @@ struct http_xfer {
 	size_t			 headers_len;
 	bool			 over_cap;	/* body exceeded HTTP_BODY_MAX */
 	bool			 oom;
+	/* The last header block ended with its blank line.  libcurl (7.88)
+	 * reports success for an answer cut inside its headers, which would
+	 * pass for an answer without the headers that were lost. */
+	bool			 headers_done;
 };
 
 static bool	http_global_done;
@@ -600,8 +604,13 @@ http_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	const char		*colon, *v;
 	char			*tmp, *semi, *c;
 
-	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0)
+	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
 		http_reset_headers(x);
+		x->headers_done = false;
+	}
+	if ((len == 2 && buf[0] == '\r' && buf[1] == '\n') ||
+	    (len == 1 && buf[0] == '\n'))
+		x->headers_done = true;
 	http_keep_raw(x, buf, len);
 	if ((colon = memchr(buf, ':', len)) == NULL)
 		return len;
@@ -792,6 +801,12 @@ http_request(struct http *h, enum http_method method, const char *url,
 	if (rc != CURLE_OK) {
 		http_set_failure(h, http_classify(rc), h->errbuf[0] != '\0' ?
 		    h->errbuf : curl_easy_strerror(rc));
+		log_debug("%s %s: %s", mname, url, h->fail_text);
+		goto out;
+	}
+	if (!x.headers_done) {
+		http_set_failure(h, HTTP_FAIL_DROPPED, "the connection closed "
+		    "inside the answer's headers");
 		log_debug("%s %s: %s", mname, url, h->fail_text);
 		goto out;
 	}
