@@ -76,6 +76,10 @@ struct req {
 	const char		*payload;
 	bool			 use_jwk;
 	const char		*accept;
+	/* Non-NULL: the request changes state at the CA, so it is sent at
+	 * most once: when it went out and no answer came back, *lost is
+	 * set and the caller looks at the state instead of a resend. */
+	bool			*lost;
 };
 
 /* Where one request stands in the retry policy. */
@@ -117,7 +121,7 @@ enum err
 acme_new(struct http *http, const char *dir_url, struct acme **out)
 {
 	const struct req	 dreq = { "ACME directory", HTTP_GET, dir_url,
-		false, NULL, false, "application/json" };
+		false, NULL, false, "application/json", NULL };
 	struct http_response	 resp = { 0 };
 	struct acme		*a;
 	enum err		 e = ERR_ACME;
@@ -449,6 +453,16 @@ request(struct acme *a, const struct req *r, struct http_response *resp,
 				e = ERR_SIGNAL;
 				goto out;
 			}
+			if (r->lost != NULL && (f == HTTP_FAIL_DROPPED ||
+			    f == HTTP_FAIL_TIMEOUT || f == HTTP_FAIL_OTHER)) {
+				*r->lost = true;
+				log_info("%s: %s %s: %s after it was sent; not "
+				    "sent again, the CA may have acted on it",
+				    r->what, method_names[r->method], r->url,
+				    http_fail_name(f));
+				e = ERR_ACME;
+				goto out;
+			}
 			if ((f == HTTP_FAIL_DROPPED || f == HTTP_FAIL_TIMEOUT) &&
 			    retry_wait(r, &t, -1, http_fail_name(f)))
 				continue;
@@ -554,38 +568,50 @@ take_nonce(struct acme *a, const struct req *for_r, int attempt, char **nonce)
 	return ERR_OK;
 }
 
+static enum err
+signed_post(struct acme *a, const struct req *r, struct http_response *resp,
+    struct acme_problem *prob)
+{
+	memset(resp, 0, sizeof *resp);
+	if (prob != NULL)
+		memset(prob, 0, sizeof *prob);
+	if (a->key == NULL) {
+		log_error("%s: no account key", r->what);
+		return ERR_INTERNAL;
+	}
+	return request(a, r, resp, prob);
+}
+
 enum err
 acme_post(struct acme *a, const char *what, const char *url,
     const char *payload, bool use_jwk, const char *accept,
     struct http_response *resp, struct acme_problem *prob)
 {
 	const struct req	r = { what, HTTP_POST, url, true, payload,
-		use_jwk, accept };
+		use_jwk, accept, NULL };
 
-	memset(resp, 0, sizeof *resp);
-	if (prob != NULL)
-		memset(prob, 0, sizeof *prob);
-	if (a->key == NULL) {
-		log_error("%s: no account key", what);
-		return ERR_INTERNAL;
-	}
-	return request(a, &r, resp, prob);
+	return signed_post(a, &r, resp, prob);
 }
 
 static enum err
 post_json(struct acme *a, const char *what, const char *url,
-    const char *payload, bool use_jwk, json_t **obj, struct acme_answer *ans)
+    const char *payload, bool use_jwk, bool once, json_t **obj,
+    struct acme_answer *ans)
 {
 	struct http_response	 resp;
+	struct req		 r = { what, HTTP_POST, url, true, payload,
+		use_jwk, "application/json", NULL };
 	enum err		 e;
 
 	*obj = NULL;
 	if (ans != NULL) {
 		ans->retry_after = -1;
 		ans->location = NULL;
+		ans->lost = false;
+		if (once)
+			r.lost = &ans->lost;
 	}
-	if ((e = acme_post(a, what, url, payload, use_jwk, "application/json",
-	    &resp, NULL)) != ERR_OK ||
+	if ((e = signed_post(a, &r, &resp, NULL)) != ERR_OK ||
 	    (e = json_object_of(&resp, what, url, obj)) != ERR_OK)
 		goto out;
 	if (ans != NULL) {
@@ -602,7 +628,14 @@ enum err
 acme_post_json(struct acme *a, const char *what, const char *url,
     const char *payload, json_t **obj, struct acme_answer *ans)
 {
-	return post_json(a, what, url, payload, false, obj, ans);
+	return post_json(a, what, url, payload, false, false, obj, ans);
+}
+
+enum err
+acme_post_json_once(struct acme *a, const char *what, const char *url,
+    const char *payload, json_t **obj, struct acme_answer *ans)
+{
+	return post_json(a, what, url, payload, false, true, obj, ans);
 }
 
 enum err
@@ -612,7 +645,7 @@ acme_get_json(struct acme *a, const char *what, const char *url,
 	struct acme_answer	ans;
 	enum err		e;
 
-	e = post_json(a, what, url, NULL, false, out, &ans);
+	e = post_json(a, what, url, NULL, false, false, out, &ans);
 	if (retry_after != NULL)
 		*retry_after = ans.retry_after;
 	free(ans.location);
@@ -633,7 +666,7 @@ enum err
 acme_account(struct acme *a, EVP_PKEY *key,
     const struct acme_account_req *req, json_t **body_out)
 {
-	struct acme_answer	 ans = { -1, NULL };
+	struct acme_answer	 ans = { -1, NULL, false };
 	json_t			*p = NULL, *eab, *contact, *body = NULL;
 	char			*payload = NULL, *mailto = NULL;
 	enum err		 e = ERR_INTERNAL;
@@ -672,7 +705,7 @@ acme_account(struct acme *a, EVP_PKEY *key,
 	if ((payload = json_dumps(p, JSON_COMPACT)) == NULL)
 		goto out;
 	if ((e = post_json(a, "newAccount", a->urls[ACME_URL_NEW_ACCOUNT],
-	    payload, true, &body, &ans)) != ERR_OK)
+	    payload, true, false, &body, &ans)) != ERR_OK)
 		goto out;
 	e = ERR_ACME;
 	if (ans.location == NULL) {

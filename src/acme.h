@@ -87,6 +87,7 @@ enum err	 acme_post(struct acme *, const char *what, const char *url,
 struct acme_answer {
 	long	 retry_after;	/* seconds, -1 when absent */
 	char	*location;	/* Location header or NULL; the caller frees */
+	bool	 lost;		/* acme_post_json_once: sent, no answer */
 };
 /*
  * Signed POST of payload (NULL: POST-as-GET) whose answer must be a JSON
@@ -96,6 +97,17 @@ struct acme_answer {
  */
 enum err	 acme_post_json(struct acme *, const char *what, const char *url,
 		    const char *payload, json_t **obj, struct acme_answer *ans);
+/*
+ * The same for a request that changes state at the CA and must not be
+ * sent twice blindly (finalize): when it went out and no answer came back
+ * (dropped, timed out), it is not resent; ans->lost is set (ans must not
+ * be NULL), the loss is logged at info level only, and the caller looks at
+ * the state to decide.  Every other failure is retried and reported as by
+ * acme_post_json.
+ */
+enum err	 acme_post_json_once(struct acme *, const char *what,
+		    const char *url, const char *payload, json_t **obj,
+		    struct acme_answer *ans);
 /* POST-as-GET of a JSON object; *out new reference. */
 enum err	 acme_get_json(struct acme *, const char *what, const char *url,
 		    json_t **out, long *retry_after);

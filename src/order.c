@@ -204,7 +204,7 @@ check_origins(struct order *o)
 static enum err
 new_order(struct order *o)
 {
-	struct acme_answer	 ans = { -1, NULL };
+	struct acme_answer	 ans = { -1, NULL, false };
 	const char		*new_order = acme_url(o->a, ACME_URL_NEW_ORDER);
 	json_t			*p, *ids, *obj;
 	char			*payload = NULL;
@@ -938,14 +938,58 @@ poll_order(struct order *o, enum acme_status wait1, enum acme_status wait2,
 	}
 }
 
+/*
+ * POSTs the CSR to the order's finalize URL; the answer becomes the
+ * order's object.  Finalize changes the order at the CA, so a request
+ * that went out without an answer coming back is not resent blindly (the
+ * retry would meet orderNotReady from an order already processing): the
+ * order is read again, and only an order still ready is finalized again.
+ */
+static enum err
+send_finalize(struct order *o, const char *payload, struct acme_answer *ans)
+{
+	const char	*url;
+	json_t		*obj = NULL;
+	enum err	 e;
+
+	/* url lives in o->obj: the answer replaces o->obj only once every
+	 * use of url is over. */
+	url = json_string_value(json_object_get(o->obj, "finalize"));
+	if ((e = acme_check_origin(o->a, "a finalize", url)) != ERR_OK)
+		return e;
+	if ((e = acme_post_json_once(o->a, "finalize", url, payload, &obj,
+	    ans)) == ERR_OK || !ans->lost)
+		goto out;
+	if ((e = acme_get_json(o->a, "order", o->url, &obj, NULL)) != ERR_OK)
+		goto out;
+	order_set_status(o, obj);
+	obj = NULL;
+	if (o->status == ACME_STATUS_PROCESSING ||
+	    o->status == ACME_STATUS_VALID) {
+		log_info("finalize: the CA had taken the request; order %s is "
+		    "%s", o->url, status_str(o->status));
+		return ERR_OK;
+	}
+	url = json_string_value(json_object_get(o->obj, "finalize"));
+	if ((e = acme_check_origin(o->a, "a finalize", url)) != ERR_OK)
+		return e;
+	free(ans->location);
+	e = acme_post_json(o->a, "finalize", url, payload, &obj, ans);
+out:
+	if (e == ERR_OK)
+		order_set_status(o, obj);
+	else
+		json_decref(obj);
+	return e;
+}
+
 static enum err
 finalize(struct order *o)
 {
-	struct acme_answer	 ans = { -1, NULL };
+	struct acme_answer	 ans = { -1, NULL, false };
 	unsigned char		*der = NULL;
 	const unsigned char	*csr;
 	char			*b64 = NULL, *payload = NULL;
-	const char		*url;
 	json_t			*p = NULL, *obj = NULL;
 	size_t			 len;
 	enum err		 e = ERR_INTERNAL;
@@ -984,15 +1028,8 @@ finalize(struct order *o)
 		    (p = json_pack("{s:s}", "csr", b64)) == NULL ||
 		    (payload = json_dumps(p, JSON_COMPACT)) == NULL)
 			goto out;
-		/* url lives in o->obj: the answer replaces o->obj only
-		 * once every use of url is over. */
-		url = json_string_value(json_object_get(o->obj, "finalize"));
-		if ((e = acme_check_origin(o->a, "a finalize", url)) != ERR_OK ||
-		    (e = acme_post_json(o->a, "finalize", url, payload, &obj,
-		    &ans)) != ERR_OK)
+		if ((e = send_finalize(o, payload, &ans)) != ERR_OK)
 			goto out;
-		order_set_status(o, obj);
-		obj = NULL;
 		if ((e = poll_order(o, ACME_STATUS_PROCESSING, ACME_STATUS_READY,
 		    ans.retry_after, "the CA to issue the certificate")) !=
 		    ERR_OK)

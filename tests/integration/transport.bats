@@ -219,3 +219,15 @@ EOS
 	[[ $stderr == *"EXTAUTH_CA_TIMEOUT=soon"* ]]
 	[ "$(faultproxy_requests newOrder)" -eq 1 ]
 }
+
+@test "finalize whose answer is lost: not resent blindly, the order is read and the certificate issues" {
+	faultproxy_rules "drop:kind=finalize:times=1"
+	ext_run -d tr-lostfinal.example.com --preferred-challenges dns certonly
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/tr-lostfinal.example.com" tr-lostfinal.example.com
+	[[ $stderr == *"finalize: POST "*": connection dropped after it was sent; not sent again, the CA may have acted on it"* ]]
+	[[ $stderr == *"finalize: the CA had taken the request"* ]]
+	[[ $stderr != *orderNotReady* ]]
+	[ "$(faultproxy_requests finalize)" -eq 1 ]
+	no_sanitizer_report
+}
