@@ -98,7 +98,8 @@ known_defects() {
 	local t=$BATS_FILE_TMPDIR/tally total issued
 	total=$(grep -Ec '^(500|503|503ra|429|429ra|ratelimited|badnonce|drop|stall) ' "$t" || true)
 	issued=$(grep -Ec '^(500|503|503ra|429|429ra|ratelimited|badnonce|drop|stall) issued' "$t" || true)
-	echo "transient: $issued of $total issued; all: $(grep -c issued "$t") of $(wc -l <"$t")"
+	# the figure, in the TAP output of every run
+	echo "# transient faults: $issued of $total runs issued; all classes: $(grep -c issued "$t") of $(wc -l <"$t")" >&3
 	[ "$total" -ge $((5 * RUNS)) ]
 	[ $((issued * 100)) -ge $((total * 95)) ]
 }
