@@ -509,3 +509,23 @@ exit 0'
 	assert_eq "exit status" "$status" 130
 	(( SECONDS - t0 < 30 ))
 }
+
+@test "SIGTERM during renew: the lineage being renewed is cleaned up, no further lineage starts, exit 143" {
+	publishing_handler
+	local d
+	for d in r1 r2; do
+		ext_direct "${COMMON[@]}" -q --mode handler --handler "$H" \
+			--preferred-challenges dns -d "$d.solver.example.com" certonly
+		[ "$status" -eq 0 ]
+	done
+	# the renewal confs name $H: now make its perform hang
+	hanging_handler
+	: >"$HOOK_LOG"
+	sig_run_hook TERM --no-random-sleep-on-renew renew --force-renewal
+	[ "$status" -eq 143 ]
+	assert_publisher_stopped
+	# exactly one lineage was started, and it was cleaned up
+	assert_eq "perform calls" "$(grep -c '^perform ' "$HOOK_LOG")" 1
+	assert_eq "cleanup calls" "$(grep -c '^cleanup ' "$HOOK_LOG")" 1
+	[[ $stderr == *"stopped by SIGTERM"* ]]
+}
