@@ -843,6 +843,40 @@ propagate(struct order *o)
 	}
 }
 
+/*
+ * Tells the CA that ch is ready.  Like finalize, not resent blindly: when
+ * the request went out and its answer was lost, the CA may have taken it,
+ * and a second POST to a challenge that is no longer pending is refused
+ * (Pebble: malformed).  So the challenge is read again; pending means
+ * answer again, anything else means the CA has it and polling decides.
+ */
+static enum err
+answer_challenge(struct order *o, const struct challenge *ch)
+{
+	struct acme_answer	 ans = { -1, NULL, false };
+	json_t			*obj = NULL;
+	enum err		 e;
+
+	if ((e = acme_post_json_once(o->a, "challenge", ch->url, "{}", &obj,
+	    &ans)) == ERR_OK || !ans.lost)
+		goto out;
+	if ((e = acme_get_json(o->a, "challenge", ch->url, &obj, NULL)) !=
+	    ERR_OK)
+		goto out;
+	if (acme_status_of(obj) != ACME_STATUS_PENDING) {
+		log_info("challenge %s: the CA had taken the answer; it is %s",
+		    ch->url, status_str(acme_status_of(obj)));
+		goto out;
+	}
+	json_decref(obj);
+	obj = NULL;
+	e = acme_post_json(o->a, "challenge", ch->url, "{}", &obj, NULL);
+out:
+	free(ans.location);
+	json_decref(obj);
+	return e;
+}
+
 /* Tells the CA every challenge is ready, then polls until each is final. */
 static enum err
 validate(struct order *o)
@@ -854,13 +888,9 @@ validate(struct order *o)
 	size_t			 i, pending;
 	long			 backoff = POLL_FIRST_MS, ra, max_ra;
 
-	for (i = 0; i < o->n_chs; i++) {
-		if ((e = acme_post_json(o->a, "challenge", o->chs[i]->url, "{}",
-		    &authz, NULL)) != ERR_OK)
+	for (i = 0; i < o->n_chs; i++)
+		if ((e = answer_challenge(o, o->chs[i])) != ERR_OK)
 			return e;
-		json_decref(authz);
-		authz = NULL;
-	}
 	start_clock(o);
 	for (;;) {
 		pending = 0;

@@ -45,6 +45,19 @@ setup() {
 	[ "$(faultproxy_injected 503)" -ge 2 ]
 }
 
+@test "fault: the answer to the challenge POST is lost: the CA had it, the run issues" {
+	faultproxy_rules "drop:kind=challenge:times=1"
+	ext_run -d f-challdrop.example.com --preferred-challenges dns certonly
+	assert_no_sanitizer
+	[ "$(faultproxy_injected drop)" -eq 1 ]
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/f-challdrop.example.com" f-challdrop.example.com
+	# not answered twice: the second look is a POST-as-GET that the CA
+	# accepts (a second answer to a valid challenge is refused)
+	[[ $stderr != *"Cannot update challenge"* ]]
+	[ "$(count_cmd cleanup)" -eq "$(count_cmd perform_challenge)" ]
+}
+
 @test "fault: a non-JSON finalize answer is reported with the finalize URL" {
 	faultproxy_rules "truncate:kind=finalize:times=1"
 	ext_run -d f-final.example.com --preferred-challenges dns certonly

@@ -44,7 +44,6 @@ rate_runs() {
 		name=r$nr-$cls.example.com
 		rm -rf "$CFG" "$WORK" "$LOGS"
 		ext_run -d "$name" --preferred-challenges dns certonly
-		known_defects "$cls"
 		res=$(assert_issued_or_named "$cls" "$name") || return 1
 		# never a request to another origin, never a foreign name published
 		[ "$(jq -s '[.[] | select(.host | startswith("localhost"))] | length' "$FAULTPROXY_LOG")" -eq 0 ]
@@ -56,21 +55,6 @@ rate_runs() {
 		echo "$cls $res" >>"$BATS_FILE_TMPDIR/tally"
 	done
 	echo "injected: $(faultproxy_injected "$cls") in $(faultproxy_requests) requests"
-}
-
-# known_defects CLASS: skips (naming the fix that is missing) when the last
-# run shows a defect of issue 11 still open, so the rest of the file keeps
-# running; everything else is checked strictly by the caller.
-known_defects() {
-	case $1 in
-	drop)
-		# The CA handled the POST whose answer was lost; the retry is
-		# refused because the challenge is no longer pending.
-		[[ $stderr != *"Cannot update challenge with status"* ]] ||
-			skip "needs FIX (flow): a challenge POST retried after a dropped answer is refused by the CA (the challenge is no longer pending) and the run fails; the retry could accept that, or poll the authorization"
-		;;
-	esac
-	return 0
 }
 
 # Transient: a client that retries as the README promises issues anyway.
