@@ -484,6 +484,22 @@ out:
  * run on over the next lines, consumed from *next.  line is writable and
  * NUL-terminated, as are the lines *next walks over.
  */
+/* Whether path is "cur.key" ("key" at the top level); built for every
+ * key of every conf renew reads, so compared in place. */
+static bool
+conf_is_path(const char *path, const char *cur, const char *key)
+{
+	size_t	n;
+
+	if (cur != NULL) {
+		n = strlen(cur);
+		if (strncmp(path, cur, n) != 0 || path[n] != '.')
+			return false;
+		path += n + 1;
+	}
+	return strcmp(path, key) == 0;
+}
+
 static enum err
 conf_key_line(struct conf_parse *ps, struct conf *conf,
     char *line, char **next, char *buf_end)
@@ -491,7 +507,7 @@ conf_key_line(struct conf_parse *ps, struct conf *conf,
 	enum err	 rc = ERR_STORAGE;
 	const char	*why = NULL, *q, *e;
 	char		*key, *kend, *v, *value = NULL, *cur = NULL, *nl;
-	char		*joined = NULL, *child = NULL;
+	char		*joined = NULL;
 	bool		 is_list = false;
 	size_t		 i, klen;
 
@@ -590,15 +606,8 @@ conf_key_line(struct conf_parse *ps, struct conf *conf,
 		goto out;
 	}
 	/* ... and a key named like a section already seen there. */
-	if (asprintf(&child, "%s%s%s", cur == NULL ? "" : cur,
-	    cur == NULL ? "" : ".", key) < 0) {
-		child = NULL;
-		log_error("out of memory");
-		rc = ERR_INTERNAL;
-		goto out;
-	}
 	for (i = 0; i < ps->nseen; i++)
-		if (strcmp(ps->seen[i], child) == 0) {
+		if (conf_is_path(ps->seen[i], cur, key)) {
 			log_error("%s:%zu: key %s has the name of a section",
 			    ps->path, ps->line, key);
 			goto out;
@@ -614,7 +623,6 @@ out:
 	free(value);
 	free(cur);
 	free(joined);
-	free(child);
 	return rc;
 }
 
