@@ -16,6 +16,7 @@
 #include "domain.h"
 #include "num.h"
 #include "renewal.h"
+#include "selfcheck.h"
 #include "strv.h"
 
 #define RENEWAL_VALUE_MAX	4096	/* a path or a hook command line */
@@ -25,6 +26,7 @@ enum renewal_kind {
 	RK_FILE,	/* a live/ or archive/ path store.c gives; ignored on read */
 	RK_STR,		/* char * */
 	RK_URL,		/* char *, https:// */
+	RK_RESOLVER,	/* char *, IPv4[:PORT] as --dns-resolver takes */
 	RK_BOOL,	/* bool: True/False */
 	RK_LONG,	/* long in [min, max]; 0 is not written */
 	RK_KEY_TYPE,	/* key.type: rsa/ecdsa */
@@ -89,7 +91,8 @@ static const struct renewal_key keys[] = {
 	{ RP, "extauth_hook_chain", RK_BOOL, F(hook_chain), NULL, 0, 0, 0 },
 	{ RP, "renew_hook", RK_STR, F(deploy_hook), NULL, 0, 0, 0 },
 	{ RP, "extauth_dns_wait", RK_LONG, F(dns_wait_s), NULL, 0, 86400, 0 },
-	{ RP, "extauth_dns_resolver", RK_STR, F(dns_resolver), NULL, 0, 0, 0 },
+	{ RP, "extauth_dns_resolver", RK_RESOLVER, F(dns_resolver), NULL, 0, 0,
+	    0 },
 };
 
 #undef F
@@ -383,6 +386,17 @@ parse_url(const struct renewal_key *k, const char *v,
 }
 
 static bool
+parse_resolver(const struct renewal_key *k, const char *v,
+    struct lineage_params *p, char *why, size_t whylen)
+{
+	if (!selfcheck_resolver_valid(v)) {
+		snprintf(why, whylen, "is not IPv4[:PORT]");
+		return false;
+	}
+	return parse_str(k, v, p, why, whylen);
+}
+
+static bool
 parse_bool(const struct renewal_key *k, const char *v,
     struct lineage_params *p, char *why, size_t whylen)
 {
@@ -569,6 +583,7 @@ static const struct {
 	[RK_FILE] = { fmt_file, parse_ignore, false },
 	[RK_STR] = { fmt_str, parse_str, false },
 	[RK_URL] = { fmt_str, parse_url, false },
+	[RK_RESOLVER] = { fmt_str, parse_resolver, false },
 	[RK_BOOL] = { fmt_bool, parse_bool, false },
 	[RK_LONG] = { fmt_long, parse_long, false },
 	[RK_KEY_TYPE] = { fmt_key_type, parse_key_type, false },

@@ -285,7 +285,7 @@ writer_never_outruns_reader(void **state)
 		fields[0] = &a.handler;
 		fields[1] = &a.deploy_hook;
 		fields[2] = &a.ca_bundle;
-		fields[3] = &a.dns_resolver;
+		fields[3] = &a.account;
 		fields[4] = &a.renew_before;
 		fields[5] = &a.socket;
 		k = (size_t)rand_r(&seed) % 6;
@@ -340,6 +340,7 @@ reader_checks(void **state)
 		{ "renewalparams", "extauth_mode", "shell" },
 		{ "renewalparams", "extauth_hook_chain", "maybe" },
 		{ "renewalparams", "extauth_handler", "a\033[2Jb" },
+		{ "renewalparams", "extauth_dns_resolver", "ns1.example.com" },
 		{ NULL, "extauth_version", "-1" },
 		{ NULL, "extauth_not_after", "soon" },
 	};
