@@ -596,7 +596,7 @@ acme_post(struct acme *a, const char *what, const char *url,
 static enum err
 post_json(struct acme *a, const char *what, const char *url,
     const char *payload, bool use_jwk, bool once, json_t **obj,
-    struct acme_answer *ans)
+    struct acme_answer *ans, struct acme_problem *prob)
 {
 	struct http_response	 resp;
 	struct req		 r = { what, HTTP_POST, url, true, payload,
@@ -611,7 +611,7 @@ post_json(struct acme *a, const char *what, const char *url,
 		if (once)
 			r.lost = &ans->lost;
 	}
-	if ((e = signed_post(a, &r, &resp, NULL)) != ERR_OK ||
+	if ((e = signed_post(a, &r, &resp, prob)) != ERR_OK ||
 	    (e = json_object_of(&resp, what, url, obj)) != ERR_OK)
 		goto out;
 	if (ans != NULL) {
@@ -628,14 +628,22 @@ enum err
 acme_post_json(struct acme *a, const char *what, const char *url,
     const char *payload, json_t **obj, struct acme_answer *ans)
 {
-	return post_json(a, what, url, payload, false, false, obj, ans);
+	return post_json(a, what, url, payload, false, false, obj, ans, NULL);
 }
 
 enum err
 acme_post_json_once(struct acme *a, const char *what, const char *url,
     const char *payload, json_t **obj, struct acme_answer *ans)
 {
-	return post_json(a, what, url, payload, false, true, obj, ans);
+	return post_json(a, what, url, payload, false, true, obj, ans, NULL);
+}
+
+enum err
+acme_post_json_prob(struct acme *a, const char *what, const char *url,
+    const char *payload, json_t **obj, struct acme_answer *ans,
+    struct acme_problem *prob)
+{
+	return post_json(a, what, url, payload, false, false, obj, ans, prob);
 }
 
 enum err
@@ -645,7 +653,7 @@ acme_get_json(struct acme *a, const char *what, const char *url,
 	struct acme_answer	ans;
 	enum err		e;
 
-	e = post_json(a, what, url, NULL, false, false, out, &ans);
+	e = post_json(a, what, url, NULL, false, false, out, &ans, NULL);
 	if (retry_after != NULL)
 		*retry_after = ans.retry_after;
 	free(ans.location);
@@ -705,7 +713,7 @@ acme_account(struct acme *a, EVP_PKEY *key,
 	if ((payload = json_dumps(p, JSON_COMPACT)) == NULL)
 		goto out;
 	if ((e = post_json(a, "newAccount", a->urls[ACME_URL_NEW_ACCOUNT],
-	    payload, true, false, &body, &ans)) != ERR_OK)
+	    payload, true, false, &body, &ans, NULL)) != ERR_OK)
 		goto out;
 	e = ERR_ACME;
 	if (ans.location == NULL) {

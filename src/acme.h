@@ -108,6 +108,11 @@ enum err	 acme_post_json(struct acme *, const char *what, const char *url,
 enum err	 acme_post_json_once(struct acme *, const char *what,
 		    const char *url, const char *payload, json_t **obj,
 		    struct acme_answer *ans);
+/* acme_post_json that also hands over the problem document of a
+ * refusal (prob: caller clears), for callers that act on its type. */
+enum err	 acme_post_json_prob(struct acme *, const char *what,
+		    const char *url, const char *payload, json_t **obj,
+		    struct acme_answer *ans, struct acme_problem *prob);
 /* POST-as-GET of a JSON object; *out new reference. */
 enum err	 acme_get_json(struct acme *, const char *what, const char *url,
 		    json_t **out, long *retry_after);

@@ -26,6 +26,7 @@
 #include "domain.h"
 #include "log.h"
 #include "num.h"
+#include "profile.h"
 #include "selfcheck.h"
 #include "sig.h"
 
@@ -174,6 +175,12 @@ const struct opt_def cli_opts[] = {
 	{ "dns-resolver", 0, LOGIC(OPT_DNS_RESOLVER), V_OBTAIN, "IPV4[:PORT]",
 	    "the nameserver --dns-wait and the text-mode check ask (e.g. your "
 	    "primary)" },
+	{ "preferred-profile", 0, STR(preferred_profile), V_OBTAIN, "NAME",
+	    "order the CA's profile NAME, or its default when it does not "
+	    "offer NAME (recorded for renew)" },
+	{ "required-profile", 0, STR(required_profile), V_OBTAIN, "NAME",
+	    "order the CA's profile NAME; fail before ordering when it does "
+	    "not offer NAME (recorded for renew)" },
 	{ "deactivate-authz", 0, SET(deactivate_authz), V_OBTAIN, NULL, "once "
 	    "issued, give up the order's authorizations: the next order "
 	    "validates afresh" },
@@ -969,6 +976,16 @@ finish(struct parse *p)
 	if ((cfg->mode == SOLVER_HANDLER) && cfg->handler == NULL)
 		return perr(p, NULL, NULL, "give the program as --handler PROG",
 		    "handler mode needs --handler");
+	if (cfg->preferred_profile != NULL && cfg->required_profile != NULL)
+		return perr(p, NULL, NULL, "give one of them", "--preferred-"
+		    "profile and --required-profile cannot be used together");
+	if ((cfg->preferred_profile != NULL &&
+	    !profile_name_ok(cfg->preferred_profile)) ||
+	    (cfg->required_profile != NULL &&
+	    !profile_name_ok(cfg->required_profile)))
+		return perr(p, NULL, NULL, "give a name the CA lists (extauth "
+		    "show_account shows them)", "a profile name is 1 to %d "
+		    "letters, digits, '.', '_' or '-'", PROFILE_NAME_MAX);
 	if (cfg->csr != NULL && cfg->verb != VERB_CERTONLY)
 		return perr(p, NULL, NULL, "use extauth certonly --csr FILE",
 		    "--csr works only with certonly, not %s (as in certbot)",

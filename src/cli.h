@@ -77,6 +77,8 @@ struct config {
 	bool			 deactivate_authz;
 	bool			 allow_cross_origin;	/* order URLs on other hosts */
 	const char		*dns_resolver;	/* --dns-resolver IPv4[:PORT] */
+	const char		*preferred_profile;	/* profile.h */
+	const char		*required_profile;
 	const char		*socket_path;	/* certbot-hook: invoker's socket */
 
 	const char		*deploy_hook;

@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "profile.h"
 #include "session.h"
 
 /*
@@ -114,7 +115,8 @@ cmd_show_account(const struct config *cfg)
 	struct session	 ss;
 	struct solver	*s = NULL;
 	json_t		*messages = json_array(), *acct = NULL, *v, *caa;
-	const char	*status;
+	const char	*status, *pname;
+	char		 qname[PROFILE_NAME_MAX * 4 + 8], qdesc[LOG_QUOTE_MAX];
 	size_t		 i;
 	enum err	 e;
 	bool		 existing = false;
@@ -143,6 +145,15 @@ cmd_show_account(const struct config *cfg)
 		    "CAA record binding a name to this account: CAA 0 issue "
 		    "\"%s; accounturi=%s; validationmethods=dns-01,http-01\"",
 		    json_string_value(v), acme_kid(ss.acme))) != ERR_OK)
+			goto out;
+	/* draft-ietf-acme-profiles: what --preferred-profile and
+	 * --required-profile may name.  The CA's words stay inside
+	 * the one line (log_quote). */
+	json_object_foreach(acme_meta(ss.acme, "profiles"), pname, v)
+		if ((e = cmd_report(messages, 1, "Profile offered: %s: %s",
+		    log_quote(pname, qname, sizeof qname), log_quote(
+		    json_is_string(v) ? json_string_value(v) : "", qdesc,
+		    sizeof qdesc))) != ERR_OK)
 			goto out;
 out:
 	json_decref(acct);

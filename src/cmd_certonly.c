@@ -58,10 +58,13 @@ params_from_cfg(const struct config *cfg, const char *name,
     struct lineage_params *p)
 {
 	const char *const	 src[] = { name, cfg->handler, cfg->dns_resolver,
-				    cfg->deploy_hook, cfg->socket_path };
+				    cfg->deploy_hook, cfg->socket_path,
+				    cfg->preferred_profile,
+				    cfg->required_profile };
 	char			**dst[] = { &p->name, &p->handler,
 				    &p->dns_resolver, &p->deploy_hook,
-				    &p->socket };
+				    &p->socket, &p->preferred_profile,
+				    &p->required_profile };
 	size_t			 i;
 
 	lineage_params_defaults(p);

@@ -233,6 +233,12 @@ job_from_conf(const struct config *cfg, const char *name,
 		return ERR_INTERNAL;
 	if (cfg->dns_wait_s != 0)
 		j->dns_wait_s = cfg->dns_wait_s;
+	/* A profile on the command line replaces the recorded choice,
+	 * preferred or required, as in certbot. */
+	if ((cfg->preferred_profile != NULL || cfg->required_profile != NULL)
+	    && (!set_str(&j->preferred_profile, cfg->preferred_profile) ||
+	    !set_str(&j->required_profile, cfg->required_profile)))
+		return ERR_INTERNAL;
 	if (j->server == NULL) {
 		log_error("%s: the renewal conf names no server", name);
 		return ERR_STORAGE;

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "num.h"
 #include "order.h"
+#include "profile.h"
 #include "renewal.h"
 #include "strv.h"
 
@@ -101,6 +102,8 @@ lineage_params_clear(struct lineage_params *p)
 	free(p->deploy_hook);
 	free(p->renew_before);
 	free(p->dns_resolver);
+	free(p->preferred_profile);
+	free(p->required_profile);
 	memset(p, 0, sizeof *p);
 }
 
@@ -334,6 +337,11 @@ lineage_obtain(struct session *ss, struct solver *s,
 		r->version = store_lineage_version(&ss->store, p->name);
 		goto out;
 	}
+	/* Before the key and the order: a required profile the CA does
+	 * not offer stops here. */
+	if ((e = profile_choose(acme_meta(ss->acme, "profiles"), p->preferred_profile,
+	    p->required_profile, &req.profile)) != ERR_OK)
+		goto out;
 	e = ERR_INTERNAL;
 	if ((key = crypto_key_generate(&p->key)) == NULL)
 		goto out;

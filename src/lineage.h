@@ -43,6 +43,8 @@ struct lineage_params {
 	char			*renew_before;	/* certbot's "30 days" */
 	long			 dns_wait_s;	/* propagation wait (order.h) */
 	char			*dns_resolver;
+	char			*preferred_profile;	/* profile.h; at most one */
+	char			*required_profile;
 	/* A cache that lets renew decide "not due" from the conf alone,
 	 * trusted only while live/ still points at that version (0: none). */
 	long			 cache_version;

@@ -201,10 +201,32 @@ check_origins(struct order *o)
 	return ERR_OK;
 }
 
+/*
+ * The second line when the CA refused the order's profile: invalidProfile,
+ * or an account not allowed to use it (Let's Encrypt answers unauthorized
+ * naming the profile).  acme.c logged the CA's words already.
+ */
+static void
+profile_refused(const struct order *o, const struct acme_problem *prob)
+{
+	const char	*t = prob->type;
+
+	if (o->req->profile == NULL || t == NULL)
+		return;
+	if (strcmp(t, "urn:ietf:params:acme:error:invalidProfile") == 0 ||
+	    (strcmp(t, "urn:ietf:params:acme:error:unauthorized") == 0 &&
+	    prob->detail != NULL && strstr(prob->detail, "profile") != NULL))
+		log_error("the CA refused the profile \"%s\": see the profiles "
+		    "it offers with extauth show_account, and choose another "
+		    "with --preferred-profile or --required-profile",
+		    o->req->profile);
+}
+
 static enum err
 new_order(struct order *o)
 {
 	struct acme_answer	 ans = { -1, NULL, false };
+	struct acme_problem	 prob = { 0 };
 	const char		*new_order = acme_url(o->a, ACME_URL_NEW_ORDER);
 	json_t			*p, *ids, *obj;
 	char			*payload = NULL;
@@ -218,11 +240,15 @@ new_order(struct order *o)
 		    domain_is_ip(o->req->names[i]) ? "ip" : "dns", "value",
 		    o->req->names[i]));
 	json_object_set_new(p, "identifiers", ids);
+	if (o->req->profile != NULL)
+		json_object_set_new(p, "profile", json_string(o->req->profile));
 	if ((payload = json_dumps(p, JSON_COMPACT)) == NULL)
 		goto out;
-	if ((e = acme_post_json(o->a, "newOrder", new_order, payload, &obj,
-	    &ans)) != ERR_OK)
+	if ((e = acme_post_json_prob(o->a, "newOrder", new_order, payload,
+	    &obj, &ans, &prob)) != ERR_OK) {
+		profile_refused(o, &prob);
 		goto out;
+	}
 	order_set_status(o, obj);
 	e = ERR_ACME;
 	if (ans.location == NULL) {
@@ -239,6 +265,7 @@ new_order(struct order *o)
 	ans.location = NULL;
 	e = check_origins(o);
 out:
+	acme_problem_clear(&prob);
 	free(ans.location);
 	json_decref(p);
 	free(payload);

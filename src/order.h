@@ -28,6 +28,7 @@ struct order_req {
 	bool			 deactivate_authz;	/* once issued (RFC 8555 §7.5.2) */
 	const char		*work_dir;	/* tls-alpn-01 files go in alpn/ */
 	const char		*dns_resolver;	/* for dns_wait_s; NULL: system's */
+	const char		*profile;	/* newOrder's profile; NULL: CA's default */
 };
 
 /*

@@ -15,6 +15,7 @@
 
 #include "domain.h"
 #include "num.h"
+#include "profile.h"
 #include "renewal.h"
 #include "selfcheck.h"
 #include "strv.h"
@@ -27,6 +28,7 @@ enum renewal_kind {
 	RK_STR,		/* char * */
 	RK_URL,		/* char *, https:// */
 	RK_RESOLVER,	/* char *, IPv4[:PORT] as --dns-resolver takes */
+	RK_PROFILE,	/* char *, profile_name_ok; certbot's None: unset */
 	RK_BOOL,	/* bool: True/False */
 	RK_LONG,	/* long in [min, max]; 0 is not written */
 	RK_KEY_TYPE,	/* key.type: rsa/ecdsa */
@@ -92,6 +94,11 @@ static const struct renewal_key keys[] = {
 	{ RP, "renew_hook", RK_STR, F(deploy_hook), NULL, 0, 0, 0 },
 	{ RP, "extauth_dns_wait", RK_LONG, F(dns_wait_s), NULL, 0, 86400, 0 },
 	{ RP, "extauth_dns_resolver", RK_RESOLVER, F(dns_resolver), NULL, 0, 0,
+	    0 },
+	/* certbot 4.0's keys, so its renew keeps the choice too. */
+	{ RP, "preferred_profile", RK_PROFILE, F(preferred_profile), NULL, 0,
+	    0, 0 },
+	{ RP, "required_profile", RK_PROFILE, F(required_profile), NULL, 0, 0,
 	    0 },
 };
 
@@ -397,6 +404,25 @@ parse_resolver(const struct renewal_key *k, const char *v,
 }
 
 static bool
+parse_profile(const struct renewal_key *k, const char *v,
+    struct lineage_params *p, char *why, size_t whylen)
+{
+	char	**f = str_field_mut(p, k);
+
+	if (strcmp(v, "None") == 0) {
+		free(*f);
+		*f = NULL;
+		return true;
+	}
+	if (!profile_name_ok(v)) {
+		snprintf(why, whylen, "is not a profile name (1 to %d letters, "
+		    "digits, '.', '_' or '-')", PROFILE_NAME_MAX);
+		return false;
+	}
+	return parse_str(k, v, p, why, whylen);
+}
+
+static bool
 parse_bool(const struct renewal_key *k, const char *v,
     struct lineage_params *p, char *why, size_t whylen)
 {
@@ -584,6 +610,7 @@ static const struct {
 	[RK_STR] = { fmt_str, parse_str, false },
 	[RK_URL] = { fmt_str, parse_url, false },
 	[RK_RESOLVER] = { fmt_str, parse_resolver, false },
+	[RK_PROFILE] = { fmt_str, parse_profile, false },
 	[RK_BOOL] = { fmt_bool, parse_bool, false },
 	[RK_LONG] = { fmt_long, parse_long, false },
 	[RK_KEY_TYPE] = { fmt_key_type, parse_key_type, false },

@@ -85,6 +85,7 @@ fill(struct lineage_params *p)
 	assert_non_null(p->renew_before = strdup("10 days"));
 	p->dns_wait_s = 120;
 	assert_non_null(p->dns_resolver = strdup("127.0.0.1:5353"));
+	assert_non_null(p->required_profile = strdup("shortlived"));
 	p->cache_version = 7;
 	p->cache_not_before = 1700000000;
 	p->cache_not_after = 1707776000;
@@ -127,6 +128,8 @@ assert_same(const struct lineage_params *a, const struct lineage_params *b)
 	assert_str_eq(a->renew_before, b->renew_before);
 	assert_int_equal(a->dns_wait_s, b->dns_wait_s);
 	assert_str_eq(a->dns_resolver, b->dns_resolver);
+	assert_str_eq(a->preferred_profile, b->preferred_profile);
+	assert_str_eq(a->required_profile, b->required_profile);
 	assert_int_equal(a->cache_version, b->cache_version);
 	assert_int_equal(a->cache_not_before, b->cache_not_before);
 	assert_int_equal(a->cache_not_after, b->cache_not_after);
@@ -171,11 +174,11 @@ every_key(void **state)
 	struct lineage_params	 a, b;
 
 	fill(&a);
-	/* 28 rows; an ECDSA key writes elliptic_curve, not rsa_key_size.  A
+	/* 30 rows; an ECDSA key writes elliptic_curve, not rsa_key_size.  A
 	 * new key changes this count: add it to fill() and assert_same(). */
 	assert_int_equal(round_trip(f->path, &a, &b, "/usr/bin/extauth "
 	    "certbot-hook auth --dehydrated --handler /usr/local/bin/hook.sh"),
-	    26);
+	    27);
 	assert_same(&a, &b);
 	lineage_params_clear(&b);
 
@@ -187,13 +190,13 @@ every_key(void **state)
 	a.hook_chain = false;
 	a.mode = SOLVER_HANDLER;
 	assert_int_equal(round_trip(f->path, &a, &b, "/usr/bin/extauth "
-	    "certbot-hook auth --handler /usr/local/bin/hook.sh"), 25);
+	    "certbot-hook auth --handler /usr/local/bin/hook.sh"), 26);
 	assert_same(&a, &b);
 	lineage_params_clear(&b);
 	/* A handler certbot's shell would split: no certbot hooks. */
 	free(a.handler);
 	assert_non_null(a.handler = strdup("/opt/my hooks/h.sh"));
-	assert_int_equal(round_trip(f->path, &a, &b, NULL), 23);
+	assert_int_equal(round_trip(f->path, &a, &b, NULL), 24);
 	assert_same(&a, &b);
 	lineage_params_clear(&b);
 	a.mode = SOLVER_TEXT;
@@ -341,6 +344,8 @@ reader_checks(void **state)
 		{ "renewalparams", "extauth_hook_chain", "maybe" },
 		{ "renewalparams", "extauth_handler", "a\033[2Jb" },
 		{ "renewalparams", "extauth_dns_resolver", "ns1.example.com" },
+		{ "renewalparams", "required_profile", "two words" },
+		{ "renewalparams", "preferred_profile", "../x" },
 		{ NULL, "extauth_version", "-1" },
 		{ NULL, "extauth_not_after", "soon" },
 	};
@@ -376,6 +381,13 @@ reader_checks(void **state)
 	assert_int_equal(p.prefs[0], CHAL_HTTP01);
 	assert_int_equal(p.key.type, CRYPTO_KEY_RSA);
 	assert_int_equal(p.key.rsa_bits, 4096);
+	lineage_params_clear(&p);
+	/* certbot writes None for a profile it was not given. */
+	assert_int_equal(conf_set(&c, "renewalparams", "preferred_profile",
+	    "None"), ERR_OK);
+	lineage_params_defaults(&p);
+	assert_true(renewal_read(&c, &p, why, sizeof why));
+	assert_null(p.preferred_profile);
 	lineage_params_clear(&p);
 	assert_false(renewal_is_own(&c));	/* certbot's, not ours */
 	conf_clear(&c);
