@@ -149,6 +149,18 @@ setup() {
 	assert_lineage "$CFG/live/f-blank.example.com" f-blank.example.com
 }
 
+@test "fault: a CA that never finishes validating: the documented deadline ends the run, the CA named" {
+	faultproxy_rules "stuck:kind=authz"
+	EXTAUTH_CA_TIMEOUT=2 RUN_TIMEOUT=60 ext_run -d f-stuck.example.com --preferred-challenges dns certonly
+	assert_no_sanitizer
+	[ "$(jq -s '[.[] | select(.fault == "stuck" and .changed)] | length' "$FAULTPROXY_LOG")" -ge 1 ]
+	[ "$status" -eq 3 ]
+	# the timeout message names the party waited for, and the deadline
+	grep 'error' <<<"$stderr" | grep -i 'CA' | grep -q '2 s'
+	[ "$(count_cmd cleanup)" -eq "$(count_cmd perform_challenge)" ]
+	[ "$(count_cmd perform_challenge)" -eq 1 ]
+}
+
 @test "fault: an oversized answer is refused at the cap, naming it" {
 	faultproxy_rules "oversize:kind=newOrder"
 	ext_run -d f-big.example.com --preferred-challenges dns certonly

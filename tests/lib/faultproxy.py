@@ -15,7 +15,7 @@ changes, which also restarts every rule's counters):
     CLASS[:key=value]...
 
   classes  500 503 503ra 429 429ra ratelimited badnonce redirect stall drop
-           truncate oversize crossorigin foreignid badtoken leadingblank
+           truncate oversize crossorigin foreignid badtoken leadingblank stuck
            ("ra" = with Retry-After; ratelimited = 429 with the
            urn:ietf:params:acme:error:rateLimited problem and Retry-After)
   kind=K[|K...]  request kinds the rule applies to: directory nonce
@@ -59,6 +59,9 @@ What each class does:
            base64url, a ../ path or 10,000 characters
   leadingblank  forward, then prepend two blank lines to the body (the
            certificate: harmless, must be accepted)
+  stuck     forward, then show an authorization that is no longer pending
+           as pending, its challenges processing: a CA that never finishes
+           validating
   truncate and oversize never fire on HEAD (no body).
 
 Python standard library only.
@@ -97,6 +100,7 @@ CLASSES = {
     "foreignid": ({"authz"}, False),
     "badtoken": ({"authz", "challenge"}, False),
     "leadingblank": ({"cert"}, False),
+    "stuck": ({"authz"}, False),
 }
 KINDS = {"directory", "nonce", "newAccount", "account", "newOrder", "order",
          "authz", "challenge", "finalize", "cert", "revoke", "keyChange",
@@ -320,7 +324,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             headers = [(k, v.replace(here.decode(), there.decode())) for k, v in headers]
         elif cls == "leadingblank":
             out = b"\n\n" + out
-        elif cls in ("foreignid", "badtoken"):
+        elif cls in ("foreignid", "badtoken", "stuck"):
             out = self.rewrite_json(st, rule, out)
         # "changed" tells the tests a rewriting fault really changed the
         # answer (a crossorigin on an answer without URLs changes nothing).
@@ -341,6 +345,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with st.lock:
                 st.tokens += 1
                 doc["identifier"]["value"] = "foreign-%d.example.net" % st.tokens
+            done = True
+        elif rule.cls == "stuck" and doc.get("status") not in (None, "pending"):
+            doc["status"] = "pending"
+            for c in doc.get("challenges") or []:
+                if isinstance(c, dict):
+                    c["status"] = "processing"
             done = True
         elif rule.cls == "badtoken":
             with st.lock:
