@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "crypto.h"
 #include "log.h"
@@ -330,7 +331,7 @@ cmd_certificates(const struct config *cfg)
 	bool		 *shown = NULL;
 	char		**names = NULL;
 	size_t		  n = 0, i;
-	time_t		  now = time(NULL);
+	time_t		  now = clock_now();
 	enum err	  e = ERR_INTERNAL;
 
 	/* No store_open: it would create the directories. */

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "conf.h"
 #include "lineage.h"
@@ -522,7 +523,7 @@ cmd_renew(const struct config *cfg)
 	json_t			*rdoms = json_array(), *fdoms = json_array();
 	char			**names = NULL, *path = NULL;
 	size_t			 n = 0, i, n_due = 0;
-	time_t			 now = time(NULL);
+	time_t			 now = clock_now();
 	enum err		 e, e1;
 	bool			 is_due, pre_done = false;
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "lineage.h"
 #include "log.h"
@@ -26,13 +27,15 @@ lineage_due(time_t nb, time_t na, time_t now, long before_s)
 {
 	long	lifetime = (long)(na - nb), window;
 
+	/* certbot 4.0: a third of the lifetime left, half of it under 10
+	 * days, so a twice-daily timer renews a 6-day certificate with 3
+	 * days to spare; renew_before_expiry, when set, wins. */
 	if (before_s > 0)
 		window = before_s;
-	else {
-		window = 30 * DAY;
-		if (lifetime / 3 < window)
-			window = lifetime / 3;
-	}
+	else if (lifetime < 10 * DAY)
+		window = lifetime / 2;
+	else
+		window = lifetime / 3;
 	return (long)(na - now) <= window;
 }
 
@@ -216,7 +219,7 @@ existing(struct session *ss, const struct lineage_params *p, bool *keep,
 		before = lineage_parse_interval(old.renew_before);
 	*not_after = info.not_after;
 	*keep = same && !p->force && !lineage_due(info.not_before,
-	    info.not_after, time(NULL), before);
+	    info.not_after, clock_now(), before);
 	e = ERR_OK;
 out:
 	store_paths_clear(&live);

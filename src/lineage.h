@@ -84,9 +84,9 @@ enum err	 lineage_obtain(struct session *, struct solver *,
 void		 lineage_result_clear(struct lineage_result *);
 /*
  * Whether a certificate valid from nb to na is due at now: inside
- * before_s of its end, or, when before_s is 0, inside min(30 days, a third
- * of its lifetime) (certbot's rule, so short-lived certificates renew in
- * time).
+ * before_s of its end, or, when before_s is 0, inside a third of its
+ * lifetime, half of it for lifetimes under 10 days (certbot 4.0's rule, so
+ * short-lived certificates renew in time).
  */
 bool		 lineage_due(time_t nb, time_t na, time_t now, long before_s);
 /* Parses certbot's renew_before_expiry ("30 days", "2 weeks", "12 hours"). */

@@ -1,0 +1,100 @@
+#!/usr/bin/env bats
+# timing.bats: when renew renews, against Debian unstable's Pebble 2.10
+# (scripts/pebble-sid.sh) with a 6-day profile ("six") and a 90-day one.
+# The clock renew decides with is moved by EXTAUTH_NOW (a test knob,
+# extauth(1)), so days pass without waiting.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load ../lib/common
+	export PEBBLE_SID_DIR=${PEBBLE_SID_DIR:-$(bash "$REPO_ROOT/scripts/pebble-sid.sh")}
+	PEBBLE_BIN_DIR=$PEBBLE_SID_DIR \
+		PEBBLE_PROFILES='{"long": {"description": "ninety days", "validityPeriod": 7776000}, "six": {"description": "six days", "validityPeriod": 518400}}' \
+		common_setup_file PEBBLE_AUTHZREUSE=0
+}
+
+teardown_file() {
+	load ../lib/common
+	pebble_stop
+}
+
+setup() {
+	load ../lib/common
+	common_setup
+}
+
+# cert_time NAME start|end: the live certificate's notBefore/notAfter, epoch.
+cert_time() {
+	date -d "$(openssl x509 -in "$CFG/live/$1/cert.pem" -noout -"$2"date | cut -d= -f2)" +%s
+}
+
+# renew_at EPOCH ARGS...: `extauth renew` through the driver, its clock at EPOCH.
+renew_at() {
+	local at=$1
+	shift
+	run --separate-stderr env EXTAUTH_NOW="$at" timeout "$RUN_TIMEOUT" bash "$DRIVER" \
+		"$EXTAUTH" renew "${DIRS[@]}" "$@"
+	show
+}
+
+# version NAME: N of the archive file live/NAME/cert.pem points at.
+version() {
+	readlink "$CFG/live/$1/cert.pem" | sed 's/.*cert\([0-9]*\)\.pem$/\1/'
+}
+
+@test "due rule: a 6-day certificate is due with half its lifetime left, so a twice-daily timer renews it on time" {
+	ext_run -d six.example.com --preferred-challenges dns --required-profile six certonly
+	[ "$status" -eq 0 ]
+	local nb na half
+	nb=$(cert_time six.example.com start)
+	na=$(cert_time six.example.com end)
+	half=$(((na - nb) / 2))
+	[ $(((na - nb + 3600) / 86400)) -eq 6 ]
+	# At issuance and 2.9 days later (a third of the lifetime would still
+	# be 1.9 days away): not due, nothing sent to the CA.
+	renew_at "$(date +%s)"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"1 lineage checked, 0 due"* ]]
+	renew_at $((nb + 250560))
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"1 lineage checked, 0 due"* ]]
+	[ "$(version six.example.com)" = 1 ]
+	# 3.1 days after issuance (half the lifetime plus 0.1 day): renewed,
+	# with the recorded 6-day profile.
+	renew_at $((nb + half + 8640))
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"1 due, 1 renewed"* ]]
+	[ "$(version six.example.com)" = 2 ]
+	[ $((($(cert_time six.example.com end) - $(cert_time six.example.com start) + 3600) / 86400)) -eq 6 ]
+}
+
+@test "due rule: a 90-day certificate is due with a third left; renew_before_expiry still wins" {
+	ext_run -d long.example.com --preferred-challenges dns --required-profile long certonly
+	[ "$status" -eq 0 ]
+	local nb
+	nb=$(cert_time long.example.com start)
+	renew_at $((nb + 59 * 86400))
+	[[ $stderr == *"1 lineage checked, 0 due"* ]]
+	# renew_before_expiry = 40 days: due at day 51.
+	sed -i '1i renew_before_expiry = 40 days' "$CFG/renewal/long.example.com.conf"
+	renew_at $((nb + 51 * 86400))
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"1 due, 1 renewed"* ]]
+	[ "$(version long.example.com)" = 2 ]
+	sed -i '/^renew_before_expiry = /d' "$CFG/renewal/long.example.com.conf"
+	nb=$(cert_time long.example.com start)
+	renew_at $((nb + 61 * 86400))
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"1 due, 1 renewed"* ]]
+	[ "$(version long.example.com)" = 3 ]
+}
+
+@test "EXTAUTH_NOW that is not a time: a warning, the real clock" {
+	ext_run -d bad.example.com --preferred-challenges dns --required-profile six certonly
+	[ "$status" -eq 0 ]
+	renew_at soon
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"EXTAUTH_NOW is not epoch seconds"* ]]
+	[[ $stderr == *"1 lineage checked, 0 due"* ]]
+}
