@@ -283,11 +283,12 @@ out:
  * Where a live/ link may point: certbot's shape, ../../archive/NAME/FILE
  * from live/NAME/ (or that same file as an absolute path), with
  * archive/NAME a real directory only we can write to.  Anything else was
- * not made by extauth or certbot and is not followed.  Returns the
- * archive path (new string the caller frees), or NULL (logged).
+ * not made by extauth or certbot and is not followed.  known: the link's
+ * target if the caller read it already.  Returns the archive path (new
+ * string the caller frees), or NULL (logged).
  */
 static char *
-store_live_target(const char *link)
+store_live_target(const char *link, const char *known)
 {
 	const char	*base, *file, *name;
 	ssize_t		 len;
@@ -296,11 +297,13 @@ store_live_target(const char *link)
 	char		*dir = NULL, *live = NULL, *config = NULL;
 	char		*archive = NULL, *abs = NULL, *out = NULL;
 
-	if ((len = readlink(link, target, sizeof target - 1)) == -1) {
+	if (known != NULL)
+		snprintf(target, sizeof target, "%s", known);
+	else if ((len = readlink(link, target, sizeof target - 1)) == -1) {
 		log_error("cannot read link %s: %s", link, strerror(errno));
 		goto out;
-	}
-	target[len] = '\0';
+	} else
+		target[len] = '\0';
 	/* link = CONFIG/live/NAME/FILE.pem */
 	if ((dir = store_dirname(link)) == NULL ||
 	    (live = store_dirname(dir)) == NULL ||
@@ -360,7 +363,7 @@ store_open_read(const char *path, bool follow, bool live_links,
 	if ((fd = open(path, flags | (follow ? 0 : O_NOFOLLOW))) == -1 &&
 	    errno == ELOOP && live_links &&
 	    lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
-		if ((real = store_live_target(path)) == NULL) {
+		if ((real = store_live_target(path, NULL)) == NULL) {
 			errno = ELOOP;
 			return -1;
 		}
@@ -1501,7 +1504,7 @@ store_lineage_version(const struct store *st, const char *name)
 	}
 	/* Only a link of the live/ shape, into a real archive/<name>/, to
 	 * a regular file that is not itself a link. */
-	if ((real = store_live_target(link)) == NULL)
+	if ((real = store_live_target(link, target)) == NULL)
 		goto out;
 	if (lstat(real, &sb) == -1) {
 		log_error("broken lineage %s: %s -> %s: %s", name, link,
