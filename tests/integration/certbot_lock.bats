@@ -6,6 +6,8 @@
 # certbot against Pebble: a run of one, paused inside its challenge hook,
 # keeps the other out.
 
+# status, output, lines and stderr are set by bats' `run`.
+# shellcheck disable=SC2154
 bats_require_minimum_version 1.5.0
 
 setup_file() {
@@ -40,8 +42,12 @@ setup() {
 
 teardown() {
 	# whatever happened, let a paused hook go
-	[[ -p $GATE ]] && timeout 5 sh -c "echo go >'$GATE'" 2>/dev/null || true
-	[[ -n ${BG:-} ]] && wait "$BG" 2>/dev/null || true
+	if [[ -p $GATE ]]; then
+		timeout 5 sh -c "echo go >'$GATE'" 2>/dev/null || true
+	fi
+	if [[ -n ${BG:-} ]]; then
+		wait "$BG" 2>/dev/null || true
+	fi
 }
 
 # in_hook: wait (up to 30 s) until the paused hook has started.

@@ -13,6 +13,8 @@
 # count (the trial is repeated once, killing at once): each phase needs two
 # thirds of its kills to land (the counts are printed).
 
+# status, output, lines and stderr are set by bats' `run`.
+# shellcheck disable=SC2154
 bats_require_minimum_version 1.5.0
 
 setup_file() {
@@ -67,7 +69,7 @@ crash_check() {
 	for f in cert chain fullchain privkey; do
 		[[ -e $live/$f.pem ]] || { echo "$live/$f.pem does not resolve" >&2; return 1; }
 		v=$(readlink "$live/$f.pem")
-		v=${v##*/$f}
+		v=${v##*/"$f"}
 		vs+=("${v%.pem}")
 	done
 	[[ ${vs[0]} == "${vs[1]}" && ${vs[0]} == "${vs[2]}" && ${vs[0]} == "${vs[3]}" ]] || {
