@@ -33,6 +33,7 @@
 #define STORE_VERSION_MAX	999999999
 #define STORE_LINK_TRIES	16
 #define STORE_SWEEP_DEPTH	16	/* levels below the config dir */
+#define STORE_TEMP_TAG		".extauth."	/* in our temp file names */
 
 /* The four members of a lineage, in the order the live links flip:
  * cert.pem last, so that store_lineage_version() (which reads cert.pem)
@@ -227,7 +228,8 @@ store_write_atomic(const char *path, const void *data, size_t len,
 		goto out;
 	}
 	if ((dir = store_dirname(path)) == NULL ||
-	    (tmp = store_pathf("%s/.%s.XXXXXX", dir, base)) == NULL) {
+	    (tmp = store_pathf("%s/.%s" STORE_TEMP_TAG "XXXXXX", dir,
+	    base)) == NULL) {
 		rc = ERR_INTERNAL;
 		goto out;
 	}
@@ -584,15 +586,16 @@ store_mkdirs_owned(const char *path, mode_t mode)
 	return store_mkdirs_mode(path, mode, true, false);
 }
 
-/* ".NAME.XXXXXX": the temporary names of store_write_atomic (mkostemp's
- * six letters and digits) and store_flip_link. */
+/* ".NAME.extauth.XXXXXX": the temporary names of store_write_atomic
+ * (mkostemp's six letters and digits) and store_flip_link.  The tag keeps
+ * the sweep off anyone else's dot files (".x.backup"). */
 static bool
 store_is_temp(const char *name)
 {
-	size_t	len = strlen(name), i;
+	size_t	len = strlen(name), tag = strlen(STORE_TEMP_TAG), i;
 
-	if (len < 9 || name[0] != '.' || name[1] == '.' ||
-	    name[len - 7] != '.')
+	if (len < 2 + tag + 6 || name[0] != '.' || name[1] == '.' ||
+	    strncmp(name + len - 6 - tag, STORE_TEMP_TAG, tag) != 0)
 		return false;
 	for (i = len - 6; i < len; i++)
 		if (!((name[i] >= 'a' && name[i] <= 'z') ||
@@ -1594,10 +1597,10 @@ store_flip_link(const char *live_dir, const char *name, const char *kind,
 			suffix[i] = alnum[rnd[i] % (sizeof alnum - 1)];
 		suffix[sizeof rnd] = '\0';
 		free(tmp);
-		/* .NAME.XXXXXX, the pattern store_write_atomic uses, so
-		 * the sweep after a crash (store_lock) knows it. */
-		if ((tmp = store_pathf("%s/.%s.pem.%s", live_dir, kind,
-		    suffix)) == NULL) {
+		/* The pattern store_write_atomic uses, so the sweep after
+		 * a crash (store_lock) knows it. */
+		if ((tmp = store_pathf("%s/.%s.pem" STORE_TEMP_TAG "%s",
+		    live_dir, kind, suffix)) == NULL) {
 			rc = ERR_INTERNAL;
 			goto out;
 		}

@@ -83,7 +83,7 @@ crash_check() {
 	[[ -z $bad ]] || { echo "archive keys not 0600: $bad" >&2; return 1; }
 	bad=$(find "$CFG/accounts" -name private_key.json ! -perm 0400)
 	[[ -z $bad ]] || { echo "account keys not 0400: $bad" >&2; return 1; }
-	bad=$(find "$CFG" "$WORK" -regextype posix-extended -regex '.*/\.[^/]+\.[A-Za-z0-9]{6}')
+	bad=$(find "$CFG" "$WORK" -regextype posix-extended -regex '.*/\.[^/]+\.extauth\.[A-Za-z0-9]{6}')
 	[[ -z $bad ]] || { echo "temporary files left: $bad" >&2; return 1; }
 	[[ -f $CFG/renewal/$name.conf ]] || { echo "no renewal conf" >&2; return 1; }
 	run --separate-stderr "$EXTAUTH" certificates "${DIRS[@]}"
@@ -191,7 +191,7 @@ acct_dir() { dirname "$(find "$CFG/accounts" -name private_key.json)"; }
 	server=$(dirname "$(acct_dir)")
 	rm -rf "$CFG/accounts"
 	mkdir -p "$server/0123abcd"
-	echo '{"kty":' >"$server/0123abcd/.private_key.json.Ab12Cd"
+	echo '{"kty":' >"$server/0123abcd/.private_key.json.extauth.Ab12Cd"
 	echo 12345 >"$CFG/.extauth.lock"
 	ext_run -d temp.example.com certonly
 	[ "$status" -eq 0 ]
@@ -208,10 +208,11 @@ acct_dir() { dirname "$(find "$CFG/accounts" -name private_key.json)"; }
 	# as a kill between the privkey and the cert flip leaves it
 	ln -sfn ../../archive/flip.example.com/cert1.pem "$live/cert.pem"
 	ln -sfn ../../archive/flip.example.com/fullchain1.pem "$live/fullchain.pem"
-	ln -s ../../archive/flip.example.com/cert2.pem "$live/.cert.pem.Zz9Yx8"
-	: >"$arch/.privkey3.pem.aB3dE5"
-	: >"$CFG/renewal/.flip.example.com.conf.QwErTy"
+	ln -s ../../archive/flip.example.com/cert2.pem "$live/.cert.pem.extauth.Zz9Yx8"
+	: >"$arch/.privkey3.pem.extauth.aB3dE5"
+	: >"$CFG/renewal/.flip.example.com.conf.extauth.QwErTy"
 	: >"$CFG/.keep.me"
+	: >"$CFG/live/.notes.backup"
 	echo 12345 >"$CFG/.extauth.lock"
 	ext_run renew
 	[ "$status" -eq 0 ]
@@ -219,7 +220,7 @@ acct_dir() { dirname "$(find "$CFG/accounts" -name private_key.json)"; }
 	assert_eq "cert version" "$(readlink "$live/cert.pem")" ../../archive/flip.example.com/cert2.pem
 	crash_check flip.example.com
 	# only names of our own temp pattern go
-	[ -e "$CFG/.keep.me" ]
+	[ -e "$CFG/.keep.me" ] && [ -e "$CFG/live/.notes.backup" ]
 }
 
 @test "a run that ends cleanly empties the lock file, and the next one finds nothing to tidy" {
