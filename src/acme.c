@@ -661,6 +661,24 @@ acme_get_json(struct acme *a, const char *what, const char *url,
 }
 
 enum err
+acme_get_plain_json(struct acme *a, const char *what, const char *url,
+    json_t **out, long *retry_after)
+{
+	const struct req	 r = { what, HTTP_GET, url, false, NULL, false,
+		"application/json", NULL };
+	struct http_response	 resp = { 0 };
+	enum err		 e;
+
+	*out = NULL;
+	*retry_after = -1;
+	if ((e = request(a, &r, &resp, NULL)) == ERR_OK &&
+	    (e = json_object_of(&resp, what, url, out)) == ERR_OK)
+		*retry_after = resp.retry_after;
+	http_response_clear(&resp);
+	return e;
+}
+
+enum err
 acme_set_account(struct acme *a, EVP_PKEY *key, const char *kid)
 {
 	free(a->kid);

@@ -113,6 +113,10 @@ enum err	 acme_post_json_once(struct acme *, const char *what,
 enum err	 acme_post_json_prob(struct acme *, const char *what,
 		    const char *url, const char *payload, json_t **obj,
 		    struct acme_answer *ans, struct acme_problem *prob);
+/* Unsigned GET of a JSON object (RFC 9773's renewalInfo) under the
+ * retry policy; *out new reference, *retry_after -1 when absent. */
+enum err	 acme_get_plain_json(struct acme *, const char *what,
+		    const char *url, json_t **out, long *retry_after);
 /* POST-as-GET of a JSON object; *out new reference. */
 enum err	 acme_get_json(struct acme *, const char *what, const char *url,
 		    json_t **out, long *retry_after);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ari.h"
 #include "clock.h"
 #include "cmd.h"
 #include "conf.h"
@@ -293,6 +294,60 @@ out:
 	crypto_cert_info_free(&info);
 	free(pem);
 	return e;
+}
+
+/*
+ * ARI (ari.h) for an own lineage the lifetime rule keeps: asks the CA when
+ * the recorded answer is stale, records the answer in the conf c (read
+ * from path), and says whether the chosen moment has come.  A CA that
+ * cannot be asked leaves the lifetime rule in charge (logged).
+ */
+static bool
+ari_step(const struct config *cfg, struct session *ss,
+    struct lineage_params *j, struct conf *c, const char *path, time_t now)
+{
+	struct store_paths	 live = { 0 };
+	struct crypto_cert_info	 info = { 0 };
+	char			*pem = NULL, why[160] = "", when[32];
+	size_t			 len;
+	bool			 asked = false;
+	struct tm		 tm;
+	time_t			 at;
+
+	/* Fresh: the conf decides, nothing is sent. */
+	if (j->ari_next > 0 && now < (time_t)j->ari_next)
+		goto out;
+	ss->ca_bundle = cfg->ca_bundle ? cfg->ca_bundle : j->ca_bundle;
+	store_live_paths(&ss->store, j->name, &live);
+	if (session_connect(ss, j->server) != ERR_OK ||
+	    store_read_file(live.cert, &pem, &len, false) != ERR_OK ||
+	    ari_refresh(ss->acme, j, pem, len, now, &asked) != ERR_OK ||
+	    !asked)
+		goto out;
+	if (renewal_update(c, j, "extauth_ari_", why, sizeof why) != ERR_OK ||
+	    conf_write(path, c) != ERR_OK)
+		log_warn("%s: the CA's renewal window cannot be recorded%s%s; "
+		    "it is asked again next run", j->name, why[0] ? ": " : "",
+		    why);
+	at = (time_t)j->ari_at;
+	if (gmtime_r(&at, &tm) == NULL || strftime(when, sizeof when,
+	    "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(when, sizeof when, "%ld", j->ari_at);
+	log_info("%s: the CA's renewal window puts the renewal at %s",
+	    j->name, when);
+	/* Earlier than the lifetime rule: the CA's revocation notice. */
+	if (crypto_cert_info(pem, len, &info) == 0 && at <
+	    lineage_due_at(info.not_before, info.not_after,
+	    lineage_parse_interval(j->renew_before)))
+		log_warn("%s: the CA asks for renewal earlier than usual "
+		    "(before %s)%s%s", j->name, when, j->ari_explanation ?
+		    "; its explanation: " : "", j->ari_explanation ?
+		    j->ari_explanation : "");
+out:
+	store_paths_clear(&live);
+	crypto_cert_info_free(&info);
+	free(pem);
+	return ari_due(j, now);
 }
 
 static bool
@@ -574,6 +629,13 @@ cmd_renew(const struct config *cfg)
 		if (due(&ss, &j, now, &is_due) != ERR_OK) {
 			add_name(failed, names[i], log_last_error());
 			continue;
+		}
+		/* The CA's window (RFC 9773) may call for it sooner. */
+		if (!is_due && !cfg->force_renewal && !cfg->dry_run &&
+		    !j.foreign && ari_step(cfg, &ss, &j, &conf, path, now)) {
+			log_info("%s: renewing inside the CA's renewal window",
+			    names[i]);
+			is_due = true;
 		}
 		/* No line per lineage that is not due: a daily cron over
 		 * thousands of lineages would fill the log with them. */

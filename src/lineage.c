@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ari.h"
 #include "clock.h"
 #include "conf.h"
 #include "lineage.h"
@@ -25,6 +26,12 @@
 bool
 lineage_due(time_t nb, time_t na, time_t now, long before_s)
 {
+	return now >= lineage_due_at(nb, na, before_s);
+}
+
+time_t
+lineage_due_at(time_t nb, time_t na, long before_s)
+{
 	long	lifetime = (long)(na - nb), window;
 
 	/* certbot 4.0: a third of the lifetime left, half of it under 10
@@ -36,7 +43,7 @@ lineage_due(time_t nb, time_t na, time_t now, long before_s)
 		window = lifetime / 2;
 	else
 		window = lifetime / 3;
-	return (long)(na - now) <= window;
+	return na - (time_t)window;
 }
 
 long
@@ -107,6 +114,7 @@ lineage_params_clear(struct lineage_params *p)
 	free(p->dns_resolver);
 	free(p->preferred_profile);
 	free(p->required_profile);
+	free(p->ari_explanation);
 	memset(p, 0, sizeof *p);
 }
 
@@ -293,6 +301,9 @@ write_conf(struct session *ss, const struct lineage_params *p,
 	w.cache_version = version;
 	w.cache_not_before = (long)info->not_before;
 	w.cache_not_after = (long)info->not_after;
+	/* A new certificate has no renewal window yet. */
+	w.ari_start = w.ari_end = w.ari_at = w.ari_next = 0;
+	w.ari_explanation = NULL;
 	if ((path = store_conf_path(&ss->store, p->name)) == NULL ||
 	    (archive = store_lineage_dir(&ss->store, p->name,
 	    STORE_ARCHIVE)) == NULL)
@@ -323,9 +334,9 @@ lineage_obtain(struct session *ss, struct solver *s,
 	struct crypto_cert_info	 info = { 0 };
 	EVP_PKEY		*key = NULL;
 	char			*pem = NULL, *leaf = NULL, *issuers = NULL;
-	char			*keypem = NULL;
+	char			*keypem = NULL, *oldpem = NULL, *replaces = NULL;
 	unsigned char		*csr = NULL;
-	size_t			 csrlen = 0;
+	size_t			 csrlen = 0, oldlen = 0;
 	struct sync_arg		 sa;
 	enum err		 e;
 	bool			 keep;
@@ -340,6 +351,12 @@ lineage_obtain(struct session *ss, struct solver *s,
 		r->version = store_lineage_version(&ss->store, p->name);
 		goto out;
 	}
+	/* RFC 9773 §5: a renewal names the certificate it replaces, when
+	 * the CA speaks ARI (never on a dry run: staging never issued it). */
+	if (!p->dry_run && acme_url(ss->acme, ACME_URL_RENEWAL_INFO) != NULL &&
+	    store_lineage_version(&ss->store, p->name) > 0 &&
+	    store_read_file(r->live.cert, &oldpem, &oldlen, false) == ERR_OK)
+		req.replaces = replaces = ari_cert_id(oldpem, oldlen);
 	/* Before the key and the order: a required profile the CA does
 	 * not offer stops here. */
 	if ((e = profile_choose(acme_meta(ss->acme, "profiles"), p->preferred_profile,
@@ -414,6 +431,8 @@ out:
 	free(leaf);
 	free(issuers);
 	free(csr);
+	free(oldpem);
+	free(replaces);
 	if (keypem != NULL) {
 		explicit_bzero(keypem, strlen(keypem));
 		free(keypem);

@@ -49,6 +49,10 @@ struct lineage_params {
 	 * trusted only while live/ still points at that version (0: none). */
 	long			 cache_version;
 	long			 cache_not_before, cache_not_after;
+	/* ARI (ari.h) for the live certificate, epoch seconds, 0: none:
+	 * the CA's window, the moment chosen in it, when to ask again. */
+	long			 ari_start, ari_end, ari_at, ari_next;
+	char			*ari_explanation;
 	/* This run only; never written. */
 	bool			 force;
 	bool			 expand;
@@ -89,6 +93,8 @@ void		 lineage_result_clear(struct lineage_result *);
  * short-lived certificates renew in time).
  */
 bool		 lineage_due(time_t nb, time_t na, time_t now, long before_s);
+/* The moment lineage_due turns true. */
+time_t		 lineage_due_at(time_t nb, time_t na, long before_s);
 /* Parses certbot's renew_before_expiry ("30 days", "2 weeks", "12 hours"). */
 long		 lineage_parse_interval(const char *);
 

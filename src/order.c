@@ -223,7 +223,7 @@ profile_refused(const struct order *o, const struct acme_problem *prob)
 }
 
 static enum err
-new_order(struct order *o)
+new_order(struct order *o, bool with_replaces)
 {
 	struct acme_answer	 ans = { -1, NULL, false };
 	struct acme_problem	 prob = { 0 };
@@ -242,6 +242,9 @@ new_order(struct order *o)
 	json_object_set_new(p, "identifiers", ids);
 	if (o->req->profile != NULL)
 		json_object_set_new(p, "profile", json_string(o->req->profile));
+	if (with_replaces && o->req->replaces != NULL)
+		json_object_set_new(p, "replaces",
+		    json_string(o->req->replaces));
 	if ((payload = json_dumps(p, JSON_COMPACT)) == NULL)
 		goto out;
 	if ((e = acme_post_json_prob(o->a, "newOrder", new_order, payload,
@@ -1191,7 +1194,17 @@ order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
 		e = ERR_INTERNAL;
 		goto out;
 	}
-	if ((e = new_order(&o)) != ERR_OK || (e = collect(&o)) != ERR_OK) {
+	e = new_order(&o, true);
+	/* RFC 9773 §5: alreadyReplaced, or any refusal of "replaces", gets
+	 * one more order without it (acme.c logged the refusal). */
+	if (e == ERR_ACME && req->replaces != NULL && o.url == NULL &&
+	    sig_pending() == 0) {
+		log_warn("newOrder: ordering again without \"replaces\" (the "
+		    "CA refused the order that named the certificate it "
+		    "replaces)");
+		e = new_order(&o, false);
+	}
+	if (e != ERR_OK || (e = collect(&o)) != ERR_OK) {
 		if (sig_pending() != 0)
 			e = ERR_SIGNAL;
 		goto out;

@@ -29,6 +29,7 @@ struct order_req {
 	const char		*work_dir;	/* tls-alpn-01 files go in alpn/ */
 	const char		*dns_resolver;	/* for dns_wait_s; NULL: system's */
 	const char		*profile;	/* newOrder's profile; NULL: CA's default */
+	const char		*replaces;	/* RFC 9773 CertID of the renewed one */
 };
 
 /*

@@ -74,6 +74,16 @@ static const struct renewal_key keys[] = {
 	    LONG_MIN, LONG_MAX, 0 },
 	{ NULL, "extauth_not_after", RK_LONG, F(cache_not_after), NULL,
 	    LONG_MIN, LONG_MAX, 0 },
+	{ NULL, "extauth_ari_window_start", RK_LONG, F(ari_start), NULL, 0,
+	    LONG_MAX, 0 },
+	{ NULL, "extauth_ari_window_end", RK_LONG, F(ari_end), NULL, 0,
+	    LONG_MAX, 0 },
+	{ NULL, "extauth_ari_renew_at", RK_LONG, F(ari_at), NULL, 0,
+	    LONG_MAX, 0 },
+	{ NULL, "extauth_ari_next_query", RK_LONG, F(ari_next), NULL, 0,
+	    LONG_MAX, 0 },
+	{ NULL, "extauth_ari_explanation_url", RK_STR, F(ari_explanation),
+	    NULL, 0, 0, 0 },
 	{ NULL, "renew_before_expiry", RK_STR, F(renew_before), NULL, 0, 0,
 	    0 },
 	{ RP, "account", RK_STR, F(account), NULL, 0, 0, 0 },
@@ -624,6 +634,49 @@ static const struct {
 };
 _Static_assert(sizeof kinds / sizeof kinds[0] == RK__COUNT,
     "one format/parse pair per renewal key kind");
+
+enum err
+renewal_update(struct conf *c, const struct lineage_params *p,
+    const char *prefix, char *why, size_t whylen)
+{
+	struct lineage_params	 scratch;
+	const struct renewal_key *k;
+	char			*v = NULL, kwhy[96];
+	size_t			 i, plen = strlen(prefix);
+	enum err		 e = ERR_OK;
+	bool			 ok;
+
+	for (i = 0; i < sizeof keys / sizeof keys[0] && e == ERR_OK; i++) {
+		k = &keys[i];
+		if (strncmp(k->key, prefix, plen) != 0)
+			continue;
+		free(v);
+		if (!kinds[k->kind].format(k, p, NULL, &v)) {
+			snprintf(why, whylen, "out of memory");
+			e = ERR_INTERNAL;
+			break;
+		}
+		/* An unset number replaces the old value; an unset text
+		 * leaves it (a conf value is never empty). */
+		if (v == NULL && k->kind == RK_LONG && (v = strdup("0")) ==
+		    NULL) {
+			e = ERR_INTERNAL;
+			break;
+		}
+		if (v == NULL)
+			continue;
+		lineage_params_defaults(&scratch);
+		ok = kinds[k->kind].parse(k, v, &scratch, kwhy, sizeof kwhy);
+		lineage_params_clear(&scratch);
+		if (!ok) {
+			snprintf(why, whylen, "%s %s", k->key, kwhy);
+			e = ERR_USAGE;
+		} else if ((e = conf_set(c, k->section, k->key, v)) != ERR_OK)
+			snprintf(why, whylen, "%s cannot be recorded", k->key);
+	}
+	free(v);
+	return e;
+}
 
 bool
 renewal_is_own(const struct conf *c)

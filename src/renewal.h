@@ -38,6 +38,13 @@ struct renewal_files {
  */
 enum err	 renewal_write(const char *path, const struct lineage_params *p,
 		    const struct renewal_files *f, char *why, size_t whylen);
+/*
+ * Sets in c (a conf as read) the values of p's rows whose key starts with
+ * prefix ("extauth_ari_"), with the writer's checks; the caller writes c.
+ * For the state renew keeps between renewals without rewriting the rest.
+ */
+enum err	 renewal_update(struct conf *c, const struct lineage_params *p,
+		    const char *prefix, char *why, size_t whylen);
 /* Whether c is a conf extauth wrote (its own keys decide how to renew),
  * in the old form (authenticator = extauth) or the certbot-compatible one
  * (authenticator = manual with the bridge as hooks). */

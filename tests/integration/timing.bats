@@ -98,3 +98,63 @@ version() {
 	[[ $stderr == *"EXTAUTH_NOW is not epoch seconds"* ]]
 	[[ $stderr == *"1 lineage checked, 0 due"* ]]
 }
+
+# set_window NAME START END: Pebble's answer for live/NAME's certificate
+# becomes the window START..END (RFC 3339), through its management API.
+set_window() {
+	local body
+	body=$(jq -cn --rawfile c "$CFG/live/$1/cert.pem" --arg s "$2" --arg e "$3" \
+		'{Certificate: $c, ARIResponse: ({suggestedWindow: {start: $s, end: $e},
+		  explanationURL: "https://ca.example/why"} | tojson)}')
+	curl -fsS --cacert "$PEBBLE_CA_BUNDLE" -o /dev/null -X POST -d "$body" \
+		"$PEBBLE_MGMT_URL/set-renewal-info/"
+}
+
+rfc3339() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+
+@test "ARI: renew follows the CA's window: recorded, cached until Retry-After, into the past renews with replaces" {
+	ext_run -d ari.example.com --preferred-challenges dns --required-profile long certonly
+	[ "$status" -eq 0 ]
+	local nb na now at conf=$CFG/renewal/ari.example.com.conf
+	nb=$(cert_time ari.example.com start)
+	na=$(cert_time ari.example.com end)
+	now=$(date +%s)
+	# Pebble's own window: 2/3 of the lifetime +-24 h; not due now.
+	renew_at "$now"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"1 lineage checked, 0 due"* ]]
+	at=$(sed -n 's/^extauth_ari_renew_at = //p' "$conf")
+	local mid=$((nb + (na - nb) * 2 / 3))
+	[ "$at" -ge $((mid - 86400 - 60)) ] && [ "$at" -le $((mid + 86400 + 60)) ]
+	[ "$(sed -n 's/^extauth_ari_next_query = //p' "$conf")" -eq $((now + 21600)) ]
+	# The CA moves the window into the past; the recorded answer is still
+	# fresh, so nothing is asked and nothing renewed.
+	set_window ari.example.com "$(rfc3339 $((now - 7200)))" "$(rfc3339 $((now - 3600)))"
+	renew_at "$now"
+	[[ $stderr == *"1 lineage checked, 0 due"* ]]
+	[ "$(sed -n 's/^extauth_ari_renew_at = //p' "$conf")" = "$at" ]
+	# Once its Retry-After has passed: asked again, renewed now, and the
+	# newOrder named the certificate it replaces (Pebble logs it).
+	renew_at $((now + 21601))
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"1 due, 1 renewed"* ]]
+	[[ $stderr == *"the CA asks for renewal earlier than usual"*"https://ca.example/why"* ]]
+	[ "$(version ari.example.com)" = 2 ]
+	grep -q 'ARI: order .* is a replacement of' "$PEBBLE_TMP/pebble.log"
+	# The new certificate starts without a window.
+	! grep -q '^extauth_ari_renew_at' "$conf"
+}
+
+@test "ARI: a window in the far future is not renewed; the moment is inside it" {
+	ext_run -d far.example.com --preferred-challenges dns --required-profile long certonly
+	[ "$status" -eq 0 ]
+	local s=4102444800 e=$((4102444800 + 86400)) at
+	set_window far.example.com "$(rfc3339 $s)" "$(rfc3339 $e)"
+	renew_at "$(date +%s)"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"1 lineage checked, 0 due"* ]]
+	at=$(sed -n 's/^extauth_ari_renew_at = //p' "$CFG/renewal/far.example.com.conf")
+	[ "$at" -ge "$s" ] && [ "$at" -le "$e" ]
+	[ "$(sed -n 's/^extauth_ari_window_start = //p' "$CFG/renewal/far.example.com.conf")" = "$s" ]
+	[ "$(version far.example.com)" = 1 ]
+}
