@@ -41,6 +41,7 @@ struct acme {
 	acme_failure_cb	 on_failure;
 	void		*on_failure_arg;
 	bool		 cross_origin;	/* --allow-cross-origin */
+	long		 ratelimit_retry;	/* last rateLimited Retry-After, s */
 };
 
 /* Directory member of each endpoint (the directory itself has none). */
@@ -510,6 +511,7 @@ request(struct acme *a, const struct req *r, struct http_response *resp,
 		    p.detail : p.type, method_names[r->method], resp->headers);
 	if (problem_is(&p, ":rateLimited")) {
 		report_ratelimit(r, resp, &p);
+		a->ratelimit_retry = resp->retry_after;
 		e = ERR_RATELIMIT;
 	} else
 		/* The CA's words go inside one line of ours: quoted (log.h). */
@@ -658,6 +660,18 @@ acme_get_json(struct acme *a, const char *what, const char *url,
 		*retry_after = ans.retry_after;
 	free(ans.location);
 	return e;
+}
+
+long
+acme_take_ratelimit_retry(struct acme *a)
+{
+	long	r;
+
+	if (a == NULL)
+		return 0;
+	r = a->ratelimit_retry;
+	a->ratelimit_retry = 0;
+	return r;
 }
 
 enum err

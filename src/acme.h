@@ -113,6 +113,10 @@ enum err	 acme_post_json_once(struct acme *, const char *what,
 enum err	 acme_post_json_prob(struct acme *, const char *what,
 		    const char *url, const char *payload, json_t **obj,
 		    struct acme_answer *ans, struct acme_problem *prob);
+/* The Retry-After (seconds, -1: none given) of the last rateLimited
+ * answer since the last call, 0 when there was none (a NULL acme too):
+ * renew records when to try again. */
+long		 acme_take_ratelimit_retry(struct acme *);
 /* Unsigned GET of a JSON object (RFC 9773's renewalInfo) under the
  * retry policy; *out new reference, *retry_after -1 when absent. */
 enum err	 acme_get_plain_json(struct acme *, const char *what,

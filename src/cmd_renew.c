@@ -350,6 +350,56 @@ out:
 	return ari_due(j, now);
 }
 
+#define BACKOFF_FIRST	3600L	/* after the first failure */
+#define BACKOFF_MAX	86400L
+
+/* One line: when the lineage is tried next, and how to try sooner. */
+static void
+backoff_say(const struct lineage_params *j)
+{
+	char		when[40];
+	struct tm	tm;
+	time_t		at = (time_t)j->retry_after;
+
+	if (localtime_r(&at, &tm) == NULL || strftime(when, sizeof when,
+	    "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		snprintf(when, sizeof when, "%ld", j->retry_after);
+	log_info("%s: %ld failed renewal%s in a row: next attempt after %s "
+	    "(--force-renewal tries now)", j->name, j->retry_count,
+	    j->retry_count == 1 ? "" : "s", when);
+}
+
+/*
+ * After a failed renewal: the next attempt waits 1 h, doubling with each
+ * failure in a row up to a day, or the CA's rate-limit Retry-After when
+ * that is later; recorded in the lineage's conf (c, read from path), so a
+ * timer twice a day against a broken DNS does not hammer the CA.  A
+ * successful renewal writes a new conf without it.
+ */
+static void
+backoff_record(struct session *ss, struct lineage_params *j, struct conf *c,
+    const char *path, time_t now)
+{
+	char	why[160] = "";
+	long	wait = BACKOFF_FIRST, ra = acme_take_ratelimit_retry(ss->acme);
+	long	n;
+
+	j->retry_count = j->retry_count < 0 ? 1 : j->retry_count + 1;
+	for (n = 1; n < j->retry_count && wait < BACKOFF_MAX; n++)
+		wait *= 2;
+	if (wait > BACKOFF_MAX)
+		wait = BACKOFF_MAX;
+	if (ra > wait)
+		wait = ra;
+	j->retry_after = (long)now + wait;
+	if (renewal_update(c, j, "extauth_retry_", why, sizeof why) != ERR_OK ||
+	    conf_write(path, c) != ERR_OK)
+		log_warn("%s: the time of the next attempt cannot be recorded%s"
+		    "%s", j->name, why[0] ? ": " : "", why);
+	else
+		backoff_say(j);
+}
+
 static bool
 same_handler(const char *a, const char *b)
 {
@@ -576,6 +626,7 @@ cmd_renew(const struct config *cfg)
 	struct solver		*primary = NULL;
 	json_t			*messages = json_array(), *renewed, *failed;
 	json_t			*rdoms = json_array(), *fdoms = json_array();
+	json_t			*skipped = json_array();
 	char			**names = NULL, *path = NULL;
 	size_t			 n = 0, i, n_due = 0;
 	time_t			 now = clock_now();
@@ -626,6 +677,13 @@ cmd_renew(const struct config *cfg)
 				add_name(failed, names[i], log_last_error());
 			continue;
 		}
+		/* A lineage that failed lately waits (backoff_record). */
+		if (!cfg->force_renewal && j.retry_after > 0 && now <
+		    (time_t)j.retry_after) {
+			backoff_say(&j);
+			add_name(skipped, names[i], NULL);
+			continue;
+		}
 		if (due(&ss, &j, now, &is_due) != ERR_OK) {
 			add_name(failed, names[i], log_last_error());
 			continue;
@@ -659,12 +717,15 @@ cmd_renew(const struct config *cfg)
 			}
 		}
 		log_info("renewing %s", names[i]);
+		(void)acme_take_ratelimit_retry(ss.acme);
 		if (renew_one(cfg, &ss, &rs, &j) == ERR_OK) {
 			add_name(renewed, names[i], NULL);
 			add_domains(rdoms, &j);
 		} else {
 			add_name(failed, names[i], log_last_error());
 			add_domains(fdoms, &j);
+			if (!cfg->dry_run && !j.foreign && sig_pending() == 0)
+				backoff_record(&ss, &j, &conf, path, now);
 		}
 	}
 	/* certbot: the post hook runs once at the end when anything was
@@ -678,6 +739,9 @@ cmd_renew(const struct config *cfg)
 		    "succeeded for " : "Renewed: ", renewed);
 	if (json_array_size(failed) > 0)
 		report_list(messages, 0, "Renewal failed for: ", failed);
+	if (json_array_size(skipped) > 0)
+		report_list(messages, 0, "Skipped after failed renewals (backoff, "
+		    "--force-renewal tries now): ", skipped);
 	if ((e = cmd_report(messages, 2, "%zu lineage%s checked, %zu due, %zu "
 	    "renewed, %zu failed.", n, n == 1 ? "" : "s", n_due,
 	    json_array_size(renewed), json_array_size(failed))) != ERR_OK)
@@ -705,6 +769,7 @@ out:
 	json_decref(rdoms);
 	json_decref(fdoms);
 	json_decref(failed);
+	json_decref(skipped);
 	session_close(&ss);
 	return e;
 }

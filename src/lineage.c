@@ -304,6 +304,8 @@ write_conf(struct session *ss, const struct lineage_params *p,
 	/* A new certificate has no renewal window yet. */
 	w.ari_start = w.ari_end = w.ari_at = w.ari_next = 0;
 	w.ari_explanation = NULL;
+	/* Success ends any backoff. */
+	w.retry_count = w.retry_after = 0;
 	if ((path = store_conf_path(&ss->store, p->name)) == NULL ||
 	    (archive = store_lineage_dir(&ss->store, p->name,
 	    STORE_ARCHIVE)) == NULL)

@@ -53,6 +53,9 @@ struct lineage_params {
 	 * the CA's window, the moment chosen in it, when to ask again. */
 	long			 ari_start, ari_end, ari_at, ari_next;
 	char			*ari_explanation;
+	/* Backoff after failed renewals (cmd_renew.c): how many in a row,
+	 * and the earliest next attempt, epoch seconds (0: none). */
+	long			 retry_count, retry_after;
 	/* This run only; never written. */
 	bool			 force;
 	bool			 expand;

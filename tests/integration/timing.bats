@@ -158,3 +158,40 @@ rfc3339() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 	[ "$(sed -n 's/^extauth_ari_window_start = //p' "$CFG/renewal/far.example.com.conf")" = "$s" ]
 	[ "$(version far.example.com)" = 1 ]
 }
+
+# orders: how many newOrders Pebble has served so far.
+orders() { grep -c 'POST /order-plz' "$PEBBLE_TMP/pebble.log" || true; }
+
+@test "backoff: a failing lineage is not retried before its time (1 h, then 2 h), --force-renewal ignores it, success resets it" {
+	ext_run -d fail.example.com --preferred-challenges dns --required-profile long certonly
+	[ "$status" -eq 0 ]
+	local conf=$CFG/renewal/fail.example.com.conf now before
+	# Due from now on; the DNS is broken (the driver publishes nothing).
+	sed -i '1i renew_before_expiry = 1000 days' "$conf"
+	now=$(date +%s)
+	DRIVER_NO_PUBLISH=1 renew_at "$now"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"1 due, 0 renewed, 1 failed"* ]]
+	[ "$(sed -n 's/^extauth_retry_count = //p' "$conf")" = 1 ]
+	[ "$(sed -n 's/^extauth_retry_after = //p' "$conf")" -eq $((now + 3600)) ]
+	# The next timer run, 12 minutes later: skipped, the CA not contacted.
+	before=$(orders)
+	[ "$before" -gt 0 ]
+	DRIVER_NO_PUBLISH=1 renew_at $((now + 720))
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"fail.example.com: 1 failed renewal in a row: next attempt after"* ]]
+	[[ $output == *"Skipped after failed renewals"*"fail.example.com"* ]]
+	[ "$(orders)" = "$before" ]
+	# After the hour: tried again, fails again, now 2 h.
+	DRIVER_NO_PUBLISH=1 renew_at $((now + 3601))
+	[[ $stderr == *"1 due, 0 renewed, 1 failed"* ]]
+	[ "$(orders)" -gt "$before" ]
+	[ "$(sed -n 's/^extauth_retry_count = //p' "$conf")" = 2 ]
+	[ "$(sed -n 's/^extauth_retry_after = //p' "$conf")" -eq $((now + 3601 + 7200)) ]
+	# --force-renewal ignores the backoff; the DNS works again: renewed,
+	# and the backoff is gone.
+	renew_at $((now + 3700)) --force-renewal
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"1 renewed, 0 failed"* ]]
+	! grep -q '^extauth_retry' "$conf"
+}
