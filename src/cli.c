@@ -217,6 +217,13 @@ const struct opt_def cli_opts[] = {
 	{ "reason", 0, STR(reason), V(VERB_REVOKE), "unspecified|keycompromise|"
 	    "affiliationchanged|superseded|cessationofoperation", "revoke: the "
 	    "reason given to the CA" },
+	{ "check", 0, SET(check), V(VERB_CERTIFICATES), NULL, "one summary "
+	    "line and the Nagios/Icinga exit status: 0 ok, 1 warning (a "
+	    "lineage failing to renew, or under --warn-days, or overdue), 2 "
+	    "critical (expired or unreadable), 3 unknown" },
+	{ "warn-days", 0, NUM(warn_days, 1, 3650), V(VERB_CERTIFICATES), "N",
+	    "with --check: warn when a certificate has fewer than N days left "
+	    "(default: when half of its renewal window has passed)" },
 	{ "json", 0, SET(json_output), V(VERB_CERTIFICATES), NULL,
 	    "certificates: JSON output" },
 	{ "config", 'c', STR(config_file), V_ALL, "FILE", "certbot-style "

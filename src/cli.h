@@ -92,6 +92,8 @@ struct config {
 	const char		*fullchain_path;	/* certonly --csr */
 	const char		*reason;	/* revoke */
 	bool			 json_output;	/* certificates --json */
+	bool			 check;		/* certificates --check */
+	long			 warn_days;	/* --check's threshold, 0: overdue */
 	const char		*config_file;	/* -c or the default cli.ini read */
 	bool			 server_given;	/* --server/--staging, not the default */
 	bool			 no_random_sleep;	/* --no-random-sleep-on-renew */

@@ -12,7 +12,9 @@
 
 enum err	cmd_certonly(const struct config *);	/* certonly and run */
 enum err	cmd_renew(const struct config *);
-enum err	cmd_certificates(const struct config *);
+/* With --check, *check is the Nagios status (0 ok, 1 warning, 2
+ * critical) for main to exit with when the listing itself worked. */
+enum err	cmd_certificates(const struct config *, int *check);
 enum err	cmd_revoke(const struct config *);
 enum err	cmd_delete(const struct config *);
 enum err	cmd_certbot_hook(const struct config *);

@@ -15,9 +15,11 @@
 
 #include <jansson.h>
 
+#include "ari.h"
 #include "clock.h"
 #include "cmd.h"
 #include "crypto.h"
+#include "lineage.h"
 #include "log.h"
 #include "renewal.h"
 #include "conf.h"
@@ -50,6 +52,11 @@ struct cert_row {
 	const char		*key_type;	/* "ECDSA", "RSA" or NULL */
 	enum cert_status	 status;
 	char			*why;		/* reason when invalid */
+	/* From the renewal conf (renewal.c): renew's view of it. */
+	bool			 due;		/* renew would renew it now */
+	bool			 overdue;	/* half its renewal window gone */
+	long			 failures;	/* failed renewals in a row */
+	time_t			 retry_after;	/* backoff until, 0: none */
 };
 
 static void
@@ -88,6 +95,34 @@ out:
 	return t;
 }
 
+/*
+ * renew's view of r: due by the lifetime rule or the CA's ARI moment,
+ * overdue when half of the lifetime rule's window has passed too (a timer
+ * that should have renewed it did not), failing when a backoff is
+ * recorded.  A conf the reader refuses leaves them unset: renew would
+ * refuse it too, and says why.
+ */
+static void
+row_renewal(struct cert_row *r, time_t now)
+{
+	struct lineage_params	 p;
+	char			 why[160];
+	long			 before;
+	time_t			 at;
+
+	lineage_params_defaults(&p);
+	if (renewal_read(&r->conf, &p, why, sizeof why)) {
+		before = lineage_parse_interval(p.renew_before);
+		at = lineage_due_at(r->info.not_before, r->info.not_after,
+		    before);
+		r->due = now >= at || ari_due(&p, now);
+		r->overdue = now >= at + (r->info.not_after - at) / 2;
+		r->failures = p.retry_count;
+		r->retry_after = (time_t)p.retry_after;
+	}
+	lineage_params_clear(&p);
+}
+
 /* Fills r for lineage name; failures only make the row invalid. */
 static enum err
 row_load(const struct store *st, const char *name, time_t now,
@@ -122,6 +157,7 @@ row_load(const struct store *st, const char *name, time_t now,
 	r->info_ok = true;
 	r->status = now >= r->info.not_after ? CERT_EXPIRED : CERT_VALID;
 	r->key_type = key_type_of(r->live.privkey);
+	row_renewal(r, now);
 out:
 	free(pem);
 	return ERR_OK;
@@ -209,6 +245,8 @@ row_json(const struct cert_row *r, time_t now)
 	}
 	json_object_set_new(o, "status",
 	    json_string(cert_status_names[r->status]));
+	json_object_set_new(o, "due", json_boolean(r->info_ok && r->due));
+	json_object_set_new(o, "failed_renewals", json_integer(r->failures));
 	json_object_set_new(o, "error", r->why ? json_string(r->why) :
 	    json_null());
 	json_object_set_new(o, "key_type", r->key_type ?
@@ -263,6 +301,12 @@ row_text(const struct cert_row *r, time_t now)
 	else
 		printf("    Expiry Date: %s (VALID: %ld days)\n", date,
 		    left / 86400);
+	if (r->info_ok && r->status == CERT_VALID && r->due)
+		printf("    Renewal: DUE%s\n", r->overdue ? " (overdue: the "
+		    "renewal timer has not renewed it)" : "");
+	if (r->failures > 0)
+		printf("    Renewal: FAILING (%ld failed renewal%s in a row)\n",
+		    r->failures, r->failures == 1 ? "" : "s");
 	printf("    Certificate Path: %s\n", r->live.fullchain);
 	printf("    Private Key Path: %s\n", r->live.privkey);
 }
@@ -323,8 +367,64 @@ out:
 	return e;
 }
 
+/*
+ * --check: one line, "EXTAUTH CERTIFICATES STATUS - what", the worst
+ * lineage first; the Nagios status in *check.
+ */
+static enum err
+print_check(const struct config *cfg, const struct cert_row *rows,
+    const bool *shown, size_t n, time_t now, int *check)
+{
+	static const char *const words[] = { "OK", "WARNING", "CRITICAL" };
+	const struct cert_row	*worst = NULL, *nearest = NULL;
+	size_t			 i, n_shown = 0, n_bad = 0;
+	int			 st, w = 0;
+	long			 days;
+
+	for (i = 0; i < n; i++) {
+		if (!shown[i])
+			continue;
+		n_shown++;
+		days = rows[i].info_ok ? (long)((rows[i].info.not_after - now) /
+		    86400) : 0;
+		if (rows[i].status != CERT_VALID)
+			st = 2;
+		else if (rows[i].failures > 0 || (cfg->warn_days > 0 ? days <
+		    cfg->warn_days : rows[i].overdue))
+			st = 1;
+		else
+			st = 0;
+		n_bad += st > 0;
+		if (worst == NULL || st > w) {
+			worst = &rows[i];
+			w = st;
+		}
+		if (rows[i].info_ok && (nearest == NULL ||
+		    rows[i].info.not_after < nearest->info.not_after))
+			nearest = &rows[i];
+	}
+	*check = w;
+	if (n_shown == 0)
+		printf("EXTAUTH CERTIFICATES OK - no certificates\n");
+	else if (w == 0)
+		printf("EXTAUTH CERTIFICATES OK - %zu certificate%s, the nearest "
+		    "expiry in %ld days (%s)\n", n_shown, n_shown == 1 ? "" :
+		    "s", (long)((nearest->info.not_after - now) / 86400),
+		    nearest->name);
+	else if (worst->status != CERT_VALID)
+		printf("EXTAUTH CERTIFICATES %s - %zu of %zu need attention; %s: "
+		    "%s\n", words[w], n_bad, n_shown, worst->name,
+		    worst->status == CERT_EXPIRED ? "expired" : "unreadable");
+	else
+		printf("EXTAUTH CERTIFICATES %s - %zu of %zu need attention; %s: "
+		    "%ld days left%s\n", words[w], n_bad, n_shown, worst->name,
+		    (long)((worst->info.not_after - now) / 86400),
+		    worst->failures > 0 ? ", failing to renew" : "");
+	return ERR_OK;
+}
+
 enum err
-cmd_certificates(const struct config *cfg)
+cmd_certificates(const struct config *cfg, int *check)
 {
 	struct store	  st;
 	struct cert_row	 *rows = NULL;
@@ -333,6 +433,8 @@ cmd_certificates(const struct config *cfg)
 	size_t		  n = 0, i;
 	time_t		  now = clock_now();
 	enum err	  e = ERR_INTERNAL;
+
+	*check = 3;
 
 	/* No store_open: it would create the directories. */
 	memset(&st, 0, sizeof st);
@@ -368,7 +470,8 @@ cmd_certificates(const struct config *cfg)
 		shown[i] = row_matches(cfg, &rows[i]) && (rows[i].conf_ok ||
 		    access(rows[i].conf_path, F_OK) == 0);
 	}
-	if ((e = print_rows(cfg, rows, shown, n, now)) != ERR_OK)
+	if ((e = cfg->check ? print_check(cfg, rows, shown, n, now, check) :
+	    print_rows(cfg, rows, shown, n, now)) != ERR_OK)
 		goto out;
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		log_error("certificates: cannot write to stdout");

@@ -37,6 +37,8 @@ main(int argc, char **argv)
 {
 	struct config	cfg;
 	enum err	e;
+	int		check = 3;	/* certificates --check: Nagios status */
+	bool		check_mode = false;
 
 	fds_sanity();
 	signal(SIGPIPE, SIG_IGN);
@@ -80,7 +82,8 @@ main(int argc, char **argv)
 		e = cmd_renew(&cfg);
 		break;
 	case VERB_CERTIFICATES:
-		e = cmd_certificates(&cfg);
+		e = cmd_certificates(&cfg, &check);
+		check_mode = cfg.check;
 		break;
 	case VERB_REVOKE:
 		e = cmd_revoke(&cfg);
@@ -108,6 +111,10 @@ out:
 	cli_config_clear(&cfg);
 	log_close();
 	curl_global_cleanup();
+	/* --check speaks the monitoring plugins' exit codes: the status,
+	 * or 3 (UNKNOWN) when it could not be found. */
+	if (check_mode)
+		return e == ERR_OK ? check : 3;
 	/* Stopped by a signal after cleanup: 128 + its number, as a shell. */
 	if (e == ERR_SIGNAL && sig_pending() != 0)
 		return 128 + sig_pending();

@@ -195,3 +195,59 @@ orders() { grep -c 'POST /order-plz' "$PEBBLE_TMP/pebble.log" || true; }
 	[[ $stderr == *"1 renewed, 0 failed"* ]]
 	! grep -q '^extauth_retry' "$conf"
 }
+
+# check_at EPOCH ARGS...: `extauth certificates --check` with its clock at EPOCH.
+check_at() {
+	local at=$1
+	shift
+	run --separate-stderr env EXTAUTH_NOW="$at" "$EXTAUTH" certificates "${DIRS[@]}" "$@"
+	show
+}
+
+@test "certificates: days left, due, failing and expired marks; --check exits 0/1/2 with one line" {
+	ext_run -d c6.example.com --preferred-challenges dns --required-profile six certonly
+	[ "$status" -eq 0 ]
+	ext_run -d c90.example.com --preferred-challenges dns --required-profile long certonly
+	[ "$status" -eq 0 ]
+	local nb na now
+	nb=$(cert_time c6.example.com start)
+	na=$(cert_time c6.example.com end)
+	now=$(date +%s)
+	check_at "$now" --check
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == "EXTAUTH CERTIFICATES OK - 2 certificates, the nearest expiry in 5 days (c6.example.com)" ]]
+	# The listing: days left, and no marks yet.
+	check_at "$now"
+	[ "$status" -eq 0 ]
+	[[ $output == *"(VALID: 5 days)"* ]]
+	[[ $output != *"Renewal:"* ]]
+	# 3.1 days in: the 6-day one is due, not yet a warning.
+	check_at $((nb + 267840))
+	[[ $output == *"Certificate Name: c6.example.com"*"Renewal: DUE"*"Certificate Name: c90"* ]]
+	check_at $((nb + 267840)) --check
+	[ "$status" -eq 0 ]
+	# 4.6 days in: half of its renewal window gone, no renewal: WARNING.
+	check_at $((nb + 397440)) --check
+	[ "$status" -eq 1 ]
+	[[ $output == "EXTAUTH CERTIFICATES WARNING - 1 of 2 need attention; c6.example.com: 1 days left" ]]
+	# --warn-days: the 90-day one is under 100 days.
+	check_at "$now" --check --warn-days 100
+	[ "$status" -eq 1 ]
+	# Expired: CRITICAL.
+	check_at $((na + 60)) --check
+	[ "$status" -eq 2 ]
+	[[ $output == "EXTAUTH CERTIFICATES CRITICAL - "*"c6.example.com: expired" ]]
+	check_at $((na + 60))
+	[[ $output == *"(INVALID: EXPIRED)"* ]]
+	# A lineage whose renewals fail: FAILING in the listing, WARNING.
+	sed -i '1i extauth_retry_count = 2' "$CFG/renewal/c90.example.com.conf"
+	check_at "$now"
+	[[ $output == *"Renewal: FAILING (2 failed renewals in a row)"* ]]
+	check_at "$now" --check
+	[ "$status" -eq 1 ]
+	[[ $output == *"c90.example.com: "*"days left, failing to renew" ]]
+	# --json carries the same.
+	check_at "$now" --json
+	[ "$(jq -r '.certificates[] | select(.name == "c90.example.com") | .failed_renewals' <<<"$output")" = 2 ]
+}
