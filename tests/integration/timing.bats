@@ -251,3 +251,40 @@ check_at() {
 	check_at "$now" --json
 	[ "$(jq -r '.certificates[] | select(.name == "c90.example.com") | .failed_renewals' <<<"$output")" = 2 ]
 }
+
+@test "ARI: replaces refused (alreadyReplaced): the order is sent once more without it" {
+	ext_run -d again.example.com --preferred-challenges dns --required-profile long certonly
+	[ "$status" -eq 0 ]
+	renew_at "$(date +%s)" --force-renewal
+	[ "$status" -eq 0 ]
+	[ "$(version again.example.com)" = 2 ]
+	# live/ back on version 1, which Pebble knows is replaced already.
+	ln -sfn ../../archive/again.example.com/cert1.pem "$CFG/live/again.example.com/cert.pem"
+	renew_at "$(date +%s)" --force-renewal
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"alreadyReplaced"* ]]
+	[[ $stderr == *'ordering again without "replaces"'* ]]
+	[[ $stderr == *"1 renewed, 0 failed"* ]]
+	[ "$(version again.example.com)" = 3 ]
+}
+
+@test "backoff: a rateLimited answer's Retry-After is the next attempt when later than the backoff" {
+	load ../lib/faultproxy
+	# Obtained through the proxy (no faults yet), so renew goes through it.
+	faultproxy_start
+	ext_run -d rl.example.com --preferred-challenges dns --required-profile long \
+		--server "$FAULTPROXY_DIR_URL" --ca-bundle "$FAULTPROXY_CA_BUNDLE" certonly
+	[ "$status" -eq 0 ] || { faultproxy_stop; false; }
+	faultproxy_rules "ratelimited:kind=newOrder:secs=7200"
+	local conf=$CFG/renewal/rl.example.com.conf now
+	sed -i '1i renew_before_expiry = 1000 days' "$conf"
+	now=$(date +%s)
+	renew_at "$now"
+	faultproxy_stop
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"rate limited by the CA"* ]]
+	[ "$(sed -n 's/^extauth_retry_count = //p' "$conf")" = 1 ]
+	local after
+	after=$(sed -n 's/^extauth_retry_after = //p' "$conf")
+	[ "$after" -ge $((now + 7200)) ] && [ "$after" -le $((now + 7200 + 60)) ]
+}
