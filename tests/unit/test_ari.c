@@ -9,7 +9,82 @@
 
 #include <cmocka.h>
 
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include "ari.h"
+
+/* A PEM certificate with this AKI key id and serial (hex), or without an
+ * AKI when aki is NULL; the caller frees. */
+static char *
+make_cert(const char *aki, const char *serial_hex)
+{
+	EVP_PKEY	*k = EVP_EC_gen("P-256");
+	X509		*x = X509_new();
+	BIGNUM		*bn = NULL;
+	BIO		*b = BIO_new(BIO_s_mem());
+	char		*data, *pem;
+	long		 n;
+
+	assert_non_null(k);
+	assert_int_equal(BN_hex2bn(&bn, serial_hex), (int)strlen(serial_hex));
+	assert_non_null(BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)));
+	X509_set_version(x, 2);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+	    (const unsigned char *)"t", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	X509_set_pubkey(x, k);
+	/* The extension built by hand, so its key id is the given octets. */
+	if (aki != NULL) {
+		AUTHORITY_KEYID	*ak = AUTHORITY_KEYID_new();
+		unsigned char	*raw = OPENSSL_hexstr2buf(aki, &n);
+
+		assert_non_null(ak);
+		assert_non_null(raw);
+		assert_non_null(ak->keyid = ASN1_OCTET_STRING_new());
+		assert_int_equal(ASN1_OCTET_STRING_set(ak->keyid, raw, (int)n), 1);
+		assert_int_equal(X509_add1_ext_i2d(x, NID_authority_key_identifier,
+		    ak, 0, X509V3_ADD_DEFAULT), 1);
+		AUTHORITY_KEYID_free(ak);
+		OPENSSL_free(raw);
+	}
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	PEM_write_bio_X509(b, x);
+	n = BIO_get_mem_data(b, &data);
+	pem = strndup(data, (size_t)n);
+	BIO_free(b);
+	BN_free(bn);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return pem;
+}
+
+static void
+cert_id(void **state)
+{
+	char	*pem, *id;
+
+	(void)state;
+	/* RFC 9773 §4.1's example: a serial whose DER needs a leading
+	 * zero octet keeps it. */
+	pem = make_cert("69:88:5B:6B:87:46:40:41:E1:B3:7B:84:7B:A0:AE:2C:DE:01:"
+	    "C8:D4", "87654321");
+	assert_non_null(id = ari_cert_id(pem, strlen(pem)));
+	assert_string_equal(id, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+	free(id);
+	free(pem);
+	/* No AKI: no CertID, no ARI. */
+	pem = make_cert(NULL, "01");
+	assert_null(ari_cert_id(pem, strlen(pem)));
+	free(pem);
+	assert_null(ari_cert_id("junk", 4));
+}
 
 static void
 window(void **state)
@@ -86,6 +161,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(cert_id),
 		cmocka_unit_test(window),
 		cmocka_unit_test(choose_and_clamp),
 	};
