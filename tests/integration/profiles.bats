@@ -118,3 +118,16 @@ lifetime_days() {
 	[[ $stderr == *'Profile offered: long: ninety days'* ]]
 	[[ $stderr == *'Profile offered: six: six days'* ]]
 }
+
+@test "profiles: a CA that refuses a profile it listed (invalidProfile): the CA's words and what to do, exit 3" {
+	load ../lib/faultproxy
+	# The proxy lists "ghost" in the directory; Pebble does not know it.
+	faultproxy_start ghostprofile
+	ext_run -d ghost.example.com --preferred-challenges dns --required-profile ghost \
+		--server "$FAULTPROXY_DIR_URL" --ca-bundle "$FAULTPROXY_CA_BUNDLE" certonly
+	faultproxy_stop
+	[ "$status" -eq 3 ]
+	[[ $stderr == *"invalidProfile"* ]]
+	[[ $stderr == *'the CA refused the profile "ghost": see the profiles it offers with extauth show_account'* ]]
+	[ "$(count_cmd perform_challenge)" -eq 0 ]
+}

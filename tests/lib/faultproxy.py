@@ -16,6 +16,7 @@ changes, which also restarts every rule's counters):
 
   classes  500 503 503ra 429 429ra ratelimited badnonce redirect stall drop
            truncate oversize crossorigin foreignid badtoken leadingblank stuck
+           ghostprofile
            ("ra" = with Retry-After; ratelimited = 429 with the
            urn:ietf:params:acme:error:rateLimited problem and Retry-After)
   kind=K[|K...]  request kinds the rule applies to: directory nonce
@@ -62,6 +63,9 @@ What each class does:
   stuck     forward, then show an authorization that is no longer pending
            as pending, its challenges processing: a CA that never finishes
            validating
+  ghostprofile  forward, then list a profile "ghost" in the directory's
+           meta.profiles that the CA does not know: its newOrder gets
+           invalidProfile
   truncate and oversize never fire on HEAD (no body).
 
 Python standard library only.
@@ -101,6 +105,7 @@ CLASSES = {
     "badtoken": ({"authz", "challenge"}, False),
     "leadingblank": ({"cert"}, False),
     "stuck": ({"authz"}, False),
+    "ghostprofile": ({"directory"}, False),
 }
 KINDS = {"directory", "nonce", "newAccount", "account", "newOrder", "order",
          "authz", "challenge", "finalize", "cert", "revoke", "keyChange",
@@ -324,7 +329,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             headers = [(k, v.replace(here.decode(), there.decode())) for k, v in headers]
         elif cls == "leadingblank":
             out = b"\n\n" + out
-        elif cls in ("foreignid", "badtoken", "stuck"):
+        elif cls in ("foreignid", "badtoken", "stuck", "ghostprofile"):
             out = self.rewrite_json(st, rule, out)
         # "changed" tells the tests a rewriting fault really changed the
         # answer (a crossorigin on an answer without URLs changes nothing).
@@ -346,6 +351,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 st.tokens += 1
                 doc["identifier"]["value"] = "foreign-%d.example.net" % st.tokens
             done = True
+        elif rule.cls == "ghostprofile":
+            meta = doc.setdefault("meta", {})
+            if isinstance(meta, dict):
+                profiles = meta.get("profiles")
+                meta["profiles"] = dict(profiles) if isinstance(profiles, dict) else {}
+                meta["profiles"]["ghost"] = "listed by the proxy, unknown to the CA"
+                done = True
         elif rule.cls == "stuck" and doc.get("status") not in (None, "pending"):
             doc["status"] = "pending"
             for c in doc.get("challenges") or []:
