@@ -48,6 +48,12 @@ static struct {
 } log_wait;
 static FILE	*log_fp;
 static char	 log_last[1024];
+/*
+ * How many error lines log_last holds.  An error is said in two lines,
+ * what is wrong and then what to do; the report line and exit_hook carry
+ * both, joined by "; ".  An info or warning line in between ends it.
+ */
+static int	 log_last_lines;
 
 /*
  * systemd sets JOURNAL_STREAM to "DEV:INODE" of the stream it connected to
@@ -364,9 +370,18 @@ log_msg(enum log_level level, const char *fmt, ...)
 	if (r != -1)
 		free(raw);
 	log_to_file(log_levels[level].name, text ? text : "(out of memory)");
-	if (level == LOG_LEVEL_ERROR)
+	if (level == LOG_LEVEL_ERROR && log_last_lines == 1) {
+		size_t	 n = strlen(log_last);
+
+		snprintf(log_last + n, sizeof log_last - n, "; %s",
+		    text ? text : "out of memory");
+		log_last_lines = 2;
+	} else if (level == LOG_LEVEL_ERROR) {
 		snprintf(log_last, sizeof log_last, "%s",
 		    text ? text : "out of memory");
+		log_last_lines = 1;
+	} else if (level != LOG_LEVEL_DEBUG)
+		log_last_lines = 0;
 
 	if (show)
 		log_to_stderr(level, text ? text : "(out of memory)");

@@ -36,7 +36,11 @@ void	log_open_file(const char *dir);
 void	log_close(void);
 void	log_msg(enum log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-/* The text of the last error logged (for the report line); "" if none. */
+/*
+ * The text of the last error logged, for the report line and exit_hook;
+ * "" if none.  A two-line error (what is wrong, what to do: two error
+ * lines with nothing else between) is both lines joined by "; ".
+ */
 const char *log_last_error(void);
 
 /*

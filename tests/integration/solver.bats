@@ -341,7 +341,7 @@ exit 0'
 @test "-q, handler mode: certonly and renew print nothing at all; an error still shows" {
 	publishing_handler
 	ext_direct "${COMMON[@]}" -q --mode handler --handler "$H" \
-		--preferred-challenges dns -d quiet.solver.example.com certonly
+		--preferred-challenges dns -d quiet.solver.example.com --deactivate-authz certonly
 	[ "$status" -eq 0 ]
 	assert_eq "stdout" "$output" ""
 	assert_eq "stderr" "$stderr" ""
@@ -349,7 +349,7 @@ exit 0'
 	grep -q '^perform quiet.solver.example.com' "$HOOK_LOG"
 
 	ext_direct "${DIRS[@]}" --server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
-		-n -q renew --force-renewal
+		-n -q renew --force-renewal --deactivate-authz
 	[ "$status" -eq 0 ]
 	assert_eq "renew stdout" "$output" ""
 	assert_eq "renew stderr" "$stderr" ""
@@ -357,7 +357,7 @@ exit 0'
 
 	# without -q the same renew talks: the rule is -q, not the mode
 	ext_direct "${DIRS[@]}" --server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
-		-n renew --force-renewal
+		-n renew --force-renewal --deactivate-authz
 	[ "$status" -eq 0 ]
 	[[ $output == *'"cmd": "report"'* ]]
 	[[ $stderr == *"handler says perform"* ]]
@@ -365,7 +365,7 @@ exit 0'
 	# an error under -q is still printed
 	handler 'case $1 in perform) echo nope; exit 3 ;; esac; exit 0'
 	ext_direct "${DIRS[@]}" --server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
-		-n -q renew --force-renewal
+		-n -q renew --force-renewal --deactivate-authz
 	[ "$status" -eq 8 ]
 	assert_eq "stdout" "$output" ""
 	[[ $(errors) == *"failed during perform for quiet.solver.example.com (exit 3)"* ]]

@@ -156,8 +156,11 @@ EOF
 	# themselves (env execs), so pebble_stop can kill them directly.
 	# challtestsrv 2.4 takes -dns01; later ones take -dnsserver and start a
 	# DoH listener unless told -doh "".
-	local dnsflags=(-dns01 "127.0.0.1:$dns")
-	if "$(_pebble_bin pebble-challtestsrv)" -h 2>&1 | grep -q -- '-dnsserver'; then
+	# (-h exits 2: read its text first, so pipefail in the caller cannot
+	# turn the answer around)
+	local dnsflags=(-dns01 "127.0.0.1:$dns") usage
+	usage=$("$(_pebble_bin pebble-challtestsrv)" -h 2>&1) || true
+	if [[ $usage == *-dnsserver* ]]; then
 		dnsflags=(-dnsserver "127.0.0.1:$dns" -doh "")
 	fi
 	"$(_pebble_bin pebble-challtestsrv)" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \

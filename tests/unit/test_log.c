@@ -129,6 +129,36 @@ test_journal(void **state)
 	free(got);
 }
 
+static void
+say_two_errors(void)
+{
+	log_error("first episode");
+	log_info("between");
+	log_error("the config dir is locked");
+	log_error("wait for it to finish");
+}
+
+/* The report line carries both lines of a two-line error, and only those. */
+static void
+test_last_error(void **state)
+{
+	char	*got;
+
+	(void)state;
+	got = capture(say_two_errors);
+	free(got);
+	assert_string_equal(log_last_error(),
+	    "the config dir is locked; wait for it to finish");
+	got = capture(say_two_errors);
+	free(got);
+	assert_string_equal(log_last_error(),
+	    "the config dir is locked; wait for it to finish");
+	log_info("next");
+	got = capture(say_hostile);
+	free(got);
+	assert_true(strncmp(log_last_error(), "invoker says: ", 14) == 0);
+}
+
 int
 main(void)
 {
@@ -136,6 +166,7 @@ main(void)
 		cmocka_unit_test(test_escaped),
 		cmocka_unit_test(test_quote),
 		cmocka_unit_test(test_journal),
+		cmocka_unit_test(test_last_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
