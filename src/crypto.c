@@ -84,6 +84,10 @@ crypto_ossl_error(void)
 static int
 crypto_no_passphrase(char *buf, int size, int rwflag, void *u)
 {
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
 	return 0;
 }
 

@@ -42,6 +42,7 @@ test_vectors(void **state)
 	char		*enc;
 	size_t		 i, len;
 
+	(void)state;
 	for (i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
 		enc = b64u_encode(vectors[i].raw, vectors[i].len);
 		assert_non_null(enc);
@@ -75,6 +76,7 @@ test_round_trip(void **state)
 	uint32_t	 seed = 0x2545f491;
 	size_t		 len, i, declen;
 
+	(void)state;
 	for (len = 0; len <= sizeof buf; len++) {
 		for (i = 0; i < len; i++)
 			buf[i] = (unsigned char)next_rand(&seed);
@@ -96,6 +98,7 @@ test_round_trip(void **state)
 static void
 test_padding_tolerated(void **state)
 {
+	(void)state;
 	static const struct {
 		const char	*in;
 		const char	*out;
@@ -119,6 +122,7 @@ test_padding_tolerated(void **state)
 static void
 test_rejects(void **state)
 {
+	(void)state;
 	static const char *const bad[] = {
 		"Zm+v",		/* standard alphabet */
 		"Zm/v",
@@ -154,6 +158,7 @@ test_rejects(void **state)
 static void
 test_valid(void **state)
 {
+	(void)state;
 	static const struct {
 		const char	*s;
 		bool		 ok;

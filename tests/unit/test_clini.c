@@ -136,6 +136,7 @@ test_good(void **state)
 	char	out[512];
 	size_t	i;
 
+	(void)state;
 	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
 		if (load(good[i].text, lookup, out, sizeof out) != ERR_OK)
 			fail_msg("case %zu refused: %s", i, good[i].text);
@@ -151,6 +152,7 @@ test_no_lookup(void **state)
 {
 	char	out[256];
 
+	(void)state;
 	assert_int_equal(load("anything = x\nflag\n", NULL, out, sizeof out),
 	    ERR_OK);
 	assert_string_equal(out, "--anything|x|--flag");
@@ -175,6 +177,7 @@ test_bad(void **state)
 	char	out[64], want[256];
 	size_t	i;
 
+	(void)state;
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		if (load(bad[i].text, lookup, out, sizeof out) != ERR_USAGE)
 			fail_msg("case %zu accepted: %s", i, bad[i].text);
@@ -192,6 +195,7 @@ test_file_errors(void **state)
 	char	**argv = NULL, *big;
 	int	  argc = -1;
 
+	(void)state;
 	assert_int_equal(clini_load("/nonexistent/cli.ini", lookup, &argc,
 	    &argv, NULL), ERR_USAGE);
 	assert_null(argv);

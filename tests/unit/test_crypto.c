@@ -44,6 +44,7 @@ setup(void **state)
 {
 	struct crypto_key_spec	spec = { CRYPTO_KEY_RSA, 2048, NULL };
 
+	(void)state;
 	log_init(0, true);
 	rsa_key = crypto_key_generate(&spec);
 	return rsa_key == NULL ? -1 : 0;
@@ -52,6 +53,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
+	(void)state;
 	EVP_PKEY_free(rsa_key);
 	return 0;
 }
@@ -79,6 +81,7 @@ hex(const unsigned char *p, size_t n)
 static void
 test_sha256(void **state)
 {
+	(void)state;
 	static const struct {
 		const char	*key_auth;
 		const char	*txt;
@@ -112,6 +115,7 @@ test_sha256(void **state)
 static void
 test_hmac(void **state)
 {
+	(void)state;
 	static const struct {
 		const char	*alg;
 		const char	*mac;
@@ -150,6 +154,7 @@ test_hmac(void **state)
 static void
 test_key_generate(void **state)
 {
+	(void)state;
 	static const struct {
 		const char	*spelling;
 		const char	*curve;
@@ -194,6 +199,7 @@ test_key_pem(void **state)
 	char		*pem, *data;
 	long		 len;
 
+	(void)state;
 	key = gen_ec("P-384");
 	assert_non_null(key);
 	pem = crypto_key_to_pem(key);
@@ -239,6 +245,7 @@ test_certbot_account_id(void **state)
 	EVP_PKEY	*key;
 	char		*id;
 
+	(void)state;
 	key = crypto_key_from_pem(ec_trad_pem, strlen(ec_trad_pem));
 	assert_non_null(key);
 	id = crypto_certbot_account_id(key);
@@ -335,6 +342,7 @@ test_csr(void **state)
 	char		**got = NULL;
 	size_t		 got_n = 0;
 
+	(void)state;
 	assert_non_null(key);
 	check_csr(key, names, sizeof names / sizeof names[0], true);
 	check_csr(key, names, 1, true);
@@ -435,6 +443,7 @@ test_cert_info(void **state)
 	EVP_PKEY		*key = gen_ec("P-256");
 	char			*pem;
 
+	(void)state;
 	pem = make_cert(key, "Test CA", names, 3, ARI_SERIAL, true);
 	assert_int_equal(crypto_cert_info(pem, strlen(pem), &ci), 0);
 	assert_int_equal(ci.not_before, NOT_BEFORE);
@@ -506,6 +515,7 @@ test_chain_split(void **state)
 	char		*c1, *c2, *c3, *chain, *leaf, *iss;
 	size_t		 len;
 
+	(void)state;
 	c1 = make_cert(key, "leaf", names, 1, 1, false);
 	c2 = make_cert(key, "intermediate", names, 1, 2, false);
 	c3 = make_cert(key, "root", names, 1, 3, false);
@@ -565,6 +575,7 @@ test_cert_der_and_key(void **state)
 	int			 reflen;
 	char			*pem;
 
+	(void)state;
 	pem = make_cert(key, "k", names, 1, 42, false);
 	der = crypto_cert_der(pem, strlen(pem), &derlen);
 	assert_non_null(der);
@@ -656,6 +667,7 @@ test_alpn_cert(void **state)
 	char		*c1 = NULL, *c2 = NULL, *k1 = NULL, *k2 = NULL;
 	size_t		 i;
 
+	(void)state;
 	for (i = 0; i < sizeof digest; i++)
 		digest[i] = (unsigned char)(0xff - i);
 	check_alpn_cert("alpn.example.com", digest);

@@ -198,6 +198,7 @@ test_dns_perform(void **state)
 {
 	struct challenge	*ch = dns_challenge();
 
+	(void)state;
 	assert_line(event_challenge(EVENT_PERFORM, ch, NULL),
 	    want_dns_perform);
 	challenge_free(ch);
@@ -209,6 +210,7 @@ test_dns_cleanup(void **state)
 {
 	struct challenge	*ch = dns_challenge();
 
+	(void)state;
 	assert_line(event_challenge(EVENT_CLEANUP, ch, NULL),
 	    want_dns_cleanup);
 	challenge_free(ch);
@@ -220,6 +222,7 @@ test_cleanup_outcome(void **state)
 {
 	struct challenge	*ch = dns_challenge();
 
+	(void)state;
 	ch->status = ACME_STATUS_VALID;
 	ch->validated = xstrdup("2016-10-27T15:30:37Z");
 	assert_line(event_challenge(EVENT_CLEANUP, ch, NULL),
@@ -258,6 +261,7 @@ test_http_perform(void **state)
 	char			*line;
 	json_t			*cmd;
 
+	(void)state;
 	ev = event_challenge(EVENT_PERFORM, ch, NULL);
 	assert_non_null(ev);
 	line = event_json_line(ev);
@@ -291,6 +295,7 @@ test_http_cleanup(void **state)
 {
 	struct challenge	*ch = http_challenge();
 
+	(void)state;
 	assert_line(event_challenge(EVENT_CLEANUP, ch, NULL),
 	    want_http_cleanup);
 	challenge_free(ch);
@@ -300,6 +305,7 @@ test_http_cleanup(void **state)
 static void
 test_deploy(void **state)
 {
+	(void)state;
 	assert_line(deploy_event(EVENT_DEPLOY_CERT, DNS_DOMAIN), want_deploy);
 	assert_line(deploy_event(EVENT_UNCHANGED_CERT, DNS_DOMAIN),
 	    want_deploy);
@@ -310,6 +316,7 @@ test_installer_lines(void **state)
 {
 	json_t	*msgs, *msg, *lines;
 
+	(void)state;
 	assert_line(event_save(NULL, false), want_save_null);
 	assert_line(event_save("Deployed ACME Certificate", false),
 	    want_save_title);
@@ -339,6 +346,7 @@ test_cert_name_last(void **state)
 	struct challenge	*ch = dns_challenge();
 	char			 want[1024];
 
+	(void)state;
 	snprintf(want, sizeof want, "%.*s, \"cert_name\": \"lineage\"}",
 	    (int)strlen(want_dns_perform) - 1, want_dns_perform);
 	assert_line(event_challenge(EVENT_PERFORM, ch, "lineage"), want);
@@ -352,6 +360,7 @@ test_non_ascii(void **state)
 	struct event	*ev;
 	json_t		*rec;
 
+	(void)state;
 	ev = event_save(NULL, false);
 	assert_non_null(ev);
 	rec = ev->rec;
@@ -377,6 +386,7 @@ test_non_ascii(void **state)
 static void
 test_float_repr(void **state)
 {
+	(void)state;
 	static const struct {
 		double		 v;
 		const char	*text;
@@ -432,6 +442,7 @@ test_env(void **state)
 	struct event		*ev;
 	char			**env, want[1024];
 
+	(void)state;
 	ev = event_challenge(EVENT_PERFORM, ch, NULL);
 	env = event_env(ev, base);
 	assert_non_null(env);
@@ -505,6 +516,7 @@ test_dehydrated_argv(void **state)
 	struct challenge	*ch = dns_challenge();
 	struct event		*ev;
 
+	(void)state;
 	ev = event_challenge(EVENT_PERFORM, ch, NULL);
 	assert_argv(event_dehydrated_argv(ev, "/h"), (const char *[]){ "/h",
 	    "deploy_challenge", DNS_DOMAIN, DNS_TOKEN, DNS_VALUE, NULL });
@@ -568,6 +580,7 @@ test_dehydrated_argv(void **state)
 static void
 test_words(void **state)
 {
+	(void)state;
 	assert_string_equal(event_word(EVENT_PERFORM), "perform");
 	assert_string_equal(event_word(EVENT_PRE_CLEANUP), "pre-cleanup");
 	assert_string_equal(event_word(EVENT_UNCHANGED_CERT), "unchanged_cert");

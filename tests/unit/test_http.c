@@ -31,6 +31,7 @@
 static void
 test_retry_after(void **state)
 {
+	(void)state;
 	static const struct {
 		const char	*value;
 		long		 want;
@@ -79,6 +80,7 @@ test_link_multiple(void **state)
 	char	*t[HTTP_LINKS_MAX], *up = NULL;
 	size_t	 n = 0;
 
+	(void)state;
 	assert_int_equal(http_parse_link(
 	    "<https://ca/cert/1/1>;rel=\"alternate\", "
 	    "<https://ca/dir>;rel=\"index\", "
@@ -109,6 +111,7 @@ test_link_other_rels(void **state)
 	char	*t[HTTP_LINKS_MAX], *up = NULL;
 	size_t	 n = 0;
 
+	(void)state;
 	assert_int_equal(http_parse_link(
 	    "<https://ca/tos>;rel=\"terms-of-service\", <https://ca/i>;"
 	    "rel=index, <https://ca/a>;rel=\"alternates\", <https://ca/b>",
@@ -123,6 +126,7 @@ test_link_cap(void **state)
 	char	*t[2], *up = NULL;
 	size_t	 n = 0;
 
+	(void)state;
 	assert_int_equal(http_parse_link(
 	    "<https://ca/1>;rel=alternate, <https://ca/2>;rel=alternate, "
 	    "<https://ca/3>;rel=alternate, <https://ca/up>;rel=up",
@@ -140,6 +144,7 @@ test_link_malformed(void **state)
 	char	*t[HTTP_LINKS_MAX], *up = NULL;
 	size_t	 n = 0;
 
+	(void)state;
 	assert_int_equal(http_parse_link("garbage", t, HTTP_LINKS_MAX, &n,
 	    &up), -1);
 	assert_int_equal(http_parse_link("<https://ca/1", t, HTTP_LINKS_MAX,
@@ -526,6 +531,7 @@ test_refused(void **state)
 	char			 u[64];
 	int			 fd, port;
 
+	(void)state;
 	/* A port that was just free and has no listener now. */
 	assert_true((fd = listen_loopback(&port)) != -1);
 	close(fd);
@@ -572,6 +578,7 @@ test_ca_bundle(void **state)
 	char			 path[] = "/tmp/test_http_XXXXXX";
 	int			 fd;
 
+	(void)state;
 	opts.ca_bundle = "/nonexistent/ca.pem";
 	assert_null(http_new(&opts));
 	/* A directory is a hashed trust store (CAPATH), not an error. */

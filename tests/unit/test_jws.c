@@ -57,6 +57,7 @@ setup(void **state)
 	struct crypto_key_spec	p256 = { CRYPTO_KEY_ECDSA, 0, "P-256" };
 	struct crypto_key_spec	p384 = { CRYPTO_KEY_ECDSA, 0, "secp384r1" };
 
+	(void)state;
 	log_init(0, true);
 	rsa_key = crypto_key_generate(&rsa);
 	p256_key = crypto_key_generate(&p256);
@@ -67,6 +68,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
+	(void)state;
 	EVP_PKEY_free(rsa_key);
 	EVP_PKEY_free(p256_key);
 	EVP_PKEY_free(p384_key);
@@ -97,6 +99,7 @@ b64_str(const char *s)
 static void
 test_rfc7638(void **state)
 {
+	(void)state;
 	OSSL_PARAM_BLD	*bld = OSSL_PARAM_BLD_new();
 	OSSL_PARAM	*params;
 	EVP_PKEY_CTX	*ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
@@ -142,6 +145,7 @@ test_ec_jwk_vector(void **state)
 	json_t		*jwk, *priv;
 	char		*s, *tp;
 
+	(void)state;
 	assert_non_null(key);
 	jwk = jws_jwk(key);
 	s = json_dumps(jwk, JSON_COMPACT);
@@ -282,6 +286,7 @@ check_sign(EVP_PKEY *key, EVP_PKEY *verify_key, const char *alg,
 static void
 test_sign(void **state)
 {
+	(void)state;
 	check_sign(p256_key, p256_key, "ES256", "SHA256", 32);
 	check_sign(p384_key, p384_key, "ES384", "SHA384", 48);
 	check_sign(rsa_key, rsa_key, "RS256", "SHA256", 0);
@@ -319,6 +324,7 @@ test_private_round_trip(void **state)
 	json_t		*priv;
 	EVP_PKEY	*back;
 
+	(void)state;
 	check_private_round_trip(p256_key, "SHA256", 32, 5);
 	check_private_round_trip(p384_key, "SHA384", 48, 5);
 	check_private_round_trip(rsa_key, "SHA256", 0, 9);
@@ -342,6 +348,7 @@ test_key_from_jwk_rejects(void **state)
 {
 	json_t	*priv, *other, *bad;
 
+	(void)state;
 	priv = jws_jwk_private(p256_key);
 	other = jws_jwk_private(p384_key);
 
@@ -396,6 +403,7 @@ test_key_from_jwk_rejects(void **state)
 static void
 test_eab(void **state)
 {
+	(void)state;
 	/* "secret-hmac-key-0123456789" in base64url. */
 	const char	*hkey_b64 = "c2VjcmV0LWhtYWMta2V5LTAxMjM0NTY3ODk";
 	const char	*hkey = "secret-hmac-key-0123456789";
@@ -445,6 +453,7 @@ test_unsupported_key(void **state)
 {
 	EVP_PKEY	*ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 
+	(void)state;
 	assert_non_null(ed);
 	assert_null(jws_alg(ed));
 	assert_null(jws_jwk(ed));

@@ -166,6 +166,9 @@ setup(void **state)
 static int
 rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
+	(void)st;
+	(void)flag;
+	(void)ftw;
 	return remove(path);
 }
 
@@ -695,6 +698,7 @@ json_perform(struct fixture *f, const char *reply, char **out)
 	enum err		 why, e;
 	int			 in[2], outp[2];
 
+	(void)f;
 	chs[0] = make_challenge(CHAL_DNS01, "a.example", "ta", "va");
 	chs[1] = make_challenge(CHAL_DNS01, "b.example", "tb", "vb");
 	assert_int_equal(pipe(in), 0);
@@ -857,6 +861,7 @@ test_selfcheck(void **state)
 	pid_t	pid;
 	int	port;
 
+	(void)state;
 	pid = serve(SOCK_DGRAM, 2,
 	    "667drNmQL3vX6bu8YZlgy0wKNBlCny8yrjF1lSaUndc", &port);
 	snprintf(env, sizeof env, "127.0.0.1:%d", port);
@@ -903,6 +908,7 @@ text_run(struct fixture *f, struct challenge *ch, const char *input,
 	enum err		 why, e;
 	int			 in[2], outp[2];
 
+	(void)f;
 	assert_int_equal(pipe(in), 0);
 	assert_int_equal(pipe(outp), 0);
 	assert_int_equal(write(in[1], input, strlen(input)),

@@ -70,6 +70,7 @@ test_capture(void **state)
 	    "echo out; echo err >&2; exit 3", NULL };
 	struct spawn_result	res;
 
+	(void)state;
 	assert_int_equal(spawn_run(argv, test_env, -1, 5000, &res), 0);
 	assert_int_equal(res.exit_code, 3);
 	assert_int_equal(res.signal, 0);
@@ -88,6 +89,7 @@ test_exit_127_is_not_exec_failure(void **state)
 	char *const		argv[] = { "/bin/sh", "-c", "exit 127", NULL };
 	struct spawn_result	res;
 
+	(void)state;
 	assert_int_equal(spawn_run(argv, test_env, -1, 5000, &res), 0);
 	assert_int_equal(res.exit_code, 127);
 	assert_false(res.exec_failed);
@@ -101,6 +103,7 @@ test_env_exact(void **state)
 	char *const		envp[] = { "A=1", NULL };
 	struct spawn_result	res;
 
+	(void)state;
 	assert_int_equal(spawn_run(argv, envp, -1, 5000, &res), 0);
 	assert_int_equal(res.exit_code, 0);
 	assert_string_equal(res.out, "A=1\n");
@@ -114,6 +117,7 @@ test_path_lookup(void **state)
 	char *const		envp[] = { "PATH=/nonexistent:/bin", NULL };
 	struct spawn_result	res;
 
+	(void)state;
 	assert_int_equal(spawn_run(argv, envp, -1, 5000, &res), 0);
 	assert_int_equal(res.exit_code, 0);
 	assert_string_equal(res.out, "hi\n");
@@ -126,6 +130,7 @@ test_stdin_devnull(void **state)
 	char *const		argv[] = { "/bin/cat", NULL };
 	struct spawn_result	res;
 
+	(void)state;
 	assert_int_equal(spawn_run(argv, test_env, -1, 5000, &res), 0);
 	assert_int_equal(res.exit_code, 0);
 	assert_int_equal(res.out_len, 0);
@@ -141,6 +146,7 @@ test_stdin_fd(void **state)
 	struct spawn_result	res;
 	int			p[2];
 
+	(void)state;
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(write(p[1], "hello\n", 6), 6);
 	close(p[1]);
@@ -158,6 +164,7 @@ test_exec_enoent(void **state)
 	char *const		argv2[] = { "no-such-prog-xyz", NULL };
 	struct spawn_result	res;
 
+	(void)state;
 	assert_int_equal(spawn_run(argv, test_env, -1, 5000, &res), -1);
 	assert_true(res.exec_failed);
 	assert_int_equal(res.exec_errno, ENOENT);
@@ -178,6 +185,7 @@ test_exec_eacces(void **state)
 	struct spawn_result	 res;
 	int			 fd;
 
+	(void)state;
 	assert_true((fd = mkstemp(path)) != -1);
 	assert_int_equal(write(fd, "#!/bin/sh\necho no\n", 18), 18);
 	close(fd);
@@ -193,6 +201,7 @@ test_exec_eacces(void **state)
 static void
 test_timeout_kills_group(void **state)
 {
+	(void)state;
 	/* The subshell says "gone" only if it gets the SIGTERM, too. */
 	char *const		argv[] = { "/bin/sh", "-c",
 	    "(trap 'echo gone; exit 0' TERM; sleep 30 & wait) & echo $!; "
@@ -224,6 +233,7 @@ test_timeout_kills_group(void **state)
 static void
 test_timeout_sigkill(void **state)
 {
+	(void)state;
 	/* Ignores SIGTERM (and so do its children): needs the SIGKILL. */
 	char *const		argv[] = { "/bin/sh", "-c",
 	    "trap '' TERM; sleep 30 & echo $!; while :; do sleep 1; done",
@@ -252,6 +262,7 @@ test_fds_closed(void **state)
 	char			*p, *save = NULL;
 	int			fd, n = 0, low = 0;
 
+	(void)state;
 	/* Deliberately without O_CLOEXEC: spawn must close it anyway. */
 	assert_true((fd = open("/dev/null", O_RDONLY)) != -1);
 	assert_int_equal(spawn_run(argv, test_env, -1, 5000, &res), 0);
@@ -278,6 +289,7 @@ test_output_cap(void **state)
 	    "echo done >&2; exit 0", NULL };
 	struct spawn_result	res;
 
+	(void)state;
 	assert_int_equal(spawn_run(argv, test_env, -1, 10000, &res), 0);
 	assert_false(res.timed_out);
 	assert_int_equal(res.exit_code, 0);
@@ -294,6 +306,7 @@ test_signalled(void **state)
 	    NULL };
 	struct spawn_result	res;
 
+	(void)state;
 	assert_int_equal(spawn_run(argv, test_env, -1, 5000, &res), -1);
 	assert_false(res.timed_out);
 	assert_int_equal(res.signal, SIGSEGV);
@@ -304,6 +317,7 @@ test_signalled(void **state)
 static void
 test_sigpipe_default(void **state)
 {
+	(void)state;
 	/* We ignore SIGPIPE; the child must not inherit that. */
 	char *const		argv[] = { "/bin/sh", "-c",
 	    "kill -PIPE $$; exit 0", NULL };

@@ -38,6 +38,9 @@ struct fixture {
 static int
 rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
+	(void)sb;
+	(void)flag;
+	(void)ftw;
 	return remove(path);
 }
 
