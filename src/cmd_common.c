@@ -340,7 +340,9 @@ cmd_dir_hooks(const struct store *st, enum store_hooks which,
 		}
 		n++;
 	}
-	qsort(names, n, sizeof *names, hook_name_cmp);
+	/* certbot makes the directories empty: names is NULL then. */
+	if (n > 1)
+		qsort(names, n, sizeof *names, hook_name_cmp);
 	e = ERR_OK;
 	for (i = 0; i < n && e != ERR_SIGNAL; i++) {
 		argv[0] = names[i];
