@@ -418,6 +418,14 @@ request(struct acme *a, const struct req *r, struct http_response *resp,
 	int			 badnonce = 0;
 
 	memset(resp, 0, sizeof *resp);
+	/*
+	 * Every URL this client requests came from the CA (the directory's
+	 * entries, an account's Location, an order's links): none may leave
+	 * the directory's origin unless --allow-cross-origin (issue 11 item 3).
+	 */
+	snprintf(why, sizeof why, "the %s", r->what);
+	if ((e = acme_check_origin(a, why, r->url)) != ERR_OK)
+		goto out;
 	for (;;) {
 		/* Stopping (sig.h): no new request, not even a retry. */
 		if (sig_pending() != 0) {
@@ -753,6 +761,10 @@ acme_account(struct acme *a, EVP_PKEY *key,
 		    a->urls[ACME_URL_NEW_ACCOUNT]);
 		goto out;
 	}
+	/* The account URL goes into every JWS as its kid: same origin too. */
+	if ((e = acme_check_origin(a, "an account", ans.location)) != ERR_OK)
+		goto out;
+	e = ERR_ACME;
 	free(a->kid);
 	a->kid = ans.location;
 	ans.location = NULL;

@@ -95,12 +95,11 @@ setup() {
 	[ ! -e "$BATS_TEST_TMPDIR/calls" ] || { cat "$BATS_TEST_TMPDIR/calls"; false; }
 }
 
-# The URLs of issue 11 item 3: order, authorization, challenge, finalize
-# and certificate.  (The directory's own entries and the account URL are
-# not checked: out of that item.)
+# The URLs of issue 11 item 3 (order, authorization, challenge, finalize
+# and certificate), the directory's own entries and the account URL.
 @test "fault: URLs of another origin are refused, never followed" {
 	local kind
-	for kind in newOrder order authz challenge finalize; do
+	for kind in directory newAccount newOrder order authz challenge finalize; do
 		faultproxy_rules "crossorigin:kind=$kind:times=1"
 		: >"$FAULTPROXY_LOG"
 		rm -rf "$CFG" "$WORK" "$LOGS"
