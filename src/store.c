@@ -45,6 +45,24 @@ enum store_kind {
 	STORE_CERT,
 	STORE__KINDS
 };
+
+/*
+ * The second line of an error about a directory or file extauth cannot
+ * create or write: what to do.  The default directories are root's, as
+ * certbot's are.  err is the errno the first line reported.
+ */
+static void
+store_denied_hint(int err)
+{
+	if (err == EACCES || err == EPERM)
+		log_error("run as root (the default directories are root's, as "
+		    "certbot's), or give --config-dir, --work-dir and "
+		    "--logs-dir directories you can write");
+	else if (err == EROFS)
+		log_error("that file system is read-only: give --config-dir, "
+		    "--work-dir and --logs-dir on a writable one (under "
+		    "systemd: ReadWritePaths=)");
+}
 static const char *const store_kinds[] = {
 	[STORE_PRIVKEY] = "privkey",
 	[STORE_CHAIN] = "chain",
@@ -219,7 +237,7 @@ store_write_atomic(const char *path, const void *data, size_t len,
 	enum err	 rc = ERR_STORAGE;
 	ssize_t		 w;
 	bool		 have_tmp = false;
-	int		 fd = -1;
+	int		 fd = -1, saved;
 
 	base = strrchr(path, '/');
 	base = base == NULL ? path : base + 1;
@@ -234,7 +252,9 @@ store_write_atomic(const char *path, const void *data, size_t len,
 		goto out;
 	}
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		log_error("cannot create %s: %s", tmp, strerror(errno));
+		saved = errno;
+		log_error("cannot create %s: %s", tmp, strerror(saved));
+		store_denied_hint(saved);
 		goto out;
 	}
 	have_tmp = true;
@@ -525,6 +545,7 @@ store_mkdirs_mode(const char *path, mode_t mode, bool owned, bool follow)
 	struct stat	 sb;
 	enum err	 rc = ERR_STORAGE;
 	char		*p = NULL, *s, c;
+	int		 saved;
 
 	if (path == NULL || path[0] == '\0') {
 		log_error("cannot create a directory with an empty name");
@@ -548,8 +569,10 @@ store_mkdirs_mode(const char *path, mode_t mode, bool owned, bool follow)
 				goto out;
 			}
 		} else if (errno != EEXIST) {
+			saved = errno;
 			log_error("cannot create directory %s: %s", p,
-			    strerror(errno));
+			    strerror(saved));
+			store_denied_hint(saved);
 			goto out;
 		}
 		*s = c;
@@ -794,7 +817,7 @@ store_lock_certbot_dir(struct store *st, const char *dir)
 	enum err	 rc = ERR_STORAGE;
 	char		*path = NULL, comm[64] = "", proc[64];
 	FILE		*f;
-	int		 fd = -1, tries;
+	int		 fd = -1, tries, saved;
 
 	if ((path = store_pathf("%s/.certbot.lock", dir)) == NULL) {
 		rc = ERR_INTERNAL;
@@ -803,9 +826,11 @@ store_lock_certbot_dir(struct store *st, const char *dir)
 	for (tries = 0; tries < STORE_LINK_TRIES; tries++) {
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY |
 		    O_NOFOLLOW | O_NONBLOCK, 0600)) == -1) {
+			saved = errno;
 			log_error("cannot open lock file %s: %s", path,
-			    errno == ELOOP ? "it is a symbolic link" :
-			    strerror(errno));
+			    saved == ELOOP ? "it is a symbolic link" :
+			    strerror(saved));
+			store_denied_hint(saved);
 			goto out;
 		}
 		memset(&fl, 0, sizeof fl);
@@ -899,7 +924,7 @@ store_lock(struct store *st)
 	enum err	 rc = ERR_STORAGE;
 	struct stat	 sb;
 	char		*path = NULL;
-	int		 fd = -1;
+	int		 fd = -1, saved;
 
 	if (st->lock_fd != -1)
 		return ERR_OK;
@@ -911,8 +936,10 @@ store_lock(struct store *st)
 	 * truncate whatever it points at. */
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY |
 	    O_NOFOLLOW | O_NONBLOCK, 0600)) == -1) {
+		saved = errno;
 		log_error("cannot open lock file %s: %s", path,
-		    errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		    saved == ELOOP ? "it is a symbolic link" : strerror(saved));
+		store_denied_hint(saved);
 		goto out;
 	}
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {

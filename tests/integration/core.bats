@@ -231,6 +231,30 @@ bad_name() {
 	[ -n "$stderr" ]
 }
 
+@test "not root, directories not writable: exit 6, two lines naming root and the directory flags" {
+	# A user who is not root, on root's directories (the default ones are
+	# root's), as nobody through setpriv.  The binary is copied where
+	# nobody can run it (the checkout may sit under a 0700 home).
+	local d
+	d=$(mktemp -d /tmp/extauth-notroot.XXXXXX)
+	chmod 755 "$d"
+	cp "$EXTAUTH" "$d/extauth"
+	cp "$PEBBLE_CA_BUNDLE" "$d/ca.pem"
+	chmod 644 "$d/ca.pem"
+	mkdir -m 755 "$d/etc"
+	run --separate-stderr timeout "$RUN_TIMEOUT" setpriv --reuid=65534 --regid=65534 \
+		--clear-groups env HOME="$d" "$d/extauth" --config-dir "$d/etc/extauth" \
+		--work-dir "$d/etc/work" --logs-dir "$d/etc/logs" --server "$PEBBLE_DIR_URL" \
+		--ca-bundle "$d/ca.pem" --agree-tos -m t@example.com -n \
+		-d notroot.example.com certonly </dev/null
+	show
+	rm -rf -- "$d"
+	[ "$status" -eq 6 ]
+	[[ ${lines[*]} != *perform_challenge* ]]
+	grep -q 'error: cannot create directory .*/etc/.*: Permission denied' <<<"$stderr"
+	grep -q 'error: run as root .* --config-dir, --work-dir and --logs-dir' <<<"$stderr"
+}
+
 @test "unreachable server: exit 3" {
 	ext_direct --server https://127.0.0.1:1/dir --ca-bundle "$PEBBLE_CA_BUNDLE" \
 		"${DIRS[@]}" --agree-tos --email t@example.com -n -d t10b.example.com certonly
