@@ -18,77 +18,8 @@
 #include "conf.h"
 #include "store.h"
 
-struct fixture {
-	char		 dir[64];	/* the mkdtemp directory */
-	char		 cfg[128];	/* dir/config */
-	struct store	 st;
-};
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-setup(void **state)
-{
-	struct fixture	*f;
-
-	if ((f = calloc(1, sizeof *f)) == NULL)
-		return -1;
-	strcpy(f->dir, "/tmp/test_conf.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->cfg, sizeof f->cfg, "%s/config", f->dir);
-	if (store_open(&f->st, f->cfg, NULL, NULL) != ERR_OK) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture	*f = *state;
-
-	store_close(&f->st);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
-}
-
-static char *
-pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* New string the caller frees; aborts the test on failure. */
-static char *
-pathf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*p;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&p, fmt, ap) >= 0);
-	va_end(ap);
-	return p;
-}
-
-static mode_t
-mode_of(const char *path)
-{
-	struct stat	sb;
-
-	assert_int_equal(lstat(path, &sb), 0);
-	return sb.st_mode & 07777;
-}
+#define FIXTURE_DIR	"/tmp/test_conf.XXXXXX"
+#include "store_fixture.h"
 
 static void
 write_text(const char *path, const char *text)
