@@ -716,7 +716,8 @@ acme_account(struct acme *a, EVP_PKEY *key,
 {
 	struct acme_answer	 ans = { -1, NULL, false };
 	json_t			*p = NULL, *eab, *contact, *body = NULL;
-	char			*payload = NULL, *mailto = NULL;
+	char			*payload = NULL, *mailto = NULL, *kid = NULL;
+	char			 q[LOG_QUOTE_MAX];
 	enum err		 e = ERR_INTERNAL;
 
 	if (body_out != NULL)
@@ -761,19 +762,27 @@ acme_account(struct acme *a, EVP_PKEY *key,
 		    a->urls[ACME_URL_NEW_ACCOUNT]);
 		goto out;
 	}
-	/* The account URL goes into every JWS as its kid: same origin too. */
-	if ((e = acme_check_origin(a, "an account", ans.location)) != ERR_OK)
+	/* The account URL goes into every JWS as its kid: absolute (the
+	 * Location may be relative) and on the directory's origin. */
+	if ((kid = http_resolve(a->urls[ACME_URL_NEW_ACCOUNT],
+	    ans.location)) == NULL) {
+		log_error("newAccount %s: the account URL %s does not parse",
+		    a->urls[ACME_URL_NEW_ACCOUNT], log_quote(ans.location, q,
+		    sizeof q));
 		goto out;
-	e = ERR_ACME;
+	}
+	if ((e = acme_check_origin(a, "an account", kid)) != ERR_OK)
+		goto out;
 	free(a->kid);
-	a->kid = ans.location;
-	ans.location = NULL;
+	a->kid = kid;
+	kid = NULL;
 	if (body_out != NULL) {
 		*body_out = body;
 		body = NULL;
 	}
 	e = ERR_OK;
 out:
+	free(kid);
 	free(ans.location);
 	json_decref(body);
 	json_decref(p);

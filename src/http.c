@@ -352,6 +352,23 @@ http_origin(const char *url, char **scheme, char **host, char **port)
 	return rc;
 }
 
+char *
+http_resolve(const char *base, const char *ref)
+{
+	CURLU	*u;
+	char	*got = NULL, *out = NULL;
+
+	if ((u = curl_url()) == NULL)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_URL, ref, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &got, 0) == CURLUE_OK)
+		out = strdup(got);
+	curl_free(got);
+	curl_url_cleanup(u);
+	return out;
+}
+
 bool
 http_same_origin(const char *base, const char *url)
 {

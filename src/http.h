@@ -94,6 +94,12 @@ long		 http_connections(struct http *);
  * default.  False for anything that does not parse as an absolute URL.
  */
 bool		 http_same_origin(const char *base, const char *url);
+/*
+ * ref resolved against base (RFC 3986 §5; a Location header may be a
+ * relative reference, RFC 9110 §10.2.2).  New string the caller frees;
+ * NULL if either does not parse or out of memory.
+ */
+char		*http_resolve(const char *base, const char *ref);
 
 /*
  * Header parsers, exported for the unit tests.

@@ -248,7 +248,8 @@ retries(void **state)
 	assert_int_equal(acme_new(h, url("/dir"), &a), ERR_OK);
 	/* Two badNonce answers, then the account: retried transparently. */
 	assert_int_equal(acme_account(a, key, &req, &body), ERR_OK);
-	assert_string_equal(acme_kid(a), "/acct/1");
+	/* A relative Location is resolved against the newAccount URL. */
+	assert_string_equal(acme_kid(a), url("/acct/1"));
 	json_decref(body);
 	/* 429 with Retry-After: 1 is waited out, then succeeds. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -603,6 +603,41 @@ test_ca_bundle(void **state)
 	assert_null(h);
 }
 
+/* Origins (RFC 6454) and the resolution of a relative Location. */
+static void
+test_origin_resolve(void **state)
+{
+	static const struct {
+		const char	*base, *url;
+		bool		 same;
+	} rows[] = {
+		{ "https://ca.test/dir", "https://ca.test/acct/1", true },
+		{ "https://ca.test/dir", "https://CA.test:443/x", true },
+		{ "https://ca.test/dir", "http://ca.test/x", false },
+		{ "https://ca.test/dir", "https://ca.test:8443/x", false },
+		{ "https://ca.test/dir", "https://other.test/x", false },
+		{ "https://ca.test/dir", "/acct/1", false },
+	};
+	char	*r;
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		assert_int_equal(http_same_origin(rows[i].base, rows[i].url),
+		    rows[i].same);
+	assert_non_null(r = http_resolve("https://ca.test:14000/sign-me-up",
+	    "/my-account/7"));
+	assert_string_equal(r, "https://ca.test:14000/my-account/7");
+	free(r);
+	assert_non_null(r = http_resolve("https://ca.test/a/b", "c"));
+	assert_string_equal(r, "https://ca.test/a/c");
+	free(r);
+	assert_non_null(r = http_resolve("https://ca.test/a",
+	    "https://other.test/x"));
+	assert_string_equal(r, "https://other.test/x");
+	free(r);
+}
+
 int
 main(void)
 {
@@ -620,6 +655,7 @@ main(void)
 		cmocka_unit_test(test_post_head_status),
 		cmocka_unit_test(test_body_cap),
 		cmocka_unit_test(test_cut_in_headers),
+		cmocka_unit_test(test_origin_resolve),
 	};
 	int	rc;
 
