@@ -849,34 +849,36 @@ crypto_cert_info_free(struct crypto_cert_info *ci)
 /*
  * Leaf and issuers as new PEM strings; caller frees both.  Each
  * certificate is re-encoded, so CRLF input or text between blocks
- * (as some CAs send) comes out as plain PEM.
+ * (as some CAs send) comes out as plain PEM.  On -1, *why is the reason
+ * (a static string) and nothing is logged: the callers name the source.
  */
-int
-crypto_chain_split(const char *pem, size_t len, char **leaf, char **issuers)
+static int
+chain_split(const char *pem, size_t len, char **leaf, char **issuers,
+    const char **why)
 {
-	BIO		*in, *bleaf = NULL, *biss = NULL;
+	BIO		*in = NULL, *bleaf = NULL, *biss = NULL;
 	X509		*x = NULL;
 	unsigned long	 e;
 	int		 rc = -1, count = 0;
 
 	*leaf = *issuers = NULL;
-	if ((in = crypto_mem_bio(pem, len, "certificate chain")) == NULL)
+	*why = "over the input limit";
+	if (len > CRYPTO_INPUT_MAX)
 		goto out;
-	if ((bleaf = BIO_new(BIO_s_mem())) == NULL ||
-	    (biss = BIO_new(BIO_s_mem())) == NULL) {
-		log_error("certificate chain: %s", crypto_ossl_error());
+	*why = "out of memory";
+	if ((in = BIO_new_mem_buf(pem, (int)len)) == NULL ||
+	    (bleaf = BIO_new(BIO_s_mem())) == NULL ||
+	    (biss = BIO_new(BIO_s_mem())) == NULL)
 		goto out;
-	}
 	ERR_clear_error();	/* the loop's end is read off the queue */
 	while ((x = PEM_read_bio_X509(in, NULL, crypto_no_passphrase,
 	    NULL)) != NULL) {
 		if (++count > CRYPTO_CHAIN_MAX) {
-			log_error("certificate chain: more than %d "
-			    "certificates", CRYPTO_CHAIN_MAX);
+			*why = "more certificates than a chain has";
 			goto out;
 		}
 		if (!PEM_write_bio_X509(count == 1 ? bleaf : biss, x)) {
-			log_error("certificate chain: %s", crypto_ossl_error());
+			*why = crypto_ossl_error();
 			goto out;
 		}
 		X509_free(x);
@@ -887,16 +889,17 @@ crypto_chain_split(const char *pem, size_t len, char **leaf, char **issuers)
 	e = ERR_peek_last_error();
 	if (count == 0 || (e != 0 && (ERR_GET_LIB(e) != ERR_LIB_PEM ||
 	    ERR_GET_REASON(e) != PEM_R_NO_START_LINE))) {
-		log_error("certificate chain: %s", count == 0 ?
-		    "no certificate found" : crypto_ossl_error());
+		*why = count == 0 ? "no certificate found" :
+		    crypto_ossl_error();
 		goto out;
 	}
 	ERR_clear_error();
 	if ((*leaf = crypto_bio_string(bleaf)) == NULL ||
 	    (*issuers = crypto_bio_string(biss)) == NULL) {
-		log_error("certificate chain: out of memory");
+		*why = "out of memory";
 		goto out;
 	}
+	*why = NULL;
 	rc = 0;
 out:
 	if (rc == -1) {
@@ -910,6 +913,31 @@ out:
 	BIO_free(bleaf);
 	BIO_free(in);
 	return rc;
+}
+
+int
+crypto_chain_split(const char *pem, size_t len, char **leaf, char **issuers)
+{
+	const char	*why;
+
+	if (chain_split(pem, len, leaf, issuers, &why) == -1) {
+		log_error("certificate chain: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+crypto_chain_check(const char *pem, size_t len)
+{
+	char		*leaf, *issuers;
+	const char	*why;
+
+	if (chain_split(pem, len, &leaf, &issuers, &why) == -1)
+		return why;
+	free(leaf);
+	free(issuers);
+	return NULL;
 }
 
 /* DER of the first certificate; caller frees. */

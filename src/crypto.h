@@ -71,6 +71,9 @@ void		 crypto_cert_info_free(struct crypto_cert_info *);
  * Both new strings, caller frees.  -1 if no certificate found. */
 int		 crypto_chain_split(const char *pem, size_t len, char **leaf,
 		    char **issuers);
+/* NULL if pem is a whole chain crypto_chain_split takes, else the reason
+ * (a static string); logs nothing. */
+const char	*crypto_chain_check(const char *pem, size_t len);
 /* DER of the first certificate in a PEM blob (for revokeCert); caller frees. */
 unsigned char	*crypto_cert_der(const char *pem, size_t len, size_t *derlen);
 /* True if the leaf's public key matches key. */

@@ -1111,40 +1111,59 @@ out:
 	return e;
 }
 
+/*
+ * The certificate chain of a valid order, checked whole before it reaches
+ * the store; *pem is new, caller frees.  A chain that does not parse is
+ * fetched once more: the download is a POST-as-GET, safe to repeat, and a
+ * damaged answer is more often the path's fault than the CA's.
+ */
 static enum err
 download(struct order *o, char **pem)
 {
 	struct http_response	 resp;
-	struct crypto_cert_info	 info;
-	const char		*url;
-	enum err		 e;
+	const char		*url, *why = NULL;
+	enum err		 e = ERR_ACME;
+	int			 try;
 
 	*pem = NULL;
+	memset(&resp, 0, sizeof resp);
 	if ((url = json_string_value(json_object_get(o->obj, "certificate")))
 	    == NULL) {
 		log_error("order %s is valid but names no certificate", o->url);
-		return ERR_ACME;
+		goto out;
 	}
 	if ((e = acme_check_origin(o->a, "a certificate", url)) != ERR_OK)
-		return e;
-	if ((e = acme_post(o->a, "certificate", url, NULL, false,
-	    "application/pem-certificate-chain", &resp, NULL)) != ERR_OK)
-		return e;
+		goto out;
+	for (try = 0; try < 2; try++) {
+		http_response_clear(&resp);
+		if ((e = acme_post(o->a, "certificate", url, NULL, false,
+		    "application/pem-certificate-chain", &resp, NULL)) !=
+		    ERR_OK)
+			goto out;
+		if ((why = crypto_chain_check(resp.body, resp.body_len)) ==
+		    NULL)
+			break;
+		if (try == 0)
+			log_warn("certificate %s: the answer is not a "
+			    "certificate chain (%s); fetching it again", url,
+			    why);
+	}
+	e = ERR_ACME;
+	if (why != NULL) {
+		log_error("certificate %s: the answer is not a certificate "
+		    "chain (%s)", url, why);
+		goto out;
+	}
 	if (resp.content_type != NULL && strcmp(resp.content_type,
 	    "application/pem-certificate-chain") != 0)
 		log_warn("certificate %s served as %s", url,
 		    resp.content_type);
-	if (crypto_cert_info(resp.body, resp.body_len, &info) == -1) {
-		log_error("certificate %s: no PEM certificate in the answer",
-		    url);
-		http_response_clear(&resp);
-		return ERR_ACME;
-	}
-	crypto_cert_info_free(&info);
 	*pem = resp.body;
 	resp.body = NULL;
+	e = ERR_OK;
+out:
 	http_response_clear(&resp);
-	return ERR_OK;
+	return e;
 }
 
 /*

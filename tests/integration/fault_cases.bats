@@ -70,6 +70,23 @@ setup() {
 	grep 'error' <<<"$stderr" | grep -qF "${FAULTPROXY_DIR_URL%/dir}$url"
 }
 
+@test "fault: a damaged certificate download is fetched again; damaged twice, refused with its URL" {
+	faultproxy_rules "truncate:kind=cert:times=1"
+	ext_run -d f-cert1.example.com --preferred-challenges dns certonly
+	assert_no_sanitizer
+	[ "$(faultproxy_injected truncate)" -eq 1 ]
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/f-cert1.example.com" f-cert1.example.com
+	grep -q 'warning.*not a certificate chain.*fetching it again' <<<"$stderr"
+	faultproxy_rules "truncate:kind=cert"
+	ext_run -d f-cert2.example.com --preferred-challenges dns certonly
+	assert_no_sanitizer
+	[ "$status" -eq 3 ]
+	[ "$(grep -c 'error' <<<"$stderr")" -eq 1 ]
+	grep 'error' <<<"$stderr" | grep -q "certificate ${FAULTPROXY_DIR_URL%/dir}/certZ/.*not a certificate chain"
+	[ ! -e "$CFG/live/f-cert2.example.com" ]
+}
+
 @test "fault: an authorization for a name never ordered aborts before any handler hears of it" {
 	faultproxy_rules "foreignid:kind=authz:times=1"
 	ext_run -d f-foreign.example.com --preferred-challenges dns certonly

@@ -55,7 +55,7 @@ fault_pattern() {
 	badnonce) echo "badNonce" ;;
 	drop) echo "transfer closed|connection|Connection|Empty reply|recv|reset" ;;
 	stall) echo "timed out|timeout" ;;
-	truncate) echo "not a JSON|premature end|JSON" ;;
+	truncate) echo "not a JSON|premature end|JSON|not a certificate chain" ;;
 	oversize) echo "exceeds|too large|larger than" ;;
 	redirect) echo "HTTP 307|redirect" ;;
 	crossorigin) echo "origin" ;;
