@@ -1,0 +1,37 @@
+/*
+ * store_priv.h: what store.c (the primitives) shares with store_account.c
+ * and store_lineage.c, and nobody else.
+ */
+#ifndef EXTAUTH_STORE_PRIV_H
+#define EXTAUTH_STORE_PRIV_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+#define STORE_PATH_MAX		4096
+#define STORE_LINK_TRIES	16
+#define STORE_TEMP_TAG		".extauth."	/* in our temp file names */
+
+/* Formats a path; new string the caller frees, NULL (logged) if it would
+ * be longer than STORE_PATH_MAX or memory ran out. */
+char		*store_pathf(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+/* s with '?' for anything unprintable, in buf, for a log line. */
+const char	*store_shown(const char *s, char *buf, size_t size);
+/* fsync of a directory, after a rename or a new link in it. */
+enum err	 store_fsync_dir(const char *dir);
+/* The archive file a live/ link of certbot's shape points at; NULL
+ * (logged) for any other link.  New string, caller frees. */
+char		*store_live_target(const char *link, const char *known);
+/* Removes the files of dir and dir if then empty; links are removed, not
+ * followed. */
+enum err	 store_remove_files(const char *dir);
+/* Removes the temporary files a killed run left in the directory dfd and
+ * depth levels below it, never through a link; returns how many. */
+size_t		 store_sweep(int dfd, int depth);
+/* Completes live/ links a killed store_lineage_save left half flipped
+ * (store_lineage.c); called by the recovery under the run lock. */
+void		 store_lineage_repair_links(const struct store *);
+
+#endif
