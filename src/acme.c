@@ -521,7 +521,11 @@ request(struct acme *a, const struct req *r, struct http_response *resp,
 		report_ratelimit(r, resp, &p);
 		a->ratelimit_retry = resp->retry_after;
 		e = ERR_RATELIMIT;
-	} else
+	} else {
+		/* A 503 that names its time asks for a pause as well: a run
+		 * with more orders waits it out (ratelimit.h). */
+		if (resp->status == 503 && resp->retry_after > 0)
+			a->ratelimit_retry = resp->retry_after;
 		/* The CA's words go inside one line of ours: quoted (log.h). */
 		log_error("%s: %s %s: HTTP %ld%s%s%s%s (after %d attempt%s)",
 		    r->what, method_names[r->method], r->url, resp->status,
@@ -529,6 +533,7 @@ request(struct acme *a, const struct req *r, struct http_response *resp,
 		    sizeof qtype) : "", p.detail ? ": " : "", p.detail ?
 		    log_quote(p.detail, qdetail, sizeof qdetail) : "",
 		    t.attempt, t.attempt == 1 ? "" : "s");
+	}
 out:
 	/* On failure the caller gets the problem, not the response. */
 	if (e != ERR_OK)

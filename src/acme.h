@@ -114,8 +114,9 @@ enum err	 acme_post_json_prob(struct acme *, const char *what,
 		    const char *url, const char *payload, json_t **obj,
 		    struct acme_answer *ans, struct acme_problem *prob);
 /* The Retry-After (seconds, -1: none given) of the last rateLimited
- * answer since the last call, 0 when there was none (a NULL acme too):
- * renew records when to try again. */
+ * answer, or of the last final 503 that named one, since the last call;
+ * 0 when there was none (a NULL acme too): renew records when to try
+ * again, and a run pauses its new orders (ratelimit.h). */
 long		 acme_take_ratelimit_retry(struct acme *);
 /* Unsigned GET of a JSON object (RFC 9773's renewalInfo) under the
  * retry policy; *out new reference, *retry_after -1 when absent. */

@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "lineage.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "renewal.h"
 #include "strv.h"
 #include "session.h"
@@ -371,17 +372,17 @@ backoff_say(const struct lineage_params *j)
 
 /*
  * After a failed renewal: the next attempt waits 1 h, doubling with each
- * failure in a row up to a day, or the CA's rate-limit Retry-After when
- * that is later; recorded in the lineage's conf (c, read from path), so a
- * timer twice a day against a broken DNS does not hammer the CA.  A
- * successful renewal writes a new conf without it.
+ * failure in a row up to a day, or the CA's rate-limit Retry-After (ra,
+ * seconds) when that is later; recorded in the lineage's conf (c, read
+ * from path), so a timer twice a day against a broken DNS does not hammer
+ * the CA.  A successful renewal writes a new conf without it.
  */
 static void
-backoff_record(struct session *ss, struct lineage_params *j, struct conf *c,
-    const char *path, time_t now)
+backoff_record(struct lineage_params *j, struct conf *c, const char *path,
+    time_t now, long ra)
 {
 	char	why[160] = "";
-	long	wait = BACKOFF_FIRST, ra = acme_take_ratelimit_retry(ss->acme);
+	long	wait = BACKOFF_FIRST;
 	long	n;
 
 	j->retry_count = j->retry_count < 0 ? 1 : j->retry_count + 1;
@@ -621,6 +622,7 @@ cmd_renew(const struct config *cfg)
 {
 	struct session		 ss;
 	struct renew_solvers	 rs;
+	struct ratelimit	 rl;
 	struct lineage_params	 j;
 	struct conf		 conf;
 	struct solver		*primary = NULL;
@@ -628,13 +630,16 @@ cmd_renew(const struct config *cfg)
 	json_t			*rdoms = json_array(), *fdoms = json_array();
 	json_t			*skipped = json_array();
 	char			**names = NULL, *path = NULL;
-	size_t			 n = 0, i, n_due = 0;
-	time_t			 now = clock_now();
+	const char		*server;
+	size_t			 n = 0, i, n_due = 0, n_limited = 0;
+	time_t			 now = clock_now(), until;
+	long			 ra;
 	enum err		 e, e1;
 	bool			 is_due, pre_done = false;
 
 	memset(&ss, 0, sizeof ss);
 	memset(&rs, 0, sizeof rs);
+	memset(&rl, 0, sizeof rl);
 	memset(&j, 0, sizeof j);
 	memset(&conf, 0, sizeof conf);
 	renewed = json_array();
@@ -716,18 +721,37 @@ cmd_renew(const struct config *cfg)
 				goto out;
 			}
 		}
+		/* A CA that asked this run to wait gets no new order before
+		 * its time, or none at all when that is too far off. */
+		server = cli_dry_run_server(cfg, j.server);
+		if ((e1 = ratelimit_gate(&rl, server, &until)) == ERR_SIGNAL)
+			break;
+		if (e1 == ERR_RATELIMIT) {
+			add_name(failed, names[i], "rate limited: not sent");
+			add_domains(fdoms, &j);
+			n_limited++;
+			if (!cfg->dry_run && !j.foreign)
+				backoff_record(&j, &conf, path, now,
+				    (long)(until - time(NULL)));
+			continue;
+		}
 		log_info("renewing %s", names[i]);
 		(void)acme_take_ratelimit_retry(ss.acme);
-		if (renew_one(cfg, &ss, &rs, &j) == ERR_OK) {
+		if ((e1 = renew_one(cfg, &ss, &rs, &j)) == ERR_OK) {
 			add_name(renewed, names[i], NULL);
 			add_domains(rdoms, &j);
 		} else {
 			add_name(failed, names[i], log_last_error());
 			add_domains(fdoms, &j);
+			ra = acme_take_ratelimit_retry(ss.acme);
+			(void)ratelimit_note(&rl, server, ra, time(NULL));
+			if (e1 == ERR_RATELIMIT)
+				n_limited++;
 			if (!cfg->dry_run && !j.foreign && sig_pending() == 0)
-				backoff_record(&ss, &j, &conf, path, now);
+				backoff_record(&j, &conf, path, now, ra);
 		}
 	}
+	ratelimit_report(&rl);
 	/* certbot: the post hook runs once at the end when anything was
 	 * attempted, whether or not a pre hook was given, with the domains
 	 * that were and were not renewed (certbot 4.2). */
@@ -746,7 +770,10 @@ cmd_renew(const struct config *cfg)
 	    "renewed, %zu failed.", n, n == 1 ? "" : "s", n_due,
 	    json_array_size(renewed), json_array_size(failed))) != ERR_OK)
 		goto out;
-	e = json_array_size(failed) > 0 ? ERR_PARTIAL : ERR_OK;
+	/* Only rate limits failed: the rate-limit exit, which says "later",
+	 * not "something is broken". */
+	e = json_array_size(failed) == 0 ? ERR_OK : json_array_size(failed) ==
+	    n_limited ? ERR_RATELIMIT : ERR_PARTIAL;
 	if (sig_pending() != 0)
 		e = ERR_SIGNAL;
 out:
@@ -770,6 +797,7 @@ out:
 	json_decref(fdoms);
 	json_decref(failed);
 	json_decref(skipped);
+	ratelimit_clear(&rl);
 	session_close(&ss);
 	return e;
 }
