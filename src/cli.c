@@ -181,6 +181,17 @@ const struct opt_def cli_opts[] = {
 	{ "required-profile", 0, STR(required_profile), V_OBTAIN, "NAME",
 	    "order the CA's profile NAME; fail before ordering when it does "
 	    "not offer NAME (recorded for renew)" },
+	{ "preferred-chain", 0, STR(preferred_chain), V_OBTAIN, "ISSUER_CN",
+	    "of the chains the CA offers, take the one whose topmost issuer "
+	    "has this common name (e.g. \"ISRG Root X1\"), else the default "
+	    "(recorded for renew)" },
+	{ "reuse-key", 0, SET(reuse_key), V_OBTAIN, NULL, "renewals keep "
+	    "the lineage's current private key (recorded for renew)" },
+	{ "no-reuse-key", 0, SET(no_reuse_key), V_OBTAIN, NULL, "renewals "
+	    "get a new private key (the default; recorded for renew)" },
+	{ "new-key", 0, SET(new_key), V_OBTAIN, NULL, "a new private key "
+	    "this time, even with --reuse-key (which then keeps the new one)"
+	    },
 	{ "deactivate-authz", 0, SET(deactivate_authz), V_OBTAIN, NULL, "once "
 	    "issued, give up the order's authorizations: the next order "
 	    "validates afresh" },
@@ -949,6 +960,26 @@ cli_dry_run_agreed_server(const struct config *cfg)
 	return cfg->dry_run && !cfg->server_given ? LE_PRODUCTION : NULL;
 }
 
+/*
+ * A --preferred-chain value: an X.509 common name as the CA spells it
+ * (RFC 5280's upper bound is 64 characters; UTF-8 may take 4 bytes each).
+ * Blanks at either end would not survive the renewal conf's syntax.
+ */
+#define CHAIN_NAME_MAX	256
+static bool
+chain_name_ok(const char *s)
+{
+	size_t	i, len = strlen(s);
+
+	if (len == 0 || len > CHAIN_NAME_MAX || s[0] == ' ' ||
+	    s[len - 1] == ' ')
+		return false;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
 /* Checks across options, and the defaults that depend on them. */
 static enum err
 finish(struct parse *p)
@@ -993,6 +1024,15 @@ finish(struct parse *p)
 		return perr(p, NULL, NULL, "give a name the CA lists (extauth "
 		    "show_account shows them)", "a profile name is 1 to %d "
 		    "letters, digits, '.', '_' or '-'", PROFILE_NAME_MAX);
+	if (cfg->reuse_key && cfg->no_reuse_key)
+		return perr(p, NULL, NULL, "give one of them", "--reuse-key "
+		    "and --no-reuse-key cannot be used together");
+	if (cfg->preferred_chain != NULL &&
+	    !chain_name_ok(cfg->preferred_chain))
+		return perr(p, NULL, NULL, "give the common name of the root, "
+		    "e.g. --preferred-chain \"ISRG Root X1\"", "--preferred-"
+		    "chain is 1 to %d bytes of text, without control "
+		    "characters or blanks at either end", CHAIN_NAME_MAX);
 	if (cfg->csr != NULL && cfg->verb != VERB_CERTONLY)
 		return perr(p, NULL, NULL, "use extauth certonly --csr FILE",
 		    "--csr works only with certonly, not %s (as in certbot)",

@@ -79,6 +79,10 @@ struct config {
 	const char		*dns_resolver;	/* --dns-resolver IPv4[:PORT] */
 	const char		*preferred_profile;	/* profile.h */
 	const char		*required_profile;
+	const char		*preferred_chain;	/* topmost issuer CN */
+	bool			 reuse_key;	/* --reuse-key */
+	bool			 no_reuse_key;	/* --no-reuse-key */
+	bool			 new_key;	/* --new-key */
 	const char		*socket_path;	/* certbot-hook: invoker's socket */
 
 	const char		*deploy_hook;

@@ -60,11 +60,13 @@ params_from_cfg(const struct config *cfg, const char *name,
 	const char *const	 src[] = { name, cfg->handler, cfg->dns_resolver,
 				    cfg->deploy_hook, cfg->socket_path,
 				    cfg->preferred_profile,
-				    cfg->required_profile };
+				    cfg->required_profile,
+				    cfg->preferred_chain };
 	char			**dst[] = { &p->name, &p->handler,
 				    &p->dns_resolver, &p->deploy_hook,
 				    &p->socket, &p->preferred_profile,
-				    &p->required_profile };
+				    &p->required_profile,
+				    &p->preferred_chain };
 	size_t			 i;
 
 	lineage_params_defaults(p);
@@ -84,6 +86,8 @@ params_from_cfg(const struct config *cfg, const char *name,
 	p->hook_chain = cfg->hook_chain;
 	p->dns_wait_s = cfg->dns_wait_s;
 	p->deactivate_authz = cfg->deactivate_authz;
+	p->reuse_key = cfg->reuse_key;
+	p->new_key = cfg->new_key;
 	return ERR_OK;
 oom:
 	log_error("out of memory");

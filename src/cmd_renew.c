@@ -242,6 +242,14 @@ job_from_conf(const struct config *cfg, const char *name,
 	    && (!set_str(&j->preferred_profile, cfg->preferred_profile) ||
 	    !set_str(&j->required_profile, cfg->required_profile)))
 		return ERR_INTERNAL;
+	/* So do --preferred-chain and --reuse-key/--no-reuse-key;
+	 * --new-key holds for this run only (certbot's semantics). */
+	if (cfg->preferred_chain != NULL && !set_str(&j->preferred_chain,
+	    cfg->preferred_chain))
+		return ERR_INTERNAL;
+	if (cfg->reuse_key || cfg->no_reuse_key)
+		j->reuse_key = cfg->reuse_key;
+	j->new_key = cfg->new_key;
 	if (j->server == NULL) {
 		log_error("%s: the renewal conf names no server", name);
 		return ERR_STORAGE;

@@ -854,7 +854,7 @@ crypto_cert_info_free(struct crypto_cert_info *ci)
  */
 static int
 chain_split(const char *pem, size_t len, char **leaf, char **issuers,
-    const char **why)
+    char **top_cn, const char **why)
 {
 	BIO		*in = NULL, *bleaf = NULL, *biss = NULL;
 	X509		*x = NULL;
@@ -862,6 +862,8 @@ chain_split(const char *pem, size_t len, char **leaf, char **issuers,
 	int		 rc = -1, count = 0;
 
 	*leaf = *issuers = NULL;
+	if (top_cn != NULL)
+		*top_cn = NULL;
 	*why = "over the input limit";
 	if (len > CRYPTO_INPUT_MAX)
 		goto out;
@@ -880,6 +882,12 @@ chain_split(const char *pem, size_t len, char **leaf, char **issuers,
 		if (!PEM_write_bio_X509(count == 1 ? bleaf : biss, x)) {
 			*why = crypto_ossl_error();
 			goto out;
+		}
+		/* The last one read is the topmost: its issuer is the
+		 * root the chain leads to. */
+		if (top_cn != NULL) {
+			free(*top_cn);
+			*top_cn = crypto_name_cn(X509_get_issuer_name(x));
 		}
 		X509_free(x);
 		x = NULL;
@@ -906,6 +914,10 @@ out:
 		free(*leaf);
 		free(*issuers);
 		*leaf = *issuers = NULL;
+		if (top_cn != NULL) {
+			free(*top_cn);
+			*top_cn = NULL;
+		}
 		ERR_clear_error();
 	}
 	X509_free(x);
@@ -920,7 +932,7 @@ crypto_chain_split(const char *pem, size_t len, char **leaf, char **issuers)
 {
 	const char	*why;
 
-	if (chain_split(pem, len, leaf, issuers, &why) == -1) {
+	if (chain_split(pem, len, leaf, issuers, NULL, &why) == -1) {
 		log_error("certificate chain: %s", why);
 		return -1;
 	}
@@ -933,7 +945,20 @@ crypto_chain_check(const char *pem, size_t len)
 	char		*leaf, *issuers;
 	const char	*why;
 
-	if (chain_split(pem, len, &leaf, &issuers, &why) == -1)
+	if (chain_split(pem, len, &leaf, &issuers, NULL, &why) == -1)
+		return why;
+	free(leaf);
+	free(issuers);
+	return NULL;
+}
+
+const char *
+crypto_chain_top_issuer(const char *pem, size_t len, char **cn)
+{
+	char		*leaf, *issuers;
+	const char	*why;
+
+	if (chain_split(pem, len, &leaf, &issuers, cn, &why) == -1)
 		return why;
 	free(leaf);
 	free(issuers);

@@ -74,6 +74,12 @@ int		 crypto_chain_split(const char *pem, size_t len, char **leaf,
 /* NULL if pem is a whole chain crypto_chain_split takes, else the reason
  * (a static string); logs nothing. */
 const char	*crypto_chain_check(const char *pem, size_t len);
+/* crypto_chain_check that also sets *cn to the issuer CN of the chain's
+ * topmost certificate (the root it leads to: certbot's --preferred-chain
+ * match), a new string the caller frees, NULL when it has no CN.  On
+ * failure *cn is NULL. */
+const char	*crypto_chain_top_issuer(const char *pem, size_t len,
+		    char **cn);
 /* DER of the first certificate in a PEM blob (for revokeCert); caller frees. */
 unsigned char	*crypto_cert_der(const char *pem, size_t len, size_t *derlen);
 /* True if the leaf's public key matches key. */

@@ -114,6 +114,7 @@ lineage_params_clear(struct lineage_params *p)
 	free(p->dns_resolver);
 	free(p->preferred_profile);
 	free(p->required_profile);
+	free(p->preferred_chain);
 	free(p->ari_explanation);
 	memset(p, 0, sizeof *p);
 }
@@ -327,6 +328,61 @@ out:
 	return e;
 }
 
+/*
+ * The certificate's key (certbot's --reuse-key and --new-key): the
+ * lineage's current private key when reuse_key is recorded or given and
+ * --new-key is not, else a new one of p->key.  *key is new, caller frees.
+ * A current key of another type than p->key asks for is refused rather
+ * than silently kept: --new-key once changes it.
+ */
+static enum err
+choose_key(struct session *ss, const struct lineage_params *p,
+    const struct store_paths *live, EVP_PKEY **key)
+{
+	char		*pem = NULL;
+	const char	*have;
+	size_t		 len = 0;
+	enum err	 e;
+
+	*key = NULL;
+	if (!p->reuse_key || p->new_key ||
+	    store_lineage_version(&ss->store, p->name) <= 0) {
+		if ((*key = crypto_key_generate(&p->key)) == NULL)
+			return ERR_INTERNAL;
+		return ERR_OK;
+	}
+	if ((e = store_read_owned(live->privkey, &pem, &len, false)) !=
+	    ERR_OK)
+		goto out;
+	e = ERR_STORAGE;
+	if ((*key = crypto_key_from_pem(pem, len)) == NULL) {
+		log_error("lineage %s: %s is not a private key (--new-key "
+		    "makes a new one)", p->name, live->privkey);
+		goto out;
+	}
+	have = crypto_key_type_name(*key);
+	e = ERR_USAGE;
+	if (strcmp(have, p->key.type == CRYPTO_KEY_RSA ? "rsa" : "ecdsa") !=
+	    0) {
+		log_error("lineage %s: --reuse-key keeps its %s key, but the "
+		    "key type asked for is %s; give --new-key once to change "
+		    "it", p->name, have, p->key.type == CRYPTO_KEY_RSA ? "rsa"
+		    : "ecdsa");
+		EVP_PKEY_free(*key);
+		*key = NULL;
+		goto out;
+	}
+	log_info("lineage %s: reusing its current private key (--reuse-key)",
+	    p->name);
+	e = ERR_OK;
+out:
+	if (pem != NULL) {
+		explicit_bzero(pem, len);
+		free(pem);
+	}
+	return e;
+}
+
 enum err
 lineage_obtain(struct session *ss, struct solver *s,
     const struct lineage_params *p, struct lineage_result *r)
@@ -364,9 +420,9 @@ lineage_obtain(struct session *ss, struct solver *s,
 	if ((e = profile_choose(acme_meta(ss->acme, "profiles"), p->preferred_profile,
 	    p->required_profile, &req.profile)) != ERR_OK)
 		goto out;
-	e = ERR_INTERNAL;
-	if ((key = crypto_key_generate(&p->key)) == NULL)
+	if ((e = choose_key(ss, p, &r->live, &key)) != ERR_OK)
 		goto out;
+	e = ERR_INTERNAL;
 	req.names = p->domains;
 	req.n_names = p->n_domains;
 	req.prefs = p->prefs;
@@ -376,6 +432,7 @@ lineage_obtain(struct session *ss, struct solver *s,
 	req.dns_resolver = p->dns_resolver;
 	req.work_dir = ss->store.work_dir;
 	req.deactivate_authz = p->deactivate_authz;
+	req.preferred_chain = p->preferred_chain;
 	/* Made here, not by the order, so sync_cert can show it. */
 	if ((csr = crypto_csr_der(key, p->domains, p->n_domains, &csrlen)) ==
 	    NULL)

@@ -45,6 +45,8 @@ struct lineage_params {
 	char			*dns_resolver;
 	char			*preferred_profile;	/* profile.h; at most one */
 	char			*required_profile;
+	char			*preferred_chain;	/* topmost issuer CN (order.h) */
+	bool			 reuse_key;	/* renewals keep the current key */
 	/* A cache that lets renew decide "not due" from the conf alone,
 	 * trusted only while live/ still points at that version (0: none). */
 	long			 cache_version;
@@ -63,6 +65,7 @@ struct lineage_params {
 	bool			 dry_run;
 	bool			 foreign;	/* a certbot lineage: keep its conf */
 	bool			 deactivate_authz;
+	bool			 new_key;	/* a new key even with reuse_key */
 };
 
 /* The one place defaults live: dns-01 then http-01, an ECDSA P-256 key

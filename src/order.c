@@ -1112,57 +1112,119 @@ out:
 }
 
 /*
- * The certificate chain of a valid order, checked whole before it reaches
- * the store; *pem is new, caller frees.  A chain that does not parse is
- * fetched once more: the download is a POST-as-GET, safe to repeat, and a
- * damaged answer is more often the path's fault than the CA's.
+ * One certificate chain at url into *resp (caller clears), checked whole;
+ * *top_cn (caller frees, may be NULL) is the issuer CN of its topmost
+ * certificate.  A chain that does not parse is fetched once more: the
+ * download is a POST-as-GET, safe to repeat, and a damaged answer is more
+ * often the path's fault than the CA's.
  */
 static enum err
-download(struct order *o, char **pem)
+fetch_chain(struct order *o, const char *url, struct http_response *resp,
+    char **top_cn)
 {
-	struct http_response	 resp;
-	const char		*url, *why = NULL;
-	enum err		 e = ERR_ACME;
-	int			 try;
+	const char	*why = NULL;
+	enum err	 e;
+	int		 try;
 
-	*pem = NULL;
-	memset(&resp, 0, sizeof resp);
-	if ((url = json_string_value(json_object_get(o->obj, "certificate")))
-	    == NULL) {
-		log_error("order %s is valid but names no certificate", o->url);
-		goto out;
-	}
+	*top_cn = NULL;
 	if ((e = acme_check_origin(o->a, "a certificate", url)) != ERR_OK)
-		goto out;
+		return e;
 	for (try = 0; try < 2; try++) {
-		http_response_clear(&resp);
+		http_response_clear(resp);
 		if ((e = acme_post(o->a, "certificate", url, NULL, false,
-		    "application/pem-certificate-chain", &resp, NULL)) !=
+		    "application/pem-certificate-chain", resp, NULL)) !=
 		    ERR_OK)
-			goto out;
-		if ((why = crypto_chain_check(resp.body, resp.body_len)) ==
-		    NULL)
+			return e;
+		if ((why = crypto_chain_top_issuer(resp->body, resp->body_len,
+		    top_cn)) == NULL)
 			break;
 		if (try == 0)
 			log_warn("certificate %s: the answer is not a "
 			    "certificate chain (%s); fetching it again", url,
 			    why);
 	}
-	e = ERR_ACME;
 	if (why != NULL) {
 		log_error("certificate %s: the answer is not a certificate "
 		    "chain (%s)", url, why);
-		goto out;
+		return ERR_ACME;
 	}
-	if (resp.content_type != NULL && strcmp(resp.content_type,
+	if (resp->content_type != NULL && strcmp(resp->content_type,
 	    "application/pem-certificate-chain") != 0)
 		log_warn("certificate %s served as %s", url,
-		    resp.content_type);
+		    resp->content_type);
+	return ERR_OK;
+}
+
+/* Whether a chain whose topmost issuer CN is cn is the one asked for. */
+static bool
+chain_wanted(const char *want, const char *cn)
+{
+	return want == NULL || (cn != NULL && strcmp(want, cn) == 0);
+}
+
+/*
+ * The certificate chain of a valid order; *pem is new, caller frees.
+ * --preferred-chain, certbot's rule (RFC 8555 §7.4.2): the default chain
+ * unless its topmost issuer CN differs from the one asked for; then the
+ * first of the alternates the download links to (Link: rel="alternate")
+ * whose topmost issuer CN matches; none: the default, with a warning.  An
+ * alternate that cannot be fetched is skipped: the default is a valid
+ * chain for the same certificate.
+ */
+static enum err
+download(struct order *o, char **pem)
+{
+	struct http_response	 resp, alt;
+	const char		*url, *want = o->req->preferred_chain;
+	char			*cn = NULL, *acn = NULL;
+	enum err		 e = ERR_ACME;
+	size_t			 i;
+
+	*pem = NULL;
+	memset(&resp, 0, sizeof resp);
+	memset(&alt, 0, sizeof alt);
+	if ((url = json_string_value(json_object_get(o->obj, "certificate")))
+	    == NULL) {
+		log_error("order %s is valid but names no certificate", o->url);
+		goto out;
+	}
+	if ((e = fetch_chain(o, url, &resp, &cn)) != ERR_OK)
+		goto out;
+	for (i = 0; !chain_wanted(want, cn) && i < resp.n_links; i++) {
+		if ((e = fetch_chain(o, resp.links[i], &alt, &acn)) != ERR_OK) {
+			if (e == ERR_SIGNAL || sig_pending() != 0)
+				goto out;
+			log_warn("certificate %s: alternate chain %s skipped",
+			    url, resp.links[i]);
+			continue;
+		}
+		log_debug("certificate %s: alternate chain %s leads to \"%s\"",
+		    url, resp.links[i], acn != NULL ? acn : "(no CN)");
+		if (chain_wanted(want, acn)) {
+			log_info("certificate %s: the chain to \"%s\" "
+			    "(--preferred-chain) is %s", url, want,
+			    resp.links[i]);
+			*pem = alt.body;
+			alt.body = NULL;
+			e = ERR_OK;
+			goto out;
+		}
+		free(acn);
+		acn = NULL;
+	}
+	if (!chain_wanted(want, cn))
+		log_warn("certificate %s: no chain the CA offers leads to "
+		    "\"%s\" (--preferred-chain); keeping the default chain, "
+		    "which leads to \"%s\"", url, want, cn != NULL ? cn :
+		    "(no CN)");
 	*pem = resp.body;
 	resp.body = NULL;
 	e = ERR_OK;
 out:
 	http_response_clear(&resp);
+	http_response_clear(&alt);
+	free(cn);
+	free(acn);
 	return e;
 }
 

@@ -30,6 +30,7 @@ struct order_req {
 	const char		*dns_resolver;	/* for dns_wait_s; NULL: system's */
 	const char		*profile;	/* newOrder's profile; NULL: CA's default */
 	const char		*replaces;	/* RFC 9773 CertID of the renewed one */
+	const char		*preferred_chain;	/* topmost issuer CN; NULL: default */
 };
 
 /*

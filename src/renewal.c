@@ -114,6 +114,9 @@ static const struct renewal_key keys[] = {
 	    0, 0 },
 	{ RP, "required_profile", RK_PROFILE, F(required_profile), NULL, 0, 0,
 	    0 },
+	/* certbot's keys for --preferred-chain and --reuse-key. */
+	{ RP, "preferred_chain", RK_STR, F(preferred_chain), NULL, 0, 0, 0 },
+	{ RP, "reuse_key", RK_BOOL, F(reuse_key), NULL, 0, 0, 0 },
 };
 
 #undef F

@@ -42,11 +42,11 @@ help_options() {
 	"$EXTAUTH" help "$@" | sed -n 's/^  \(-., \|    \)\(--[^ ]*\).*/\2/p' | sort
 }
 
-@test "bash: --pre offers --preferred-challenges, --preferred-profile and --pre-hook, and only them" {
+@test "bash: --pre offers --preferred-challenges, --preferred-chain, --preferred-profile and --pre-hook, and only them" {
 	run complete_bash "extauth --pre"
 	show
 	[ "$status" -eq 0 ]
-	assert_eq "offered" "$(sort <<<"$output" | paste -sd' ')" "--pre-hook --preferred-challenges --preferred-profile"
+	assert_eq "offered" "$(sort <<<"$output" | paste -sd' ')" "--pre-hook --preferred-chain --preferred-challenges --preferred-profile"
 }
 
 @test "bash: after renew only renew's options; values and verbs complete" {
@@ -83,7 +83,7 @@ help_options() {
 	run fish -c "source $BUILD/completions/extauth.fish; complete -C'extauth --pre'"
 	show
 	[ "$status" -eq 0 ]
-	assert_eq "fish --pre" "$(cut -f1 <<<"$output" | sort | paste -sd' ')" "--pre-hook --preferred-challenges --preferred-profile"
+	assert_eq "fish --pre" "$(cut -f1 <<<"$output" | sort | paste -sd' ')" "--pre-hook --preferred-chain --preferred-challenges --preferred-profile"
 	run fish -c "source $BUILD/completions/extauth.fish; complete -C'extauth renew --cs'"
 	assert_eq "fish renew --cs" "$output" ""
 	run fish -c "source $BUILD/completions/extauth.fish; complete -C'extauth certonly --cs'"
