@@ -516,7 +516,7 @@ clidoc_man(void)
 		printf(".\n\n");
 	}
 	printf("# OPTIONS\n\nEach option may be abbreviated to a prefix that "
-	    "names it alone (*--preferred-c*), as in certbot; a value follows "
+	    "names it alone (*--preferred-chal*), as in certbot; a value follows "
 	    "as the next word or after *=*.\n\n");
 	for (i = 0; i < cli_n_opts; i++) {
 		o = &cli_opts[i];

@@ -207,7 +207,7 @@ bad_name() {
 	ext_direct --pre x "${DIRS[@]}" certonly
 	[ "$status" -eq 2 ]
 	[[ ${stderr_lines[0]} == *--preferred-challenges*--pre-hook* ]]
-	ext_direct --preferred-c dns --help
+	ext_direct --preferred-chal dns --help
 	[ "$status" -eq 0 ]
 }
 

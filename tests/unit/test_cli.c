@@ -396,11 +396,16 @@ verbs_and_modes(void **state)
 	assert_int_equal(PARSE(&cfg, "--print-completion", "zsh"), ERR_OK);
 	assert_string_equal(cfg.print_completion, "zsh");
 	cli_config_clear(&cfg);
-	/* --preferred-c names one option; -- ends the options */
-	assert_int_equal(PARSE(&cfg, "--preferred-c", "http", "--", "renew"),
-	    ERR_OK);
+	/* --preferred-chal names one option; -- ends the options */
+	assert_int_equal(PARSE(&cfg, "--preferred-chal", "http", "--",
+	    "renew"), ERR_OK);
 	assert_int_equal(cfg.n_prefs, 1);
 	assert_int_equal(cfg.verb, VERB_RENEW);
+	cli_config_clear(&cfg);
+	/* ... while --preferred-c is ambiguous since --preferred-chain, as
+	 * in certbot, which has both. */
+	assert_int_equal(PARSE(&cfg, "--preferred-c", "http", "renew"),
+	    ERR_USAGE);
 	cli_config_clear(&cfg);
 }
 
