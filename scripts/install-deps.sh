@@ -16,11 +16,12 @@ build_pkgs=(build-essential meson ninja-build pkg-config
 # a debootstrap chroot).  bash-completion, zsh, fish and man-db: docs.bats
 # checks the completions and man pages with the real tools.  clang +
 # libclang-rt-14-dev (libFuzzer) build the fuzz harnesses (scripts/fuzz.sh);
-# valgrind runs the unit tests.
+# valgrind runs the unit tests.  ansible-core (2.14, 8 packages, about
+# 10 s to fetch and unpack): ansible.bats runs contrib/ansible's playbooks.
 test_pkgs=(pebble bats jq curl python3 openssl bind9 bind9-dnsutils
 	nginx-light certbot dehydrated time ca-certificates tmux
 	debhelper lintian debootstrap bash-completion zsh fish man-db
-	clang libclang-rt-14-dev valgrind)
+	clang libclang-rt-14-dev valgrind ansible-core)
 
 pkgs=("${build_pkgs[@]}")
 demo_pkgs=(pebble jq curl python3 openssl ca-certificates)
