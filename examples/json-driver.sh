@@ -28,7 +28,10 @@ post() { curl -fsS -o /dev/null -X POST -d "$2" "$CHALLTESTSRV_URL/$1"; }
 publish() {
 	case $1 in
 	# challtestsrv wants a fully qualified name (trailing dot).
-	dns-01) post set-txt "$(jq -nc --arg h "${2%.}." --arg v "$3" '{host:$h,value:$v}')" ;;
+	# dns-account-01 and dns-persist-01 are TXT records too; only their
+	# names (txt_domain) differ.
+	dns-01 | dns-account-01 | dns-persist-01)
+		post set-txt "$(jq -nc --arg h "${2%.}." --arg v "$3" '{host:$h,value:$v}')" ;;
 	# For http-01, "validation" is the key authorization: serve it at the token.
 	http-01) post add-http01 "$(jq -nc --arg t "$4" --arg c "$3" '{token:$t,content:$c}')" ;;
 	# challtestsrv builds the acme-tls/1 certificate itself from the key
@@ -41,7 +44,9 @@ publish() {
 # unpublish TYPE NAME TOKEN
 unpublish() {
 	case $1 in
-	dns-01) post clear-txt "$(jq -nc --arg h "${2%.}." '{host:$h}')" ;;
+	dns-01 | dns-account-01) post clear-txt "$(jq -nc --arg h "${2%.}." '{host:$h}')" ;;
+	# dns-persist-01's record is meant to stay (its cleanup line says
+	# "persist": true): nothing to undo.
 	http-01) post del-http01 "$(jq -nc --arg t "$3" '{token:$t}')" ;;
 	tls-alpn-01) post del-tlsalpn01 "$(jq -nc --arg h "$2" '{host:$h}')" ;;
 	esac
@@ -70,7 +75,7 @@ ack() {
 while IFS= read -r line <&"$from"; do
 	printf '%s\n' "$line"
 	# One jq call per line; \u001f (not tab) as separator keeps empty fields.
-	# cleanup lines carry no txt_domain, so derive it from the domain
+	# dns-01 cleanup lines carry no txt_domain, so derive it from the domain
 	# (a wildcard's TXT record lives at its base name).  For http-01 the
 	# content to serve is the key authorization; tls-alpn-01 is published
 	# under the domain itself, also from the key authorization.

@@ -107,8 +107,9 @@ const struct opt_def cli_opts[] = {
 	    V(VERB_REVOKE) | V(VERB_DELETE), "NAME", "lineage name (default: "
 	    "first domain)" },
 	{ "preferred-challenges", 0, LOGIC(OPT_PREF_CHALLS), V_GET, "TYPES",
-	    "challenge types in order (dns-01, http-01, tls-alpn-01), e.g. dns "
-	    "or dns-01,http-01 (default dns-01,http-01)" },
+	    "challenge types in order (dns-01, http-01, tls-alpn-01, "
+	    "dns-account-01, dns-persist-01), e.g. dns or dns-01,http-01 "
+	    "(default dns-01,http-01)" },
 	{ "key-type", 0, LOGIC(OPT_KEY_TYPE), V_GET, "ecdsa|rsa", "key of "
 	    "the certificate (default ecdsa)" },
 	{ "rsa-key-size", 0, LOGIC(OPT_RSA_SIZE), V_GET, "2048|3072|4096",
@@ -622,8 +623,9 @@ set_prefs(struct parse *p, const struct opt_def *o, const char *arg)
 	for (tok = strtok_r(copy, ", ", &save); tok != NULL;
 	    tok = strtok_r(NULL, ", ", &save)) {
 		if ((t = chal_type_parse(tok)) == -1) {
-			e = perr(p, o, arg, "use dns-01, http-01 or "
-			    "tls-alpn-01", "unknown challenge type");
+			e = perr(p, o, arg, "use dns-01, http-01, "
+			    "tls-alpn-01, dns-account-01 or dns-persist-01",
+			    "unknown challenge type");
 			goto out;
 		}
 		for (i = 0; i < cfg->n_prefs; i++)
@@ -633,8 +635,8 @@ set_prefs(struct parse *p, const struct opt_def *o, const char *arg)
 			cfg->prefs[cfg->n_prefs++] = (enum chal_type)t;
 	}
 	if (cfg->n_prefs == 0)
-		e = perr(p, o, NULL, "use dns-01, http-01 or tls-alpn-01",
-		    "needs a type");
+		e = perr(p, o, NULL, "use dns-01, http-01, tls-alpn-01, "
+		    "dns-account-01 or dns-persist-01", "needs a type");
 	cfg->prefs_given = true;
 out:
 	free(copy);
@@ -986,6 +988,7 @@ finish(struct parse *p)
 {
 	struct config	*cfg = p->cfg;
 	const char	*env;
+	size_t		 i;
 
 	p->at = 0;	/* errors here are about the whole command */
 	if (cfg->show_help || cfg->show_version || cfg->print_completion ||
@@ -1009,6 +1012,16 @@ finish(struct parse *p)
 	if (cfg->mode == SOLVER_DEHYDRATED && cfg->handler == NULL)
 		return perr(p, NULL, NULL, "give the hook script as --handler "
 		    "PROG", "dehydrated mode needs --handler");
+	/* A dehydrated hook publishes _acme-challenge.DOMAIN itself, from
+	 * DOMAIN: a dns-account-01 record lies elsewhere, so an unchanged
+	 * hook would publish the wrong name. */
+	for (i = 0; cfg->mode == SOLVER_DEHYDRATED && i < cfg->n_prefs; i++)
+		if (cfg->prefs[i] == CHAL_DNSACCOUNT01)
+			return perr(p, NULL, NULL, "use --handler without "
+			    "--dehydrated (txt_domain is in its environment), "
+			    "or dns-01", "a dehydrated hook cannot publish a "
+			    "dns-account-01 record (it names the record "
+			    "_acme-challenge.DOMAIN itself)");
 	if (cfg->handler != NULL && !cfg->mode_given)
 		set_mode(cfg, SOLVER_HANDLER);
 	if ((cfg->mode == SOLVER_HANDLER) && cfg->handler == NULL)

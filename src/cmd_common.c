@@ -501,11 +501,12 @@ cmd_wildcard_ok(const struct config *cfg, char *const *names, size_t n)
 	size_t	i;
 
 	for (i = 0; i < cfg->n_prefs; i++)
-		if (cfg->prefs[i] == CHAL_DNS01)
+		if (chal_type_is_dns(cfg->prefs[i]))
 			return true;
 	if (!any_wildcard(names, n))
 		return true;
-	log_error("wildcard names need the dns-01 challenge: add dns to "
+	log_error("wildcard names need a DNS challenge (dns-01, "
+	    "dns-account-01 or dns-persist-01): add dns to "
 	    "--preferred-challenges");
 	return false;
 }

@@ -13,13 +13,22 @@
 #include "event.h"
 #include "log.h"
 
-static const char *const chal_names[] = {
-	[CHAL_DNS01] = "dns-01",
-	[CHAL_HTTP01] = "http-01",
-	[CHAL_TLSALPN01] = "tls-alpn-01",
+/* Every challenge type: its name at the CA, the short form
+ * --preferred-challenges takes (certbot's "dns", "http"), and whether a
+ * TXT record proves it. */
+static const struct {
+	const char	*name;
+	const char	*alias;
+	bool		 dns;
+} chal_table[] = {
+	[CHAL_DNS01] = { "dns-01", "dns", true },
+	[CHAL_HTTP01] = { "http-01", "http", false },
+	[CHAL_TLSALPN01] = { "tls-alpn-01", "tls-alpn", false },
+	[CHAL_DNSACCOUNT01] = { "dns-account-01", "dns-account", true },
+	[CHAL_DNSPERSIST01] = { "dns-persist-01", "dns-persist", true },
 };
-_Static_assert(sizeof(chal_names) / sizeof(chal_names[0]) == CHAL__COUNT,
-    "chal_names must name every challenge type");
+_Static_assert(sizeof(chal_table) / sizeof(chal_table[0]) == CHAL__COUNT,
+    "chal_table must describe every challenge type");
 
 /* dehydrated's argv for an event: the record keys after the command. */
 static const char *const deh_perform[] = { "domain", "token", "validation",
@@ -99,19 +108,25 @@ chal_type_name(enum chal_type t)
 {
 	if ((unsigned)t >= CHAL__COUNT)
 		return "unknown";
-	return chal_names[t];
+	return chal_table[t].name;
 }
 
 int
 chal_type_parse(const char *s)
 {
-	if (strcmp(s, "dns") == 0 || strcmp(s, "dns-01") == 0)
-		return CHAL_DNS01;
-	if (strcmp(s, "http") == 0 || strcmp(s, "http-01") == 0)
-		return CHAL_HTTP01;
-	if (strcmp(s, "tls-alpn") == 0 || strcmp(s, "tls-alpn-01") == 0)
-		return CHAL_TLSALPN01;
+	size_t	i;
+
+	for (i = 0; i < CHAL__COUNT; i++)
+		if (strcmp(s, chal_table[i].name) == 0 ||
+		    strcmp(s, chal_table[i].alias) == 0)
+			return (int)i;
 	return -1;
+}
+
+bool
+chal_type_is_dns(enum chal_type t)
+{
+	return (unsigned)t < CHAL__COUNT && chal_table[t].dns;
 }
 
 void
@@ -233,10 +248,19 @@ event_challenge(enum event_kind k, const struct challenge *ch,
 		    json_string(ch->status != ACME_STATUS_NONE ?
 		    acme_status_name(ch->status) : "pending"));
 	json_object_set_new(r, "domain", json_string(ch->domain));
-	json_object_set_new(r, "token", json_string(ch->token));
+	/* dns-persist-01 has no token: null, so that invokers reading the
+	 * seed's keys find every key. */
+	json_object_set_new(r, "token", str_or_null(ch->token));
 	json_object_set_new(r, "validation", json_string(ch->validation));
+	/* The seed's dns-01 cleanup line has no txt_domain (invokers derive
+	 * _acme-challenge.DOMAIN); the newer types' names cannot be derived
+	 * from the domain alone, so their cleanup lines carry it. */
+	if (k == EVENT_CLEANUP && chal_type_is_dns(ch->type) &&
+	    ch->type != CHAL_DNS01)
+		json_object_set_new(r, "txt_domain",
+		    json_string(ch->txt_domain));
 	if (k == EVENT_PERFORM) {
-		if (ch->type == CHAL_DNS01)
+		if (chal_type_is_dns(ch->type))
 			json_object_set_new(r, "txt_domain",
 			    json_string(ch->txt_domain));
 		else if (ch->type == CHAL_HTTP01) {
@@ -253,10 +277,13 @@ event_challenge(enum event_kind k, const struct challenge *ch,
 			    str_or_null(ch->key_path));
 		}
 	}
-	json_object_set_new(r, "key_auth", json_string(ch->key_auth));
+	json_object_set_new(r, "key_auth", str_or_null(ch->key_auth));
 	if (k == EVENT_CLEANUP) {
 		json_object_set_new(r, "validated", str_or_null(ch->validated));
 		json_object_set_new(r, "error", str_or_null(ch->error));
+		/* The persistent record is meant to stay: remove nothing. */
+		if (ch->type == CHAL_DNSPERSIST01)
+			json_object_set_new(r, "persist", json_true());
 	}
 	if (k == EVENT_INVALID_CHALLENGE) {
 		json_object_set_new(r, "status",
@@ -573,6 +600,16 @@ event_dehydrated_argv(const struct event *ev, const char *prog)
 
 	if ((unsigned)ev->kind >= EVENT__COUNT ||
 	    (word = event_table[ev->kind].deh_word) == NULL) {
+		errno = 0;
+		return NULL;
+	}
+	/* dehydrated publishes nothing for dns-persist-01 (its own support
+	 * skips deploy and clean for it): the record is set once, by the
+	 * user, and stays.  Its hooks get no challenge call for it. */
+	if ((ev->kind == EVENT_PERFORM || ev->kind == EVENT_CLEANUP) &&
+	    (v = json_object_get(ev->rec, "type")) != NULL &&
+	    json_is_string(v) && strcmp(json_string_value(v),
+	    chal_type_name(CHAL_DNSPERSIST01)) == 0) {
 		errno = 0;
 		return NULL;
 	}

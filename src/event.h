@@ -19,23 +19,34 @@ enum chal_type {
 	CHAL_DNS01,
 	CHAL_HTTP01,
 	CHAL_TLSALPN01,
+	CHAL_DNSACCOUNT01,	/* draft-ietf-acme-dns-account-label */
+	CHAL_DNSPERSIST01,	/* draft-ietf-acme-dns-persist */
 	CHAL__COUNT
 };
 const char	*chal_type_name(enum chal_type);	/* "dns-01" ... */
-/* Parses "dns-01", "dns", "http-01", "http", "tls-alpn-01"; -1 if unknown. */
+/* Parses a type's name or its short form ("dns", "http", "tls-alpn",
+ * "dns-account", "dns-persist"); -1 if unknown. */
 int		 chal_type_parse(const char *);
+/* Whether the type is proved by a TXT record (txt_domain, validation),
+ * so --dns-wait and the DNS self-check apply, and a wildcard may use it. */
+bool		 chal_type_is_dns(enum chal_type);
 
 /* One challenge being solved; owned by the order (order.c). */
 struct challenge {
 	enum chal_type	 type;
 	char		*domain;	/* identifier value; base name for a wildcard */
 	bool		 wildcard;
-	char		*token;		/* validated base64url */
-	char		*key_auth;	/* token "." thumbprint */
-	/* dns-01: b64u(sha256(key_auth)); http-01: key_auth; tls-alpn-01:
-	 * sha256(key_auth) as hex pairs joined by ':' (dehydrated's). */
+	/* validated base64url; NULL for dns-persist-01, which has none */
+	char		*token;
+	char		*key_auth;	/* token "." thumbprint; NULL without token */
+	/* dns-01, dns-account-01: b64u(sha256(key_auth)); http-01: key_auth;
+	 * tls-alpn-01: sha256(key_auth) as hex pairs joined by ':'
+	 * (dehydrated's); dns-persist-01: the whole TXT value (dnschal.c). */
 	char		*validation;
-	char		*txt_domain;	/* dns-01: "_acme-challenge." domain */
+	/* The TXT record's name: dns-01 "_acme-challenge." domain,
+	 * dns-account-01 "_LABEL._acme-challenge." domain, dns-persist-01
+	 * "_validation-persist." domain (dnschal.c). */
+	char		*txt_domain;
 	char		*uri;		/* http-01: http://domain/.well-known/acme-challenge/token */
 	/* tls-alpn-01: the validation certificate and its key (PEM files),
 	 * from before perform until after cleanup; NULL otherwise. */

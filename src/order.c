@@ -15,6 +15,7 @@
 
 #include "b64.h"
 #include "crypto.h"
+#include "dnschal.h"
 #include "domain.h"
 #include "jws.h"
 #include "log.h"
@@ -295,7 +296,7 @@ pick(struct order *o, json_t *authz, const char *domain, bool wildcard,
 	for (i = 0; i < o->req->n_prefs; i++) {
 		if (o->req->prefs[i] == CHAL_HTTP01)
 			http = true;
-		if (wildcard && o->req->prefs[i] != CHAL_DNS01)
+		if (wildcard && !chal_type_is_dns(o->req->prefs[i]))
 			continue;
 		if (ip && o->req->prefs[i] != CHAL_HTTP01)
 			continue;
@@ -360,6 +361,49 @@ order_alpn_value(const char *key_auth)
 	return s;
 }
 
+/*
+ * The dns-persist-01 record of c: no token, no key authorization; the
+ * value names the first of the CA's issuer-domain-names and this account
+ * (dnschal.c checks both before they reach a line, a handler or a path).
+ * Caller frees with challenge_free; NULL (logged) when unusable.
+ */
+static struct challenge *
+make_persist(struct order *o, const char *authz_url, const char *domain,
+    bool wildcard, json_t *c)
+{
+	struct challenge	*ch;
+	const char		*url, *issuer;
+	char			 why[160];
+
+	url = json_string_value(json_object_get(c, "url"));
+	issuer = json_string_value(json_array_get(json_object_get(c,
+	    "issuer-domain-names"), 0));
+	if (url == NULL) {
+		log_error("the CA sent a dns-persist-01 challenge for %s "
+		    "without a URL", domain);
+		return NULL;
+	}
+	if (acme_check_origin(o->a, "a challenge", url) != ERR_OK ||
+	    (ch = calloc(1, sizeof *ch)) == NULL)
+		return NULL;
+	ch->type = CHAL_DNSPERSIST01;
+	ch->wildcard = wildcard;
+	if ((ch->validation = dnschal_persist_value(issuer, acme_kid(o->a),
+	    wildcard, why, sizeof why)) == NULL) {
+		log_error("dns-persist-01 challenge for %s: %s", domain, why);
+		goto fail;
+	}
+	if ((ch->domain = strdup(domain)) == NULL ||
+	    (ch->url = strdup(url)) == NULL ||
+	    (ch->authz_url = strdup(authz_url)) == NULL ||
+	    (ch->txt_domain = dnschal_persist_name(domain)) == NULL)
+		goto fail;
+	return ch;
+fail:
+	challenge_free(ch);
+	return NULL;
+}
+
 /* Builds the challenge record from the CA's objects, checking every value
  * before it goes anywhere.  Caller frees with challenge_free. */
 static struct challenge *
@@ -369,6 +413,8 @@ make_challenge(struct order *o, const char *authz_url, const char *domain,
 	struct challenge	*ch;
 	const char		*token, *url;
 
+	if (type == CHAL_DNSPERSIST01)
+		return make_persist(o, authz_url, domain, wildcard, c);
 	token = json_string_value(json_object_get(c, "token"));
 	url = json_string_value(json_object_get(c, "url"));
 	if (token == NULL || url == NULL || !b64u_valid(token) ||
@@ -399,6 +445,10 @@ make_challenge(struct order *o, const char *authz_url, const char *domain,
 	} else if (type == CHAL_TLSALPN01) {
 		free(ch->validation);
 		if ((ch->validation = order_alpn_value(ch->key_auth)) == NULL)
+			goto fail;
+	} else if (type == CHAL_DNSACCOUNT01) {
+		if ((ch->txt_domain = dnschal_account_name(acme_kid(o->a),
+		    domain)) == NULL)
 			goto fail;
 	} else if (asprintf(&ch->txt_domain, "_acme-challenge.%s", domain) ==
 	    -1)
@@ -758,11 +808,11 @@ report_rejection(const struct challenge *ch)
 	    i < sizeof txt_missing / sizeof txt_missing[0]; i++)
 		if (strcasestr(ch->error, txt_missing[i]) != NULL)
 			missing = true;
-	if (ch->type == CHAL_DNS01 && missing)
+	if (chal_type_is_dns(ch->type) && missing)
 		log_error("the TXT record was not visible to the CA yet: let "
 		    "extauth wait until it shows with --dns-wait SECONDS; check "
 		    "it with: dig +short TXT %s", ch->txt_domain);
-	else if (ch->type == CHAL_DNS01)
+	else if (chal_type_is_dns(ch->type))
 		log_error("check what the CA sees with: dig +short TXT %s (it "
 		    "must give %s), then run again", ch->txt_domain,
 		    ch->validation);
@@ -840,7 +890,7 @@ propagate(struct order *o)
 	for (;;) {
 		left = 0;
 		for (i = 0; i < o->n_chs; i++) {
-			if (o->chs[i]->type != CHAL_DNS01 ||
+			if (!chal_type_is_dns(o->chs[i]->type) ||
 			    o->chs[i]->propagated)
 				continue;
 			if (selfcheck_dns_txt(o->req->dns_resolver,

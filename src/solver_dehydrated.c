@@ -138,6 +138,23 @@ deh_repeated_cert(struct solver *s, const struct event *ev)
 	return false;
 }
 
+/*
+ * A challenge dehydrated has no call for (dns-persist-01): the user
+ * publishes its record once and keeps it, so the hook is not asked; say
+ * which record the CA will look for.
+ */
+static void
+persist_note(struct solver *s, const struct event *ev)
+{
+	log_info("hook %s: no deploy_challenge for the %s challenge of %s "
+	    "(as dehydrated): the CA looks for the TXT record %s = \"%s\", "
+	    "which you publish once and keep", s->handler,
+	    json_string_value(json_object_get(ev->rec, "type")),
+	    json_string_value(json_object_get(ev->rec, "domain")),
+	    json_string_value(json_object_get(ev->rec, "txt_domain")),
+	    json_string_value(json_object_get(ev->rec, "validation")));
+}
+
 static enum err
 deh_deliver(struct solver *s, const struct event *ev)
 {
@@ -156,6 +173,8 @@ deh_deliver(struct solver *s, const struct event *ev)
 	errno = 0;
 	if ((argv = event_dehydrated_argv(ev, s->handler)) == NULL) {
 		e = errno == ENOMEM ? ERR_INTERNAL : ERR_OK;
+		if (e == ERR_OK && ev->kind == EVENT_PERFORM)
+			persist_note(s, ev);
 		goto out;
 	}
 	if ((envp = event_env(ev, s->o.base_env)) == NULL)
@@ -185,8 +204,14 @@ deh_deliver_chain(struct solver *s, struct event **evs, size_t n)
 	enum err	 e = ERR_INTERNAL;
 
 	for (i = 0; i < n; i++) {
-		if ((one = event_dehydrated_argv(evs[i], s->handler)) == NULL)
-			goto out;
+		errno = 0;
+		if ((one = event_dehydrated_argv(evs[i], s->handler)) == NULL) {
+			if (errno != 0)
+				goto out;
+			if (evs[i]->kind == EVENT_PERFORM)
+				persist_note(s, evs[i]);
+			continue;
+		}
 		for (j = 0; one[j] != NULL; j++)
 			continue;
 		if ((grown = realloc(argv, (argc + j + 1) *
@@ -196,7 +221,7 @@ deh_deliver_chain(struct solver *s, struct event **evs, size_t n)
 		}
 		argv = grown;
 		/* The program and the command once; then each triple. */
-		for (j = i == 0 ? 0 : 2; one[j] != NULL; j++) {
+		for (j = argc == 0 ? 0 : 2; one[j] != NULL; j++) {
 			argv[argc++] = one[j];
 			one[j] = NULL;
 		}

@@ -85,6 +85,15 @@ is_type(const struct event *ev, enum chal_type t)
 	return strcmp(field(ev, "type"), chal_type_name(t)) == 0;
 }
 
+/* Whether the event's challenge is proved by a TXT record. */
+static bool
+is_dns(const struct event *ev)
+{
+	int	t = chal_type_parse(field(ev, "type"));
+
+	return t != -1 && chal_type_is_dns((enum chal_type)t);
+}
+
 /* "." when name lacks the trailing dot of an absolute name. */
 static const char *
 dot(const char *name)
@@ -105,7 +114,7 @@ text_selfcheck(struct solver *s, const struct event *ev)
 	const char	*what;
 	bool		ok;
 
-	if (is_type(ev, CHAL_DNS01)) {
+	if (is_dns(ev)) {
 		what = "record";
 		ok = selfcheck_dns_txt(s->o.dns_resolver, field(ev, "txt_domain"),
 		    field(ev, "validation"), why, sizeof why);
@@ -128,7 +137,15 @@ text_perform(struct solver *s, const struct event *ev)
 	char		*line = NULL;
 	enum err	 e;
 
-	if (is_type(ev, CHAL_DNS01)) {
+	if (is_type(ev, CHAL_DNSPERSIST01)) {
+		txt = field(ev, "txt_domain");
+		e = text_printf(s, "Please deploy a DNS TXT record under the "
+		    "name\n%s%s\nwith the following value:\n\n%s\n\n"
+		    "This record is meant to stay: leave it in place after "
+		    "this run, and\nlater orders of this account for %s "
+		    "reuse it (dns-persist-01).\n\n", txt, dot(txt),
+		    field(ev, "validation"), domain);
+	} else if (is_dns(ev)) {
 		txt = field(ev, "txt_domain");
 		e = text_printf(s, "Please deploy a DNS TXT record under the "
 		    "name\n%s%s\nwith the following value:\n\n%s\n\n", txt,
@@ -186,8 +203,20 @@ out:
 static enum err
 text_cleanup(struct solver *s, const struct event *ev)
 {
-	const char	*domain = field(ev, "domain");
+	const char	*domain = field(ev, "domain"), *txt;
 
+	if (is_type(ev, CHAL_DNSPERSIST01)) {
+		txt = field(ev, "txt_domain");
+		return text_printf(s, "Keep the TXT record %s%s: it is "
+		    "persistent (dns-persist-01), do not remove it\n", txt,
+		    dot(txt));
+	}
+	if (is_dns(ev) && !is_type(ev, CHAL_DNS01)) {
+		txt = field(ev, "txt_domain");
+		return text_printf(s, "You can now remove the TXT record "
+		    "%s%s with value %s\n", txt, dot(txt),
+		    field(ev, "validation"));
+	}
 	if (is_type(ev, CHAL_DNS01))
 		return text_printf(s, "You can now remove the TXT record "
 		    "_acme-challenge.%s%s with value %s\n", domain, dot(domain),

@@ -4,6 +4,7 @@
  * order, separators, escapes, numbers), the handler environment, and
  * dehydrated's argv for every hook.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -577,6 +578,81 @@ test_dehydrated_argv(void **state)
 	event_free(ev);
 }
 
+/* The newer DNS types: dns-account-01 as dns-01 but its own record name,
+ * also on the cleanup line; dns-persist-01 without token or key
+ * authorization (null on the line, empty in the environment), cleanup
+ * saying "persist": true, and no dehydrated challenge call at all. */
+static void
+test_newer_dns(void **state)
+{
+	struct challenge	*ch;
+	struct event		*ev;
+	char			**env;
+
+	(void)state;
+	ch = dns_challenge();
+	ch->type = CHAL_DNSACCOUNT01;
+	free(ch->txt_domain);
+	ch->txt_domain = xstrdup("_ujmmovf2vn55tgye._acme-challenge."
+	    DNS_DOMAIN);
+	assert_line(event_challenge(EVENT_PERFORM, ch, NULL),
+	    "{\"cmd\": \"perform_challenge\", \"type\": \"dns-account-01\", "
+	    "\"domain\": \"" DNS_DOMAIN "\", \"token\": \"" DNS_TOKEN "\", "
+	    "\"validation\": \"" DNS_VALUE "\", \"txt_domain\": "
+	    "\"_ujmmovf2vn55tgye._acme-challenge." DNS_DOMAIN "\", "
+	    "\"key_auth\": \"" DNS_TOKEN "." THUMB "\"}");
+	ev = event_challenge(EVENT_CLEANUP, ch, NULL);
+	assert_string_equal(json_string_value(json_object_get(ev->rec,
+	    "txt_domain")), ch->txt_domain);
+	assert_null(json_object_get(ev->rec, "persist"));
+	event_free(ev);
+	challenge_free(ch);
+
+	ch = calloc(1, sizeof *ch);
+	assert_non_null(ch);
+	ch->type = CHAL_DNSPERSIST01;
+	ch->domain = xstrdup(DNS_DOMAIN);
+	ch->validation = xstrdup("ca.example; accounturi=https://ca/a/1");
+	ch->txt_domain = xstrdup("_validation-persist." DNS_DOMAIN);
+	assert_line(event_challenge(EVENT_PERFORM, ch, NULL),
+	    "{\"cmd\": \"perform_challenge\", \"type\": \"dns-persist-01\", "
+	    "\"domain\": \"" DNS_DOMAIN "\", \"token\": null, "
+	    "\"validation\": \"ca.example; accounturi=https://ca/a/1\", "
+	    "\"txt_domain\": \"_validation-persist." DNS_DOMAIN "\", "
+	    "\"key_auth\": null}");
+	ch->status = ACME_STATUS_VALID;
+	assert_line(event_challenge(EVENT_CLEANUP, ch, NULL),
+	    "{\"cmd\": \"cleanup\", \"type\": \"dns-persist-01\", "
+	    "\"status\": \"valid\", \"domain\": \"" DNS_DOMAIN "\", "
+	    "\"token\": null, \"validation\": \"ca.example; "
+	    "accounturi=https://ca/a/1\", \"txt_domain\": "
+	    "\"_validation-persist." DNS_DOMAIN "\", \"key_auth\": null, "
+	    "\"validated\": null, \"error\": null, \"persist\": true}");
+	ev = event_challenge(EVENT_CLEANUP, ch, NULL);
+	env = event_env(ev, NULL);
+	assert_non_null(env);
+	assert_true(has(env, "token="));
+	assert_true(has(env, "persist=true"));
+	errno = ENOENT;
+	assert_null(event_dehydrated_argv(ev, "/h"));
+	assert_int_equal(errno, 0);
+	event_strv_free(env);
+	event_free(ev);
+	ev = event_challenge(EVENT_PERFORM, ch, NULL);
+	errno = ENOENT;
+	assert_null(event_dehydrated_argv(ev, "/h"));
+	assert_int_equal(errno, 0);
+	event_free(ev);
+	challenge_free(ch);
+
+	assert_int_equal(chal_type_parse("dns-account"), CHAL_DNSACCOUNT01);
+	assert_int_equal(chal_type_parse("dns-persist-01"), CHAL_DNSPERSIST01);
+	assert_true(chal_type_is_dns(CHAL_DNSACCOUNT01));
+	assert_true(chal_type_is_dns(CHAL_DNSPERSIST01));
+	assert_false(chal_type_is_dns(CHAL_HTTP01));
+	assert_false(chal_type_is_dns(CHAL_TLSALPN01));
+}
+
 static void
 test_words(void **state)
 {
@@ -698,6 +774,7 @@ main(void)
 		cmocka_unit_test(test_handler_called),
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_alpn),
+		cmocka_unit_test(test_newer_dns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
