@@ -215,6 +215,9 @@ const struct opt_def cli_opts[] = {
 	    "prefer --eab-hmac-key-file or EXTAUTH_EAB_HMAC_KEY" },
 	{ "eab-hmac-key-file", 0, LOGIC(OPT_EAB_HMAC_FILE), V_NEWACCT, "FILE",
 	    "read the EAB HMAC key from FILE" },
+	{ "batch", 0, STR(batch), V(VERB_CERTONLY), "FILE", "certonly: one "
+	    "certificate per line of FILE (names and its own options, see "
+	    "extauth(1)), one account and connection for all" },
 	{ "csr", 0, STR(csr), V(VERB_CERTONLY), "FILE", "certonly: order for "
 	    "this CSR (PEM or DER); no lineage, files at the paths below" },
 	{ "must-staple", 0, LOGIC(OPT_MUST_STAPLE), V_HIDDEN, NULL, NULL },
@@ -295,8 +298,8 @@ perr(const struct parse *p, const struct opt_def *o, const char *v,
 		return ERR_USAGE;
 	fprintf(stderr, "extauth: ");
 	if (from_file(p))
-		fprintf(stderr, "%s:%d: %s: ", p->ini, p->ini_lines[p->at - 1],
-		    o != NULL ? o->name : "");
+		fprintf(stderr, "%s:%d: %s%s", p->ini, p->ini_lines[p->at - 1],
+		    o != NULL ? o->name : "", o != NULL ? ": " : "");
 	else if (o != NULL && v != NULL)
 		fprintf(stderr, "--%s %s: ", o->name, v);
 	else if (o != NULL)
@@ -982,6 +985,25 @@ chain_name_ok(const char *s)
 	return true;
 }
 
+/* One profile, preferred or required, with a name the CA could list. */
+static enum err
+profile_check(struct parse *p)
+{
+	const struct config	*cfg = p->cfg;
+
+	if (cfg->preferred_profile != NULL && cfg->required_profile != NULL)
+		return perr(p, NULL, NULL, "give one of them", "--preferred-"
+		    "profile and --required-profile cannot be used together");
+	if ((cfg->preferred_profile != NULL &&
+	    !profile_name_ok(cfg->preferred_profile)) ||
+	    (cfg->required_profile != NULL &&
+	    !profile_name_ok(cfg->required_profile)))
+		return perr(p, NULL, NULL, "give a name the CA lists (extauth "
+		    "show_account shows them)", "a profile name is 1 to %d "
+		    "letters, digits, '.', '_' or '-'", PROFILE_NAME_MAX);
+	return ERR_OK;
+}
+
 /* Checks across options, and the defaults that depend on them. */
 static enum err
 finish(struct parse *p)
@@ -989,6 +1011,7 @@ finish(struct parse *p)
 	struct config	*cfg = p->cfg;
 	const char	*env;
 	size_t		 i;
+	enum err	 e;
 
 	p->at = 0;	/* errors here are about the whole command */
 	if (cfg->show_help || cfg->show_version || cfg->print_completion ||
@@ -1027,16 +1050,8 @@ finish(struct parse *p)
 	if ((cfg->mode == SOLVER_HANDLER) && cfg->handler == NULL)
 		return perr(p, NULL, NULL, "give the program as --handler PROG",
 		    "handler mode needs --handler");
-	if (cfg->preferred_profile != NULL && cfg->required_profile != NULL)
-		return perr(p, NULL, NULL, "give one of them", "--preferred-"
-		    "profile and --required-profile cannot be used together");
-	if ((cfg->preferred_profile != NULL &&
-	    !profile_name_ok(cfg->preferred_profile)) ||
-	    (cfg->required_profile != NULL &&
-	    !profile_name_ok(cfg->required_profile)))
-		return perr(p, NULL, NULL, "give a name the CA lists (extauth "
-		    "show_account shows them)", "a profile name is 1 to %d "
-		    "letters, digits, '.', '_' or '-'", PROFILE_NAME_MAX);
+	if ((e = profile_check(p)) != ERR_OK)
+		return e;
 	if (cfg->reuse_key && cfg->no_reuse_key)
 		return perr(p, NULL, NULL, "give one of them", "--reuse-key "
 		    "and --no-reuse-key cannot be used together");
@@ -1218,6 +1233,73 @@ cli_parse(int argc, char **argv, struct config *cfg)
 			return e;
 	}
 	return finish(&p);
+}
+
+/* The options one line of a batch file may give: those of a certificate. */
+static bool
+batch_option(const struct opt_def *o)
+{
+	return o->id == OPT_DOMAINS || o->id == OPT_KEY_TYPE ||
+	    o->id == OPT_RSA_SIZE || o->id == OPT_CURVE ||
+	    (o->kind == KIND_STR && (o->off == F(cert_name) ||
+	    o->off == F(preferred_profile) || o->off == F(required_profile)));
+}
+
+enum err
+cli_parse_batch_line(const char *file, int line, int argc, char **argv,
+    struct config *cfg)
+{
+	struct parse		 p = { .cfg = cfg, .argc = argc, .argv = argv,
+				    .i = 1, .ini = file, .ini_end = argc };
+	const struct opt_def	*o;
+	const char		*v, *pref = cfg->preferred_profile;
+	const char		*req = cfg->required_profile;
+	int			*lines = NULL, k;
+	enum err		 e = ERR_INTERNAL;
+	enum walk		 w;
+
+	if ((lines = calloc((size_t)argc, sizeof *lines)) == NULL)
+		goto out;
+	for (k = 0; k < argc; k++)
+		lines[k] = line;
+	p.ini_lines = lines;
+	e = ERR_USAGE;
+	while ((w = next_option(&p, &o, &v)) != WALK_END) {
+		if (w == WALK_ERROR)
+			goto out;
+		if (w == WALK_WORD)
+			o = find_exact("domains", strlen("domains"));
+		else if (!batch_option(o)) {
+			perr(&p, o, NULL, "give it on "
+			    "the command line, where it applies to every line",
+			    "not an option of one certificate");
+			goto out;
+		}
+		if ((e = apply(&p, o, v)) != ERR_OK)
+			goto out;
+		e = ERR_USAGE;
+	}
+	/* A profile on the line replaces the command line's, preferred or
+	 * required, as on renew. */
+	if (cfg->preferred_profile != pref && cfg->required_profile == req)
+		cfg->required_profile = NULL;
+	else if (cfg->required_profile != req && cfg->preferred_profile ==
+	    pref)
+		cfg->preferred_profile = NULL;
+	p.at = argc - 1;
+	if ((e = profile_check(&p)) != ERR_OK)
+		goto out;
+	if (cfg->n_domains == 0) {
+		p.at = 1;
+		e = perr(&p, NULL, NULL, "give the names first, as in "
+		    "\"example.com www.example.com --cert-name site\"",
+		    "no names");
+		goto out;
+	}
+	e = ERR_OK;
+out:
+	free(lines);
+	return e;
 }
 
 void

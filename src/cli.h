@@ -90,6 +90,7 @@ struct config {
 	const char		*post_hook;
 	const char		*eab_kid;
 	const char		*eab_hmac_key;
+	const char		*batch;		/* certonly --batch FILE */
 	const char		*csr;
 	const char		*cert_path;	/* revoke; certonly --csr */
 	const char		*chain_path;	/* certonly --csr */
@@ -116,6 +117,17 @@ struct config {
  */
 enum err	 cli_parse(int argc, char **argv, struct config *cfg);
 void		 cli_config_clear(struct config *);
+/*
+ * One line of a certonly --batch file (batch.c), its words in argv[1..argc)
+ * (argv[0] unused), parsed with the command line's grammar into cfg, which
+ * holds the run's values already: bare words are names (as -d), and only
+ * a certificate's own options may follow (-d, --cert-name, --key-type,
+ * --rsa-key-size, --elliptic-curve, --preferred-profile,
+ * --required-profile).  Strings in cfg point into argv.  On ERR_USAGE two
+ * lines were printed, the first naming FILE:LINE.
+ */
+enum err	 cli_parse_batch_line(const char *file, int line, int argc,
+		    char **argv, struct config *cfg);
 const char	*cli_version(void);
 
 /*

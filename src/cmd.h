@@ -23,6 +23,12 @@ enum err	cmd_unregister(const struct config *);
 enum err	cmd_show_account(const struct config *);
 
 enum err	cmd_certonly_csr(const struct config *);	/* cmd_csr.c */
+/* The lineage parameters of certonly for cfg's names as lineage name
+ * (batch.c uses it per line); the caller clears p.  ERR_INTERNAL (logged)
+ * when out of memory. */
+struct lineage_params;
+enum err	cmd_certonly_params(const struct config *, const char *name,
+		    struct lineage_params *);
 
 /* Shared by the verbs (cmd_common.c). */
 struct session;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "cmd.h"
 #include "crypto.h"
 #include "lineage.h"
@@ -52,9 +53,8 @@ installer_events(const struct config *cfg, struct solver *s,
 }
 
 
-/* p from the command line; ERR_INTERNAL (logged) when out of memory. */
-static enum err
-params_from_cfg(const struct config *cfg, const char *name,
+enum err
+cmd_certonly_params(const struct config *cfg, const char *name,
     struct lineage_params *p)
 {
 	const char *const	 src[] = { name, cfg->handler, cfg->dns_resolver,
@@ -108,9 +108,13 @@ cmd_certonly(const struct config *cfg)
 	struct tm		 tm;
 	enum err		 e;
 
-	if (cfg->csr != NULL) {
+	if (cfg->csr != NULL && cfg->batch == NULL) {
 		json_decref(messages);
 		return cmd_certonly_csr(cfg);
+	}
+	if (cfg->batch != NULL) {
+		json_decref(messages);
+		return batch_certonly(cfg);
 	}
 	if (cfg->chain_path != NULL || cfg->fullchain_path != NULL ||
 	    cfg->cert_path != NULL)
@@ -143,7 +147,7 @@ cmd_certonly(const struct config *cfg)
 	if ((e = cmd_start(cfg, &s, &ss)) != ERR_OK)
 		goto out;
 
-	if ((e = params_from_cfg(cfg, name, &p)) != ERR_OK)
+	if ((e = cmd_certonly_params(cfg, name, &p)) != ERR_OK)
 		goto out;
 	if (cfg->pre_hook != NULL && (e = cmd_run_hook("pre hook",
 	    cfg->pre_hook, NULL, cfg->handler_timeout_s)) != ERR_OK)

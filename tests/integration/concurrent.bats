@@ -65,7 +65,7 @@ retry_after() { sed -n 's/^extauth_retry_after = //p' "$CFG/renewal/$1.example.c
 	[ "$status" -eq 9 ]
 	# One newOrder reached the CA; the limit was reported once.
 	assert_eq newOrders "$(faultproxy_requests newOrder)" 1
-	assert_eq "rate-limit reports" "$(grep -c 'rate limited by the CA' <<<"$stderr")" 1
+	assert_eq "rate-limit reports" "$(grep -c 'error: newOrder: POST .*: rate limited by the CA' <<<"$stderr")" 1
 	[[ $stderr == *"2 orders were not sent to the CA at $FAULTPROXY_DIR_URL, which asked to wait until "* ]]
 	local n at
 	for n in 1 2 3; do
@@ -82,7 +82,7 @@ retry_after() { sed -n 's/^extauth_retry_after = //p' "$CFG/renewal/$1.example.c
 	[ "$status" -eq 9 ]
 	[[ $stderr == *"asked to wait 2 s: no new order to it before"* ]]
 	[[ $stderr =~ waiting\ [12]\ s\ for\ the\ CA ]]
-	assert_eq "rate-limit reports" "$(grep -c 'rate limited by the CA' <<<"$stderr")" 1
+	assert_eq "rate-limit reports" "$(grep -c 'error: newOrder: POST .*: rate limited by the CA' <<<"$stderr")" 1
 	[[ $stderr == *"3 lineages checked, 3 due, 2 renewed, 1 failed."* ]]
 	assert_eq newOrders "$(faultproxy_requests newOrder)" 6
 }

@@ -1,0 +1,138 @@
+#!/usr/bin/env bats
+# batch.bats: extauth certonly --batch FILE (issue 10): one certificate per
+# line, its names then its own options; comments and blank lines allowed;
+# every bad line reported by its number before anything reaches the CA;
+# one account and one connection for the whole file; exit 8 when some
+# certificates failed, 9 when the only failures were rate limits.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load ../lib/common
+	common_setup_file
+}
+
+teardown_file() {
+	load ../lib/common
+	pebble_stop
+}
+
+setup() {
+	load ../lib/common
+	common_setup
+	B=$BATS_TEST_TMPDIR/batch.txt
+}
+
+@test "batch in JSON mode: three certificates, comments and blank lines, per-line --cert-name and --key-type, one account and connection" {
+	cat >"$B" <<'EOS'
+# customer certificates
+b1.example.com www.b1.example.com
+
+b2.example.com --cert-name second --key-type rsa   # its own key type
+*.b3.example.com,b3.example.com
+EOS
+	ext_run --batch "$B" --preferred-challenges dns -vv certonly
+	[ "$status" -eq 0 ]
+	assert_stdout_json
+	# Each perform line names the certificate it is for.
+	assert_eq "cert_names" "$(lines_cmd perform_challenge | jq -r .cert_name | sort -u | paste -sd, -)" \
+		"b1.example.com,b3.example.com,second"
+	assert_eq "b3 performs" "$(lines_cmd perform_challenge | jq -r 'select(.cert_name == "b3.example.com") | .domain' | sort | paste -sd, -)" \
+		"b3.example.com,b3.example.com"
+	assert_lineage "$CFG/live/b1.example.com" b1.example.com,www.b1.example.com
+	assert_lineage "$CFG/live/second" b2.example.com
+	assert_lineage "$CFG/live/b3.example.com" "*.b3.example.com,b3.example.com"
+	openssl x509 -in "$CFG/live/second/cert.pem" -noout -text | grep -q rsaEncryption
+	openssl x509 -in "$CFG/live/b1.example.com/cert.pem" -noout -text | grep -q id-ecPublicKey
+	# One account registration, one connection for all three orders.
+	assert_eq "registrations" "$(grep -c 'registered account' <<<"$stderr")" 1
+	[[ $stderr =~ requests\ to\ [^\ ]*\ over\ 1\ connection ]]
+	[[ $stderr == *"3 certificates in $B: 3 issued, 0 kept, 0 failed."* ]]
+	# A second run keeps them all (not due).
+	ext_run --batch "$B" --preferred-challenges dns certonly
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"3 certificates in $B: 0 issued, 3 kept, 0 failed."* ]]
+	[ "$(count_cmd perform_challenge)" -eq 0 ]
+}
+
+@test "bad lines: each reported with its number, nothing sent to the CA, exit 2" {
+	cat >"$B" <<'EOS'
+ok.example.com
+bad..example.com
+c.example.com --handler /bin/true
+d.example.com --key-type dsa
+ok.example.com --cert-name ok.example.com
+--cert-name nonames
+*.w.example.com
+EOS
+	ext_run --batch "$B" --preferred-challenges http certonly
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"$B:2: domains: not a valid domain name"* ]]
+	[[ $stderr == *"$B:3: handler: not an option of one certificate"* ]]
+	[[ $stderr == *"$B:4: key-type: unknown key type"* ]]
+	[[ $stderr == *"$B:5: certificate name ok.example.com is line 1's as well"* ]]
+	[[ $stderr == *"$B:6: no names"* ]]
+	[[ $stderr == *"wildcard names need the dns-01 challenge"*"$B:7: the line refused above"* ]]
+	[[ $stderr == *"$B: 6 bad lines: nothing was sent to the CA"* ]]
+	# Not even the account: the CA heard nothing.
+	[ ! -e "$CFG/accounts" ]
+	[ "$(count_cmd perform_challenge)" -eq 0 ]
+}
+
+@test "usage: --batch with -d, a missing file, an empty file" {
+	printf 'x.example.com\n' >"$B"
+	ext_run --batch "$B" -d y.example.com certonly
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"--batch: -d cannot be given with it"* ]]
+	ext_run --batch "$BATS_TEST_TMPDIR/none.txt" certonly
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"--batch $BATS_TEST_TMPDIR/none.txt: cannot read it: No such file or directory"* ]]
+	printf '# nothing\n\n' >"$B"
+	ext_run --batch "$B" certonly
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"no certificate in it"* ]]
+}
+
+@test "handler mode: one certificate fails, the others are issued, exit 8 with the failed one named" {
+	local h=$BATS_TEST_TMPDIR/handler.sh
+	cat >"$h" <<'EOS'
+#!/usr/bin/env bash
+set -eu
+post() { curl -fsS -o /dev/null -X POST -d "$2" "$CHALLTESTSRV_URL/$1"; }
+case $1 in
+perform)
+	[[ $domain != fail.* ]] || exit 1
+	post set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" ;;
+cleanup) post clear-txt "{\"host\":\"_acme-challenge.$domain.\"}" ;;
+esac
+EOS
+	chmod +x "$h"
+	printf 'h1.example.com\nfail.example.com\nh3.example.com\n' >"$B"
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" --handler "$h" \
+		--preferred-challenges dns --batch "$B" certonly
+	show
+	[ "$status" -eq 8 ]
+	assert_lineage "$CFG/live/h1.example.com" h1.example.com
+	assert_lineage "$CFG/live/h3.example.com" h3.example.com
+	[ ! -e "$CFG/live/fail.example.com" ]
+	[[ $stderr == *"Failed: fail.example.com ("* ]]
+	[[ $stderr == *"3 certificates in $B: 2 issued, 0 kept, 1 failed."* ]]
+}
+
+@test "rate limited mid-batch: the rest is not sent, said once, exit 9" {
+	load ../lib/faultproxy
+	faultproxy_start "ratelimited:kind=newOrder:at=2:secs=3600"
+	COMMON=(--server "$FAULTPROXY_DIR_URL" --ca-bundle "$FAULTPROXY_CA_BUNDLE" "${DIRS[@]}"
+		--agree-tos --email t@example.com -n)
+	printf 'r1.example.com\nr2.example.com\nr3.example.com\nr4.example.com\n' >"$B"
+	ext_run --batch "$B" --preferred-challenges dns certonly
+	local newOrders
+	newOrders=$(faultproxy_requests newOrder)
+	faultproxy_stop
+	[ "$status" -eq 9 ]
+	assert_eq newOrders "$newOrders" 2
+	assert_lineage "$CFG/live/r1.example.com" r1.example.com
+	assert_eq "rate-limit reports" "$(grep -c 'error: newOrder: POST .*: rate limited by the CA' <<<"$stderr")" 1
+	[[ $stderr == *"2 orders were not sent to the CA"* ]]
+	[[ $stderr == *"4 certificates in $B: 1 issued, 0 kept, 3 failed."* ]]
+}
