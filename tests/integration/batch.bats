@@ -72,7 +72,7 @@ EOS
 	[[ $stderr == *"$B:4: key-type: unknown key type"* ]]
 	[[ $stderr == *"$B:5: certificate name ok.example.com is line 1's as well"* ]]
 	[[ $stderr == *"$B:6: no names"* ]]
-	[[ $stderr == *"wildcard names need the dns-01 challenge"*"$B:7: the line refused above"* ]]
+	[[ $stderr == *"wildcard names need a DNS challenge"*"$B:7: the line refused above"* ]]
 	[[ $stderr == *"$B: 6 bad lines: nothing was sent to the CA"* ]]
 	# Not even the account: the CA heard nothing.
 	[ ! -e "$CFG/accounts" ]
