@@ -64,7 +64,7 @@ row_clear(struct cert_row *r)
 {
 	free(r->conf_path);
 	conf_clear(&r->conf);
-	store_paths_clear(&r->live);
+	store_lineage_paths_clear(&r->live);
 	crypto_cert_info_free(&r->info);
 	free(r->why);
 	memset(r, 0, sizeof *r);
@@ -128,16 +128,20 @@ static enum err
 row_load(const struct store *st, const char *name, time_t now,
     struct cert_row *r)
 {
-	char	*pem = NULL;
-	size_t	 len;
+	struct store_lineage	*ln;
+	const char		*why;
+	char			*pem = NULL;
+	size_t			 len;
 
 	memset(r, 0, sizeof *r);
 	r->name = name;
 	r->status = CERT_INVALID;
-	if ((r->conf_path = store_conf_path(st, name)) == NULL)
+	if ((ln = store_lineage_open(st, name, &why)) == NULL)
 		return ERR_INTERNAL;
-	store_live_paths(st, name, &r->live);
-	if (r->live.cert == NULL)
+	r->conf_path = store_lineage_conf_path(ln);
+	store_lineage_paths(ln, &r->live);
+	store_lineage_close(ln);
+	if (r->conf_path == NULL || r->live.cert == NULL)
 		return ERR_INTERNAL;
 	if (conf_read(r->conf_path, &r->conf) != ERR_OK) {
 		r->why = strdup(log_last_error());
@@ -451,7 +455,7 @@ cmd_certificates(const struct config *cfg, int *check)
 		    (names[0] = strdup(cfg->cert_name)) == NULL)
 			goto out;
 		n = 1;
-	} else if ((e = store_list_lineages(&st, &names, &n)) != ERR_OK)
+	} else if ((e = store_lineage_list(&st, &names, &n)) != ERR_OK)
 		goto out;
 	e = ERR_INTERNAL;
 	if (n > 0 && ((rows = calloc(n, sizeof *rows)) == NULL ||

@@ -362,16 +362,23 @@ out:
 }
 
 /* RENEWED_LINEAGE and RENEWED_DOMAINS for lineage name: env[0], env[1]
- * (caller frees both); false (logged) when out of memory. */
+ * (caller frees both); false (logged) when out of memory or the name is
+ * bad. */
 static bool
 deploy_env(const struct store *st, const char *name, char *const *domains,
     size_t n, char *env[2])
 {
-	char	*dir = NULL, *list = NULL;
-	bool	 ok = false;
+	struct store_lineage	*ln;
+	const char		*why;
+	char			*dir = NULL, *list = NULL;
+	bool			 ok = false;
 
 	env[0] = env[1] = NULL;
-	if ((dir = store_lineage_dir(st, name, STORE_LIVE)) == NULL ||
+	if ((ln = store_lineage_open(st, name, &why)) == NULL) {
+		log_error("certificate name %s: %s", name, why);
+		return false;
+	}
+	if ((dir = store_lineage_dir(ln, STORE_LIVE)) == NULL ||
 	    (list = strv_join(domains, n, " ")) == NULL ||
 	    asprintf(&env[0], "RENEWED_LINEAGE=%s", dir) == -1 ||
 	    asprintf(&env[1], "RENEWED_DOMAINS=%s", list) == -1)
@@ -380,6 +387,7 @@ deploy_env(const struct store *st, const char *name, char *const *domains,
 		ok = true;
 	free(dir);
 	free(list);
+	store_lineage_close(ln);
 	return ok;
 }
 

@@ -265,7 +265,7 @@ job_from_conf(const struct config *cfg, const char *name,
  * Fills the job's names from the certificate when the conf has none.
  */
 static enum err
-due(struct session *ss, struct lineage_params *j, time_t now, bool *is_due)
+due(struct lineage_params *j, time_t now, bool *is_due)
 {
 	struct store_paths	 live = { 0 };
 	struct crypto_cert_info	 info = { 0 };
@@ -277,13 +277,13 @@ due(struct session *ss, struct lineage_params *j, time_t now, bool *is_due)
 
 	before = lineage_parse_interval(j->renew_before);
 	if (j->n_domains > 0 && j->cache_version > 0 &&
-	    (version = store_lineage_version(&ss->store, j->name)) > 0 &&
+	    (version = store_lineage_version(j->lineage)) > 0 &&
 	    version == j->cache_version) {
 		*is_due = lineage_due((time_t)j->cache_not_before,
 		    (time_t)j->cache_not_after, now, before);
 		return ERR_OK;
 	}
-	store_live_paths(&ss->store, j->name, &live);
+	store_lineage_paths(j->lineage, &live);
 	if ((e = store_read_owned(live.cert, &pem, &len, false)) != ERR_OK)
 		goto out;
 	e = ERR_STORAGE;
@@ -299,7 +299,7 @@ due(struct session *ss, struct lineage_params *j, time_t now, bool *is_due)
 	*is_due = lineage_due(info.not_before, info.not_after, now, before);
 	e = ERR_OK;
 out:
-	store_paths_clear(&live);
+	store_lineage_paths_clear(&live);
 	crypto_cert_info_free(&info);
 	free(pem);
 	return e;
@@ -327,7 +327,7 @@ ari_step(const struct config *cfg, struct session *ss,
 	if (j->ari_next > 0 && now < (time_t)j->ari_next)
 		goto out;
 	ss->ca_bundle = cfg->ca_bundle ? cfg->ca_bundle : j->ca_bundle;
-	store_live_paths(&ss->store, j->name, &live);
+	store_lineage_paths(j->lineage, &live);
 	if (session_connect(ss, j->server) != ERR_OK ||
 	    store_read_file(live.cert, &pem, &len, false) != ERR_OK ||
 	    ari_refresh(ss->acme, j, pem, len, now, &asked) != ERR_OK ||
@@ -353,7 +353,7 @@ ari_step(const struct config *cfg, struct session *ss,
 		    "; its explanation: " : "", j->ari_explanation ?
 		    j->ari_explanation : "");
 out:
-	store_paths_clear(&live);
+	store_lineage_paths_clear(&live);
 	crypto_cert_info_free(&info);
 	free(pem);
 	return ari_due(j, now);
@@ -632,13 +632,14 @@ cmd_renew(const struct config *cfg)
 	struct renew_solvers	 rs;
 	struct ratelimit	 rl;
 	struct lineage_params	 j;
+	struct store_lineage	*ln = NULL;
 	struct conf		 conf;
 	struct solver		*primary = NULL;
 	json_t			*messages = json_array(), *renewed, *failed;
 	json_t			*rdoms = json_array(), *fdoms = json_array();
 	json_t			*skipped = json_array();
 	char			**names = NULL, *path = NULL;
-	const char		*server;
+	const char		*server, *why;
 	size_t			 n = 0, i, n_due = 0, n_limited = 0;
 	time_t			 now = clock_now(), until;
 	long			 ra;
@@ -670,7 +671,7 @@ cmd_renew(const struct config *cfg)
 			goto out;
 		}
 		n = 1;
-	} else if ((e = store_list_lineages(&ss.store, &names, &n)) != ERR_OK)
+	} else if ((e = store_lineage_list(&ss.store, &names, &n)) != ERR_OK)
 		goto out;
 
 	for (i = 0; i < n; i++) {
@@ -680,7 +681,13 @@ cmd_renew(const struct config *cfg)
 		free(path);
 		conf_clear(&conf);
 		lineage_params_clear(&j);
-		if ((path = store_conf_path(&ss.store, names[i])) == NULL ||
+		store_lineage_close(ln);
+		if ((ln = store_lineage_open(&ss.store, names[i],
+		    &why)) == NULL) {
+			add_name(failed, names[i], why);
+			continue;
+		}
+		if ((path = store_lineage_conf_path(ln)) == NULL ||
 		    conf_read(path, &conf) != ERR_OK) {
 			add_name(failed, names[i], "unreadable renewal conf");
 			continue;
@@ -690,6 +697,7 @@ cmd_renew(const struct config *cfg)
 				add_name(failed, names[i], log_last_error());
 			continue;
 		}
+		j.lineage = ln;
 		/* A lineage that failed lately waits (backoff_record). */
 		if (!cfg->force_renewal && j.retry_after > 0 && now <
 		    (time_t)j.retry_after) {
@@ -697,7 +705,7 @@ cmd_renew(const struct config *cfg)
 			add_name(skipped, names[i], NULL);
 			continue;
 		}
-		if (due(&ss, &j, now, &is_due) != ERR_OK) {
+		if (due(&j, now, &is_due) != ERR_OK) {
 			add_name(failed, names[i], log_last_error());
 			continue;
 		}
@@ -800,6 +808,7 @@ out:
 	free(path);
 	conf_clear(&conf);
 	lineage_params_clear(&j);
+	store_lineage_close(ln);
 	json_decref(renewed);
 	json_decref(rdoms);
 	json_decref(fdoms);

@@ -89,29 +89,32 @@ target_find(const struct config *cfg, struct session *ss,
     struct revoke_target *t)
 {
 	struct store_paths	 live = { 0 };
+	struct store_lineage	*ln = NULL;
 	struct conf		 conf;
 	char			*conf_path = NULL, why[160];
-	const char		*conf_server;
+	const char		*conf_server, *bad;
 	enum err		 e = ERR_INTERNAL;
 
 	memset(&conf, 0, sizeof conf);
 	if (cfg->cert_name != NULL) {
-		if ((t->name = strdup(cfg->cert_name)) == NULL)
-			goto out;
-		store_live_paths(&ss->store, t->name, &live);
-		if (live.cert == NULL) {
-			log_error("\"%s\" is not a valid certificate name",
-			    cfg->cert_name);
+		if ((ln = store_lineage_open(&ss->store, cfg->cert_name,
+		    &bad)) == NULL) {
+			log_error("\"%s\" is not a valid certificate name "
+			    "(%s)", cfg->cert_name, bad);
 			e = ERR_USAGE;
 			goto out;
 		}
-		if ((t->cert_path = strdup(live.cert)) == NULL)
+		store_lineage_paths(ln, &live);
+		if (live.cert == NULL ||
+		    (t->cert_path = strdup(live.cert)) == NULL)
 			goto out;
 	} else {
 		if ((t->cert_path = strdup(cfg->cert_path)) == NULL)
 			goto out;
-		t->name = store_lineage_of_path(&ss->store, cfg->cert_path);
+		ln = store_lineage_of_path(&ss->store, cfg->cert_path);
 	}
+	if (ln != NULL && (t->name = strdup(store_lineage_name(ln))) == NULL)
+		goto out;
 	t->server = cfg->server;
 	t->ca_bundle = cfg->ca_bundle;
 	if (t->name == NULL) {
@@ -121,7 +124,7 @@ target_find(const struct config *cfg, struct session *ss,
 		e = ERR_OK;
 		goto out;
 	}
-	if ((conf_path = store_conf_path(&ss->store, t->name)) == NULL)
+	if ((conf_path = store_lineage_conf_path(ln)) == NULL)
 		goto out;
 	if (access(conf_path, F_OK) == -1 && errno == ENOENT &&
 	    cfg->cert_name != NULL) {
@@ -150,7 +153,8 @@ target_find(const struct config *cfg, struct session *ss,
 		t->account = t->lp.account;
 	e = ERR_OK;
 out:
-	store_paths_clear(&live);
+	store_lineage_paths_clear(&live);
+	store_lineage_close(ln);
 	conf_clear(&conf);
 	free(conf_path);
 	return e;
@@ -260,10 +264,12 @@ out:
 enum err
 cmd_delete(const struct config *cfg)
 {
-	struct session	 ss;
-	struct solver	*s = NULL;
-	json_t		*messages = json_array();
-	enum err	 e;
+	struct session		 ss;
+	struct store_lineage	*ln = NULL;
+	struct solver		*s = NULL;
+	json_t			*messages = json_array();
+	const char		*why;
+	enum err		 e;
 
 	memset(&ss, 0, sizeof ss);
 	if (cfg->cert_name == NULL) {
@@ -282,18 +288,25 @@ cmd_delete(const struct config *cfg)
 	}
 	if ((e = cmd_session_open(&ss, cfg)) != ERR_OK)
 		goto out;
-	if (!store_lineage_exists(&ss.store, cfg->cert_name)) {
+	if ((ln = store_lineage_open(&ss.store, cfg->cert_name,
+	    &why)) == NULL) {
+		log_error("certificate name %s: %s", cfg->cert_name, why);
+		e = ERR_USAGE;
+		goto out;
+	}
+	if (!store_lineage_exists(ln)) {
 		log_error("no certificate named %s in %s", cfg->cert_name,
 		    ss.store.config_dir);
 		log_error("see the names with \"extauth certificates\"");
 		e = ERR_USAGE;
 		goto out;
 	}
-	if ((e = store_lineage_delete(&ss.store, cfg->cert_name)) != ERR_OK)
+	if ((e = store_lineage_delete(ln)) != ERR_OK)
 		goto out;
 	e = cmd_report(messages, 1, "Deleted all files relating to "
 	    "certificate %s.", cfg->cert_name);
 out:
+	store_lineage_close(ln);
 	cmd_finish(s, e, messages);
 	session_close(&ss);
 	return e;

@@ -146,7 +146,7 @@ lineage_params_set_domains(struct lineage_params *p, char *const *v,
 void
 lineage_result_clear(struct lineage_result *r)
 {
-	store_paths_clear(&r->live);
+	store_lineage_paths_clear(&r->live);
 	memset(r, 0, sizeof *r);
 }
 
@@ -172,8 +172,8 @@ subset(char *const *a, size_t na, char *const *b, size_t nb)
  * the flags do not allow.
  */
 static enum err
-existing(struct session *ss, const struct lineage_params *p, bool *keep,
-    time_t *not_after)
+existing(const struct store_lineage *ln, const struct lineage_params *p,
+    bool *keep, time_t *not_after)
 {
 	struct store_paths	 live = { 0 };
 	struct conf		 conf;
@@ -188,9 +188,9 @@ existing(struct session *ss, const struct lineage_params *p, bool *keep,
 
 	*keep = false;
 	memset(&conf, 0, sizeof conf);
-	if (store_lineage_version(&ss->store, p->name) <= 0)
+	if (store_lineage_version(ln) <= 0)
 		return ERR_OK;
-	store_live_paths(&ss->store, p->name, &live);
+	store_lineage_paths(ln, &live);
 	if ((e = store_read_owned(live.cert, &pem, &len, false)) != ERR_OK)
 		goto out;
 	e = ERR_STORAGE;
@@ -210,7 +210,7 @@ existing(struct session *ss, const struct lineage_params *p, bool *keep,
 		e = ERR_USAGE;
 		goto out;
 	}
-	path = store_conf_path(&ss->store, p->name);
+	path = store_lineage_conf_path(ln);
 	before = 0;
 	/* Links but no conf: a run was killed between store_lineage_save
 	 * and write_conf.  Kept, the lineage would stay invisible to renew
@@ -231,7 +231,7 @@ existing(struct session *ss, const struct lineage_params *p, bool *keep,
 	    info.not_after, clock_now(), before);
 	e = ERR_OK;
 out:
-	store_paths_clear(&live);
+	store_lineage_paths_clear(&live);
 	conf_clear(&conf);
 	lineage_params_clear(&old);
 	crypto_cert_info_free(&info);
@@ -243,8 +243,7 @@ out:
 
 struct sync_arg {
 	struct solver		*s;
-	const struct store	*store;
-	const char		*name;
+	const struct store_lineage	*ln;
 	const unsigned char	*csr_der;
 	size_t			 csr_len;
 	bool			 with_request;	/* write csr/NAME.pem */
@@ -269,7 +268,7 @@ sync_cb(void *arg, const char *key, const char *cert, const char *fullchain,
 		return solver_emit(a->s, event_sync(key, cert, fullchain, chain,
 		    NULL)) == ERR_OK ? 0 : -1;
 	if ((pem = crypto_csr_pem(a->csr_der, a->csr_len)) == NULL ||
-	    store_csr_save(a->store, a->name, pem, &path) != ERR_OK)
+	    store_lineage_csr_save(a->ln, pem, &path) != ERR_OK)
 		goto out;
 	rc = solver_emit(a->s, event_sync(key, cert, fullchain, chain,
 	    path)) == ERR_OK ? 0 : -1;
@@ -285,9 +284,9 @@ out:
  * cache of the version just saved.
  */
 static enum err
-write_conf(struct session *ss, const struct lineage_params *p,
-    const struct store_paths *live, int version,
-    const struct crypto_cert_info *info)
+write_conf(struct session *ss, const struct store_lineage *ln,
+    const struct lineage_params *p, const struct store_paths *live,
+    int version, const struct crypto_cert_info *info)
 {
 	struct lineage_params	 w = *p;	/* shallow: nothing freed */
 	struct renewal_files	 f;
@@ -307,9 +306,8 @@ write_conf(struct session *ss, const struct lineage_params *p,
 	w.ari_explanation = NULL;
 	/* Success ends any backoff. */
 	w.retry_count = w.retry_after = 0;
-	if ((path = store_conf_path(&ss->store, p->name)) == NULL ||
-	    (archive = store_lineage_dir(&ss->store, p->name,
-	    STORE_ARCHIVE)) == NULL)
+	if ((path = store_lineage_conf_path(ln)) == NULL ||
+	    (archive = store_lineage_dir(ln, STORE_ARCHIVE)) == NULL)
 		goto out;
 	/* certbot's hooks name this very binary, absolute as certbot
 	 * wants; without /proc the conf keeps authenticator = extauth. */
@@ -336,7 +334,7 @@ out:
  * than silently kept: --new-key once changes it.
  */
 static enum err
-choose_key(struct session *ss, const struct lineage_params *p,
+choose_key(const struct store_lineage *ln, const struct lineage_params *p,
     const struct store_paths *live, EVP_PKEY **key)
 {
 	char		*pem = NULL;
@@ -346,7 +344,7 @@ choose_key(struct session *ss, const struct lineage_params *p,
 
 	*key = NULL;
 	if (!p->reuse_key || p->new_key ||
-	    store_lineage_version(&ss->store, p->name) <= 0) {
+	    store_lineage_version(ln) <= 0) {
 		if ((*key = crypto_key_generate(&p->key)) == NULL)
 			return ERR_INTERNAL;
 		return ERR_OK;
@@ -396,23 +394,36 @@ lineage_obtain(struct session *ss, struct solver *s,
 	unsigned char		*csr = NULL;
 	size_t			 csrlen = 0, oldlen = 0;
 	struct sync_arg		 sa;
+	struct store_lineage	*own = NULL;
+	const struct store_lineage *ln;
+	const char		*why;
 	enum err		 e;
 	bool			 keep;
 
 	memset(r, 0, sizeof *r);
-	store_live_paths(&ss->store, p->name, &r->live);
-	if ((e = existing(ss, p, &keep, &r->not_after)) != ERR_OK)
+	if ((ln = p->lineage) == NULL) {
+		if ((own = store_lineage_open(&ss->store, p->name,
+		    &why)) == NULL) {
+			log_error("certificate name %s: %s", p->name ?
+			    p->name : "(none)", why);
+			e = ERR_USAGE;
+			goto out;
+		}
+		ln = own;
+	}
+	store_lineage_paths(ln, &r->live);
+	if ((e = existing(ln, p, &keep, &r->not_after)) != ERR_OK)
 		goto out;
 	if (keep) {
 		log_info("certificate %s is not yet due for renewal; keeping "
 		    "it (--force-renewal to renew anyway)", p->name);
-		r->version = store_lineage_version(&ss->store, p->name);
+		r->version = store_lineage_version(ln);
 		goto out;
 	}
 	/* RFC 9773 §5: a renewal names the certificate it replaces, when
 	 * the CA speaks ARI (never on a dry run: staging never issued it). */
 	if (!p->dry_run && acme_url(ss->acme, ACME_URL_RENEWAL_INFO) != NULL &&
-	    store_lineage_version(&ss->store, p->name) > 0 &&
+	    store_lineage_version(ln) > 0 &&
 	    store_read_file(r->live.cert, &oldpem, &oldlen, false) == ERR_OK)
 		req.replaces = replaces = ari_cert_id(oldpem, oldlen);
 	/* Before the key and the order: a required profile the CA does
@@ -420,7 +431,7 @@ lineage_obtain(struct session *ss, struct solver *s,
 	if ((e = profile_choose(acme_meta(ss->acme, "profiles"), p->preferred_profile,
 	    p->required_profile, &req.profile)) != ERR_OK)
 		goto out;
-	if ((e = choose_key(ss, p, &r->live, &key)) != ERR_OK)
+	if ((e = choose_key(ln, p, &r->live, &key)) != ERR_OK)
 		goto out;
 	e = ERR_INTERNAL;
 	req.names = p->domains;
@@ -469,12 +480,11 @@ lineage_obtain(struct session *ss, struct solver *s,
 	nc.chain_pem = issuers;
 	nc.fullchain_pem = pem;
 	sa.s = s;
-	sa.store = &ss->store;
-	sa.name = p->name;
+	sa.ln = ln;
 	sa.csr_der = csr;
 	sa.csr_len = csrlen;
 	sa.with_request = p->mode == SOLVER_DEHYDRATED;
-	if ((e = store_lineage_save(&ss->store, p->name, &nc, sync_cb, &sa,
+	if ((e = store_lineage_save(ln, &nc, sync_cb, &sa,
 	    &r->version)) != ERR_OK)
 		goto out;
 	if (p->foreign) {
@@ -482,7 +492,7 @@ lineage_obtain(struct session *ss, struct solver *s,
 		e = ERR_OK;
 		goto out;
 	}
-	e = write_conf(ss, p, &r->live, r->version, &info);
+	e = write_conf(ss, ln, p, &r->live, r->version, &info);
 out:
 	crypto_cert_info_free(&info);
 	EVP_PKEY_free(key);
@@ -496,5 +506,6 @@ out:
 		explicit_bzero(keypem, strlen(keypem));
 		free(keypem);
 	}
+	store_lineage_close(own);
 	return e;
 }

@@ -59,6 +59,9 @@ struct lineage_params {
 	 * and the earliest next attempt, epoch seconds (0: none). */
 	long			 retry_count, retry_after;
 	/* This run only; never written. */
+	/* The lineage, opened (and locked) by the verb; not owned.  NULL:
+	 * lineage_obtain opens name itself. */
+	struct store_lineage	*lineage;
 	bool			 force;
 	bool			 expand;
 	bool			 replace;	/* --cert-name given: names may change */

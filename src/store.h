@@ -121,47 +121,61 @@ enum err	 store_account_drop(const struct store *, const char *dir_url,
 enum err	 store_account_delete(const struct store *,
 		    const struct store_account *);
 
-/* ---- lineages ---- */
+/* ---- lineages (store_lineage.c) ---- */
 /*
  * Why name cannot be a lineage name, or NULL when it can: it becomes a
  * directory and a file name, so not empty, no leading '.', no '/', only
- * printable ASCII, at most 250 characters.  The verbs check a name with
- * this where it enters (--cert-name, a name derived from a domain, a
- * renewal/ listing), before any request to the CA; the functions below
- * check again and log, as a last guard.
+ * printable ASCII, at most 250 characters.  The one rule; the verbs call
+ * it where a name enters (--cert-name, a name derived from a domain)
+ * to refuse a bad one before any request to the CA, and
+ * store_lineage_open() is built on it.
  */
 const char	*store_lineage_name_problem(const char *name);
+/*
+ * A lineage of one store, by a name that passed the rule above.  Opaque:
+ * store_lineage_open() is the only way to make one, so every function
+ * below that takes one knows its name is good and never looks again.
+ */
+struct store_lineage;
+/* The lineage name of st, or NULL with *why (not logged) when name breaks
+ * the rule or memory ran out.  st must outlive it; close it with
+ * store_lineage_close(), which also lets go of its lock. */
+struct store_lineage	*store_lineage_open(const struct store *,
+			    const char *name, const char **why);
+void		 store_lineage_close(struct store_lineage *);
+/* Its name, as checked; valid while it is open. */
+const char	*store_lineage_name(const struct store_lineage *);
 enum store_area {
 	STORE_LIVE,	/* live/<name>: the links users point servers at */
 	STORE_ARCHIVE,	/* archive/<name>: the numbered versions */
 	STORE_AREA__COUNT
 };
-/* live/<name> or archive/<name>; new string, caller frees.  NULL (logged)
- * for a bad name. */
-char		*store_lineage_dir(const struct store *, const char *name,
+/* live/<name> or archive/<name>; new string, caller frees; NULL (logged)
+ * when out of memory. */
+char		*store_lineage_dir(const struct store_lineage *,
 		    enum store_area);
 /* Whether any of renewal/<name>.conf, live/<name>, archive/<name> exists. */
-bool		 store_lineage_exists(const struct store *, const char *name);
-/* The lineage whose archive/ holds path (after resolving links); new
- * string, caller frees; NULL if path is in none. */
-char		*store_lineage_of_path(const struct store *, const char *path);
+bool		 store_lineage_exists(const struct store_lineage *);
+/* The lineage whose archive/ holds path (after resolving links), opened;
+ * NULL if path is in none. */
+struct store_lineage	*store_lineage_of_path(const struct store *,
+			    const char *path);
 /* Writes csr/<name>.pem (directory 0700, file 0644, atomic), the request
  * file dehydrated's sync_cert is shown; *path_out gets its path (caller
  * frees).  Errors logged. */
-enum err	 store_csr_save(const struct store *, const char *name,
+enum err	 store_lineage_csr_save(const struct store_lineage *,
 		    const char *pem, char **path_out);
 struct store_paths {
 	char	*cert, *chain, *fullchain, *privkey;	/* live/ paths */
 };
 /* live/<name>/X.pem paths (whether or not they exist); new strings (NULL
- * members on failure, logged), release with store_paths_clear(). */
-void		 store_live_paths(const struct store *, const char *name,
+ * members on failure, logged), release with store_lineage_paths_clear(). */
+void		 store_lineage_paths(const struct store_lineage *,
 		    struct store_paths *);
-void		 store_paths_clear(struct store_paths *);
+void		 store_lineage_paths_clear(struct store_paths *);
 /* The N of the archive/<name>/certN.pem that live/<name>/cert.pem points
- * at; 0 if the lineage does not exist. -1 on a broken lineage or a bad name
- * (logged). */
-int		 store_lineage_version(const struct store *, const char *name);
+ * at; 0 if the lineage does not exist. -1 on a broken lineage (logged). */
+int		 store_lineage_version(const struct store_lineage *);
 /*
  * Writes archive/<name>/{privkey,cert,chain,fullchain}N.pem with N = one
  * more than any number there (privkey 0600, others 0644), then flips the
@@ -170,8 +184,7 @@ int		 store_lineage_version(const struct store *, const char *name);
  * previous links untouched and removes the new archive files.
  * *version_out gets N.  If sync_cb is set it is called after the archive
  * files are on disk and before the links flip (dehydrated sync_cert), with
- * the archive paths; non-zero aborts with ERR_INVOKER.  A bad name (empty,
- * ".", "..", leading '.', '/', not printable ASCII, > 255) is ERR_USAGE.
+ * the archive paths; non-zero aborts with ERR_INVOKER.
  */
 struct store_new_cert {
 	const char	*privkey_pem;
@@ -181,13 +194,21 @@ struct store_new_cert {
 };
 typedef int	(*store_sync_cb)(void *arg, const char *key, const char *cert,
 		    const char *fullchain, const char *chain);
-enum err	 store_lineage_save(const struct store *, const char *name,
+enum err	 store_lineage_save(const struct store_lineage *,
 		    const struct store_new_cert *, store_sync_cb, void *arg,
 		    int *version_out);
 /* Removes renewal/<name>.conf, live/<name>/ (links, README) and the files
  * of archive/<name>/; absent parts are not an error.  A directory holding
  * foreign entries is left in place with a warning. */
-enum err	 store_lineage_delete(const struct store *, const char *name);
+enum err	 store_lineage_delete(const struct store_lineage *);
+/* renewal/<name>.conf path (its format: conf.h); new string, caller
+ * frees; NULL (logged) when out of memory. */
+char		*store_lineage_conf_path(const struct store_lineage *);
+/* Lineage names from renewal/NAME.conf, sorted by strcmp, skipping (with a
+ * warning) names that are not valid lineage names; caller frees each and
+ * the array.  No renewal/ directory: ERR_OK, *n 0, *names NULL. */
+enum err	 store_lineage_list(const struct store *, char ***names,
+		    size_t *n);
 
 /* ---- certbot's hook directories ---- */
 enum store_hooks {
@@ -199,14 +220,5 @@ enum store_hooks {
 /* config_dir/renewal-hooks/<pre|deploy|post>; new string, caller frees;
  * NULL (logged) when out of memory. */
 char		*store_hooks_dir(const struct store *, enum store_hooks);
-
-/* ---- renewal confs (their format: conf.h) ---- */
-/* renewal/<name>.conf path; new string, caller frees. */
-char		*store_conf_path(const struct store *, const char *name);
-/* Lineage names from renewal/NAME.conf, sorted by strcmp, skipping (with a
- * warning) names that are not valid lineage names; caller frees each and
- * the array.  No renewal/ directory: ERR_OK, *n 0, *names NULL. */
-enum err	 store_list_lineages(const struct store *, char ***names,
-		    size_t *n);
 
 #endif

@@ -84,40 +84,61 @@ store_lineage_name_problem(const char *name)
 	return NULL;
 }
 
-static bool
-store_name_ok(const char *name)
-{
-	const char	*why;
-	char		 shown[80];
+/* The handle store.h promises: only store_lineage_open() fills one. */
+struct store_lineage {
+	const struct store	*st;
+	char			*name;	/* passed store_lineage_name_problem */
+};
 
-	if ((why = store_lineage_name_problem(name)) == NULL)
-		return true;
-	log_error("invalid certificate name \"%s\": %s",
-	    name == NULL ? "" : store_shown(name, shown, sizeof shown), why);
-	return false;
+/* New handle, see store.h; store_lineage_close() frees it. */
+struct store_lineage *
+store_lineage_open(const struct store *st, const char *name,
+    const char **why)
+{
+	struct store_lineage	*ln;
+
+	if ((*why = store_lineage_name_problem(name)) != NULL)
+		return NULL;
+	if ((ln = calloc(1, sizeof *ln)) == NULL ||
+	    (ln->name = strdup(name)) == NULL) {
+		free(ln);
+		*why = "out of memory";
+		return NULL;
+	}
+	ln->st = st;
+	return ln;
 }
 
-/* ---- lineages ---- */
-
-/* Members are new strings; store_paths_clear() frees them. */
 void
-store_live_paths(const struct store *st, const char *name,
-    struct store_paths *paths)
+store_lineage_close(struct store_lineage *ln)
 {
-	memset(paths, 0, sizeof *paths);
-	if (!store_name_ok(name))
+	if (ln == NULL)
 		return;
-	paths->cert = store_pathf("%s/live/%s/cert.pem", st->config_dir, name);
-	paths->chain = store_pathf("%s/live/%s/chain.pem", st->config_dir,
-	    name);
-	paths->fullchain = store_pathf("%s/live/%s/fullchain.pem",
-	    st->config_dir, name);
-	paths->privkey = store_pathf("%s/live/%s/privkey.pem", st->config_dir,
-	    name);
+	free(ln->name);
+	free(ln);
+}
+
+const char *
+store_lineage_name(const struct store_lineage *ln)
+{
+	return ln->name;
+}
+
+/* Members are new strings; store_lineage_paths_clear() frees them. */
+void
+store_lineage_paths(const struct store_lineage *ln, struct store_paths *paths)
+{
+	const char	*dir = ln->st->config_dir, *name = ln->name;
+
+	memset(paths, 0, sizeof *paths);
+	paths->cert = store_pathf("%s/live/%s/cert.pem", dir, name);
+	paths->chain = store_pathf("%s/live/%s/chain.pem", dir, name);
+	paths->fullchain = store_pathf("%s/live/%s/fullchain.pem", dir, name);
+	paths->privkey = store_pathf("%s/live/%s/privkey.pem", dir, name);
 }
 
 void
-store_paths_clear(struct store_paths *paths)
+store_lineage_paths_clear(struct store_paths *paths)
 {
 	free(paths->cert);
 	free(paths->chain);
@@ -183,8 +204,9 @@ out:
 }
 
 int
-store_lineage_version(const struct store *st, const char *name)
+store_lineage_version(const struct store_lineage *ln)
 {
+	const char	*name = ln->name;
 	struct stat	 sb;
 	const char	*base;
 	ssize_t		 len;
@@ -192,9 +214,7 @@ store_lineage_version(const struct store *st, const char *name)
 	char		 target[STORE_PATH_MAX];
 	int		 v = -1, n;
 
-	if (!store_name_ok(name))
-		goto out;
-	if ((link = store_pathf("%s/live/%s/cert.pem", st->config_dir,
+	if ((link = store_pathf("%s/live/%s/cert.pem", ln->st->config_dir,
 	    name)) == NULL)
 		goto out;
 	if ((len = readlink(link, target, sizeof target - 1)) == -1) {
@@ -432,10 +452,12 @@ out:
 }
 
 enum err
-store_lineage_save(const struct store *st, const char *name,
+store_lineage_save(const struct store_lineage *ln,
     const struct store_new_cert *nc, store_sync_cb sync_cb, void *arg,
     int *version_out)
 {
+	const struct store	*st = ln->st;
+	const char		*name = ln->name;
 	enum err	 rc = ERR_INTERNAL;
 	const char	*pem[STORE__KINDS];
 	char		*archive = NULL, *live = NULL;
@@ -446,10 +468,6 @@ store_lineage_save(const struct store *st, const char *name,
 
 	if (version_out != NULL)
 		*version_out = 0;
-	if (!store_name_ok(name)) {
-		rc = ERR_USAGE;
-		goto out;
-	}
 	if (nc == NULL || nc->privkey_pem == NULL || nc->cert_pem == NULL ||
 	    nc->chain_pem == NULL || nc->fullchain_pem == NULL) {
 		log_error("%s: incomplete certificate set to save", name);
@@ -514,7 +532,7 @@ out:
 }
 
 enum err
-store_lineage_delete(const struct store *st, const char *name)
+store_lineage_delete(const struct store_lineage *ln)
 {
 	struct stat	 sb;
 	enum err	 rc = ERR_INTERNAL, r;
@@ -522,19 +540,15 @@ store_lineage_delete(const struct store *st, const char *name)
 	char		*path = NULL, *live = NULL;
 	size_t		 k;
 
-	if (!store_name_ok(name)) {
-		rc = ERR_USAGE;
-		goto out;
-	}
 	/* The conf first, like certbot: a half-deleted lineage must not be
 	 * picked up by the next renew. */
-	if ((path = store_conf_path(st, name)) == NULL)
+	if ((path = store_lineage_conf_path(ln)) == NULL)
 		goto out;
 	if (unlink(path) == -1 && errno != ENOENT) {
 		log_error("cannot remove %s: %s", path, strerror(errno));
 		failed = true;
 	}
-	if ((live = store_pathf("%s/live/%s", st->config_dir, name)) == NULL)
+	if ((live = store_lineage_dir(ln, STORE_LIVE)) == NULL)
 		goto out;
 	/* Through a planted link the unlinks below would delete files
 	 * elsewhere: only the link goes. */
@@ -571,8 +585,7 @@ store_lineage_delete(const struct store *st, const char *name)
 		}
 	}
 	free(path);
-	if ((path = store_pathf("%s/archive/%s", st->config_dir,
-	    name)) == NULL)
+	if ((path = store_lineage_dir(ln, STORE_ARCHIVE)) == NULL)
 		goto out;
 	if ((r = store_remove_files(path)) != ERR_OK)
 		failed = true;
@@ -590,27 +603,24 @@ _Static_assert(sizeof store_areas / sizeof store_areas[0] ==
 
 /* New string (see store.h), caller frees. */
 char *
-store_lineage_dir(const struct store *st, const char *name,
-    enum store_area area)
+store_lineage_dir(const struct store_lineage *ln, enum store_area area)
 {
-	if (!store_name_ok(name))
-		return NULL;
-	return store_pathf("%s/%s/%s", st->config_dir, store_areas[area],
-	    name);
+	return store_pathf("%s/%s/%s", ln->st->config_dir, store_areas[area],
+	    ln->name);
 }
 
 /* See store.h. */
 bool
-store_lineage_exists(const struct store *st, const char *name)
+store_lineage_exists(const struct store_lineage *ln)
 {
 	struct stat	 sb;
 	char		*path[3] = { NULL, NULL, NULL };
 	bool		 found = false;
 	size_t		 i;
 
-	path[0] = store_conf_path(st, name);
-	path[1] = store_lineage_dir(st, name, STORE_LIVE);
-	path[2] = store_lineage_dir(st, name, STORE_ARCHIVE);
+	path[0] = store_lineage_conf_path(ln);
+	path[1] = store_lineage_dir(ln, STORE_LIVE);
+	path[2] = store_lineage_dir(ln, STORE_ARCHIVE);
 	for (i = 0; i < 3; i++)
 		if (path[i] != NULL && lstat(path[i], &sb) == 0)
 			found = true;
@@ -620,15 +630,17 @@ store_lineage_exists(const struct store *st, const char *name)
 }
 
 /*
- * The NAME of config_dir/archive/NAME/ that path is in once symlinks are
- * resolved (live/NAME/cert.pem points there).  New string, caller frees;
- * NULL if the file is not in a lineage.
+ * The lineage of config_dir/archive/NAME/ that path is in once symlinks
+ * are resolved (live/NAME/cert.pem points there), opened; NULL if the
+ * file is not in a lineage.
  */
-char *
+struct store_lineage *
 store_lineage_of_path(const struct store *st, const char *path)
 {
-	char	*dir = NULL, *file = NULL, *name = NULL, *p;
-	size_t	 len;
+	struct store_lineage	*ln = NULL;
+	const char		*why;
+	char			*dir = NULL, *file = NULL, *name = NULL, *p;
+	size_t			 len;
 
 	if ((dir = realpath(st->config_dir, NULL)) == NULL ||
 	    (file = realpath(path, NULL)) == NULL)
@@ -640,31 +652,26 @@ store_lineage_of_path(const struct store *st, const char *path)
 	p = file + len + 9;
 	if ((len = strcspn(p, "/")) == 0 || p[len] != '/')
 		goto out;
-	name = strndup(p, len);
-	if (name != NULL && store_lineage_name_problem(name) != NULL) {
-		free(name);
-		name = NULL;
-	}
+	if ((name = strndup(p, len)) != NULL)
+		ln = store_lineage_open(st, name, &why);
 out:
 	free(dir);
 	free(file);
-	return name;
+	free(name);
+	return ln;
 }
 
 /* See store.h. */
 enum err
-store_csr_save(const struct store *st, const char *name, const char *pem,
+store_lineage_csr_save(const struct store_lineage *ln, const char *pem,
     char **path_out)
 {
 	char		*dir = NULL, *path = NULL;
-	enum err	 rc = ERR_USAGE;
+	enum err	 rc = ERR_INTERNAL;
 
 	*path_out = NULL;
-	if (!store_name_ok(name))
-		goto out;
-	rc = ERR_INTERNAL;
-	if ((dir = store_pathf("%s/csr", st->config_dir)) == NULL ||
-	    (path = store_pathf("%s/%s.pem", dir, name)) == NULL)
+	if ((dir = store_pathf("%s/csr", ln->st->config_dir)) == NULL ||
+	    (path = store_pathf("%s/%s.pem", dir, ln->name)) == NULL)
 		goto out;
 	if ((rc = store_mkdirs_owned(dir, 0700)) != ERR_OK ||
 	    (rc = store_write_atomic(path, pem, strlen(pem), 0644)) != ERR_OK)
@@ -681,11 +688,10 @@ out:
 
 /* New string (see store.h), caller frees. */
 char *
-store_conf_path(const struct store *st, const char *name)
+store_lineage_conf_path(const struct store_lineage *ln)
 {
-	if (!store_name_ok(name))
-		return NULL;
-	return store_pathf("%s/renewal/%s.conf", st->config_dir, name);
+	return store_pathf("%s/renewal/%s.conf", ln->st->config_dir,
+	    ln->name);
 }
 
 static int
@@ -696,7 +702,7 @@ store_strcmp_p(const void *a, const void *b)
 
 /* *names and each name are new; the caller frees them (see store.h). */
 enum err
-store_list_lineages(const struct store *st, char ***names, size_t *n)
+store_lineage_list(const struct store *st, char ***names, size_t *n)
 {
 	struct stat	  sb;
 	struct dirent	 *de;

@@ -182,6 +182,19 @@ test_lock(void **state)
 	assert_true(f->st.lock_fd != -1);
 }
 
+/* A lineage of the fixture's store by a name the test knows is good. */
+static struct store_lineage *
+open_lineage(struct fixture *f, const char *name)
+{
+	struct store_lineage	*ln;
+	const char		*why = NULL;
+
+	ln = store_lineage_open(&f->st, name, &why);
+	assert_non_null(ln);
+	assert_null(why);
+	return ln;
+}
+
 static const struct store_new_cert cert1 = {
 	"KEY1\n", "CERT1\n", "CHAIN1\n", "FULL1\n"
 };
@@ -197,21 +210,22 @@ test_lineage_save(void **state)
 	};
 	struct fixture		*f = *state;
 	struct store_paths	 lp;
+	struct store_lineage	*ln = open_lineage(f, "example.com");
 	char			 target[256];
 	char			*p, *want;
 	ssize_t			 len;
 	size_t			 i;
 	int			 v;
 
-	assert_int_equal(store_lineage_version(&f->st, "example.com"), 0);
-	assert_int_equal(store_lineage_save(&f->st, "example.com", &cert1,
+	assert_int_equal(store_lineage_version(ln), 0);
+	assert_int_equal(store_lineage_save(ln, &cert1,
 	    NULL, NULL, &v), ERR_OK);
 	assert_int_equal(v, 1);
-	assert_int_equal(store_lineage_version(&f->st, "example.com"), 1);
-	assert_int_equal(store_lineage_save(&f->st, "example.com", &cert2,
+	assert_int_equal(store_lineage_version(ln), 1);
+	assert_int_equal(store_lineage_save(ln, &cert2,
 	    NULL, NULL, &v), ERR_OK);
 	assert_int_equal(v, 2);
-	assert_int_equal(store_lineage_version(&f->st, "example.com"), 2);
+	assert_int_equal(store_lineage_version(ln), 2);
 
 	for (i = 0; i < 4; i++) {
 		p = pathf("%s/live/example.com/%s.pem", f->cfg, kinds[i]);
@@ -222,13 +236,14 @@ test_lineage_save(void **state)
 		free(want);
 		free(p);
 	}
-	store_live_paths(&f->st, "example.com", &lp);
+	store_lineage_paths(ln, &lp);
 	assert_file_is(lp.cert, "CERT2\n");
 	assert_file_is(lp.privkey, "KEY2\n");
 	assert_file_is(lp.chain, "CHAIN2\n");
 	assert_file_is(lp.fullchain, "FULL2\n");
-	store_paths_clear(&lp);
+	store_lineage_paths_clear(&lp);
 	assert_null(lp.cert);
+	store_lineage_close(ln);
 
 	p = pathf("%s/archive/example.com/privkey2.pem", f->cfg);
 	assert_int_equal(mode_of(p), 0600);
@@ -276,15 +291,16 @@ static void
 test_sync_abort(void **state)
 {
 	struct fixture		*f = *state;
+	struct store_lineage	*ln = open_lineage(f, "a.example");
 	struct sync_seen	 seen = { 0, 0, "" };
 	char			 target[256];
 	char			*p;
 	ssize_t			 len;
 	int			 v;
 
-	assert_int_equal(store_lineage_save(&f->st, "a.example", &cert1, NULL,
+	assert_int_equal(store_lineage_save(ln, &cert1, NULL,
 	    NULL, &v), ERR_OK);
-	assert_int_equal(store_lineage_save(&f->st, "a.example", &cert2,
+	assert_int_equal(store_lineage_save(ln, &cert2,
 	    sync_fail, &seen, &v), ERR_INVOKER);
 	assert_int_equal(seen.calls, 1);
 	assert_int_equal(seen.key_mode, 0600);
@@ -293,44 +309,46 @@ test_sync_abort(void **state)
 	/* the aborted set is gone, live still at 1 */
 	assert_int_equal(access(p, F_OK), -1);
 	free(p);
-	assert_int_equal(store_lineage_version(&f->st, "a.example"), 1);
+	assert_int_equal(store_lineage_version(ln), 1);
 	p = pathf("%s/live/a.example/fullchain.pem", f->cfg);
 	assert_true((len = readlink(p, target, sizeof target - 1)) > 0);
 	target[len] = '\0';
 	assert_string_equal(target, "../../archive/a.example/fullchain1.pem");
 	assert_file_is(p, "FULL1\n");
 	free(p);
+	store_lineage_close(ln);
 }
 
 static void
 test_lineage_broken_and_delete(void **state)
 {
 	struct fixture		*f = *state;
+	struct store_lineage	*ln = open_lineage(f, "b.example");
 	struct conf	 conf;
 	char			*p, *conf_path;
 	int			 v;
 
-	assert_int_equal(store_lineage_save(&f->st, "b.example", &cert1, NULL,
+	assert_int_equal(store_lineage_save(ln, &cert1, NULL,
 	    NULL, &v), ERR_OK);
 	memset(&conf, 0, sizeof conf);
 	assert_int_equal(conf_set(&conf, NULL, "version", "2.1.0"),
 	    ERR_OK);
-	assert_non_null(conf_path = store_conf_path(&f->st, "b.example"));
+	assert_non_null(conf_path = store_lineage_conf_path(ln));
 	assert_int_equal(conf_write(conf_path, &conf), ERR_OK);
 	conf_clear(&conf);
 
 	/* dangling link and plain file are broken lineages */
 	p = pathf("%s/archive/b.example/cert1.pem", f->cfg);
 	assert_int_equal(unlink(p), 0);
-	assert_int_equal(store_lineage_version(&f->st, "b.example"), -1);
+	assert_int_equal(store_lineage_version(ln), -1);
 	free(p);
 	p = pathf("%s/live/b.example/cert.pem", f->cfg);
 	assert_int_equal(unlink(p), 0);
 	write_text(p, "not a link");
-	assert_int_equal(store_lineage_version(&f->st, "b.example"), -1);
+	assert_int_equal(store_lineage_version(ln), -1);
 	free(p);
 
-	assert_int_equal(store_lineage_delete(&f->st, "b.example"), ERR_OK);
+	assert_int_equal(store_lineage_delete(ln), ERR_OK);
 	assert_int_equal(access(conf_path, F_OK), -1);
 	p = pathf("%s/live/b.example", f->cfg);
 	assert_int_equal(access(p, F_OK), -1);
@@ -338,52 +356,62 @@ test_lineage_broken_and_delete(void **state)
 	p = pathf("%s/archive/b.example", f->cfg);
 	assert_int_equal(access(p, F_OK), -1);
 	free(p);
-	assert_int_equal(store_lineage_version(&f->st, "b.example"), 0);
-	assert_int_equal(store_lineage_delete(&f->st, "b.example"), ERR_OK);
+	assert_int_equal(store_lineage_version(ln), 0);
+	assert_int_equal(store_lineage_delete(ln), ERR_OK);
 	free(conf_path);
+	store_lineage_close(ln);
 }
 
+/*
+ * A lineage handle exists only for a good name: store_lineage_open() is the
+ * one constructor (the type is opaque, meson.build checks that it stays
+ * so), and it refuses every name that could leave its directory or break
+ * a file name, saying why.  So no store function can be handed an
+ * unchecked name.
+ */
 static void
 test_bad_names(void **state)
 {
 	static const char *const bad[] = {
 		"", ".", "..", "a/b", "../x", ".hidden", "tab\there",
-		"nl\n", "caf\xc3\xa9",
+		"nl\n", "caf\xc3\xa9", "x/../../y",
 	};
 	struct fixture		*f = *state;
-	struct store_paths	 lp;
-	char			 longname[252];
+	struct store_lineage	*ln;
+	const char		*why;
+	char			 longname[252], name[16] = "ok.example";
 	size_t			 i;
 	int			 v;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		assert_int_equal(store_lineage_save(&f->st, bad[i], &cert1,
-		    NULL, NULL, &v), ERR_USAGE);
-		assert_int_equal(store_lineage_version(&f->st, bad[i]), -1);
-		assert_int_equal(store_lineage_delete(&f->st, bad[i]),
-		    ERR_USAGE);
-		assert_null(store_conf_path(&f->st, bad[i]));
-		assert_non_null(store_lineage_name_problem(bad[i]));
-		assert_null(store_lineage_dir(&f->st, bad[i], STORE_LIVE));
-		assert_null(store_lineage_dir(&f->st, bad[i], STORE_ARCHIVE));
-		assert_false(store_lineage_exists(&f->st, bad[i]));
-		store_live_paths(&f->st, bad[i], &lp);
-		assert_null(lp.cert);
+		why = NULL;
+		assert_null(store_lineage_open(&f->st, bad[i], &why));
+		assert_non_null(why);
+		assert_string_equal(why, store_lineage_name_problem(bad[i]));
 	}
-	assert_int_equal(store_lineage_save(&f->st, NULL, &cert1, NULL, NULL,
-	    &v), ERR_USAGE);
+	why = NULL;
+	assert_null(store_lineage_open(&f->st, NULL, &why));
+	assert_string_equal(why, "empty");
 	memset(longname, 'a', sizeof longname - 1);
 	longname[sizeof longname - 1] = '\0';
-	assert_int_equal(store_lineage_save(&f->st, longname, &cert1, NULL,
-	    NULL, &v), ERR_USAGE);
-	assert_non_null(store_lineage_name_problem(longname));
+	assert_null(store_lineage_open(&f->st, longname, &why));
+	assert_string_equal(why, "longer than 250 characters");
 	longname[250] = '\0';
 	assert_null(store_lineage_name_problem(longname));
-	assert_int_equal(store_lineage_save(&f->st, longname, &cert1, NULL,
-	    NULL, &v), ERR_OK);
+	ln = open_lineage(f, longname);
+	assert_int_equal(store_lineage_save(ln, &cert1, NULL, NULL, &v),
+	    ERR_OK);
+	store_lineage_close(ln);
 	/* nothing escaped the config directory */
 	assert_int_equal(count_prefixed(f->dir, "x"), 0);
 	assert_int_equal(count_prefixed(f->dir, "."), 2);
+	/* The handle keeps its own copy of the checked name: a caller
+	 * rewriting its buffer afterwards cannot change where it writes. */
+	ln = open_lineage(f, name);
+	memcpy(name, "../../etc", sizeof "../../etc");
+	assert_string_equal(store_lineage_name(ln), "ok.example");
+	store_lineage_close(ln);
+	store_lineage_close(NULL);
 }
 
 /* The paths only store.c builds: lineage directories, existence, the
@@ -393,46 +421,44 @@ test_lineage_paths(void **state)
 {
 	struct fixture		*f = *state;
 	struct store_paths	 lp;
+	struct store_lineage	*ln = open_lineage(f, "ex.com"), *of;
 	char			*p, *want, *csr, *other;
 	int			 v;
 
-	assert_false(store_lineage_exists(&f->st, "ex.com"));
-	p = store_lineage_dir(&f->st, "ex.com", STORE_LIVE);
+	assert_false(store_lineage_exists(ln));
+	p = store_lineage_dir(ln, STORE_LIVE);
 	want = pathf("%s/live/ex.com", f->cfg);
 	assert_string_equal(p, want);
 	free(p);
 	free(want);
-	p = store_lineage_dir(&f->st, "ex.com", STORE_ARCHIVE);
+	p = store_lineage_dir(ln, STORE_ARCHIVE);
 	want = pathf("%s/archive/ex.com", f->cfg);
 	assert_string_equal(p, want);
 	free(p);
 	free(want);
-	assert_int_equal(store_lineage_save(&f->st, "ex.com", &cert1, NULL,
+	assert_int_equal(store_lineage_save(ln, &cert1, NULL,
 	    NULL, &v), ERR_OK);
-	assert_true(store_lineage_exists(&f->st, "ex.com"));
+	assert_true(store_lineage_exists(ln));
 	/* live/ex.com/cert.pem resolves into archive/ex.com/ */
-	store_live_paths(&f->st, "ex.com", &lp);
-	p = store_lineage_of_path(&f->st, lp.cert);
-	assert_string_equal(p, "ex.com");
-	free(p);
-	store_paths_clear(&lp);
+	store_lineage_paths(ln, &lp);
+	assert_non_null(of = store_lineage_of_path(&f->st, lp.cert));
+	assert_string_equal(store_lineage_name(of), "ex.com");
+	store_lineage_close(of);
+	store_lineage_paths_clear(&lp);
 	other = pathf("%s/outside.pem", f->dir);
 	write_text(other, "x");
 	assert_null(store_lineage_of_path(&f->st, other));
 	assert_null(store_lineage_of_path(&f->st, "/nonexistent/x"));
 	free(other);
 	/* csr/NAME.pem */
-	assert_int_equal(store_csr_save(&f->st, "ex.com", "PEM\n", &csr),
-	    ERR_OK);
+	assert_int_equal(store_lineage_csr_save(ln, "PEM\n", &csr), ERR_OK);
 	want = pathf("%s/csr/ex.com.pem", f->cfg);
 	assert_string_equal(csr, want);
 	assert_file_is(csr, "PEM\n");
 	assert_int_equal(mode_of(csr), 0644);
 	free(csr);
 	free(want);
-	assert_int_equal(store_csr_save(&f->st, "../x", "PEM\n", &csr),
-	    ERR_USAGE);
-	assert_null(csr);
+	store_lineage_close(ln);
 }
 
 static void
@@ -551,7 +577,7 @@ test_list_lineages(void **state)
 	size_t		  n, i;
 	int		  fd;
 
-	assert_int_equal(store_list_lineages(&f->st, &names, &n), ERR_OK);
+	assert_int_equal(store_lineage_list(&f->st, &names, &n), ERR_OK);
 	assert_int_equal(n, 0);
 	free(names);
 	for (i = 0; i < sizeof junk / sizeof junk[0]; i++) {
@@ -575,7 +601,7 @@ test_list_lineages(void **state)
 	free(p);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(store_list_lineages(&f->st, &names, &n), ERR_OK);
+	assert_int_equal(store_lineage_list(&f->st, &names, &n), ERR_OK);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 3);
 	assert_int_equal(n, 50001);
