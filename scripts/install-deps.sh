@@ -18,7 +18,9 @@ build_pkgs=(build-essential meson ninja-build pkg-config
 # libclang-rt-14-dev (libFuzzer) build the fuzz harnesses (scripts/fuzz.sh);
 # valgrind runs the unit tests.  ansible-core (2.14, 8 packages, about
 # 10 s to fetch and unpack): ansible.bats runs contrib/ansible's playbooks.
-test_pkgs=(pebble bats jq curl python3 openssl bind9 bind9-dnsutils
+# python3-jsonschema: tests/lib/schema.py checks every JSON line against
+# doc/protocol.schema.json.
+test_pkgs=(pebble bats jq curl python3 python3-jsonschema openssl bind9 bind9-dnsutils
 	nginx-light certbot dehydrated time ca-certificates tmux
 	debhelper lintian debootstrap bash-completion zsh fish man-db
 	clang libclang-rt-14-dev valgrind ansible-core)

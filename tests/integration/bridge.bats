@@ -166,6 +166,7 @@ EOF
 	[ "$status" -eq 0 ]
 	CFG=$CB/config assert_lineage "$CB/config/live/$a" "$a"
 	cat "$DLOG" >&2
+	assert_schema_lines "$DLOG"
 	assert_eq "cmds" "$(jq -r .cmd "$DLOG" | paste -sd, -)" "perform_challenge,cleanup"
 	perform=$(sed -n 1p "$DLOG") cleanup=$(sed -n 2p "$DLOG")
 	assert_eq "perform keys" "$(keys_of "$perform")" "cmd,type,domain,token,validation,txt_domain,key_auth"
@@ -183,6 +184,7 @@ EOF
 	show
 	[ "$status" -eq 5 ]
 	grep -q "no DNS today" <<<"$stderr"
+	assert_schema_lines "$DLOG"
 	assert_eq "cmds" "$(jq -r .cmd "$DLOG" | paste -sd, -)" "perform_challenge"
 }
 
@@ -239,6 +241,7 @@ EOF
 	show
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
+	assert_schema_lines "$DLOG"
 	assert_eq "cmds" "$(jq -r .cmd "$DLOG" | paste -sd, -)" \
 		"perform_challenge,cleanup,report"
 	assert_eq "cleanup status" "$(jq -r 'select(.cmd=="cleanup").status' "$DLOG")" valid

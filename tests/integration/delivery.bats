@@ -147,4 +147,5 @@ start_driver() {
 	assert_lineage "$CFG/live/$a" "$a" 3
 	grep -q '"perform_challenge"' "$DLOG"
 	grep -q "\"$a\"" "$DLOG"
+	assert_schema_lines "$DLOG"
 }

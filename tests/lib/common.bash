@@ -21,6 +21,8 @@ export EXTAUTH DRIVER REPO_ROOT
 
 # shellcheck source=tests/lib/pebble.bash
 source "$REPO_ROOT/tests/lib/pebble.bash"
+# shellcheck source=tests/lib/schema.bash
+source "$REPO_ROOT/tests/lib/schema.bash"
 
 # For setup_file: Pebble plus its root/intermediate for `openssl verify`.
 common_setup_file() {
@@ -55,20 +57,26 @@ show() {
 # ext_run ARGS...: extauth with the common arguments, through the JSON
 # driver.  Sets status, output (stdout) and stderr.  Driver knobs
 # (DRIVER_NO_PUBLISH, ...) go in front: DRIVER_NO_PUBLISH=1 ext_run ...
+# Fails when a JSON line on stdout is not valid under the schema.
 ext_run() {
 	run --separate-stderr timeout "$RUN_TIMEOUT" bash "$DRIVER" "$EXTAUTH" "${COMMON[@]}" "$@"
 	show
+	schema_check_output
 }
 
 # ext_direct ARGS...: extauth alone, exactly these arguments, no stdin.
+# Its JSON lines are checked against the schema, as ext_run's.
 ext_direct() {
 	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "$@" </dev/null
 	show
+	schema_check_output
 }
 
-# lines_cmd CMD: the stdout lines of the last run whose "cmd" is CMD.
+# lines_cmd CMD: the stdout lines of the last run whose "cmd" is CMD
+# (each checked against the schema first).
 lines_cmd() {
 	local l
+	schema_check_output || return 1
 	for l in "${lines[@]}"; do
 		jq -e --arg c "$1" '.cmd == $c' <<<"$l" >/dev/null 2>&1 && printf '%s\n' "$l"
 	done
@@ -89,7 +97,7 @@ assert_eq() {
 }
 
 # assert_stdout_json: every stdout line is one JSON object (no blank lines,
-# no text): the JSON-mode contract.
+# no text) valid under doc/protocol.schema.json: the JSON-mode contract.
 assert_stdout_json() {
 	local l
 	# bats' ${lines[@]} drops empty lines, so look for them in $output.
@@ -103,6 +111,7 @@ assert_stdout_json() {
 			return 1
 		}
 	done
+	schema_check_output
 }
 
 # b64url_sha256 STRING: the dns-01 TXT value for a key authorization.

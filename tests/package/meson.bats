@@ -63,6 +63,7 @@ setup() {
 	for want in /opt/x/bin/extauth \
 		/lib/systemd/system/extauth.service /lib/systemd/system/extauth.timer \
 		/etc/cron.d/extauth /opt/x/share/doc/extauth/examples \
+		/opt/x/share/extauth/protocol.schema.json \
 		/opt/x/share/man/man1/extauth.1 /opt/x/share/man/man7/extauth-protocol.7 \
 		/opt/x/share/bash-completion/completions/extauth \
 		/opt/x/share/zsh/vendor-completions/_extauth \
