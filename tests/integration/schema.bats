@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# stderr is set by bats' run --separate-stderr.
+# shellcheck disable=SC2154
 # schema.bats: doc/protocol.schema.json and its validator (tests/lib/
 # schema.py, schema.bash).  The seed plugin's README lines stay valid
 # forever; deliberately bad lines and replies are refused, by the

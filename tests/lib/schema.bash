@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# output is set by bats' `run`.
+# shellcheck disable=SC2154
 # schema.bash: validate extauth's JSON lines against doc/protocol.schema.json
 # (tests/lib/schema.py, python3-jsonschema under Debian's /usr/bin/python3:
 # `python3` on PATH may be a pyenv without the module).  common.bash loads
