@@ -74,6 +74,17 @@ refused() {
 	refused "$(jq -c '.type = "http-01"' <<<"$ok")"
 	refused "$(jq -c '.cmd = "validate"' <<<"$ok")"
 	refused '{"type": "dns-01"}'
+	# the newer DNS types: token and key_auth null only for
+	# dns-persist-01, whose cleanup says persist; each record name its own
+	local persist='{"cmd": "cleanup", "type": "dns-persist-01", "status": "valid", "domain": "a.example.com", "token": null, "validation": "ca.example; accounturi=https://ca/a/1", "txt_domain": "_validation-persist.a.example.com", "key_auth": null, "validated": null, "error": null, "persist": true}'
+	assert_schema_lines - <<<"$persist"
+	refused "$(jq -c 'del(.persist)' <<<"$persist")"
+	refused "$(jq -c '.txt_domain = "_acme-challenge.a.example.com"' <<<"$persist")"
+	refused "$(jq -c '.token = null' <<<"$ok")"
+	refused "$(jq -c '.type = "dns-account-01"' <<<"$ok")"
+	assert_schema_lines - <<<"$(jq -c '.type = "dns-account-01" | .txt_domain = "_ujmmovf2vn55tgye._acme-challenge.a.example.com"' <<<"$ok")"
+	# the seed's dns-01 cleanup line has no txt_domain
+	refused '{"cmd": "cleanup", "type": "dns-01", "status": "valid", "domain": "a.example.com", "token": "t", "validation": "v", "txt_domain": "_acme-challenge.a.example.com", "key_auth": "t.k", "validated": null, "error": null}'
 	refused '{"cmd": "cleanup", "type": "dns-01", "status": "pending", "domain": "a.example.com", "token": "t", "validation": "v", "key_auth": "t.k", "validated": "yesterday", "error": null}'
 	refused '{"cmd": "deploy_cert", "domain": "a.example.com", "cert_path": "/c", "key_path": "/k", "chain_path": "/ch", "fullchain_path": "/f", "timestamp": 1.5, "cert_timestamp": 1.5}'
 	refused '{"cmd": "report", "messages": [{"priority": 1, "lines": []}]}'
