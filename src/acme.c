@@ -81,6 +81,10 @@ struct req {
 	 * most once: when it went out and no answer came back, *lost is
 	 * set and the caller looks at the state instead of a resend. */
 	bool			*lost;
+	/* Non-NULL: a problem type (suffix, ":accountDoesNotExist") that
+	 * is an answer the caller expects, not a failure: not logged as an
+	 * error, not told to the failure callback. */
+	const char		*expect;
 };
 
 /* Where one request stands in the retry policy. */
@@ -122,7 +126,7 @@ enum err
 acme_new(struct http *http, const char *dir_url, struct acme **out)
 {
 	const struct req	 dreq = { "ACME directory", HTTP_GET, dir_url,
-		false, NULL, false, "application/json", NULL };
+		false, NULL, false, "application/json", NULL, NULL };
 	struct http_response	 resp = { 0 };
 	struct acme		*a;
 	enum err		 e = ERR_ACME;
@@ -512,6 +516,11 @@ request(struct acme *a, const struct req *r, struct http_response *resp,
 		goto out;
 	}
 	e = ERR_ACME;
+	if (r->expect != NULL && problem_is(&p, r->expect)) {
+		log_debug("%s: %s %s: HTTP %ld %s", r->what,
+		    method_names[r->method], r->url, resp->status, r->expect);
+		goto out;
+	}
 	/* Only the final answer: dehydrated retries badNonce before it
 	 * calls request_failure, and so do we. */
 	if (a->on_failure != NULL)
@@ -603,7 +612,7 @@ acme_post(struct acme *a, const char *what, const char *url,
     struct http_response *resp, struct acme_problem *prob)
 {
 	const struct req	r = { what, HTTP_POST, url, true, payload,
-		use_jwk, accept, NULL };
+		use_jwk, accept, NULL, NULL };
 
 	return signed_post(a, &r, resp, prob);
 }
@@ -615,7 +624,7 @@ post_json(struct acme *a, const char *what, const char *url,
 {
 	struct http_response	 resp;
 	struct req		 r = { what, HTTP_POST, url, true, payload,
-		use_jwk, "application/json", NULL };
+		use_jwk, "application/json", NULL, NULL };
 	enum err		 e;
 
 	*obj = NULL;
@@ -692,7 +701,7 @@ acme_get_plain_json(struct acme *a, const char *what, const char *url,
     json_t **out, long *retry_after)
 {
 	const struct req	 r = { what, HTTP_GET, url, false, NULL, false,
-		"application/json", NULL };
+		"application/json", NULL, NULL };
 	struct http_response	 resp = { 0 };
 	enum err		 e;
 
@@ -713,6 +722,90 @@ acme_set_account(struct acme *a, EVP_PKEY *key, const char *kid)
 	if ((a->kid = strdup(kid)) == NULL)
 		return ERR_INTERNAL;
 	return ERR_OK;
+}
+
+enum err
+acme_account_lookup(struct acme *a, EVP_PKEY *key, char **kid, bool *known)
+{
+	struct http_response	 resp;
+	struct acme_problem	 prob;
+	const struct req	 r = { "newAccount (onlyReturnExisting)",
+		HTTP_POST, a->urls[ACME_URL_NEW_ACCOUNT], true,
+		"{\"onlyReturnExisting\":true}", true, "application/json",
+		NULL, ":accountDoesNotExist" };
+	EVP_PKEY		*was = a->key;
+	enum err		 e;
+
+	*kid = NULL;
+	*known = false;
+	a->key = key;
+	e = signed_post(a, &r, &resp, &prob);
+	a->key = was;
+	if (e != ERR_OK) {
+		/* The CA's "no such account" is the answer, not a failure. */
+		if (e == ERR_ACME && problem_is(&prob, ":accountDoesNotExist"))
+			e = ERR_OK;
+		goto out;
+	}
+	e = ERR_ACME;
+	if (resp.location == NULL || (*kid = http_resolve(r.url,
+	    resp.location)) == NULL) {
+		log_error("newAccount %s: no usable Location header for the "
+		    "account", r.url);
+		goto out;
+	}
+	*known = true;
+	e = ERR_OK;
+out:
+	http_response_clear(&resp);
+	acme_problem_clear(&prob);
+	return e;
+}
+
+enum err
+acme_key_change(struct acme *a, EVP_PKEY *new_key)
+{
+	struct acme_answer	 ans = { -1, NULL, false };
+	const char		*url = a->urls[ACME_URL_KEY_CHANGE];
+	json_t			*old_jwk = NULL, *p = NULL, *obj = NULL;
+	char			*payload = NULL, *inner = NULL;
+	enum err		 e = ERR_INTERNAL;
+
+	if (url == NULL) {
+		log_error("the CA %s offers no keyChange: its account keys "
+		    "cannot be replaced", a->dir_url);
+		e = ERR_ACME;
+		goto out;
+	}
+	if (a->key == NULL || a->kid == NULL) {
+		log_error("keyChange: no account");
+		goto out;
+	}
+	/* RFC 8555 §7.3.5: the inner JWS is signed by the new key, names
+	 * it as its jwk, has the outer JWS's url and no nonce; its payload
+	 * binds the account to the old key.  The outer JWS is the usual
+	 * kid-signed request, by the old key. */
+	if ((old_jwk = jws_jwk(a->key)) == NULL ||
+	    (p = json_pack("{s:s, s:O}", "account", a->kid, "oldKey",
+	    old_jwk)) == NULL ||
+	    (payload = json_dumps(p, JSON_COMPACT)) == NULL ||
+	    (inner = jws_sign(new_key, NULL, NULL, url, payload)) == NULL)
+		goto out;
+	/* Sent once: a resend after a lost answer would be signed with a
+	 * key the CA may have dropped already (the caller asks instead). */
+	if ((e = post_json(a, "keyChange", url, inner, false, true, &obj,
+	    &ans, NULL)) != ERR_OK)
+		goto out;
+	a->key = new_key;
+	e = ERR_OK;
+out:
+	free(ans.location);
+	json_decref(obj);
+	json_decref(old_jwk);
+	json_decref(p);
+	free(payload);
+	free(inner);
+	return e;
 }
 
 enum err

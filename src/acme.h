@@ -144,6 +144,23 @@ enum err	 acme_account(struct acme *, EVP_PKEY *,
 		    const struct acme_account_req *, json_t **body_out);
 /* Uses an account we already know. */
 enum err	 acme_set_account(struct acme *, EVP_PKEY *, const char *kid);
+/*
+ * newAccount with onlyReturnExisting, signed by key (RFC 8555 §7.3.1):
+ * *known tells whether the CA has an account for key, *kid (new string,
+ * caller frees; NULL when not known) its URL.  The CA's
+ * accountDoesNotExist is an answer (ERR_OK, *known false), not logged as
+ * an error.  a's own account is left as it was.
+ */
+enum err	 acme_account_lookup(struct acme *, EVP_PKEY *key, char **kid,
+		    bool *known);
+/*
+ * keyChange (RFC 8555 §7.3.5): the CA replaces the account's key by
+ * new_key (borrowed, as the account key is).  On ERR_OK a signs with
+ * new_key from now on; on failure (logged) a still signs with the old
+ * key, and whether the CA switched is for acme_account_lookup to tell:
+ * an answer may be lost after the CA acted.
+ */
+enum err	 acme_key_change(struct acme *, EVP_PKEY *new_key);
 
 /* Sleeps ms milliseconds, or less when a stop signal comes (sig.h):
  * false then. */

@@ -58,6 +58,9 @@ const struct verb_def cli_verbs[] = {
 	    "the CA, then remove it locally" },
 	[VERB_SHOW_ACCOUNT] = { "show_account", NULL, "show the account, "
 	    "with the CAA record (RFC 8657) that binds a name to it" },
+	[VERB_UPDATE_ACCOUNT] = { "update_account", NULL, "change the "
+	    "account's contact (--email) or replace its key at the CA "
+	    "(--key-rollover)" },
 	[VERB_CERTBOT_HOOK] = { "certbot-hook", "auth|cleanup|deploy", "the "
 	    "certbot bridge: run as certbot's manual hook" },
 };
@@ -91,12 +94,16 @@ const struct opt_def cli_opts[] = {
 	    "certificates and renewal confs live" },
 	{ "work-dir", 0, STR(work_dir), V_ALL, "DIR", "working directory" },
 	{ "logs-dir", 0, STR(logs_dir), V_ALL, "DIR", "log directory" },
-	{ "email", 'm', LOGIC(OPT_EMAIL), V_NEWACCT, "ADDRESS", "contact "
+	{ "email", 'm', LOGIC(OPT_EMAIL), V_CONTACT, "ADDRESS", "contact "
 	    "address for the account (comma-separated for several)" },
 	{ "agree-tos", 0, SET(agree_tos), V_NEWACCT, NULL, "agree to the "
 	    "CA's terms of service" },
 	{ "register-unsafely-without-email", 0, SET(register_unsafely),
-	    V_NEWACCT, NULL, "register an account without a contact address" },
+	    V_CONTACT, NULL, "register an account without a contact address; "
+	    "update_account: remove its contact addresses" },
+	{ "key-rollover", 0, SET(key_rollover), V(VERB_UPDATE_ACCOUNT), NULL,
+	    "replace the account key by a new one at the CA (RFC 8555 "
+	    "§7.3.5); the old key stops working" },
 	{ "no-eff-email", 0, NOP(OPT_EFF_EMAIL), V_NEWACCT, NULL, "accepted, no effect" },
 	{ "eff-email", 0, NOP(OPT_EFF_EMAIL), V_NEWACCT, NULL, NULL },
 	{ "domains", 'd', LOGIC(OPT_DOMAINS), V_GET | V(VERB_CERTIFICATES),
@@ -1052,6 +1059,16 @@ finish(struct parse *p)
 		    "handler mode needs --handler");
 	if ((e = profile_check(p)) != ERR_OK)
 		return e;
+	if (cfg->verb == VERB_UPDATE_ACCOUNT && cfg->email == NULL &&
+	    !cfg->register_unsafely && !cfg->key_rollover)
+		return perr(p, NULL, NULL, "give --email ADDRESS, "
+		    "--register-unsafely-without-email or --key-rollover",
+		    "update_account has nothing to change");
+	if (cfg->verb == VERB_UPDATE_ACCOUNT && cfg->email != NULL &&
+	    cfg->register_unsafely)
+		return perr(p, NULL, NULL, "give one of them", "--email and "
+		    "--register-unsafely-without-email cannot be used together "
+		    "with update_account");
 	if (cfg->reuse_key && cfg->no_reuse_key)
 		return perr(p, NULL, NULL, "give one of them", "--reuse-key "
 		    "and --no-reuse-key cannot be used together");

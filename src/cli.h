@@ -26,6 +26,7 @@ enum cli_verb {
 	VERB_REGISTER,
 	VERB_UNREGISTER,
 	VERB_SHOW_ACCOUNT,
+	VERB_UPDATE_ACCOUNT,
 	VERB_CERTBOT_HOOK,
 	VERB__COUNT
 };
@@ -83,6 +84,7 @@ struct config {
 	bool			 reuse_key;	/* --reuse-key */
 	bool			 no_reuse_key;	/* --no-reuse-key */
 	bool			 new_key;	/* --new-key */
+	bool			 key_rollover;	/* update_account --key-rollover */
 	const char		*socket_path;	/* certbot-hook: invoker's socket */
 
 	const char		*deploy_hook;

@@ -23,8 +23,9 @@ struct verb_def {
 #define V_GET		(V(VERB_RUN) | V(VERB_CERTONLY))
 #define V_OBTAIN	(V_GET | V(VERB_RENEW))
 #define V_ACCOUNT	(V(VERB_REGISTER) | V(VERB_UNREGISTER) | \
-			    V(VERB_SHOW_ACCOUNT))
+			    V(VERB_SHOW_ACCOUNT) | V(VERB_UPDATE_ACCOUNT))
 #define V_NEWACCT	(V_OBTAIN | V(VERB_REGISTER))
+#define V_CONTACT	(V_NEWACCT | V(VERB_UPDATE_ACCOUNT))
 #define V_CA		(V_OBTAIN | V_ACCOUNT | V(VERB_REVOKE))
 #define V_SOLVE		(V_CA | V(VERB_CERTBOT_HOOK))
 #define V_HIDDEN	0u	/* accepted, never listed */

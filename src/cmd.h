@@ -21,6 +21,7 @@ enum err	cmd_certbot_hook(const struct config *);
 enum err	cmd_register(const struct config *);
 enum err	cmd_unregister(const struct config *);
 enum err	cmd_show_account(const struct config *);
+enum err	cmd_update_account(const struct config *);
 
 enum err	cmd_certonly_csr(const struct config *);	/* cmd_csr.c */
 /* The lineage parameters of certonly for cfg's names as lineage name

@@ -2,7 +2,9 @@
  * cmd_account.c: the account verbs certbot has: register, unregister
  * (RFC 8555 §7.3.6 deactivation at the CA, then the local copy goes) and
  * show_account, which also prints the CAA record that ties a domain to
- * this account and to the validation methods extauth uses (RFC 8657).
+ * this account and to the validation methods extauth uses (RFC 8657), and
+ * update_account: a new contact (RFC 8555 §7.3.2) or a new key
+ * (keychange.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "keychange.h"
 #include "log.h"
 #include "profile.h"
 #include "session.h"
@@ -157,6 +160,102 @@ cmd_show_account(const struct config *cfg)
 			goto out;
 out:
 	json_decref(acct);
+	cmd_finish(s, e, messages);
+	session_close(&ss);
+	return e;
+}
+
+/*
+ * The contact array of an account update: one mailto: URI per address
+ * of email (comma-separated, as --email takes them), or none.  New
+ * reference; NULL when out of memory.
+ */
+static json_t *
+contacts(const char *email)
+{
+	json_t		*a = json_array();
+	const char	*s = email, *comma;
+	char		*uri;
+	int		 len;
+
+	while (a != NULL && s != NULL) {
+		comma = strchr(s, ',');
+		len = comma != NULL ? (int)(comma - s) : (int)strlen(s);
+		if (asprintf(&uri, "mailto:%.*s", len, s) == -1 ||
+		    json_array_append_new(a, json_string(uri)) == -1) {
+			json_decref(a);
+			a = NULL;
+		} else
+			free(uri);
+		s = comma != NULL ? comma + 1 : NULL;
+	}
+	return a;
+}
+
+/* The new contact at the CA, then in regr.json (the CA's account object,
+ * as register keeps it). */
+static enum err
+update_contact(struct session *ss, const char *email)
+{
+	json_t		*p = NULL, *c, *body = NULL, *regr = NULL;
+	char		*payload = NULL, *regr_s = NULL;
+	enum err	 e = ERR_INTERNAL;
+
+	if ((c = contacts(email)) == NULL ||
+	    (p = json_pack("{s:o}", "contact", c)) == NULL ||
+	    (payload = json_dumps(p, JSON_COMPACT)) == NULL)
+		goto out;
+	if ((e = acme_post_json(ss->acme, "account update", acme_kid(ss->acme),
+	    payload, &body, NULL)) != ERR_OK)
+		goto out;
+	e = ERR_INTERNAL;
+	if ((regr = json_pack("{s:O, s:s}", "body", body, "uri",
+	    acme_kid(ss->acme))) == NULL ||
+	    (regr_s = json_dumps(regr, JSON_COMPACT)) == NULL)
+		goto out;
+	e = store_account_save(&ss->store, ss->server, ss->account_id, NULL,
+	    regr_s);
+out:
+	json_decref(p);
+	json_decref(body);
+	json_decref(regr);
+	free(payload);
+	free(regr_s);
+	return e;
+}
+
+enum err
+cmd_update_account(const struct config *cfg)
+{
+	struct session	 ss;
+	struct solver	*s = NULL;
+	json_t		*messages = json_array();
+	enum err	 e;
+	bool		 existing = false;
+
+	memset(&ss, 0, sizeof ss);
+	if ((e = account_start(cfg, &s, &ss, true, &existing)) != ERR_OK ||
+	    (e = session_account(&ss, NULL)) != ERR_OK)
+		goto out;
+	if (cfg->email != NULL || cfg->register_unsafely) {
+		if ((e = update_contact(&ss, cfg->email)) != ERR_OK)
+			goto out;
+		/* certbot's words. */
+		e = cfg->email != NULL ? cmd_report(messages, 1, "Your e-mail "
+		    "address was updated to %s.", cfg->email) :
+		    cmd_report(messages, 1, "The account %s has no contact "
+		    "address any more.", acme_kid(ss.acme));
+		if (e != ERR_OK)
+			goto out;
+	}
+	if (cfg->key_rollover) {
+		if ((e = keychange_roll(&ss)) != ERR_OK)
+			goto out;
+		e = cmd_report(messages, 1, "The key of account %s was "
+		    "replaced; the old key no longer works.",
+		    acme_kid(ss.acme));
+	}
+out:
 	cmd_finish(s, e, messages);
 	session_close(&ss);
 	return e;

@@ -100,6 +100,9 @@ main(int argc, char **argv)
 	case VERB_SHOW_ACCOUNT:
 		e = cmd_show_account(&cfg);
 		break;
+	case VERB_UPDATE_ACCOUNT:
+		e = cmd_update_account(&cfg);
+		break;
 	case VERB_CERTBOT_HOOK:
 		e = cmd_certbot_hook(&cfg);
 		break;

@@ -10,6 +10,7 @@
 
 #include "crypto.h"
 #include "jws.h"
+#include "keychange.h"
 #include "log.h"
 #include "session.h"
 
@@ -230,6 +231,9 @@ session_account(struct session *ss, const char *account_id)
 	}
 	/* store_account_load gives a uri with every regr.json. */
 	e = acme_set_account(ss->acme, ss->account_key, acct.uri);
+	/* A key rollover an earlier run did not finish (keychange.h). */
+	if (e == ERR_OK && acct.rollover_jwk != NULL)
+		e = keychange_settle(ss, acct.rollover_jwk);
 out:
 	EVP_PKEY_free(key);
 	json_decref(jwk);

@@ -91,6 +91,9 @@ struct store_account {
 	char	*key_jwk;	/* contents of private_key.json */
 	char	*uri;		/* account URL (regr.json "uri") */
 	char	*regr;		/* contents of regr.json */
+	char	*rollover_jwk;	/* rollover_key.json: a key change that
+				 * may not have happened (keychange.h);
+				 * NULL when none */
 };
 /* Finds the account for this server: the one named id, or (id NULL) the
  * first complete one by name, else the first half-made one.  ERR_OK with
@@ -117,6 +120,18 @@ void		 store_account_clear(struct store_account *);
  * store_account_save_key whose registration then failed. */
 enum err	 store_account_drop(const struct store *, const char *dir_url,
 		    const char *id);
+/*
+ * Account key rollover (keychange.c), in three steps so that a run killed
+ * at any moment leaves a state the next run settles: the new key is
+ * written beside the old one as rollover_key.json (0400) before the CA is
+ * asked; then, once it is known whether the CA holds the new key,
+ * store_account_end_rollover either renames it over private_key.json
+ * (adopt) or removes it; both fsync the directory.
+ */
+enum err	 store_account_save_rollover(const struct store *,
+		    const char *dir_url, const char *id, const char *key_jwk);
+enum err	 store_account_end_rollover(const struct store *,
+		    const char *dir_url, const char *id, bool adopt);
 /* Removes the account's directory (after it was deactivated at the CA). */
 enum err	 store_account_delete(const struct store *,
 		    const struct store_account *);

@@ -250,6 +250,7 @@ store_account_load(const struct store *st, const char *dir_url,
 	size_t		 regr_len;
 	char		*server = NULL, *chosen = NULL, *dir = NULL;
 	char		*path = NULL, *key = NULL, *regr = NULL, *uri = NULL;
+	char		*rollover = NULL;
 	int		 sfd = -1;
 
 	memset(acct, 0, sizeof *acct);
@@ -303,6 +304,13 @@ store_account_load(const struct store *st, const char *dir_url,
 	/* Missing: a half-made account (uri NULL), see store_acct_state. */
 	if ((rc = store_read_owned(path, &regr, &regr_len, true)) != ERR_OK)
 		goto out;
+	free(path);
+	if ((path = store_pathf("%s/rollover_key.json", dir)) == NULL) {
+		rc = ERR_INTERNAL;
+		goto out;
+	}
+	if ((rc = store_read_owned(path, &rollover, NULL, true)) != ERR_OK)
+		goto out;
 	if (regr != NULL &&
 	    (uri = store_regr_uri(path, regr, regr_len)) == NULL) {
 		rc = ERR_STORAGE;
@@ -313,7 +321,8 @@ store_account_load(const struct store *st, const char *dir_url,
 	acct->key_jwk = key;
 	acct->regr = regr;
 	acct->uri = uri;
-	chosen = dir = key = regr = uri = NULL;
+	acct->rollover_jwk = rollover;
+	chosen = dir = key = regr = uri = rollover = NULL;
 	rc = ERR_OK;
 out:
 	if (sfd != -1)
@@ -325,6 +334,10 @@ out:
 	free(key);
 	free(regr);
 	free(uri);
+	if (rollover != NULL) {
+		explicit_bzero(rollover, strlen(rollover));
+		free(rollover);
+	}
 	return rc;
 }
 
@@ -458,6 +471,10 @@ store_account_clear(struct store_account *acct)
 	free(acct->key_jwk);
 	free(acct->uri);
 	free(acct->regr);
+	if (acct->rollover_jwk != NULL) {
+		explicit_bzero(acct->rollover_jwk, strlen(acct->rollover_jwk));
+		free(acct->rollover_jwk);
+	}
 	memset(acct, 0, sizeof *acct);
 }
 
@@ -487,4 +504,66 @@ store_account_delete(const struct store *st, const struct store_account *acct)
 		return ERR_INTERNAL;
 	(void)st;
 	return store_remove_files(acct->dir);
+}
+
+/* accounts/<server>/<id>/rollover_key.json and its directory; new strings
+ * the caller frees, both NULL (logged) on failure with *rc set. */
+static bool
+store_rollover_path(const struct store *st, const char *dir_url,
+    const char *id, char **dir, char **path, enum err *rc)
+{
+	*dir = *path = NULL;
+	if ((*dir = store_account_dir(st, dir_url, id, rc)) == NULL)
+		return false;
+	if ((*path = store_pathf("%s/rollover_key.json", *dir)) == NULL) {
+		*rc = ERR_INTERNAL;
+		free(*dir);
+		*dir = NULL;
+		return false;
+	}
+	return true;
+}
+
+enum err
+store_account_save_rollover(const struct store *st, const char *dir_url,
+    const char *id, const char *key_jwk)
+{
+	enum err	 rc;
+	char		*dir, *path;
+
+	if (!store_rollover_path(st, dir_url, id, &dir, &path, &rc))
+		return rc;
+	rc = store_write_atomic(path, key_jwk, strlen(key_jwk), 0400);
+	free(dir);
+	free(path);
+	return rc;
+}
+
+enum err
+store_account_end_rollover(const struct store *st, const char *dir_url,
+    const char *id, bool adopt)
+{
+	enum err	 rc;
+	char		*dir, *path, *key = NULL;
+
+	if (!store_rollover_path(st, dir_url, id, &dir, &path, &rc))
+		return rc;
+	rc = ERR_INTERNAL;
+	if (adopt && (key = store_pathf("%s/private_key.json", dir)) == NULL)
+		goto out;
+	rc = ERR_STORAGE;
+	/* rename(2) is the switch: private_key.json is the old key or the
+	 * new one, never neither. */
+	if (adopt ? rename(path, key) == -1 : (unlink(path) == -1 &&
+	    errno != ENOENT)) {
+		log_error("cannot %s %s: %s", adopt ? "rename" : "remove",
+		    path, strerror(errno));
+		goto out;
+	}
+	rc = store_fsync_dir(dir);
+out:
+	free(dir);
+	free(path);
+	free(key);
+	return rc;
 }
