@@ -19,8 +19,9 @@ build_pkgs=(build-essential meson ninja-build pkg-config
 # valgrind runs the unit tests.  ansible-core (2.14, 8 packages, about
 # 10 s to fetch and unpack): ansible.bats runs contrib/ansible's playbooks.
 # python3-jsonschema: tests/lib/schema.py checks every JSON line against
-# doc/protocol.schema.json.
-test_pkgs=(pebble bats jq curl python3 python3-jsonschema openssl bind9 bind9-dnsutils
+# doc/protocol.schema.json.  iproute2: authns.bats gives its two BIND
+# instances loopback addresses.
+test_pkgs=(pebble bats jq curl python3 python3-jsonschema openssl bind9 bind9-dnsutils iproute2
 	nginx-light certbot dehydrated time ca-certificates tmux
 	debhelper lintian debootstrap bash-completion zsh fish man-db
 	clang libclang-rt-14-dev valgrind ansible-core)

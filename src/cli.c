@@ -178,11 +178,12 @@ const struct opt_def cli_opts[] = {
 	{ "hook-chain", 0, SET(hook_chain), V_SOLVE, NULL, "dehydrated "
 	    "HOOK_CHAIN=yes: one call for all challenges" },
 	{ "dns-wait", 0, NUM(dns_wait_s, 0, 86400), V_OBTAIN, "SECONDS", "after the "
-	    "challenges are deployed, wait up to this long until every TXT "
-	    "record is visible before asking the CA (default 0: off)" },
+	    "challenges are deployed, wait up to this long until every "
+	    "authoritative nameserver of each zone serves its TXT record before "
+	    "asking the CA (default 0: off)" },
 	{ "dns-resolver", 0, LOGIC(OPT_DNS_RESOLVER), V_OBTAIN, "IPV4[:PORT]",
-	    "the nameserver --dns-wait and the text-mode check ask (e.g. your "
-	    "primary)" },
+	    "the resolver --dns-wait finds each zone's nameservers through, "
+	    "and the text-mode check asks" },
 	{ "preferred-profile", 0, STR(preferred_profile), V_OBTAIN, "NAME",
 	    "order the CA's profile NAME, or its default when it does not "
 	    "offer NAME (recorded for renew)" },

@@ -893,7 +893,7 @@ propagate(struct order *o)
 			if (!chal_type_is_dns(o->chs[i]->type) ||
 			    o->chs[i]->propagated)
 				continue;
-			if (selfcheck_dns_txt(o->req->dns_resolver,
+			if (selfcheck_dns_auth(o->req->dns_resolver,
 			    o->chs[i]->txt_domain,
 			    o->chs[i]->validation, why, sizeof why)) {
 				o->chs[i]->propagated = true;

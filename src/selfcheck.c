@@ -1,7 +1,9 @@
 /*
  * selfcheck.c: looks for a deployed challenge the way the CA will, from
  * this host: a TXT query through the system resolver (libresolv) or the
- * nameserver in EXTAUTH_DNS_SERVER, and an HTTP GET (libcurl) capped in
+ * nameserver in EXTAUTH_DNS_SERVER, the same asked of every authoritative
+ * nameserver of the record's zone (found from that resolver through SOA
+ * and NS lookups, as lego does), and an HTTP GET (libcurl) capped in
  * time and size.  Owns nothing past a call: every handle is closed before
  * returning.
  */
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -29,6 +32,7 @@
 #define SELFCHECK_DNS_RETRANS		2	/* seconds per try */
 #define SELFCHECK_DNS_RETRY		2	/* tries per server */
 #define SELFCHECK_HTTP_REDIRS		10	/* as Let's Encrypt */
+#define SELFCHECK_NS_MAX		8	/* nameservers asked per zone */
 
 static void	say(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -154,49 +158,68 @@ dns_failure(int herr)
 	}
 }
 
-bool
-selfcheck_dns_txt(const char *resolver, const char *fqdn, const char *value,
-    char *why, size_t whylen)
+/*
+ * Opens a resolver state in st asking resolver (or EXTAUTH_DNS_SERVER, or
+ * the system's nameservers).  -1 with why; on success the caller closes
+ * st with res_nclose.
+ */
+static int
+dns_open(res_state st, const char *resolver, char *why, size_t whylen)
 {
-	struct __res_state	 st;
-	unsigned char		*ans = NULL;
-	char			 txt[SELFCHECK_TXT_MAX];
-	ns_msg			 msg;
-	ns_rr			 rr;
-	size_t			 vlen = strlen(value);
-	long			 tlen;
-	int			 len, i, count, ntxt = 0;
-	bool			 inited = false, found = false;
-
-	memset(&st, 0, sizeof st);
-	if (res_ninit(&st) == -1) {
+	memset(st, 0, sizeof *st);
+	if (res_ninit(st) == -1) {
 		say(why, whylen, "cannot initialise the resolver");
-		goto out;
+		return -1;
 	}
-	inited = true;
-	st.retrans = SELFCHECK_DNS_RETRANS;
-	st.retry = SELFCHECK_DNS_RETRY;
-	if (dns_server(&st, resolver, why, whylen) == -1)
-		goto out;
-	if ((ans = malloc(SELFCHECK_DNS_ANSWER_MAX)) == NULL) {
-		say(why, whylen, "out of memory");
-		goto out;
+	st->retrans = SELFCHECK_DNS_RETRANS;
+	st->retry = SELFCHECK_DNS_RETRY;
+	if (dns_server(st, resolver, why, whylen) == -1) {
+		res_nclose(st);
+		return -1;
 	}
-	len = res_nquery(&st, fqdn, ns_c_in, ns_t_txt, ans,
+	return 0;
+}
+
+/*
+ * Asks st for the records of type at name and parses the answer into msg
+ * (over ans, SELFCHECK_DNS_ANSWER_MAX bytes the caller owns).  -1 with
+ * why when there is no usable answer.
+ */
+static int
+dns_ask(res_state st, const char *name, int type, unsigned char *ans,
+    ns_msg *msg, char *why, size_t whylen)
+{
+	int	len;
+
+	len = res_nquery(st, name, ns_c_in, type, ans,
 	    SELFCHECK_DNS_ANSWER_MAX);
 	if (len < 0) {
-		say(why, whylen, "%s", dns_failure(st.res_h_errno));
-		goto out;
+		say(why, whylen, "%s", dns_failure(st->res_h_errno));
+		return -1;
 	}
-	if (ns_initparse(ans, len, &msg) == -1) {
+	if (ns_initparse(ans, len, msg) == -1) {
 		say(why, whylen, "unparsable DNS answer");
-		goto out;
+		return -1;
 	}
-	count = ns_msg_count(msg, ns_s_an);
-	for (i = 0; i < count && !found; i++) {
-		if (ns_parserr(&msg, ns_s_an, i, &rr) == -1) {
+	return 0;
+}
+
+/* Whether the answer section of msg holds a TXT record whose strings
+ * joined are value; why says what it held when not. */
+static bool
+answer_has_txt(ns_msg *msg, const char *value, char *why, size_t whylen)
+{
+	char	txt[SELFCHECK_TXT_MAX];
+	ns_rr	rr;
+	size_t	vlen = strlen(value);
+	long	tlen;
+	int	i, count, ntxt = 0;
+
+	count = ns_msg_count(*msg, ns_s_an);
+	for (i = 0; i < count; i++) {
+		if (ns_parserr(msg, ns_s_an, i, &rr) == -1) {
 			say(why, whylen, "unparsable DNS answer");
-			goto out;
+			return false;
 		}
 		/* A CNAME chain ends in the TXT records we want. */
 		if (ns_rr_type(rr) != ns_t_txt || ns_rr_class(rr) != ns_c_in)
@@ -204,20 +227,209 @@ selfcheck_dns_txt(const char *resolver, const char *fqdn, const char *value,
 		ntxt++;
 		tlen = txt_join(ns_rr_rdata(rr), ns_rr_rdlen(rr), txt,
 		    sizeof txt);
-		found = tlen >= 0 && (size_t)tlen == vlen &&
-		    memcmp(txt, value, vlen) == 0;
+		if (tlen >= 0 && (size_t)tlen == vlen &&
+		    memcmp(txt, value, vlen) == 0)
+			return true;
 	}
-	if (!found && ntxt == 0)
+	if (ntxt == 0)
 		say(why, whylen, "no TXT record");
-	else if (!found)
+	else
 		say(why, whylen, "%d TXT record%s, none with the expected "
 		    "value", ntxt, ntxt == 1 ? "" : "s");
+	return false;
+}
+
+bool
+selfcheck_dns_txt(const char *resolver, const char *fqdn, const char *value,
+    char *why, size_t whylen)
+{
+	struct __res_state	 st;
+	unsigned char		*ans = NULL;
+	ns_msg			 msg;
+	bool			 found = false;
+
+	if (dns_open(&st, resolver, why, whylen) == -1)
+		goto out;
+	if ((ans = malloc(SELFCHECK_DNS_ANSWER_MAX)) == NULL)
+		say(why, whylen, "out of memory");
+	else if (dns_ask(&st, fqdn, ns_t_txt, ans, &msg, why, whylen) == 0)
+		found = answer_has_txt(&msg, value, why, whylen);
+	res_nclose(&st);
 out:
-	if (inited)
-		res_nclose(&st);
 	free(ans);
 	log_debug("self-check TXT %s: %s", fqdn, found ? "found" : "not found");
 	return found;
+}
+
+/* The zone's nameservers: their names and IPv4 addresses. */
+struct auth_ns {
+	char		name[NS_MAXDNAME];
+	struct in_addr	addr;
+};
+
+/*
+ * The zone fqdn lies in, as lego finds it: from fqdn itself up, label by
+ * label, the first name whose SOA query answers with that name's SOA in
+ * the answer section (an NXDOMAIN for the challenge name, a CNAME, or a
+ * parent's SOA in the authority section do not count).  -1 with why.
+ */
+static int
+find_zone(res_state st, const char *fqdn, unsigned char *ans, char *zone,
+    size_t zonelen, char *why, size_t whylen)
+{
+	const char	*name = fqdn;
+	ns_msg		 msg;
+	ns_rr		 rr;
+	int		 i, count;
+
+	while (name != NULL && *name != '\0') {
+		if (dns_ask(st, name, ns_t_soa, ans, &msg, why, whylen) == 0) {
+			count = ns_msg_count(msg, ns_s_an);
+			for (i = 0; i < count; i++)
+				if (ns_parserr(&msg, ns_s_an, i, &rr) == 0 &&
+				    ns_rr_type(rr) == ns_t_soa &&
+				    strcasecmp(ns_rr_name(rr), name) == 0) {
+					snprintf(zone, zonelen, "%s", name);
+					return 0;
+				}
+		}
+		if ((name = strchr(name, '.')) != NULL)
+			name++;
+	}
+	say(why, whylen, "no SOA record above %.200s", fqdn);
+	return -1;
+}
+
+/*
+ * The NS names of zone and the first IPv4 address of each, through st;
+ * at most max.  The count (0 with why when none resolves).
+ */
+static int
+zone_nameservers(res_state st, const char *zone, unsigned char *ans,
+    struct auth_ns *ns, int max, char *why, size_t whylen)
+{
+	char	names[SELFCHECK_NS_MAX][NS_MAXDNAME];
+	ns_msg	msg;
+	ns_rr	rr;
+	int	i, j, count, nnames = 0, n = 0;
+
+	if (dns_ask(st, zone, ns_t_ns, ans, &msg, why, whylen) == -1)
+		return 0;
+	count = ns_msg_count(msg, ns_s_an);
+	for (i = 0; i < count && nnames < SELFCHECK_NS_MAX; i++)
+		if (ns_parserr(&msg, ns_s_an, i, &rr) == 0 &&
+		    ns_rr_type(rr) == ns_t_ns && ns_name_uncompress(
+		    ns_msg_base(msg), ns_msg_end(msg), ns_rr_rdata(rr),
+		    names[nnames], sizeof names[nnames]) != -1)
+			nnames++;
+	/* The answer buffer is reused for each address query. */
+	for (i = 0; i < nnames && n < max; i++) {
+		if (dns_ask(st, names[i], ns_t_a, ans, &msg, why, whylen) ==
+		    -1)
+			continue;
+		count = ns_msg_count(msg, ns_s_an);
+		for (j = 0; j < count; j++)
+			if (ns_parserr(&msg, ns_s_an, j, &rr) == 0 &&
+			    ns_rr_type(rr) == ns_t_a && ns_rr_rdlen(rr) == 4) {
+				memcpy(ns[n].name, names[i],
+				    sizeof ns[n].name);
+				memcpy(&ns[n].addr, ns_rr_rdata(rr), 4);
+				n++;
+				break;
+			}
+	}
+	if (n == 0)
+		say(why, whylen, "no nameserver of %.200s has an IPv4 address",
+		    zone);
+	return n;
+}
+
+/* EXTAUTH_DNS_AUTH_PORT, else 53: the port the zone's nameservers are
+ * asked on (a test knob: loopback nameservers on a free port). */
+static unsigned short
+auth_port(void)
+{
+	const char	*env = getenv("EXTAUTH_DNS_AUTH_PORT");
+	char		*end;
+	long		 port;
+
+	if (env == NULL || *env == '\0')
+		return NS_DEFAULTPORT;
+	errno = 0;
+	port = strtol(env, &end, 10);
+	if (errno != 0 || *end != '\0' || port < 1 || port > 65535)
+		return NS_DEFAULTPORT;
+	return (unsigned short)port;
+}
+
+/* Whether the nameserver ns itself (no recursion) serves value at fqdn. */
+static bool
+ns_serves(const struct auth_ns *ns, const char *fqdn, const char *value,
+    unsigned char *ans, char *why, size_t whylen)
+{
+	struct __res_state	st;
+	ns_msg			msg;
+	char			reason[128] = "";
+	bool			ok = false;
+
+	if (dns_open(&st, NULL, why, whylen) == -1)
+		return false;
+	memset(&st.nsaddr_list[0], 0, sizeof st.nsaddr_list[0]);
+	st.nsaddr_list[0].sin_family = AF_INET;
+	st.nsaddr_list[0].sin_addr = ns->addr;
+	st.nsaddr_list[0].sin_port = htons(auth_port());
+	st.nscount = 1;
+	/* Its own data, as the CA's resolver will get it: no recursion. */
+	st.options &= ~(unsigned long)RES_RECURSE;
+	if (dns_ask(&st, fqdn, ns_t_txt, ans, &msg, reason,
+	    sizeof reason) == 0)
+		ok = answer_has_txt(&msg, value, reason, sizeof reason);
+	res_nclose(&st);
+	if (!ok)
+		say(why, whylen, "%s does not serve it yet: %s", ns->name,
+		    reason);
+	return ok;
+}
+
+bool
+selfcheck_dns_auth(const char *resolver, const char *fqdn, const char *value,
+    char *why, size_t whylen)
+{
+	struct __res_state	 st;
+	struct auth_ns		*ns = NULL;
+	unsigned char		*ans = NULL;
+	char			 zone[NS_MAXDNAME];
+	int			 i, n = 0;
+	bool			 ok = false;
+
+	if ((ans = malloc(SELFCHECK_DNS_ANSWER_MAX)) == NULL ||
+	    (ns = calloc(SELFCHECK_NS_MAX, sizeof *ns)) == NULL) {
+		say(why, whylen, "out of memory");
+		goto out;
+	}
+	if (dns_open(&st, resolver, why, whylen) == -1)
+		goto out;
+	if (find_zone(&st, fqdn, ans, zone, sizeof zone, why, whylen) == 0)
+		n = zone_nameservers(&st, zone, ans, ns, SELFCHECK_NS_MAX, why,
+		    whylen);
+	res_nclose(&st);
+	if (n == 0) {
+		/* No zone or nameserver to ask (a resolver that only
+		 * answers TXT, as pebble-challtestsrv): its answer counts. */
+		log_debug("self-check TXT %s: the zone's nameservers are "
+		    "unknown (%s); asking the resolver", fqdn, why);
+		ok = selfcheck_dns_txt(resolver, fqdn, value, why, whylen);
+		goto out;
+	}
+	for (i = 0, ok = true; i < n && ok; i++)
+		ok = ns_serves(&ns[i], fqdn, value, ans, why, whylen);
+	if (ok)
+		log_debug("self-check TXT %s: served by all %d nameservers of "
+		    "%s", fqdn, n, zone);
+out:
+	free(ans);
+	free(ns);
+	return ok;
 }
 
 /* The body of the answer, capped at SELFCHECK_HTTP_BODY_MAX. */
