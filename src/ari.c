@@ -71,8 +71,8 @@ ari_retry_after(long seconds)
 }
 
 /* RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM). */
-static bool
-parse_time(const char *s, time_t *out)
+bool
+ari_parse_time(const char *s, time_t *out)
 {
 	struct tm	 tm;
 	const char	*p;
@@ -105,8 +105,8 @@ ari_parse(const json_t *obj, time_t *start, time_t *end,
 	const json_t	*w = json_object_get(obj, "suggestedWindow");
 	const char	*ex;
 
-	if (!parse_time(json_string_value(json_object_get(w, "start")),
-	    start) || !parse_time(json_string_value(json_object_get(w,
+	if (!ari_parse_time(json_string_value(json_object_get(w, "start")),
+	    start) || !ari_parse_time(json_string_value(json_object_get(w,
 	    "end")), end) || *end <= *start)
 		return false;
 	ex = json_string_value(json_object_get(obj, "explanationURL"));

@@ -37,6 +37,10 @@ long		 ari_retry_after(long seconds);
  */
 bool		 ari_parse(const json_t *obj, time_t *start, time_t *end,
 		    const char **explanation);
+/* An RFC 3339 time ("2026-11-28T18:00:00Z", fractions and offsets too)
+ * as epoch seconds; false when s is NULL or not one.  Also the pending
+ * order's expiry (pending.c). */
+bool		 ari_parse_time(const char *s, time_t *out);
 /* A uniformly random moment in [start, end]. */
 time_t		 ari_choose(time_t start, time_t end);
 /*

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "num.h"
 #include "profile.h"
+#include "pending.h"
 #include "selfcheck.h"
 #include "sig.h"
 
@@ -63,6 +64,10 @@ const struct verb_def cli_verbs[] = {
 	    "(--key-rollover)" },
 	[VERB_CERTBOT_HOOK] = { "certbot-hook", "auth|cleanup|deploy", "the "
 	    "certbot bridge: run as certbot's manual hook" },
+	[VERB_RESUME] = { "resume", "ID", "finish an order deferred by "
+	    "--defer: answer its challenges, finalize, save the lineage" },
+	[VERB_PENDING] = { "pending", NULL, "list the deferred orders "
+	    "(--json), or remove one (--cancel ID)" },
 };
 _Static_assert(sizeof(cli_verbs) / sizeof(cli_verbs[0]) == VERB__COUNT,
     "cli_verbs must name every verb");
@@ -247,8 +252,15 @@ const struct opt_def cli_opts[] = {
 	{ "warn-days", 0, NUM(warn_days, 1, 3650), V(VERB_CERTIFICATES), "N",
 	    "with --check: warn when a certificate has fewer than N days left "
 	    "(default: when half of its renewal window has passed)" },
-	{ "json", 0, SET(json_output), V(VERB_CERTIFICATES), NULL,
-	    "certificates: JSON output" },
+	{ "json", 0, SET(json_output), V(VERB_CERTIFICATES) |
+	    V(VERB_PENDING), NULL, "certificates, pending: JSON output" },
+	{ "defer", 0, SET(defer), V_OBTAIN, NULL, "two-phase mode: create the "
+	    "order, hand out the challenges, save it as a pending order and "
+	    "exit; extauth resume ID finishes it" },
+	{ "resume", 0, STR(resume_id), V(VERB_CERTONLY), "ID", "certonly: "
+	    "finish the pending order ID (as extauth resume ID)" },
+	{ "cancel", 0, STR(cancel_id), V(VERB_PENDING) | V(VERB_RESUME), "ID",
+	    "remove the pending order ID" },
 	{ "config", 'c', STR(config_file), V_ALL, "FILE", "certbot-style "
 	    "cli.ini file (default: see FILES in extauth(1))" },
 	{ "socket", 0, STR(socket_path), V_SOLVE, "PATH", "JSON mode over the "
@@ -898,6 +910,11 @@ set_verb(struct parse *p, const char *word)
 		cfg->hook_args[0] = (char *)word;
 		return ERR_OK;
 	}
+	if (cfg->verb_given && cfg->verb == VERB_RESUME &&
+	    cfg->resume_id == NULL && !cfg->show_help) {
+		cfg->resume_id = word;
+		return ERR_OK;
+	}
 	if (strcmp(word, "help") == 0 && !cfg->show_help) {
 		cfg->show_help = true;
 		return ERR_OK;
@@ -1012,6 +1029,56 @@ profile_check(struct parse *p)
 	return ERR_OK;
 }
 
+/* The two-phase mode's flags (pending.h): what goes with what. */
+static enum err
+defer_checks(struct parse *p)
+{
+	struct config	*cfg = p->cfg;
+	const char	*id = cfg->resume_id ? cfg->resume_id : cfg->cancel_id;
+
+	if (cfg->verb == VERB_RESUME && cfg->resume_id == NULL &&
+	    cfg->cancel_id == NULL)
+		return perr(p, NULL, NULL, "give the id the deferred line "
+		    "printed (extauth pending lists them)", "resume needs the "
+		    "pending order's id: extauth resume ID");
+	if (cfg->resume_id != NULL && cfg->cancel_id != NULL &&
+	    strcmp(cfg->resume_id, cfg->cancel_id) != 0)
+		return perr(p, NULL, NULL, "give one id", "resume %s and "
+		    "--cancel %s name two pending orders", cfg->resume_id,
+		    cfg->cancel_id);
+	if (cfg->resume_id != NULL && cfg->verb != VERB_CERTONLY &&
+	    cfg->verb != VERB_RESUME)
+		return perr(p, NULL, NULL, "use extauth resume ID", "--resume "
+		    "works with certonly only, not %s", cli_verbs[cfg->verb].name);
+	if (cfg->cancel_id != NULL && cfg->verb != VERB_PENDING &&
+	    cfg->verb != VERB_RESUME)
+		return perr(p, NULL, NULL, "use extauth pending --cancel ID",
+		    "--cancel works with pending and resume only");
+	if (id != NULL && !pending_id_ok(id))
+		return perr(p, NULL, NULL, "give the id the deferred line "
+		    "printed (extauth pending lists them)", "a pending order "
+		    "id is 1 to %d of A-Z a-z 0-9 _ -", PENDING_ID_MAX);
+	if (!cfg->defer)
+		return ERR_OK;
+	if (cfg->verb != VERB_CERTONLY && cfg->verb != VERB_RENEW)
+		return perr(p, NULL, NULL, "use certonly --defer or renew "
+		    "--defer", "--defer works with certonly and renew only, not "
+		    "%s", cli_verbs[cfg->verb].name);
+	if (cfg->resume_id != NULL)
+		return perr(p, NULL, NULL, "give --defer to start an order, "
+		    "--resume ID to finish one", "--defer conflicts with "
+		    "--resume");
+	if (cfg->csr != NULL || cfg->dry_run || cfg->batch != NULL)
+		return perr(p, NULL, NULL, "leave out --defer", "--defer does "
+		    "not go with %s", cfg->csr ? "--csr" : cfg->dry_run ?
+		    "--dry-run" : "--batch");
+	if (cfg->mode == SOLVER_TEXT)
+		return perr(p, NULL, NULL, "leave out --defer: a person at the "
+		    "terminal finishes in one run", "--defer does not go with "
+		    "--text-mode");
+	return ERR_OK;
+}
+
 /* Checks across options, and the defaults that depend on them. */
 static enum err
 finish(struct parse *p)
@@ -1079,6 +1146,8 @@ finish(struct parse *p)
 		    "e.g. --preferred-chain \"ISRG Root X1\"", "--preferred-"
 		    "chain is 1 to %d bytes of text, without control "
 		    "characters or blanks at either end", CHAIN_NAME_MAX);
+	if ((e = defer_checks(p)) != ERR_OK)
+		return e;
 	if (cfg->csr != NULL && cfg->verb != VERB_CERTONLY)
 		return perr(p, NULL, NULL, "use extauth certonly --csr FILE",
 		    "--csr works only with certonly, not %s (as in certbot)",

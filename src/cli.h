@@ -28,6 +28,8 @@ enum cli_verb {
 	VERB_SHOW_ACCOUNT,
 	VERB_UPDATE_ACCOUNT,
 	VERB_CERTBOT_HOOK,
+	VERB_RESUME,		/* finish a deferred order (pending.h) */
+	VERB_PENDING,		/* list or cancel deferred orders */
 	VERB__COUNT
 };
 const char	*cli_verb_name(enum cli_verb);
@@ -99,6 +101,9 @@ struct config {
 	const char		*fullchain_path;	/* certonly --csr */
 	const char		*reason;	/* revoke */
 	bool			 json_output;	/* certificates --json */
+	bool			 defer;		/* --defer: two-phase mode */
+	const char		*resume_id;	/* resume ID, certonly --resume */
+	const char		*cancel_id;	/* pending/resume --cancel ID */
 	bool			 check;		/* certificates --check */
 	long			 warn_days;	/* --check's threshold, 0: overdue */
 	const char		*config_file;	/* -c or the default cli.ini read */

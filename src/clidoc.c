@@ -27,6 +27,8 @@ static const char *const err_help[ERR__COUNT] = {
 	[ERR_INTERNAL] = "internal error (out of memory, a bug)",
 	[ERR_SIGNAL] = "stopped by signal N (130 SIGINT, 143 SIGTERM, 129 "
 	    "SIGHUP) after cleaning up what was deployed",
+	[ERR_PENDING] = "a pending order that cannot be resumed: expired, "
+	    "invalid, unknown, or being resumed by another run",
 };
 
 /* An exit code as text: 128 is err.c's base for "128 + signal". */

@@ -30,9 +30,28 @@ enum err	cmd_certonly_csr(const struct config *);	/* cmd_csr.c */
 struct lineage_params;
 enum err	cmd_certonly_params(const struct config *, const char *name,
 		    struct lineage_params *);
+/* The two-phase mode (cmd_resume.c): resume ID (and certonly --resume
+ * ID), pending [--json] [--cancel ID]. */
+enum err	cmd_resume(const struct config *);
+enum err	cmd_pending(const struct config *);
 
 /* Shared by the verbs (cmd_common.c). */
 struct session;
+struct lineage_params;
+struct lineage_result;
+/*
+ * Phase 1 of --defer for lineage p (certonly, renew; cmd_resume.c): keep
+ * it when not due (a report message), else make the order, save it as a
+ * pending order, hand its challenges out and print the deferred line;
+ * *deferred says which.
+ */
+enum err	 cmd_defer(struct session *, struct solver *,
+		    const struct lineage_params *, json_t *messages,
+		    bool *deferred);
+/* certonly's report message for a lineage obtained or kept
+ * (cmd_certonly.c). */
+enum err	 cmd_certonly_report(json_t *messages,
+		    const struct lineage_result *);
 /* The solver (told that we start), then the locked config dir, the CA's
  * directory and the account.  *s is set as soon as it exists, so the
  * caller's report reaches the invoker; the caller frees both. */

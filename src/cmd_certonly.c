@@ -52,6 +52,23 @@ installer_events(const struct config *cfg, struct solver *s,
 	return solver_emit(s, event_phase(EVENT_RESTART));
 }
 
+enum err
+cmd_certonly_report(json_t *messages, const struct lineage_result *r)
+{
+	char		date[32];
+	struct tm	tm;
+
+	gmtime_r(&r->not_after, &tm);
+	strftime(date, sizeof date, "%Y-%m-%d", &tm);
+	return r->renewed ? cmd_report(messages, 1, "Congratulations! Your "
+	    "certificate and chain have been saved at %s. Your cert will expire "
+	    "on %s. To obtain a new or tweaked version of this certificate in "
+	    "the future, simply run extauth again. To non-interactively renew "
+	    "*all* of your certificates, run \"extauth renew\"",
+	    r->live.fullchain, date) : cmd_report(messages, 1, "Certificate not "
+	    "yet due for renewal; no action taken. It is saved at %s and will "
+	    "expire on %s.", r->live.fullchain, date);
+}
 
 enum err
 cmd_certonly_params(const struct config *cfg, const char *name,
@@ -102,12 +119,15 @@ cmd_certonly(const struct config *cfg)
 	struct lineage_params	 p = { 0 };
 	struct lineage_result	 r = { 0 };
 	json_t			*messages = json_array();
-	char			 date[32];
 	const char		*name;
 	time_t			 started = time(NULL);
-	struct tm		 tm;
 	enum err		 e;
+	bool			 deferred = false;
 
+	if (cfg->resume_id != NULL) {
+		json_decref(messages);
+		return cmd_resume(cfg);
+	}
 	if (cfg->csr != NULL && cfg->batch == NULL) {
 		json_decref(messages);
 		return cmd_certonly_csr(cfg);
@@ -152,7 +172,12 @@ cmd_certonly(const struct config *cfg)
 	if (cfg->pre_hook != NULL && (e = cmd_run_hook("pre hook",
 	    cfg->pre_hook, NULL, cfg->handler_timeout_s)) != ERR_OK)
 		goto out;
-	e = lineage_obtain(&ss, s, &p, &r);
+	if (cfg->defer)
+		e = cmd_defer(&ss, s, &p, messages, &deferred);
+	else
+		e = lineage_obtain(&ss, s, &p, &r);
+	if (e == ERR_OK && cfg->defer)
+		goto out;
 	if (cfg->post_hook != NULL && cmd_run_hook("post hook", cfg->post_hook,
 	    NULL, cfg->handler_timeout_s) != ERR_OK && e == ERR_OK)
 		e = ERR_INVOKER;
@@ -169,18 +194,15 @@ cmd_certonly(const struct config *cfg)
 	    (e = cmd_deploy_hook(cfg->deploy_hook, &ss.store, name,
 	    cfg->domains, cfg->n_domains, cfg->handler_timeout_s)) != ERR_OK)
 		goto out;
-	gmtime_r(&r.not_after, &tm);
-	strftime(date, sizeof date, "%Y-%m-%d", &tm);
-	e = r.renewed ? cmd_report(messages, 1, "Congratulations! Your "
-	    "certificate and chain have been saved at %s. Your cert will expire "
-	    "on %s. To obtain a new or tweaked version of this certificate in "
-	    "the future, simply run extauth again. To non-interactively renew "
-	    "*all* of your certificates, run \"extauth renew\"",
-	    r.live.fullchain, date) : cmd_report(messages, 1, "Certificate not "
-	    "yet due for renewal; no action taken. It is saved at %s and will "
-	    "expire on %s.", r.live.fullchain, date);
+	e = cmd_certonly_report(messages, &r);
 out:
-	cmd_finish(s, e, messages);
+	if (deferred) {
+		/* The deferred line was the last: no report after it. */
+		json_decref(messages);
+		solver_emit(s, event_phase(EVENT_EXIT));
+		solver_free(s);
+	} else
+		cmd_finish(s, e, messages);
 	lineage_result_clear(&r);
 	lineage_params_clear(&p);
 	session_close(&ss);

@@ -105,6 +105,7 @@ cmd_solver_at(const struct config *cfg, enum solver_mode mode,
 	o.handler_timeout_ms = cfg->handler_timeout_s * 1000;
 	o.invoker_timeout_ms = cfg->invoker_timeout_s * 1000;
 	o.quiet = cfg->quiet;
+	o.no_ack = cfg->defer;
 	o.hook_chain = hook_chain;
 	o.self_check = cfg->self_check;
 	o.dns_resolver = cfg->dns_resolver;

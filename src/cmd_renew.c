@@ -457,13 +457,22 @@ solver_for(const struct config *cfg, struct renew_solvers *rs,
 		*e = ERR_USAGE;
 		return NULL;
 	}
-	if (j->mode == SOLVER_TEXT && !isatty(0)) {
+	if (j->mode == SOLVER_TEXT && !isatty(0) && !cfg->defer) {
 		log_error("%s was obtained in manual (text) mode, which needs a"
 		    " person at a terminal", j->name);
 		*e = ERR_USAGE;
 		return NULL;
 	}
-	if (j->mode == SOLVER_JSON && j->socket == NULL && !stdin_invoker()) {
+	if (j->mode == SOLVER_TEXT && cfg->defer) {
+		log_error("%s was obtained in manual (text) mode, which "
+		    "--defer does not hand out", j->name);
+		log_error("renew it without --defer, at a terminal");
+		*e = ERR_USAGE;
+		return NULL;
+	}
+	/* --defer reads no reply: nobody need be on stdin. */
+	if (j->mode == SOLVER_JSON && j->socket == NULL && !cfg->defer &&
+	    !stdin_invoker()) {
 		log_error("%s is renewed in JSON mode on stdin/stdout, and "
 		    "nobody is on stdin (not a pipe or socket, or at its end)",
 		    j->name);
@@ -526,13 +535,17 @@ renew_one(const struct config *cfg, struct session *ss,
 {
 	struct lineage_result	 r = { 0 };
 	struct solver		*s;
+	json_t			*scratch = json_array();
 	enum err		 e;
+	bool			 deferred;
 
 	/* The lineage's own CA bundle unless the command line names one;
 	 * write_conf records it again for the next renewal. */
 	ss->ca_bundle = cfg->ca_bundle ? cfg->ca_bundle : j->ca_bundle;
-	if ((s = solver_for(cfg, rs, j, &e)) == NULL)
+	if ((s = solver_for(cfg, rs, j, &e)) == NULL) {
+		json_decref(scratch);
 		return e;
+	}
 	solver_set_cert_name(s, j->name);
 	session_set_failure_cb(ss, cmd_request_failure, s);
 	if ((e = session_connect(ss, cli_dry_run_server(cfg, j->server))) !=
@@ -543,10 +556,16 @@ renew_one(const struct config *cfg, struct session *ss,
 	j->replace = true;
 	j->dry_run = cfg->dry_run;
 	j->deactivate_authz = cfg->deactivate_authz;
+	if (cfg->defer) {
+		/* Phase 1 only (cmd_resume.c): its resume deploys. */
+		e = cmd_defer(ss, s, j, scratch, &deferred);
+		goto out;
+	}
 	if ((e = lineage_obtain(ss, s, j, &r)) != ERR_OK)
 		goto out;
 	e = deploy_hook(cfg, ss, j);
 out:
+	json_decref(scratch);
 	solver_set_cert_name(s, NULL);
 	lineage_result_clear(&r);
 	return e;
@@ -776,15 +795,17 @@ cmd_renew(const struct config *cfg)
 
 	if (json_array_size(renewed) > 0)
 		report_list(messages, 1, cfg->dry_run ? "Dry run: renewal "
-		    "succeeded for " : "Renewed: ", renewed);
+		    "succeeded for " : cfg->defer ? "Deferred (each deferred "
+		    "line says how to resume it): " : "Renewed: ", renewed);
 	if (json_array_size(failed) > 0)
 		report_list(messages, 0, "Renewal failed for: ", failed);
 	if (json_array_size(skipped) > 0)
 		report_list(messages, 0, "Skipped after failed renewals (backoff, "
 		    "--force-renewal tries now): ", skipped);
 	if ((e = cmd_report(messages, 2, "%zu lineage%s checked, %zu due, %zu "
-	    "renewed, %zu failed.", n, n == 1 ? "" : "s", n_due,
-	    json_array_size(renewed), json_array_size(failed))) != ERR_OK)
+	    "%s, %zu failed.", n, n == 1 ? "" : "s", n_due,
+	    json_array_size(renewed), cfg->defer ? "deferred" : "renewed",
+	    json_array_size(failed))) != ERR_OK)
 		goto out;
 	/* Only rate limits failed: the rate-limit exit, which says "later",
 	 * not "something is broken". */

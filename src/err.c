@@ -19,6 +19,8 @@ static const struct {
 	/* 128 + the signal number: main adds sig_pending(). */
 	[ERR_SIGNAL] = { "signal", 128 },
 	[ERR_RATELIMIT] = { "ratelimit", 9 },
+	/* Expired, invalid, unknown, or being resumed by another run. */
+	[ERR_PENDING] = { "pending", 10 },
 };
 _Static_assert(sizeof(err_table) / sizeof(err_table[0]) == ERR__COUNT,
     "err_table must name every enum err");

@@ -19,6 +19,7 @@ enum err {
 	ERR_INTERNAL,	/* out of memory or a bug */
 	ERR_SIGNAL,	/* stopped by SIGTERM/SIGINT/SIGHUP after cleanup */
 	ERR_RATELIMIT,	/* the CA said rateLimited; retry after its time */
+	ERR_PENDING,	/* a pending order that cannot be resumed (pending.h) */
 	ERR__COUNT
 };
 

@@ -94,6 +94,9 @@ static const struct {
 	    NULL },
 	[EVENT_REQUEST_FAILURE] = { "request_failure", "request_failure",
 	    false, false, false, "request_failure", deh_failure },
+	/* The invoker must keep the id to resume: printed under -q too. */
+	[EVENT_DEFERRED] = { "deferred", "deferred", true, false, true, NULL,
+	    NULL },
 	/* Only news: -q drops it. */
 	[EVENT_REPORT] = { "report", "report", true, false, false, NULL, NULL },
 	/* exit_hook's argument is the error text, and only on failure. */
@@ -371,6 +374,25 @@ event_request_failure(long status, const char *reason, const char *reqtype,
 	json_object_set_new(ev->rec, "reason", str_or_null(reason));
 	json_object_set_new(ev->rec, "reqtype", str_or_null(reqtype));
 	json_object_set_new(ev->rec, "headers", str_or_null(headers));
+	return ev;
+}
+
+struct event *
+event_deferred(const char *id, const char *expires, const char *cert_name)
+{
+	struct event	*ev;
+	char		*resume;
+
+	if (asprintf(&resume, "extauth resume %s", id) == -1)
+		return NULL;
+	if ((ev = event_new(EVENT_DEFERRED)) != NULL) {
+		json_object_set_new(ev->rec, "id", json_string(id));
+		json_object_set_new(ev->rec, "expires", str_or_null(expires));
+		json_object_set_new(ev->rec, "cert_name", str_or_null(
+		    cert_name));
+		json_object_set_new(ev->rec, "resume", json_string(resume));
+	}
+	free(resume);
 	return ev;
 }
 

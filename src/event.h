@@ -79,6 +79,7 @@ enum event_kind {
 	EVENT_SAVE,
 	EVENT_RESTART,
 	EVENT_REQUEST_FAILURE,	/* non-2xx from the CA (dehydrated) */
+	EVENT_DEFERRED,		/* --defer: the pending order's id (pending.h) */
 	EVENT_REPORT,
 	EVENT_EXIT,		/* once per run, last (dehydrated exit_hook) */
 	EVENT__COUNT
@@ -114,6 +115,10 @@ struct event	*event_sync(const char *key_path, const char *cert_path,
 struct event	*event_save(const char *title, bool temporary);
 struct event	*event_request_failure(long status, const char *reason,
 		    const char *reqtype, const char *headers);
+/* {"cmd": "deferred", "id", "expires" (RFC 3339, or null), "cert_name",
+ * "resume": "extauth resume ID"}: phase 1 of --defer is over. */
+struct event	*event_deferred(const char *id, const char *expires,
+		    const char *cert_name);
 /* messages: the report's array of {priority, on_crash, lines}; stolen. */
 struct event	*event_report(json_t *messages);
 void		 event_free(struct event *);

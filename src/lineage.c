@@ -381,40 +381,55 @@ out:
 	return e;
 }
 
-enum err
-lineage_obtain(struct session *ss, struct solver *s,
-    const struct lineage_params *p, struct lineage_result *r)
+/*
+ * The lineage handle of p: the verb's (p->lineage), else one opened here
+ * in *own, which the caller closes.
+ */
+static enum err
+handle(struct session *ss, const struct lineage_params *p,
+    struct store_lineage **own, const struct store_lineage **ln)
 {
-	struct order_req	 req = { 0 };
-	struct store_new_cert	 nc = { 0 };
-	struct crypto_cert_info	 info = { 0 };
-	EVP_PKEY		*key = NULL;
-	char			*pem = NULL, *leaf = NULL, *issuers = NULL;
-	char			*keypem = NULL, *oldpem = NULL, *replaces = NULL;
-	unsigned char		*csr = NULL;
-	size_t			 csrlen = 0, oldlen = 0;
-	struct sync_arg		 sa;
+	const char	*why;
+
+	*own = NULL;
+	if ((*ln = p->lineage) != NULL)
+		return ERR_OK;
+	if ((*own = store_lineage_open(&ss->store, p->name, &why)) == NULL) {
+		log_error("certificate name %s: %s", p->name ? p->name :
+		    "(none)", why);
+		return ERR_USAGE;
+	}
+	*ln = *own;
+	return ERR_OK;
+}
+
+void
+lineage_draft_clear(struct lineage_draft *d)
+{
+	EVP_PKEY_free(d->key);
+	free(d->csr);
+	free(d->replaces);
+	memset(d, 0, sizeof *d);
+}
+
+enum err
+lineage_draft(struct session *ss, const struct lineage_params *p,
+    struct lineage_result *r, struct lineage_draft *d)
+{
 	struct store_lineage	*own = NULL;
 	const struct store_lineage *ln;
-	const char		*why;
+	char			*oldpem = NULL;
+	size_t			 oldlen = 0;
 	enum err		 e;
-	bool			 keep;
 
 	memset(r, 0, sizeof *r);
-	if ((ln = p->lineage) == NULL) {
-		if ((own = store_lineage_open(&ss->store, p->name,
-		    &why)) == NULL) {
-			log_error("certificate name %s: %s", p->name ?
-			    p->name : "(none)", why);
-			e = ERR_USAGE;
-			goto out;
-		}
-		ln = own;
-	}
-	store_lineage_paths(ln, &r->live);
-	if ((e = existing(ln, p, &keep, &r->not_after)) != ERR_OK)
+	memset(d, 0, sizeof *d);
+	if ((e = handle(ss, p, &own, &ln)) != ERR_OK)
 		goto out;
-	if (keep) {
+	store_lineage_paths(ln, &r->live);
+	if ((e = existing(ln, p, &d->keep, &r->not_after)) != ERR_OK)
+		goto out;
+	if (d->keep) {
 		log_info("certificate %s is not yet due for renewal; keeping "
 		    "it (--force-renewal to renew anyway)", p->name);
 		r->version = store_lineage_version(ln);
@@ -425,33 +440,43 @@ lineage_obtain(struct session *ss, struct solver *s,
 	if (!p->dry_run && acme_url(ss->acme, ACME_URL_RENEWAL_INFO) != NULL &&
 	    store_lineage_version(ln) > 0 &&
 	    store_read_file(r->live.cert, &oldpem, &oldlen, false) == ERR_OK)
-		req.replaces = replaces = ari_cert_id(oldpem, oldlen);
+		d->replaces = ari_cert_id(oldpem, oldlen);
 	/* Before the key and the order: a required profile the CA does
 	 * not offer stops here. */
 	if ((e = profile_choose(acme_meta(ss->acme, "profiles"), p->preferred_profile,
-	    p->required_profile, &req.profile)) != ERR_OK)
+	    p->required_profile, &d->profile)) != ERR_OK)
 		goto out;
-	if ((e = choose_key(ln, p, &r->live, &key)) != ERR_OK)
+	if ((e = choose_key(ln, p, &r->live, &d->key)) != ERR_OK)
 		goto out;
-	e = ERR_INTERNAL;
-	req.names = p->domains;
-	req.n_names = p->n_domains;
-	req.prefs = p->prefs;
-	req.n_prefs = p->n_prefs;
-	req.cert_key = key;
-	req.dns_wait_s = p->dns_wait_s;
-	req.dns_resolver = p->dns_resolver;
-	req.work_dir = ss->store.work_dir;
-	req.deactivate_authz = p->deactivate_authz;
-	req.preferred_chain = p->preferred_chain;
 	/* Made here, not by the order, so sync_cert can show it. */
-	if ((csr = crypto_csr_der(key, p->domains, p->n_domains, &csrlen)) ==
-	    NULL)
+	e = ERR_INTERNAL;
+	if ((d->csr = crypto_csr_der(d->key, p->domains, p->n_domains,
+	    &d->csr_len)) == NULL)
 		goto out;
-	req.csr_der = csr;
-	req.csr_len = csrlen;
-	if ((e = order_obtain(ss->acme, s, &req, &pem)) != ERR_OK)
+	e = ERR_OK;
+out:
+	free(oldpem);
+	store_lineage_close(own);
+	return e;
+}
+
+enum err
+lineage_store(struct session *ss, struct solver *s,
+    const struct lineage_params *p, EVP_PKEY *key, const unsigned char *csr,
+    size_t csrlen, const char *pem, struct lineage_result *r)
+{
+	struct store_new_cert	 nc = { 0 };
+	struct crypto_cert_info	 info = { 0 };
+	struct store_lineage	*own = NULL;
+	const struct store_lineage *ln;
+	char			*leaf = NULL, *issuers = NULL, *keypem = NULL;
+	struct sync_arg		 sa;
+	enum err		 e;
+
+	if ((e = handle(ss, p, &own, &ln)) != ERR_OK)
 		goto out;
+	if (r->live.cert == NULL)
+		store_lineage_paths(ln, &r->live);
 	e = ERR_ACME;
 	if (crypto_chain_split(pem, strlen(pem), &leaf, &issuers) == -1 ||
 	    crypto_cert_info(leaf, strlen(leaf), &info) == -1) {
@@ -495,17 +520,46 @@ lineage_obtain(struct session *ss, struct solver *s,
 	e = write_conf(ss, ln, p, &r->live, r->version, &info);
 out:
 	crypto_cert_info_free(&info);
-	EVP_PKEY_free(key);
-	free(pem);
 	free(leaf);
 	free(issuers);
-	free(csr);
-	free(oldpem);
-	free(replaces);
 	if (keypem != NULL) {
 		explicit_bzero(keypem, strlen(keypem));
 		free(keypem);
 	}
 	store_lineage_close(own);
+	return e;
+}
+
+enum err
+lineage_obtain(struct session *ss, struct solver *s,
+    const struct lineage_params *p, struct lineage_result *r)
+{
+	struct order_req	 req = { 0 };
+	struct lineage_draft	 d;
+	char			*pem = NULL;
+	enum err		 e;
+
+	if ((e = lineage_draft(ss, p, r, &d)) != ERR_OK || d.keep)
+		goto out;
+	req.names = p->domains;
+	req.n_names = p->n_domains;
+	req.prefs = p->prefs;
+	req.n_prefs = p->n_prefs;
+	req.cert_key = d.key;
+	req.csr_der = d.csr;
+	req.csr_len = d.csr_len;
+	req.profile = d.profile;
+	req.replaces = d.replaces;
+	req.dns_wait_s = p->dns_wait_s;
+	req.dns_resolver = p->dns_resolver;
+	req.work_dir = ss->store.work_dir;
+	req.deactivate_authz = p->deactivate_authz;
+	req.preferred_chain = p->preferred_chain;
+	if ((e = order_obtain(ss->acme, s, &req, &pem)) != ERR_OK)
+		goto out;
+	e = lineage_store(ss, s, p, d.key, d.csr, d.csr_len, pem, r);
+out:
+	lineage_draft_clear(&d);
+	free(pem);
 	return e;
 }

@@ -95,6 +95,36 @@ struct lineage_result {
 enum err	 lineage_obtain(struct session *, struct solver *,
 		    const struct lineage_params *, struct lineage_result *r);
 void		 lineage_result_clear(struct lineage_result *);
+
+/*
+ * The two halves of lineage_obtain, for the two-phase mode (--defer),
+ * whose order is made by one process and finished by another.
+ * lineage_draft: whether the lineage is kept (d->keep: *r filled as
+ * lineage_obtain fills it), else what its order needs: the new key, the
+ * CSR, the profile and the certificate it replaces.  Owns what it holds:
+ * release with lineage_draft_clear.
+ */
+struct lineage_draft {
+	bool			 keep;
+	EVP_PKEY		*key;
+	unsigned char		*csr;		/* DER */
+	size_t			 csr_len;
+	const char		*profile;	/* borrowed from the params */
+	char			*replaces;	/* RFC 9773 CertID, or NULL */
+};
+enum err	 lineage_draft(struct session *, const struct lineage_params *,
+		    struct lineage_result *r, struct lineage_draft *);
+void		 lineage_draft_clear(struct lineage_draft *);
+/*
+ * Stores the chain pem the CA issued for key (and csr, dehydrated's
+ * sync_cert) as the lineage's new version and writes its renewal conf;
+ * sets r->renewed, not_after and version.  The CA's chain is checked
+ * first: it must parse and be for key.
+ */
+enum err	 lineage_store(struct session *, struct solver *,
+		    const struct lineage_params *, EVP_PKEY *key,
+		    const unsigned char *csr, size_t csr_len, const char *pem,
+		    struct lineage_result *r);
 /*
  * Whether a certificate valid from nb to na is due at now: inside
  * before_s of its end, or, when before_s is 0, inside a third of its

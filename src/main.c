@@ -106,6 +106,12 @@ main(int argc, char **argv)
 	case VERB_CERTBOT_HOOK:
 		e = cmd_certbot_hook(&cfg);
 		break;
+	case VERB_RESUME:
+		e = cmd_resume(&cfg);
+		break;
+	case VERB_PENDING:
+		e = cmd_pending(&cfg);
+		break;
 	case VERB__COUNT:
 		e = ERR_INTERNAL;
 		break;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ari.h"
 #include "b64.h"
 #include "crypto.h"
 #include "dnschal.h"
@@ -42,6 +43,9 @@ struct order {
 	char			*thumb;
 	struct timespec		 deadline;
 	long			 timeout_s;	/* the CA's time per stage */
+	/* Resumed (--defer): chs[i] was answered by an earlier run, so it
+	 * is polled, never answered twice (RFC 8555 §7.5.1). */
+	bool			*answered;
 };
 
 /* A status for messages: NONE has no name of its own. */
@@ -957,19 +961,34 @@ out:
 	return e;
 }
 
+/* The CA's verdict on ch was not valid: said (its words quoted, log.h),
+ * with what to do, and told to the outside party. */
+static void
+rejected(struct order *o, struct challenge *ch)
+{
+	char	q[LOG_QUOTE_MAX];
+
+	log_error("the CA rejected the %s challenge for %s: %s",
+	    chal_type_name(ch->type), ch->domain, log_quote(ch->error ?
+	    ch->error : status_str(ch->status), q, sizeof q));
+	report_rejection(ch);
+	solver_invalid(o->s, ch);
+}
+
 /* Tells the CA every challenge is ready, then polls until each is final. */
 static enum err
 validate(struct order *o)
 {
 	json_t			*authz = NULL;
 	enum acme_status	 st;
-	char			 q[LOG_QUOTE_MAX];
 	enum err		 e;
 	size_t			 i, pending;
 	long			 backoff = POLL_FIRST_MS, ra, max_ra;
 
 	for (i = 0; i < o->n_chs; i++)
-		if ((e = answer_challenge(o, o->chs[i])) != ERR_OK)
+		if (o->chs[i]->status == ACME_STATUS_NONE &&
+		    (o->answered == NULL || !o->answered[i]) &&
+		    (e = answer_challenge(o, o->chs[i])) != ERR_OK)
 			return e;
 	start_clock(o);
 	for (;;) {
@@ -991,18 +1010,8 @@ validate(struct order *o)
 			} else {
 				record_outcome(o->chs[i], authz,
 				    find_challenge(authz, o->chs[i]));
-				if (o->chs[i]->status != ACME_STATUS_VALID) {
-					/* The CA's words: quoted (log.h). */
-					log_error("the CA rejected the %s "
-					    "challenge for %s: %s",
-					    chal_type_name(o->chs[i]->type),
-					    o->chs[i]->domain, log_quote(
-					    o->chs[i]->error ? o->chs[i]->error
-					    : status_str(o->chs[i]->status), q,
-					    sizeof q));
-					report_rejection(o->chs[i]);
-					solver_invalid(o->s, o->chs[i]);
-				}
+				if (o->chs[i]->status != ACME_STATUS_VALID)
+					rejected(o, o->chs[i]);
 			}
 			json_decref(authz);
 			authz = NULL;
@@ -1306,40 +1315,92 @@ deactivate(struct order *o)
 	}
 }
 
+/* Frees what the order holds after alpn_remove. */
+static void
+order_release(struct order *o)
+{
+	size_t	i;
+
+	for (i = 0; i < o->n_chs; i++)
+		challenge_free(o->chs[i]);
+	free(o->chs);
+	free(o->answered);
+	free(o->thumb);
+	free(o->url);
+	json_decref(o->obj);
+	memset(o, 0, sizeof *o);
+}
+
+/* The CA's clock and our thumbprint: what every kind of order needs
+ * before its first request. */
+static enum err
+order_init(struct order *o, struct acme *a, struct solver *s,
+    const struct order_req *req)
+{
+	enum err	e;
+
+	memset(o, 0, sizeof *o);
+	o->a = a;
+	o->s = s;
+	o->req = req;
+	if ((e = ca_timeout(req, &o->timeout_s)) != ERR_OK)
+		return e;
+	if ((o->thumb = jws_thumbprint(acme_key(a))) == NULL)
+		return ERR_INTERNAL;
+	return ERR_OK;
+}
+
+/* newOrder (once more without "replaces" if the CA refused it), then the
+ * challenges to hand out. */
+static enum err
+create(struct order *o)
+{
+	enum err	e;
+
+	e = new_order(o, true);
+	/* RFC 9773 §5: alreadyReplaced, or any refusal of "replaces", gets
+	 * one more order without it (acme.c logged the refusal). */
+	if (e == ERR_ACME && o->req->replaces != NULL && o->url == NULL &&
+	    sig_pending() == 0) {
+		log_warn("newOrder: ordering again without \"replaces\" (the "
+		    "CA refused the order that named the certificate it "
+		    "replaces)");
+		e = new_order(o, false);
+	}
+	if (e == ERR_OK)
+		e = collect(o);
+	if (e != ERR_OK && sig_pending() != 0)
+		e = ERR_SIGNAL;
+	return e;
+}
+
+/* Validation is over: finalize, download, and give the authorizations up
+ * when asked to. */
+static enum err
+conclude(struct order *o, char **chain_pem)
+{
+	enum err	e;
+
+	if (sig_pending() != 0)
+		return ERR_SIGNAL;
+	if ((e = finalize(o)) != ERR_OK)
+		return e;
+	if ((e = download(o, chain_pem)) == ERR_OK && o->req->deactivate_authz)
+		deactivate(o);
+	return e;
+}
+
 enum err
 order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
     char **chain_pem)
 {
 	struct order	o;
 	enum err	e, ec;
-	size_t		i;
 
 	*chain_pem = NULL;
-	memset(&o, 0, sizeof o);
-	o.a = a;
-	o.s = s;
-	o.req = req;
-	if ((e = ca_timeout(req, &o.timeout_s)) != ERR_OK)
+	if ((e = order_init(&o, a, s, req)) != ERR_OK ||
+	    (e = create(&o)) != ERR_OK)
 		goto out;
-	if ((o.thumb = jws_thumbprint(acme_key(a))) == NULL) {
-		e = ERR_INTERNAL;
-		goto out;
-	}
-	e = new_order(&o, true);
-	/* RFC 9773 §5: alreadyReplaced, or any refusal of "replaces", gets
-	 * one more order without it (acme.c logged the refusal). */
-	if (e == ERR_ACME && req->replaces != NULL && o.url == NULL &&
-	    sig_pending() == 0) {
-		log_warn("newOrder: ordering again without \"replaces\" (the "
-		    "CA refused the order that named the certificate it "
-		    "replaces)");
-		e = new_order(&o, false);
-	}
-	if (e != ERR_OK || (e = collect(&o)) != ERR_OK) {
-		if (sig_pending() != 0)
-			e = ERR_SIGNAL;
-		goto out;
-	}
 	if (o.n_chs > 0) {
 		if ((e = alpn_write(&o)) != ERR_OK)
 			goto out;
@@ -1361,22 +1422,286 @@ order_obtain(struct acme *a, struct solver *s, const struct order_req *req,
 		if (e != ERR_OK)
 			goto out;
 	}
-	if (sig_pending() != 0) {
-		e = ERR_SIGNAL;
-		goto out;
-	}
-	if ((e = finalize(&o)) != ERR_OK)
-		goto out;
-	if ((e = download(&o, chain_pem)) == ERR_OK && req->deactivate_authz)
-		deactivate(&o);
+	e = conclude(&o, chain_pem);
 out:
 	log_progress_end();
 	alpn_remove(&o);
+	order_release(&o);
+	return e;
+}
+
+void
+order_handout_clear(struct order_handout *h)
+{
+	size_t	i;
+
+	for (i = 0; i < h->n_chs; i++)
+		challenge_free(h->chs[i]);
+	free(h->chs);
+	free(h->url);
+	free(h->expires);
+	memset(h, 0, sizeof *h);
+}
+
+enum err
+order_defer(struct acme *a, const struct order_req *req,
+    struct order_handout *h)
+{
+	struct order	 o;
+	const char	*exp;
+	enum err	 e;
+	size_t		 i;
+
+	memset(h, 0, sizeof *h);
+	if ((e = order_init(&o, a, NULL, req)) != ERR_OK ||
+	    (e = create(&o)) != ERR_OK)
+		goto out;
+	/* Its certificate would have to be served from files kept between
+	 * the two runs; dns-01 and http-01 need nothing of ours. */
 	for (i = 0; i < o.n_chs; i++)
-		challenge_free(o.chs[i]);
-	free(o.chs);
-	free(o.thumb);
-	free(o.url);
-	json_decref(o.obj);
+		if (o.chs[i]->type == CHAL_TLSALPN01) {
+			log_error("%s: --defer hands out dns-01 and http-01 "
+			    "challenges only, and the CA offered tls-alpn-01",
+			    o.chs[i]->domain);
+			log_error("give --preferred-challenges dns or http with "
+			    "--defer");
+			e = ERR_USAGE;
+			goto out;
+		}
+	exp = json_string_value(json_object_get(o.obj, "expires"));
+	if (exp != NULL && (h->expires = strdup(exp)) == NULL) {
+		e = ERR_INTERNAL;
+		goto out;
+	}
+	h->url = o.url;
+	o.url = NULL;
+	h->chs = o.chs;
+	h->n_chs = o.n_chs;
+	o.chs = NULL;
+	o.n_chs = 0;
+out:
+	order_release(&o);
+	return e;
+}
+
+/*
+ * A resumed order as the CA has it now.  An order the CA no longer knows
+ * (it answers with a problem), one it marked invalid, or one past its
+ * expiry cannot be finished: ERR_PENDING, in two lines.  A failure to
+ * reach the CA is ERR_ACME: the order may still be fine.
+ */
+static enum err
+resume_read(struct order *o)
+{
+	struct acme_problem	 prob = { 0 };
+	json_t			*obj = NULL;
+	const char		*exp;
+	time_t			 t;
+	enum err		 e;
+
+	if ((e = acme_check_origin(o->a, "an order", o->url)) != ERR_OK)
+		return e;
+	e = acme_post_json_prob(o->a, "order", o->url, NULL, &obj, NULL,
+	    &prob);
+	if (e == ERR_ACME && prob.type != NULL) {
+		log_error("the CA does not know the order %s any more",
+		    o->url);
+		e = ERR_PENDING;
+	}
+	acme_problem_clear(&prob);
+	if (e != ERR_OK)
+		return e;
+	order_set_status(o, obj);
+	exp = json_string_value(json_object_get(o->obj, "expires"));
+	if (o->status == ACME_STATUS_INVALID) {
+		log_error("the CA marked the order %s invalid: a challenge "
+		    "failed, or the order expired", o->url);
+		return ERR_PENDING;
+	}
+	if (o->status != ACME_STATUS_VALID && exp != NULL &&
+	    ari_parse_time(exp, &t) && t <= time(NULL)) {
+		log_error("the order %s expired at %s", o->url, exp);
+		return ERR_PENDING;
+	}
+	if (!json_is_array(json_object_get(o->obj, "authorizations")) ||
+	    json_string_value(json_object_get(o->obj, "finalize")) == NULL) {
+		log_error("order %s lacks authorizations or finalize", o->url);
+		return ERR_ACME;
+	}
+	return check_origins(o);
+}
+
+/* Whether url is one of the order's authorizations. */
+static bool
+order_has_authz(const struct order *o, const char *url)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(o->obj, "authorizations"), i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), url) ==
+		    0)
+			return true;
+	return false;
+}
+
+/*
+ * One challenge of the first phase, rebuilt from the CA's objects and
+ * checked against what was handed out: its authorization belongs to the
+ * order and names an ordered identifier, the challenge is still there
+ * with the same type and token.  Sets *answered when the CA has had the
+ * answer already (the first resume was stopped after answering).
+ */
+static enum err
+resume_one(struct order *o, bool *seen, const struct challenge *saved,
+    bool *answered)
+{
+	json_t			*authz = NULL, *c;
+	struct challenge	*ch = NULL;
+	enum acme_status	 st;
+	char			*domain = NULL;
+	enum err		 e = ERR_ACME;
+	bool			 wildcard;
+
+	if (!order_has_authz(o, saved->authz_url)) {
+		log_error("order %s no longer lists the authorization %s that "
+		    "was handed out", o->url, saved->authz_url);
+		return ERR_PENDING;
+	}
+	if ((e = acme_get_json(o->a, "authorization", saved->authz_url,
+	    &authz, NULL)) != ERR_OK)
+		goto out;
+	e = ERR_ACME;
+	st = acme_status_of(authz);
+	wildcard = json_is_true(json_object_get(authz, "wildcard"));
+	if ((domain = identifier_value(authz, wildcard)) == NULL ||
+	    wildcard != saved->wildcard || strcasecmp(domain,
+	    saved->domain) != 0) {
+		log_error("authorization %s is not the one handed out for %s",
+		    saved->authz_url, saved->domain);
+		goto out;
+	}
+	if ((e = check_identifier(o, seen, saved->authz_url, domain,
+	    wildcard)) != ERR_OK)
+		goto out;
+	e = ERR_ACME;
+	if ((c = find_challenge(authz, saved)) == NULL ||
+	    json_string_value(json_object_get(c, "token")) == NULL ||
+	    strcmp(json_string_value(json_object_get(c, "token")),
+	    saved->token) != 0) {
+		log_error("authorization %s no longer holds the %s challenge "
+		    "that was handed out", saved->authz_url,
+		    chal_type_name(saved->type));
+		goto out;
+	}
+	if ((ch = make_challenge(o, saved->authz_url, domain, wildcard,
+	    saved->type, c)) == NULL)
+		goto out;
+	/* Handed out in the first phase: cleanup covers it. */
+	ch->performed = true;
+	*answered = acme_status_of(c) != ACME_STATUS_PENDING;
+	if (st == ACME_STATUS_VALID)
+		chal_set_status(ch, ACME_STATUS_VALID);
+	else if (st != ACME_STATUS_PENDING) {
+		record_outcome(ch, authz, c);
+		rejected(o, ch);
+	}
+	o->chs[o->n_chs++] = ch;
+	ch = NULL;
+	e = ERR_OK;
+out:
+	challenge_free(ch);
+	json_decref(authz);
+	free(domain);
+	return e;
+}
+
+/* Every challenge handed out, rebuilt (resume_one); an authorization of
+ * the order that was not handed out must be valid already, or the order
+ * could never become ready. */
+static enum err
+resume_challenges(struct order *o, struct challenge *const *saved, size_t n)
+{
+	json_t		*v, *authz;
+	const char	*url;
+	bool		*seen = NULL, found;
+	enum err	 e = ERR_INTERNAL;
+	size_t		 i, j;
+
+	if ((o->chs = calloc(n + 1, sizeof *o->chs)) == NULL ||
+	    (o->answered = calloc(n + 1, sizeof *o->answered)) == NULL ||
+	    (seen = calloc(o->req->n_names + 1, sizeof *seen)) == NULL)
+		goto out;
+	for (i = 0; i < n; i++)
+		if ((e = resume_one(o, seen, saved[i], &o->answered[o->n_chs]))
+		    != ERR_OK)
+			goto out;
+	json_array_foreach(json_object_get(o->obj, "authorizations"), i, v) {
+		url = json_string_value(v);
+		for (j = 0, found = false; url != NULL && j < n; j++)
+			found |= strcmp(saved[j]->authz_url, url) == 0;
+		if (found)
+			continue;
+		authz = NULL;
+		if (url == NULL || (e = acme_get_json(o->a, "authorization",
+		    url, &authz, NULL)) != ERR_OK) {
+			e = url ? e : ERR_ACME;
+			goto out;
+		}
+		if (acme_status_of(authz) != ACME_STATUS_VALID) {
+			json_decref(authz);
+			log_error("order %s has an authorization (%s) that was "
+			    "not handed out and is not valid", o->url, url);
+			e = ERR_PENDING;
+			goto out;
+		}
+		json_decref(authz);
+	}
+	sort_challenges(o);
+	e = ERR_OK;
+out:
+	free(seen);
+	return e;
+}
+
+enum err
+order_resume(struct acme *a, struct solver *s, const struct order_req *req,
+    const char *url, struct challenge *const *saved, size_t n,
+    char **chain_pem)
+{
+	struct order	o;
+	enum err	e, ec;
+
+	*chain_pem = NULL;
+	if ((e = order_init(&o, a, s, req)) != ERR_OK)
+		goto out;
+	if ((o.url = strdup(url)) == NULL) {
+		e = ERR_INTERNAL;
+		goto out;
+	}
+	if ((e = resume_read(&o)) != ERR_OK ||
+	    (e = resume_challenges(&o, saved, n)) != ERR_OK)
+		goto out;
+	/* Answer what is still pending, unless the CA is past that (the
+	 * first resume was stopped after validation). */
+	e = ERR_OK;
+	if (o.status == ACME_STATUS_PENDING) {
+		if (req->dns_wait_s > 0)
+			propagate(&o);
+		log_progress_end();
+		e = sig_pending() != 0 ? ERR_SIGNAL : validate(&o);
+	}
+	/* The records were deployed in the first phase: cleanup is sent
+	 * whatever happened (again, when an earlier resume sent it). */
+	ec = solver_cleanup(s, o.chs, o.n_chs);
+	if (e == ERR_OK)
+		e = ec;
+	if (e != ERR_OK && sig_pending() != 0)
+		e = ERR_SIGNAL;
+	if (e == ERR_OK)
+		e = conclude(&o, chain_pem);
+out:
+	log_progress_end();
+	order_release(&o);
 	return e;
 }

@@ -44,6 +44,37 @@ struct order_req {
 enum err	 order_obtain(struct acme *, struct solver *,
 		    const struct order_req *, char **chain_pem);
 /*
+ * The two-phase mode (--defer).  order_defer makes the order and collects
+ * its challenges, checked as order_obtain checks them, and hands them
+ * over in *h without telling anyone: the caller saves the pending order
+ * first, then hands the challenges out (solver_perform).  dns-01 and
+ * http-01 only: tls-alpn-01 is ERR_USAGE (logged).
+ */
+struct order_handout {
+	char			 *url;		/* the order URL */
+	char			 *expires;	/* the CA's RFC 3339 time, or NULL */
+	struct challenge	**chs;		/* in the order of the names */
+	size_t			  n_chs;
+};
+enum err	 order_defer(struct acme *, const struct order_req *,
+		    struct order_handout *h);
+void		 order_handout_clear(struct order_handout *);
+/*
+ * Finishes the order at url in a later process: saved[0..n) are the
+ * challenges order_defer handed out (type, domain, wildcard, token, url
+ * and authz_url are read).  Each is checked against the order as the CA
+ * has it now; those the CA has not had an answer for are answered (never
+ * one twice: RFC 8555 §7.5.1 lets a client answer a challenge once), then
+ * as order_obtain: wait, cleanup for every one of them, finalize,
+ * download.  ERR_PENDING (why logged; the caller says what to do) when
+ * the order can never be finished: the CA does not know it, marked it
+ * invalid, it expired, or it no longer matches what was handed out.
+ */
+enum err	 order_resume(struct acme *, struct solver *,
+		    const struct order_req *, const char *url,
+		    struct challenge *const *saved, size_t n,
+		    char **chain_pem);
+/*
  * The rule that an order's authorizations cover exactly the names ordered,
  * exported for tests.  seen[] holds one flag per req->names entry, all
  * false at first.  order_cover_add records the authorization of an

@@ -657,6 +657,11 @@ renewal_update(struct conf *c, const struct lineage_params *p,
 		k = &keys[i];
 		if (strncmp(k->key, prefix, plen) != 0)
 			continue;
+		/* What depends on the files, not on p, is renewal_write's
+		 * (prefix "" takes all of p: the pending order's copy). */
+		if (k->kind == RK_CONST || k->kind == RK_FILE ||
+		    k->kind == RK_AUTHENTICATOR || k->kind == RK_HOOK)
+			continue;
 		free(v);
 		if (!kinds[k->kind].format(k, p, NULL, &v)) {
 			snprintf(why, whylen, "out of memory");

@@ -41,7 +41,9 @@ enum err	 renewal_write(const char *path, const struct lineage_params *p,
 /*
  * Sets in c (a conf as read) the values of p's rows whose key starts with
  * prefix ("extauth_ari_"), with the writer's checks; the caller writes c.
- * For the state renew keeps between renewals without rewriting the rest.
+ * For the state renew keeps between renewals without rewriting the rest;
+ * with prefix "", every row that comes from p (not the file rows, the
+ * authenticator and its hooks): the lineage a pending order carries.
  */
 enum err	 renewal_update(struct conf *c, const struct lineage_params *p,
 		    const char *prefix, char *why, size_t whylen);

@@ -46,6 +46,9 @@ struct solver_opts {
 	/* -q: only the JSON lines an invoker must act on are printed (JSON
 	 * mode, all but the report); see prints_line in solver.c. */
 	bool			 quiet;
+	/* --defer's first phase: JSON-mode perform lines are printed and
+	 * not acknowledged (the invoker answers by resuming). */
+	bool			 no_ack;
 };
 
 struct solver;

@@ -94,7 +94,7 @@ out:
 static enum err
 json_deliver(struct solver *s, const struct event *ev)
 {
-	if (ev->kind == EVENT_PERFORM)
+	if (ev->kind == EVENT_PERFORM && !s->o.no_ack)
 		return json_ack(s, ev);
 	return ERR_OK;
 }

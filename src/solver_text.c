@@ -271,6 +271,7 @@ static enum err (*const text_events[])(struct solver *,
 	[EVENT_SAVE] = NULL,
 	[EVENT_RESTART] = NULL,
 	[EVENT_REQUEST_FAILURE] = NULL,
+	[EVENT_DEFERRED] = NULL,	/* --defer refuses text mode */
 	[EVENT_REPORT] = NULL,
 	[EVENT_EXIT] = NULL,
 };

@@ -315,6 +315,8 @@ every_row(void **state)
 				v = strdup("127.0.0.1:53");
 			else if (strcmp(o->arg, "KEY") == 0)
 				v = strdup("a2V5");
+			else if (strcmp(o->arg, "ID") == 0)
+				v = strdup("Ab_9-z");	/* a pending order */
 			else if (strcmp(o->name, "eab-hmac-key-file") == 0)
 				v = strdup(keyfile);
 			else
@@ -330,8 +332,12 @@ every_row(void **state)
 			argv[argc++] = "--handler";
 			argv[argc++] = "./h";
 		}
-		if (strcmp(o->name, "csr") == 0)
+		if (strcmp(o->name, "csr") == 0 ||
+		    strcmp(o->name, "resume") == 0 ||
+		    strcmp(o->name, "defer") == 0)
 			argv[argc++] = "certonly";
+		if (strcmp(o->name, "cancel") == 0)
+			argv[argc++] = "pending";
 		if (strncmp(o->name, "eab-", 4) == 0) {
 			argv[argc++] = strcmp(o->name, "eab-kid") == 0 ?
 			    "--eab-hmac-key" : "--eab-kid";
@@ -363,6 +369,55 @@ every_row(void **state)
 		}
 	}
 	unlink(keyfile);
+}
+
+/* The two-phase mode's flags: what goes with what (cli.c's
+ * defer_checks), all refused before anything else happens. */
+static void
+defer_flags(void **state)
+{
+	struct config	cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "resume", "Ab_9-z"), ERR_OK);
+	assert_int_equal(cfg.verb, VERB_RESUME);
+	assert_string_equal(cfg.resume_id, "Ab_9-z");
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "certonly", "--resume", "Ab_9-z"),
+	    ERR_OK);
+	assert_string_equal(cfg.resume_id, "Ab_9-z");
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "-d", "a.example", "--defer", "renew"),
+	    ERR_OK);
+	assert_true(cfg.defer);
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "pending", "--cancel", "x", "--json"),
+	    ERR_OK);
+	cli_config_clear(&cfg);
+	/* No id; a bad id; flags of another verb; --defer with what it
+	 * cannot do. */
+	assert_int_equal(PARSE(&cfg, "resume"), ERR_USAGE);
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "resume", "../etc"), ERR_USAGE);
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "resume", "a", "--cancel", "b"),
+	    ERR_USAGE);
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "renew", "--resume", "a"), ERR_USAGE);
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "certonly", "--cancel", "a"), ERR_USAGE);
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "revoke", "--defer"), ERR_USAGE);
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "certonly", "--defer", "--dry-run"),
+	    ERR_USAGE);
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "certonly", "--defer", "--text-mode"),
+	    ERR_USAGE);
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "certonly", "--defer", "--resume", "a"),
+	    ERR_USAGE);
+	cli_config_clear(&cfg);
 }
 
 /* Verbs, "help VERB", mode resolution and the hidden options. */
@@ -648,6 +703,7 @@ main(void)
 		cmocka_unit_test(table),
 		cmocka_unit_test(every_row),
 		cmocka_unit_test(verbs_and_modes),
+		cmocka_unit_test(defer_flags),
 		cmocka_unit_test(messages),
 		cmocka_unit_test(ini_values),
 		cmocka_unit_test(eab_key),

@@ -1,0 +1,334 @@
+#!/usr/bin/env bats
+# defer.bats: the two-phase mode (issue 9): certonly --defer hands the
+# challenges out and ends; resume ID, in another process, finishes the
+# order.  Against Pebble with authorization reuse off
+# (PEBBLE_AUTHZREUSE=0; each test has its own account anyway).
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load ../lib/common
+	common_setup_file PEBBLE_AUTHZREUSE=0
+}
+
+teardown_file() {
+	load ../lib/common
+	pebble_stop
+}
+
+setup() {
+	load ../lib/common
+	common_setup
+}
+
+# defer ARGS...: extauth ... --defer certonly, nobody on stdin.
+defer() {
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" \
+		--preferred-challenges dns "$@" --defer certonly </dev/null
+	show
+}
+
+# resume ID [ARGS...]: extauth resume ID, nobody on stdin.
+resume() {
+	local id=$1
+	shift
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" "$@" \
+		resume "$id" </dev/null
+	show
+}
+
+# publish: the TXT record of every perform_challenge line of the last run.
+publish() {
+	local l host val
+	while IFS= read -r l; do
+		host=$(jq -r .txt_domain <<<"$l")
+		val=$(jq -r .validation <<<"$l")
+		challtestsrv_post set-txt "{\"host\":\"$host.\",\"value\":\"$val\"}" || return 1
+	done < <(lines_cmd perform_challenge)
+}
+
+# deferred_id: the id of the last run's deferred line.
+deferred_id() { lines_cmd deferred | jq -r .id; }
+
+@test "--defer prints the perform lines and a deferred line, saves the order 0600, and exits 0 without waiting" {
+	defer -d d1.example.com -d www.d1.example.com
+	[ "$status" -eq 0 ]
+	assert_stdout_json
+	assert_eq "perform lines" "$(count_cmd perform_challenge)" 2
+	assert_eq "last line is deferred" "$(jq -r .cmd <<<"${lines[-1]}")" deferred
+	assert_eq "deferred keys" "$(keys_of "${lines[-1]}")" cmd,id,expires,cert_name,resume
+	# The seed's perform keys, as a one-pass run prints them.
+	assert_eq "perform keys" "$(keys_of "${lines[0]}")" \
+		cmd,type,domain,token,validation,txt_domain,key_auth
+	id=$(deferred_id)
+	[[ $id =~ ^[A-Za-z0-9_-]{1,64}$ && $id != -* ]]
+	assert_eq "resume" "$(jq -r .resume <<<"${lines[-1]}")" "extauth resume $id"
+	assert_eq "cert_name" "$(jq -r .cert_name <<<"${lines[-1]}")" d1.example.com
+	[[ $(jq -r .expires <<<"${lines[-1]}") =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T ]]
+	assert_eq "mode" "$(stat -c %a "$WORK/pending/$id.json")" 600
+	assert_eq "dir mode" "$(stat -c %a "$WORK/pending")" 700
+	[ ! -e "$CFG/live/d1.example.com" ]
+	# Nothing but protocol lines, and no report after the deferred line.
+	assert_eq "report lines" "$(count_cmd report)" 0
+}
+
+@test "resume in another process answers, finalizes, saves the lineage, prints cleanup and report, removes the pending order" {
+	defer -d r1.example.com -d www.r1.example.com
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	publish
+	resume "$id"
+	[ "$status" -eq 0 ]
+	assert_stdout_json
+	assert_eq "cleanup lines" "$(count_cmd cleanup)" 2
+	assert_eq "perform lines" "$(count_cmd perform_challenge)" 0
+	assert_eq "report lines" "$(count_cmd report)" 1
+	[[ $(lines_cmd cleanup | jq -r .status | sort -u) == valid ]]
+	assert_lineage "$CFG/live/r1.example.com" r1.example.com,www.r1.example.com
+	[ ! -e "$WORK/pending/$id.json" ]
+	[ -f "$CFG/renewal/r1.example.com.conf" ]
+	# Finished is finished: a second resume is an unknown order.
+	resume "$id"
+	[ "$status" -eq 10 ]
+	[[ $stderr == *"no pending order $id"* ]]
+}
+
+@test "certonly --resume ID is resume ID" {
+	defer -d r2.example.com
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	publish
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" \
+		certonly --resume "$id" </dev/null
+	show
+	[ "$status" -eq 0 ]
+	assert_eq "cleanup lines" "$(count_cmd cleanup)" 1
+	assert_lineage "$CFG/live/r2.example.com" r2.example.com
+	[ ! -e "$WORK/pending/$id.json" ]
+}
+
+@test "pending lists the pending orders (text and --json) and --cancel sends cleanup and removes one" {
+	defer -d p1.example.com -d www.p1.example.com
+	[ "$status" -eq 0 ]
+	id1=$(deferred_id)
+	defer -d p2.example.com
+	[ "$status" -eq 0 ]
+	id2=$(deferred_id)
+	run --separate-stderr "$EXTAUTH" "${DIRS[@]}" pending --json
+	show
+	[ "$status" -eq 0 ]
+	assert_eq "listed" "${#lines[@]}" 2
+	# Verb output, not protocol lines: the schema's $defs/pending.
+	/usr/bin/python3 -c '
+import json, sys, jsonschema
+s = json.load(open(sys.argv[1]))
+v = jsonschema.Draft202012Validator({"$schema": s["$schema"], "$defs": s["$defs"], "$ref": "#/$defs/pending"})
+for line in sys.stdin:
+    v.validate(json.loads(line))
+' "$REPO_ROOT/doc/protocol.schema.json" <<<"$output"
+	l=$(printf '%s\n' "${lines[@]}" | jq -c --arg id "$id1" 'select(.id == $id)')
+	assert_eq "keys" "$(keys_of "$l")" id,cert_name,domains,expires,order_url
+	assert_eq "domains" "$(jq -r '.domains | join(",")' <<<"$l")" \
+		p1.example.com,www.p1.example.com
+	assert_eq "cert_name" "$(jq -r .cert_name <<<"$l")" p1.example.com
+	[[ $(jq -r .order_url <<<"$l") == "${PEBBLE_DIR_URL%/dir}/"* ]]
+	run --separate-stderr "$EXTAUTH" "${DIRS[@]}" pending
+	show
+	[[ $output == *"Pending order: $id2"* ]]
+	[[ $output == *"extauth resume $id1"* ]]
+	# No secret in the listing.
+	[[ $output != *PRIVATE* ]]
+	run --separate-stderr "$EXTAUTH" "${DIRS[@]}" pending --cancel "$id1"
+	show
+	[ "$status" -eq 0 ]
+	assert_eq "cleanup lines" "$(count_cmd cleanup)" 2
+	[ ! -e "$WORK/pending/$id1.json" ]
+	[ -e "$WORK/pending/$id2.json" ]
+	run --separate-stderr "$EXTAUTH" "${DIRS[@]}" pending --json
+	assert_eq "left" "$(jq -r .id <<<"$output")" "$id2"
+	# resume --cancel too.
+	run --separate-stderr "$EXTAUTH" "${DIRS[@]}" resume "$id2" --cancel "$id2"
+	show
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$EXTAUTH" "${DIRS[@]}" pending
+	[[ $output == "No pending orders found." ]]
+}
+
+@test "an unknown or malformed id: two lines, exit 10 or 2, no request to the CA" {
+	# The server is unreachable: nothing may be asked of it.
+	run --separate-stderr "$EXTAUTH" --server https://127.0.0.1:1/dir "${DIRS[@]}" \
+		resume AAAAAAAAAAAAAAAAAAAAAA </dev/null
+	show
+	[ "$status" -eq 10 ]
+	assert_eq "stderr lines" "$(grep -c . <<<"$stderr")" 2
+	[[ $stderr == *"no pending order AAAAAAAAAAAAAAAAAAAAAA"* ]]
+	[[ $stderr == *"extauth pending lists"* ]]
+	run --separate-stderr "$EXTAUTH" "${DIRS[@]}" resume '../../etc/passwd' </dev/null
+	show
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"pending order id is 1 to 64"* ]]
+}
+
+@test "records not visible: resume fails as a one-pass run (exit 4), keeps the order, and the next resume finds it invalid (exit 10, removed)" {
+	defer -d nv.example.com
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	resume "$id"
+	[ "$status" -eq 4 ]
+	[[ $stderr == *"the CA rejected the dns-01 challenge for nv.example.com"* ]]
+	assert_eq "cleanup" "$(lines_cmd cleanup | jq -r .status)" invalid
+	[ -e "$WORK/pending/$id.json" ]
+	resume "$id"
+	[ "$status" -eq 10 ]
+	[[ $stderr == *"marked the order"*"invalid"* ]]
+	[[ $stderr == *"start again with extauth certonly --defer -d nv.example.com"* ]]
+	# What was handed out is cleaned up once more.
+	assert_eq "cleanup lines" "$(count_cmd cleanup)" 1
+	[ ! -e "$WORK/pending/$id.json" ]
+}
+
+@test "an expired pending order: exit 10 before any request, cleanup sent, file removed" {
+	defer -d ex.example.com
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	f=$WORK/pending/$id.json
+	jq '.expires = "2020-01-01T00:00:00Z"' "$f" >"$f.new"
+	chmod 600 "$f.new"
+	mv "$f.new" "$f"
+	run --separate-stderr "$EXTAUTH" --server https://127.0.0.1:1/dir "${DIRS[@]}" \
+		resume "$id" </dev/null
+	show
+	[ "$status" -eq 10 ]
+	[[ $stderr == *"pending order $id expired at 2020-01-01T00:00:00Z"* ]]
+	assert_eq "cleanup lines" "$(count_cmd cleanup)" 1
+	[ ! -e "$f" ]
+}
+
+# lock_held FILE: whether some process holds an fcntl lock on FILE.
+lock_held() {
+	local ino
+	ino=$(stat -c %i "$1") || return 1
+	grep -q ":$ino " /proc/locks
+}
+
+# slow_defer NAME: a pending order whose resume waits for its TXT record
+# (--dns-wait, recorded with the lineage), so a resume stays in progress
+# until the test publishes.
+slow_defer() {
+	defer -d "$1" --dns-wait 60 --dns-resolver "127.0.0.1:$PEBBLE_DNS_PORT"
+	[ "$status" -eq 0 ] || return 1
+	SLOW_LINES=$(lines_cmd perform_challenge)
+}
+
+publish_slow() {
+	local host val
+	host=$(jq -r .txt_domain <<<"$SLOW_LINES")
+	val=$(jq -r .validation <<<"$SLOW_LINES")
+	challtestsrv_post set-txt "{\"host\":\"$host.\",\"value\":\"$val\"}"
+}
+
+@test "two resumes race: one wins, the other gets a clear error and exit 10" {
+	slow_defer race.example.com
+	id=$(deferred_id)
+	"$EXTAUTH" "${COMMON[@]}" resume "$id" </dev/null >"$BATS_TEST_TMPDIR/a.out" \
+		2>"$BATS_TEST_TMPDIR/a.err" &
+	a=$!
+	for _ in $(seq 200); do lock_held "$WORK/pending/$id.json" && break; sleep 0.05; done
+	lock_held "$WORK/pending/$id.json"
+	resume "$id"
+	[ "$status" -eq 10 ]
+	[[ $stderr == *"pending order $id is being resumed or cancelled by another extauth (pid $a)"* ]]
+	assert_eq "stderr lines" "$(grep -c . <<<"$stderr")" 2
+	# The loser touched nothing: the winner finishes.
+	publish_slow
+	wait "$a"
+	assert_eq "winner" "$?" 0
+	assert_lineage "$CFG/live/race.example.com" race.example.com
+	[ ! -e "$WORK/pending/$id.json" ]
+}
+
+@test "kill -9 mid-resume: a plain rerun of resume succeeds" {
+	slow_defer crash.example.com
+	id=$(deferred_id)
+	"$EXTAUTH" "${COMMON[@]}" resume "$id" </dev/null >/dev/null 2>&1 &
+	a=$!
+	for _ in $(seq 200); do lock_held "$WORK/pending/$id.json" && break; sleep 0.05; done
+	lock_held "$WORK/pending/$id.json"
+	kill -9 "$a"
+	wait "$a" || true
+	[ -e "$WORK/pending/$id.json" ]
+	publish_slow
+	resume "$id"
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/crash.example.com" crash.example.com
+	[ ! -e "$WORK/pending/$id.json" ]
+}
+
+@test "renew --defer: one deferred line per due lineage, each resumed on its own" {
+	ext_run -d rn1.example.com --preferred-challenges dns --deactivate-authz certonly
+	[ "$status" -eq 0 ]
+	ext_run -d rn2.example.com --preferred-challenges dns --deactivate-authz certonly
+	[ "$status" -eq 0 ]
+	# Nobody on stdin: with --defer no reply is read, so JSON-mode
+	# lineages are not refused.
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${DIRS[@]}" \
+		--defer --force-renewal renew </dev/null
+	show
+	[ "$status" -eq 0 ]
+	assert_stdout_json
+	assert_eq "deferred lines" "$(count_cmd deferred)" 2
+	assert_eq "perform lines" "$(count_cmd perform_challenge)" 2
+	assert_eq "names" "$(lines_cmd deferred | jq -r .cert_name | sort | paste -sd,)" \
+		rn1.example.com,rn2.example.com
+	[[ $(lines_cmd report) == *"2 deferred, 0 failed"* ]]
+	ids=$(lines_cmd deferred | jq -r .id)
+	publish
+	for id in $ids; do
+		resume "$id"
+		[ "$status" -eq 0 ]
+		assert_eq "cleanup lines" "$(count_cmd cleanup)" 1
+	done
+	assert_lineage "$CFG/live/rn1.example.com" rn1.example.com 2
+	assert_lineage "$CFG/live/rn2.example.com" rn2.example.com 2
+}
+
+@test "handler mode: the perform hooks run in phase 1, the cleanup hooks in phase 2" {
+	hlog=$BATS_TEST_TMPDIR/handler.log
+	h=$BATS_TEST_TMPDIR/handler.sh
+	cat >"$h" <<'HANDLER'
+#!/usr/bin/env bash
+set -eu
+post() { curl -fsS -o /dev/null -X POST -d "$2" "$CHALLTESTSRV_URL/$1"; }
+case $1 in
+perform) post set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" ;;
+cleanup) post clear-txt "{\"host\":\"_acme-challenge.$domain.\"}" ;;
+esac
+printf '%s %s\n' "$1" "${domain-}" >>"$HLOG"
+HANDLER
+	chmod +x "$h"
+	export HLOG=$hlog
+	defer -d hd.example.com --handler "$h"
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	[[ -n $id ]]
+	assert_eq "phase 1" "$(paste -sd, "$hlog")" \
+		"pre-perform ,perform hd.example.com,post-perform "
+	: >"$hlog"
+	# The handler is the one recorded in phase 1: nothing on the command line.
+	resume "$id"
+	[ "$status" -eq 0 ]
+	assert_eq "phase 2" "$(paste -sd, "$hlog")" \
+		"pre-cleanup ,cleanup hd.example.com,post-cleanup "
+	assert_lineage "$CFG/live/hd.example.com" hd.example.com
+	grep -q "^extauth_handler = $h" "$CFG/renewal/hd.example.com.conf"
+}
+
+@test "a handler that fails in phase 1: cleanup, no pending order, exit 5" {
+	h=$BATS_TEST_TMPDIR/fail.sh
+	printf '#!/bin/sh\n[ "$1" = perform ] && exit 1\nexit 0\n' >"$h"
+	chmod +x "$h"
+	defer -d hf.example.com --handler "$h"
+	[ "$status" -eq 5 ]
+	assert_eq "deferred lines" "$(count_cmd deferred)" 0
+	[ -z "$(ls -A "$WORK/pending")" ]
+}
