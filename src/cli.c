@@ -172,7 +172,7 @@ const struct opt_def cli_opts[] = {
 	{ PLUGIN "-dehydrated-dns", 0, LOGIC(OPT_DEHYDRATED), V_SOLVE, NULL,
 	    NULL },
 	{ "handler-timeout", 0, NUM(handler_timeout_s, 1, 86400),
-	    V_SOLVE, "SECONDS",
+	    V_SOLVE | V(VERB_RESUME) | V(VERB_PENDING), "SECONDS",
 	    "seconds a handler call may take (default 300)" },
 	{ "max-log-backups", 0, NUM(max_log_backups, 0, 1000000), V_ALL, "N",
 	    "old log files to keep, one per run (default 1000; 0: one file, "
@@ -182,11 +182,13 @@ const struct opt_def cli_opts[] = {
 	    "each challenge (JSON mode; default 300, 0: no limit)" },
 	{ "hook-chain", 0, SET(hook_chain), V_SOLVE, NULL, "dehydrated "
 	    "HOOK_CHAIN=yes: one call for all challenges" },
-	{ "dns-wait", 0, NUM(dns_wait_s, 0, 86400), V_OBTAIN, "SECONDS", "after the "
+	{ "dns-wait", 0, NUM(dns_wait_s, 0, 86400), V_OBTAIN | V(VERB_RESUME),
+	    "SECONDS", "after the "
 	    "challenges are deployed, wait up to this long until every "
 	    "authoritative nameserver of each zone serves its TXT record before "
 	    "asking the CA (default 0: off)" },
-	{ "dns-resolver", 0, LOGIC(OPT_DNS_RESOLVER), V_OBTAIN, "IPV4[:PORT]",
+	{ "dns-resolver", 0, LOGIC(OPT_DNS_RESOLVER), V_OBTAIN | V(VERB_RESUME),
+	    "IPV4[:PORT]",
 	    "the resolver --dns-wait finds each zone's nameservers through, "
 	    "and the text-mode check asks" },
 	{ "preferred-profile", 0, STR(preferred_profile), V_OBTAIN, "NAME",
@@ -263,7 +265,8 @@ const struct opt_def cli_opts[] = {
 	    "remove the pending order ID" },
 	{ "config", 'c', STR(config_file), V_ALL, "FILE", "certbot-style "
 	    "cli.ini file (default: see FILES in extauth(1))" },
-	{ "socket", 0, STR(socket_path), V_SOLVE, "PATH", "JSON mode over the "
+	{ "socket", 0, STR(socket_path), V_SOLVE | V(VERB_RESUME) |
+	    V(VERB_PENDING), "PATH", "JSON mode over the "
 	    "Unix stream socket the invoker listens on, not stdio" },
 	{ "help", 'h', SET(show_help), V_ALL, NULL, "this help; with a verb, "
 	    "that verb's options" },

@@ -350,6 +350,13 @@ cmd_resume(const struct config *cfg)
 	req.csr_len = csrlen;
 	req.dns_wait_s = p.dns_wait_s;
 	req.dns_resolver = p.dns_resolver;
+	/* resume ID --dns-wait N: this resume waits for the records, even
+	 * when phase 1 did not say so (and is not recorded). */
+	if (cfg->dns_wait_s > 0) {
+		req.dns_wait_s = cfg->dns_wait_s;
+		req.dns_resolver = cfg->dns_resolver;
+	}
+	req.preferred_chain = p.preferred_chain;
 	req.work_dir = ss.store.work_dir;
 	req.deactivate_authz = p.deactivate_authz;
 	e = order_resume(ss.acme, s, &req, pd.order_url, chs, pd.n_chs, &pem);

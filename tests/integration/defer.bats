@@ -21,6 +21,12 @@ setup() {
 	common_setup
 }
 
+teardown() {
+	if declare -F faultproxy_stop >/dev/null; then
+		faultproxy_stop
+	fi
+}
+
 # defer ARGS...: extauth ... --defer certonly, nobody on stdin.
 defer() {
 	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" \
@@ -228,9 +234,13 @@ publish_slow() {
 }
 
 @test "two resumes race: one wins, the other gets a clear error and exit 10" {
-	slow_defer race.example.com
+	# --dns-wait on the resume's command line this time, not in phase 1.
+	defer -d race.example.com
+	[ "$status" -eq 0 ]
+	SLOW_LINES=$(lines_cmd perform_challenge)
 	id=$(deferred_id)
-	"$EXTAUTH" "${COMMON[@]}" resume "$id" </dev/null >"$BATS_TEST_TMPDIR/a.out" \
+	"$EXTAUTH" "${COMMON[@]}" resume "$id" --dns-wait 60 \
+		--dns-resolver "127.0.0.1:$PEBBLE_DNS_PORT" </dev/null >"$BATS_TEST_TMPDIR/a.out" \
 		2>"$BATS_TEST_TMPDIR/a.err" &
 	a=$!
 	for _ in $(seq 200); do lock_held "$WORK/pending/$id.json" && break; sleep 0.05; done
@@ -331,4 +341,94 @@ HANDLER
 	[ "$status" -eq 5 ]
 	assert_eq "deferred lines" "$(count_cmd deferred)" 0
 	[ -z "$(ls -A "$WORK/pending")" ]
+}
+
+@test "kill -9 after the order was made, before the pending order was saved: a plain rerun of certonly --defer succeeds" {
+	load ../lib/faultproxy
+	# The first authorization read after newOrder hangs: the run is held
+	# between making the order and saving it.
+	faultproxy_start stall:kind=authz:secs=6:times=1
+	COMMON=(--server "$FAULTPROXY_DIR_URL" --ca-bundle "$FAULTPROXY_CA_BUNDLE"
+		"${DIRS[@]}" --agree-tos --email t@example.com -n)
+	"$EXTAUTH" "${COMMON[@]}" -d k1.example.com --preferred-challenges dns \
+		--defer certonly </dev/null >/dev/null 2>&1 &
+	a=$!
+	for _ in $(seq 200); do
+		[[ $(faultproxy_requests newOrder) -ge 1 ]] && break
+		sleep 0.05
+	done
+	assert_eq "newOrder sent" "$(faultproxy_requests newOrder)" 1
+	kill -9 "$a"
+	wait "$a" || true
+	[ -z "$(ls -A "$WORK/pending" 2>/dev/null)" ]
+	faultproxy_rules
+	defer -d k1.example.com
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	publish
+	resume "$id"
+	faultproxy_stop
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/k1.example.com" k1.example.com
+}
+
+@test "kill -9 while the handler deploys in phase 1: the order is listed, and a plain resume finishes it" {
+	h=$BATS_TEST_TMPDIR/slow.sh
+	cat >"$h" <<'HANDLER'
+#!/usr/bin/env bash
+set -eu
+if [[ $1 == perform ]]; then
+	curl -fsS -o /dev/null -X POST -d "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" \
+		"$CHALLTESTSRV_URL/set-txt"
+	echo $$ >"$HPID"
+	sleep 60
+fi
+HANDLER
+	chmod +x "$h"
+	export HPID=$BATS_TEST_TMPDIR/handler.pid
+	"$EXTAUTH" "${COMMON[@]}" -d k2.example.com --preferred-challenges dns \
+		--handler "$h" --defer certonly </dev/null >/dev/null 2>&1 &
+	a=$!
+	for _ in $(seq 200); do [[ -s $HPID ]] && break; sleep 0.05; done
+	[[ -s $HPID ]]
+	kill -9 "$a"
+	wait "$a" || true
+	kill "$(cat "$HPID")" 2>/dev/null || true
+	run --separate-stderr "$EXTAUTH" "${DIRS[@]}" pending --json
+	show
+	id=$(jq -r .id <<<"$output")
+	assert_eq "listed" "$(jq -r .cert_name <<<"$output")" k2.example.com
+	resume "$id"
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/k2.example.com" k2.example.com
+}
+
+@test "dehydrated mode: deploy_challenge in phase 1, clean_challenge and sync_cert in phase 2, as certonly calls them" {
+	hlog=$BATS_TEST_TMPDIR/hook.log
+	h=$BATS_TEST_TMPDIR/hook.sh
+	cat >"$h" <<'HOOK'
+#!/usr/bin/env bash
+set -eu
+case $1 in
+deploy_challenge)
+	curl -fsS -o /dev/null -X POST -d "{\"host\":\"_acme-challenge.$2.\",\"value\":\"$4\"}" \
+		"$CHALLTESTSRV_URL/set-txt" ;;
+esac
+case $1 in
+startup_hook | deploy_challenge | clean_challenge | sync_cert | exit_hook) echo "$1" >>"$HLOG" ;;
+esac
+HOOK
+	chmod +x "$h"
+	export HLOG=$hlog
+	defer -d dh.example.com --handler "$h" --dehydrated
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	assert_eq "phase 1" "$(paste -sd, "$hlog")" \
+		startup_hook,deploy_challenge,exit_hook
+	: >"$hlog"
+	resume "$id"
+	[ "$status" -eq 0 ]
+	assert_eq "phase 2" "$(paste -sd, "$hlog")" \
+		startup_hook,clean_challenge,sync_cert,exit_hook
+	assert_lineage "$CFG/live/dh.example.com" dh.example.com
 }
