@@ -255,7 +255,9 @@ const struct opt_def cli_opts[] = {
 	    "with --check: warn when a certificate has fewer than N days left "
 	    "(default: when half of its renewal window has passed)" },
 	{ "json", 0, SET(json_output), V(VERB_CERTIFICATES) |
-	    V(VERB_PENDING), NULL, "certificates, pending: JSON output" },
+	    V(VERB_PENDING) | V(VERB_SHOW_ACCOUNT) | V(VERB_REVOKE) |
+	    V(VERB_DELETE), NULL, "the result as JSON on stdout "
+	    "(extauth-protocol(7))" },
 	{ "defer", 0, SET(defer), V_OBTAIN, NULL, "two-phase mode: create the "
 	    "order, hand out the challenges, save it as a pending order and "
 	    "exit; extauth resume ID finishes it" },
@@ -1086,10 +1088,11 @@ defer_checks(struct parse *p)
 static enum err
 finish(struct parse *p)
 {
-	struct config	*cfg = p->cfg;
-	const char	*env;
-	size_t		 i;
-	enum err	 e;
+	struct config		*cfg = p->cfg;
+	const struct opt_def	*json;
+	const char		*env;
+	size_t			 i;
+	enum err		 e;
 
 	p->at = 0;	/* errors here are about the whole command */
 	if (cfg->show_help || cfg->show_version || cfg->print_completion ||
@@ -1151,6 +1154,15 @@ finish(struct parse *p)
 		    "characters or blanks at either end", CHAIN_NAME_MAX);
 	if ((e = defer_checks(p)) != ERR_OK)
 		return e;
+	/* --json replaces the report with the verb's result line; a verb
+	 * without one would ignore it, and an orchestrator would wait for
+	 * a line that never comes.  The verbs are those of its table row. */
+	if (cfg->json_output && (json = find_exact("json", 4)) != NULL &&
+	    (json->verbs & V(cfg->verb)) == 0)
+		return perr(p, NULL, NULL, "leave --json out: JSON mode's lines "
+		    "are this verb's machine output (extauth help VERB lists "
+		    "the verbs' options)", "%s has no --json result line",
+		    cli_verbs[cfg->verb].name);
 	if (cfg->csr != NULL && cfg->verb != VERB_CERTONLY)
 		return perr(p, NULL, NULL, "use extauth certonly --csr FILE",
 		    "--csr works only with certonly, not %s (as in certbot)",

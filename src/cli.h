@@ -100,7 +100,7 @@ struct config {
 	const char		*chain_path;	/* certonly --csr */
 	const char		*fullchain_path;	/* certonly --csr */
 	const char		*reason;	/* revoke */
-	bool			 json_output;	/* certificates --json */
+	bool			 json_output;	/* --json: cmd_result's line */
 	bool			 defer;		/* --defer: two-phase mode */
 	const char		*resume_id;	/* resume ID, certonly --resume */
 	const char		*cancel_id;	/* pending/resume --cancel ID */

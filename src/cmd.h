@@ -73,6 +73,11 @@ struct solver	*cmd_solver(const struct config *, enum solver_mode,
 struct solver	*cmd_solver_at(const struct config *, enum solver_mode,
 		    const char *handler, bool hook_chain,
 		    const char *socket_path, enum err *);
+/* With --json (cfg->json_output): prints the verb's outcome as one line
+ * on stdout, {"cmd": VERB, "ok": bool, "error": text|null} followed, on
+ * success, by result's keys.  Takes result (may be NULL).  Returns e, or
+ * ERR_INTERNAL (logged) when a success cannot be written. */
+enum err	 cmd_result(const struct config *, enum err e, json_t *result);
 /* Prints the report line (JSON, handler, dehydrated modes) and the
  * exit_hook event, then frees the solver. */
 void		 cmd_finish(struct solver *, enum err, json_t *messages);

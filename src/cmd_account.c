@@ -6,6 +6,7 @@
  * update_account: a new contact (RFC 8555 §7.3.2) or a new key
  * (keychange.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,12 +113,29 @@ out:
 	return e;
 }
 
+/* The RFC 8657 CAA record's value (without "0 issue") for issuer and
+ * this account, appended to records. */
+static enum err
+caa_record(json_t *records, const char *issuer, const char *kid)
+{
+	char	*text = NULL;
+	enum err e = ERR_INTERNAL;
+
+	if (asprintf(&text, "%s; accounturi=%s; validationmethods=dns-01,"
+	    "http-01", issuer, kid) != -1 &&
+	    json_array_append_new(records, json_string(text)) == 0)
+		e = ERR_OK;
+	free(text);
+	return e;
+}
+
 enum err
 cmd_show_account(const struct config *cfg)
 {
 	struct session	 ss;
 	struct solver	*s = NULL;
 	json_t		*messages = json_array(), *acct = NULL, *v, *caa;
+	json_t		*res = NULL, *contacts, *records, *profiles;
 	const char	*status, *pname;
 	char		 qname[PROFILE_NAME_MAX * 4 + 8], qdesc[LOG_QUOTE_MAX];
 	size_t		 i;
@@ -132,22 +150,35 @@ cmd_show_account(const struct config *cfg)
 	    NULL)) != ERR_OK)
 		goto out;
 	status = json_string_value(json_object_get(acct, "status"));
+	/* --json: the same facts as the report, as keys. */
+	e = ERR_INTERNAL;
+	if ((res = json_pack("{s:s, s:s, s:s?, s:[], s:[], s:{}}", "server",
+	    ss.server, "account_url", acme_kid(ss.acme), "status", status,
+	    "contact", "caa_records", "profiles")) == NULL)
+		goto out;
+	contacts = json_object_get(res, "contact");
+	records = json_object_get(res, "caa_records");
+	profiles = json_object_get(res, "profiles");
 	if ((e = cmd_report(messages, 1, "Account details for server %s: "
 	    "account URL %s, status %s", ss.server, acme_kid(ss.acme),
 	    status ? status : "unknown")) != ERR_OK)
 		goto out;
 	json_array_foreach(json_object_get(acct, "contact"), i, v)
-		if (json_is_string(v) && (e = cmd_report(messages, 1,
-		    "Contact: %s", json_string_value(v))) != ERR_OK)
+		if (json_is_string(v) && ((e = cmd_report(messages, 1,
+		    "Contact: %s", json_string_value(v))) != ERR_OK ||
+		    (e = json_array_append(contacts, v) == -1 ? ERR_INTERNAL :
+		    ERR_OK) != ERR_OK))
 			goto out;
 	/* RFC 8657: only this account, only these methods, may get
 	 * certificates for a name that publishes this record. */
 	caa = acme_meta(ss.acme, "caaIdentities");
 	json_array_foreach(caa, i, v)
-		if (json_is_string(v) && (e = cmd_report(messages, 2,
+		if (json_is_string(v) && ((e = cmd_report(messages, 2,
 		    "CAA record binding a name to this account: CAA 0 issue "
 		    "\"%s; accounturi=%s; validationmethods=dns-01,http-01\"",
-		    json_string_value(v), acme_kid(ss.acme))) != ERR_OK)
+		    json_string_value(v), acme_kid(ss.acme))) != ERR_OK ||
+		    (e = caa_record(records, json_string_value(v),
+		    acme_kid(ss.acme))) != ERR_OK))
 			goto out;
 	/* draft-ietf-acme-profiles: what --preferred-profile and
 	 * --required-profile may name.  The CA's words stay inside
@@ -156,10 +187,14 @@ cmd_show_account(const struct config *cfg)
 		if ((e = cmd_report(messages, 1, "Profile offered: %s: %s",
 		    log_quote(pname, qname, sizeof qname), log_quote(
 		    json_is_string(v) ? json_string_value(v) : "", qdesc,
-		    sizeof qdesc))) != ERR_OK)
+		    sizeof qdesc))) != ERR_OK ||
+		    (e = json_object_set_new(profiles, pname,
+		    json_string(json_is_string(v) ? json_string_value(v) :
+		    "")) == -1 ? ERR_INTERNAL : ERR_OK) != ERR_OK)
 			goto out;
 out:
 	json_decref(acct);
+	e = cmd_result(cfg, e, res);
 	cmd_finish(s, e, messages);
 	session_close(&ss);
 	return e;

@@ -315,27 +315,28 @@ row_text(const struct cert_row *r, time_t now)
 	printf("    Private Key Path: %s\n", r->live.privkey);
 }
 
-/* Prints the listing; rows[i] with shown[i] false are filtered out. */
+/*
+ * Prints the listing; rows[i] with shown[i] false are filtered out.  With
+ * --json nothing is printed: *doc gets {"certificates": [...]} (new, the
+ * caller's) for cmd_result's line.
+ */
 static enum err
 print_rows(const struct config *cfg, struct cert_row *rows, const bool *shown,
-    size_t n, time_t now)
+    size_t n, time_t now, json_t **doc)
 {
-	json_t	*doc = NULL, *arr;
+	json_t	*arr;
 	size_t	 i, n_shown = 0, n_bad = 0;
 	bool	 first = true;
 	enum err e = ERR_INTERNAL;
 
 	if (cfg->json_output) {
 		if ((arr = json_array()) == NULL ||
-		    (doc = json_pack("{s:o}", "certificates", arr)) == NULL)
+		    (*doc = json_pack("{s:o}", "certificates", arr)) == NULL)
 			goto out;
 		for (i = 0; i < n; i++)
 			if (shown[i] && json_array_append_new(arr,
 			    row_json(&rows[i], now)) == -1)
 				goto out;
-		if (json_dumpf(doc, stdout, JSON_INDENT(2)) == -1)
-			goto out;
-		putchar('\n');
 		e = ERR_OK;
 		goto out;
 	}
@@ -365,7 +366,6 @@ print_rows(const struct config *cfg, struct cert_row *rows, const bool *shown,
 	}
 	e = ERR_OK;
 out:
-	json_decref(doc);
 	if (e == ERR_INTERNAL)
 		log_error("certificates: out of memory");
 	return e;
@@ -434,6 +434,7 @@ cmd_certificates(const struct config *cfg, int *check)
 	struct cert_row	 *rows = NULL;
 	bool		 *shown = NULL;
 	char		**names = NULL;
+	json_t		 *doc = NULL;
 	size_t		  n = 0, i;
 	time_t		  now = clock_now();
 	enum err	  e = ERR_INTERNAL;
@@ -475,13 +476,19 @@ cmd_certificates(const struct config *cfg, int *check)
 		    access(rows[i].conf_path, F_OK) == 0);
 	}
 	if ((e = cfg->check ? print_check(cfg, rows, shown, n, now, check) :
-	    print_rows(cfg, rows, shown, n, now)) != ERR_OK)
+	    print_rows(cfg, rows, shown, n, now, &doc)) != ERR_OK)
 		goto out;
-	if (fflush(stdout) == EOF || ferror(stdout)) {
+	if (!cfg->json_output && (fflush(stdout) == EOF || ferror(stdout))) {
 		log_error("certificates: cannot write to stdout");
 		e = ERR_INTERNAL;
 	}
 out:
+	/* --json (not with --check, whose line is the plugin's): one line,
+	 * the listing or what failed. */
+	if (!cfg->check)
+		e = cmd_result(cfg, e, doc);
+	else
+		json_decref(doc);
 	for (i = 0; i < n; i++) {
 		if (rows != NULL)
 			row_clear(&rows[i]);

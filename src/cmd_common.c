@@ -104,7 +104,8 @@ cmd_solver_at(const struct config *cfg, enum solver_mode mode,
 	o.handler = handler;
 	o.handler_timeout_ms = cfg->handler_timeout_s * 1000;
 	o.invoker_timeout_ms = cfg->invoker_timeout_s * 1000;
-	o.quiet = cfg->quiet;
+	/* --json: the verb's result line replaces the report line. */
+	o.quiet = cfg->quiet || cfg->json_output;
 	o.no_ack = cfg->defer;
 	o.hook_chain = hook_chain;
 	o.self_check = cfg->self_check;
@@ -172,6 +173,55 @@ cmd_report_add(json_t *messages, int priority, const char *text)
 	    1, "lines", text);
 	if (m != NULL)
 		json_array_append_new(messages, m);
+}
+
+/*
+ * The verb's outcome as one line, for an orchestrator: the same spacing
+ * and escapes as the protocol lines, and doc/protocol.schema.json
+ * describes it.  The error is the report's text (both lines of it).
+ */
+enum err
+cmd_result(const struct config *cfg, enum err e, json_t *result)
+{
+	json_t		*line = NULL, *v;
+	const char	*key;
+	char		*text = NULL;
+	enum err	 r = e;
+
+	if (!cfg->json_output) {
+		json_decref(result);
+		return e;
+	}
+	if ((line = json_object()) == NULL ||
+	    json_object_set_new(line, "cmd",
+	    json_string(cli_verb_name(cfg->verb))) == -1 ||
+	    json_object_set_new(line, "ok", json_boolean(e == ERR_OK)) == -1 ||
+	    json_object_set_new(line, "error", e == ERR_OK ? json_null() :
+	    json_string(*log_last_error() ? log_last_error() :
+	    err_name(e))) == -1)
+		goto fail;
+	/* A failed verb's keys may be half known: only the three above. */
+	if (e == ERR_OK && result != NULL)
+		json_object_foreach(result, key, v)
+			if (json_object_set(line, key, v) == -1)
+				goto fail;
+	if ((text = json_dumps(line, JSON_PRESERVE_ORDER |
+	    JSON_ENSURE_ASCII)) == NULL)
+		goto fail;
+	if (printf("%s\n", text) < 0 || fflush(stdout) == EOF) {
+		log_error("%s --json: cannot write to stdout: %s",
+		    cli_verb_name(cfg->verb), strerror(errno));
+		r = e != ERR_OK ? e : ERR_INTERNAL;
+	}
+	goto out;
+fail:
+	log_error("%s --json: out of memory", cli_verb_name(cfg->verb));
+	r = e != ERR_OK ? e : ERR_INTERNAL;
+out:
+	free(text);
+	json_decref(line);
+	json_decref(result);
+	return r;
 }
 
 void

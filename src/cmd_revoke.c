@@ -63,6 +63,18 @@ reason_code(const char *name)
 	return -1;
 }
 
+/* certbot's name of an RFC 5280 code from revoke_reasons. */
+static const char *
+reason_name(int code)
+{
+	size_t	i;
+
+	for (i = 0; i < REASON__COUNT; i++)
+		if (revoke_reasons[i].code == code)
+			return revoke_reasons[i].name;
+	return revoke_reasons[REASON_UNSPECIFIED].name;
+}
+
 /* What to revoke and where: the certificate file, the lineage's server,
  * account and CA bundle (borrowed from conf or cfg). */
 struct revoke_target {
@@ -215,35 +227,29 @@ cmd_revoke(const struct config *cfg)
 	struct session		 ss;
 	struct revoke_target	 t;
 	struct solver		*s = NULL;
-	json_t			*messages = json_array();
+	json_t			*messages = json_array(), *res = NULL;
 	int			 reason;
-	enum err		 e;
+	enum err		 e = ERR_USAGE;
 
 	memset(&ss, 0, sizeof ss);
 	memset(&t, 0, sizeof t);
 	if ((cfg->cert_name == NULL) == (cfg->cert_path == NULL)) {
-		fprintf(stderr, "extauth: revoke needs exactly one of "
-		    "--cert-name NAME or --cert-path FILE\n");
-		json_decref(messages);
-		return ERR_USAGE;
+		log_error("revoke needs exactly one of --cert-name NAME or "
+		    "--cert-path FILE");
+		goto out;
 	}
 	if (cfg->cert_name != NULL && !cmd_cert_name_ok(cfg->cert_name,
-	    NULL)) {
-		json_decref(messages);
-		return ERR_USAGE;
-	}
+	    NULL))
+		goto out;
 	if ((reason = reason_code(cfg->reason)) == -1) {
-		fprintf(stderr, "extauth: unknown --reason %s: use unspecified,"
-		    " keycompromise, affiliationchanged, superseded or "
-		    "cessationofoperation\n", cfg->reason);
-		json_decref(messages);
-		return ERR_USAGE;
+		log_error("unknown --reason %s: use unspecified, "
+		    "keycompromise, affiliationchanged, superseded or "
+		    "cessationofoperation", cfg->reason);
+		goto out;
 	}
 	if ((s = cmd_solver(cfg, cfg->mode, cfg->handler, cfg->hook_chain,
-	    &e)) == NULL) {
-		json_decref(messages);
-		return e;
-	}
+	    &e)) == NULL)
+		goto out;
 	if ((e = cmd_session_open(&ss, cfg)) != ERR_OK ||
 	    (e = target_find(cfg, &ss, &t)) != ERR_OK)
 		goto out;
@@ -254,7 +260,13 @@ cmd_revoke(const struct config *cfg)
 		goto out;
 	e = cmd_report(messages, 1, "Congratulations! You have successfully "
 	    "revoked the certificate that was located at %s.", t.cert_path);
+	if (e == ERR_OK && (res = json_pack("{s:s?, s:s, s:s, s:i, s:s}",
+	    "cert_name", t.name, "cert_path", t.cert_path, "reason",
+	    reason_name(reason), "reason_code", reason, "server",
+	    ss.server)) == NULL)
+		e = ERR_INTERNAL;
 out:
+	e = cmd_result(cfg, e, res);
 	cmd_finish(s, e, messages);
 	target_clear(&t);
 	session_close(&ss);
@@ -267,25 +279,20 @@ cmd_delete(const struct config *cfg)
 	struct session		 ss;
 	struct store_lineage	*ln = NULL;
 	struct solver		*s = NULL;
-	json_t			*messages = json_array();
+	json_t			*messages = json_array(), *res = NULL;
 	const char		*why;
-	enum err		 e;
+	enum err		 e = ERR_USAGE;
 
 	memset(&ss, 0, sizeof ss);
 	if (cfg->cert_name == NULL) {
-		fprintf(stderr, "extauth: delete needs --cert-name NAME\n");
-		json_decref(messages);
-		return ERR_USAGE;
+		log_error("delete needs --cert-name NAME");
+		goto out;
 	}
-	if (!cmd_cert_name_ok(cfg->cert_name, NULL)) {
-		json_decref(messages);
-		return ERR_USAGE;
-	}
+	if (!cmd_cert_name_ok(cfg->cert_name, NULL))
+		goto out;
 	if ((s = cmd_solver(cfg, cfg->mode, cfg->handler, cfg->hook_chain,
-	    &e)) == NULL) {
-		json_decref(messages);
-		return e;
-	}
+	    &e)) == NULL)
+		goto out;
 	if ((e = cmd_session_open(&ss, cfg)) != ERR_OK)
 		goto out;
 	if ((ln = store_lineage_open(&ss.store, cfg->cert_name,
@@ -305,8 +312,12 @@ cmd_delete(const struct config *cfg)
 		goto out;
 	e = cmd_report(messages, 1, "Deleted all files relating to "
 	    "certificate %s.", cfg->cert_name);
+	if (e == ERR_OK && (res = json_pack("{s:s}", "cert_name",
+	    cfg->cert_name)) == NULL)
+		e = ERR_INTERNAL;
 out:
 	store_lineage_close(ln);
+	e = cmd_result(cfg, e, res);
 	cmd_finish(s, e, messages);
 	session_close(&ss);
 	return e;

@@ -90,6 +90,17 @@ refused() {
 	refused '{"cmd": "report", "messages": [{"priority": 1, "lines": []}]}'
 	refused '{"cmd": "report", "messages": [], "cert_name": "a"}'
 	refused '{"cmd": "save", "title": null}'
+	# a line without cmd can only be one of extauth pending --json
+	assert_schema_lines - <<<'{"id": "a1", "cert_name": "a", "domains": ["a"], "expires": null, "order_url": "https://ca/o/1"}'
+	refused '{"id": "a1", "cert_name": "a", "domains": ["a"], "expires": null}'
+	refused '{"id": "a1", "cert_name": "a", "domains": ["a"], "expires": null, "order_url": "https://ca/o/1", "x": 1}'
+	refused '{}'
+	# a verb's --json line: only cmd, ok and error when it failed
+	assert_schema_lines - <<<'{"cmd": "delete", "ok": true, "error": null, "cert_name": "a"}'
+	assert_schema_lines - <<<'{"cmd": "delete", "ok": false, "error": "no certificate named a"}'
+	refused '{"cmd": "delete", "ok": false, "error": "x", "cert_name": "a"}'
+	refused '{"cmd": "delete", "ok": false, "error": null}'
+	refused '{"cmd": "delete", "ok": true, "error": null}'
 	refused '["cmd", "restart"]'
 	refused '{"cmd": "restart"'
 	refused ''
@@ -130,15 +141,22 @@ with_stdout() {
 	run ! with_stdout "$bad" assert_stdout_json
 	run ! with_stdout "$bad" lines_cmd restart
 	# ext_run and ext_direct check what the run printed: an "extauth"
-	# that prints the bad line, alone or through the JSON driver
+	# that prints a perform line and waits for its reply (so that it is
+	# still there when the driver starts reading), alone or through the
+	# JSON driver (which acknowledges it without publishing)
 	local fake=$BATS_TEST_TMPDIR/fake-extauth
-	printf '#!/bin/sh\necho %s\n' "'$bad'" >"$fake"
-	chmod +x "$fake"
+	local perform='{"cmd": "perform_challenge", "type": "dns-01", "domain": "a.example.com", "token": "t", "validation": "v", "txt_domain": "_acme-challenge.a.example.com", "key_auth": "t.k"}'
+	fake_prints() {
+		printf '#!/bin/sh\necho %s\nread -r ack\n' "'$1'" >"$fake"
+		chmod +x "$fake"
+	}
+	fake_prints "${perform%\}}, \"bogus\": true}"
 	EXTAUTH=$fake run ! ext_direct
-	EXTAUTH=$fake run ! ext_run
-	printf '#!/bin/sh\necho %s\n' "'$good'" >"$fake"
+	EXTAUTH=$fake DRIVER_NO_PUBLISH=1 run ! ext_run
+	fake_prints "$perform"
 	EXTAUTH=$fake ext_direct
-	EXTAUTH=$fake ext_run
+	EXTAUTH=$fake DRIVER_NO_PUBLISH=1 ext_run
+	assert_eq "through the driver" "$output" "$perform"
 	# text around the lines (a driver's, a verb's) is not the schema's business
 	with_stdout $'No certificates found.\n{"cmd": "restart"}' schema_check_output
 }

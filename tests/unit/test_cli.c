@@ -202,7 +202,8 @@ static const struct row {
 	R(deactivate_authz, W_TRUE, NULL, 0, "--deactivate-authz"),
 	R(self_check, W_FALSE, NULL, 0, "--no-self-check"),
 	R(self_check, W_TRUE, NULL, 0, "--no-self-check", "--self-check"),
-	R(json_output, W_TRUE, NULL, 0, "--json"),
+	R(json_output, W_TRUE, NULL, 0, "certificates", "--json"),
+	R(json_output, W_TRUE, NULL, 0, "--json", "delete"),
 	R(show_help, W_TRUE, NULL, 0, "help", "renew"),
 	R(show_help, W_TRUE, NULL, 0, "renew", "--help"),
 	R(show_version, W_TRUE, NULL, 0, "--version"),
@@ -338,6 +339,8 @@ every_row(void **state)
 			argv[argc++] = "certonly";
 		if (strcmp(o->name, "cancel") == 0)
 			argv[argc++] = "pending";
+		if (strcmp(o->name, "json") == 0)
+			argv[argc++] = "show_account";
 		if (strncmp(o->name, "eab-", 4) == 0) {
 			argv[argc++] = strcmp(o->name, "eab-kid") == 0 ?
 			    "--eab-hmac-key" : "--eab-kid";
@@ -446,6 +449,12 @@ verbs_and_modes(void **state)
 	assert_int_equal(cfg.mode, SOLVER_TEXT);
 	cli_config_clear(&cfg);
 	assert_int_equal(PARSE(&cfg, "--socket", "/s", "--mode", "json"),
+	    ERR_OK);
+	cli_config_clear(&cfg);
+	/* --json only where the verb has a result line */
+	assert_int_equal(PARSE(&cfg, "renew", "--json"), ERR_USAGE);
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "--json", "revoke", "--cert-name", "a"),
 	    ERR_OK);
 	cli_config_clear(&cfg);
 	assert_int_equal(PARSE(&cfg, "--print-completion", "zsh"), ERR_OK);
