@@ -30,6 +30,10 @@
 #include "renewal.h"
 #include "session.h"
 
+static enum err	saved_challenges(const struct pending *,
+		    struct challenge ***);
+static void	saved_free(struct challenge **, size_t);
+
 /* strdup of s, NULL for NULL; *ok false when out of memory. */
 static char *
 dup_or_null(const char *s, bool *ok)
@@ -99,6 +103,49 @@ pending_fill(struct pending *pd, struct session *ss,
 	return ERR_OK;
 }
 
+/*
+ * One pending order per lineage: the older ones of pd's lineage are
+ * superseded by pd (a play run twice, a second renew --defer).  Their
+ * challenges get cleanup, before the new ones are handed out, and their
+ * files go.  One that another run is resuming right now is left to it.
+ */
+static void
+supersede(struct solver *s, const char *work_dir, const struct pending *pd)
+{
+	struct pending		  old;
+	struct challenge	**chs;
+	char			**ids = NULL;
+	size_t			  n = 0, i;
+	bool			  same;
+
+	if (pending_list(work_dir, &ids, &n) != ERR_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		memset(&old, 0, sizeof old);
+		old.lock_fd = -1;
+		same = false;
+		if (strcmp(ids[i], pd->id) != 0 && pending_read(&old, work_dir,
+		    ids[i]) == ERR_OK)
+			same = strcmp(old.cert_name, pd->cert_name) == 0;
+		pending_clear(&old);
+		if (!same || pending_open(&old, work_dir, ids[i]) != ERR_OK) {
+			pending_clear(&old);
+			continue;
+		}
+		chs = NULL;
+		if (saved_challenges(&old, &chs) == ERR_OK &&
+		    solver_cleanup(s, chs, old.n_chs) == ERR_OK &&
+		    pending_remove(&old) == ERR_OK)
+			log_info("pending order %s of %s is superseded by %s",
+			    old.id, old.cert_name, pd->id);
+		saved_free(chs, old.n_chs);
+		pending_clear(&old);
+	}
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
 enum err
 cmd_defer(struct session *ss, struct solver *s,
     const struct lineage_params *p, json_t *messages, bool *deferred)
@@ -143,6 +190,7 @@ cmd_defer(struct session *ss, struct solver *s,
 	 * an order `extauth pending` lists and resume can finish. */
 	if ((e = pending_save(&pd)) != ERR_OK)
 		goto out;
+	supersede(s, ss->store.work_dir, &pd);
 	if (h.n_chs > 0 && (e = solver_perform(s, h.chs, h.n_chs)) !=
 	    ERR_OK) {
 		/* A handler that could not deploy: nothing to resume. */
@@ -198,10 +246,12 @@ saved_challenges(const struct pending *pd, struct challenge ***chs)
 	bool			 ok = true;
 
 	if ((*chs = calloc(pd->n_chs + 1, sizeof **chs)) == NULL)
-		return ERR_INTERNAL;
-	for (i = 0; i < pd->n_chs; i++) {
-		if (((*chs)[i] = c = calloc(1, sizeof *c)) == NULL)
-			return ERR_INTERNAL;
+		ok = false;
+	for (i = 0; ok && i < pd->n_chs; i++) {
+		if (((*chs)[i] = c = calloc(1, sizeof *c)) == NULL) {
+			ok = false;
+			break;
+		}
 		c->type = pd->chs[i].type;
 		c->wildcard = pd->chs[i].wildcard;
 		c->performed = true;
@@ -214,7 +264,11 @@ saved_challenges(const struct pending *pd, struct challenge ***chs)
 		c->txt_domain = dup_or_null(pd->chs[i].txt_domain, &ok);
 		c->uri = dup_or_null(pd->chs[i].uri, &ok);
 	}
-	return ok ? ERR_OK : ERR_INTERNAL;
+	if (!ok) {
+		log_error("out of memory");
+		return ERR_INTERNAL;
+	}
+	return ERR_OK;
 }
 
 static void
@@ -256,7 +310,8 @@ cancel(const struct config *cfg, struct pending *pd)
 		goto out;
 	if ((s = resume_solver(cfg, &p, &e)) == NULL)
 		goto out;
-	if ((e = solver_cleanup(s, chs, pd->n_chs)) != ERR_OK)
+	if ((e = solver_emit(s, event_phase(EVENT_STARTUP))) != ERR_OK ||
+	    (e = solver_cleanup(s, chs, pd->n_chs)) != ERR_OK)
 		goto out;
 	if ((e = pending_remove(pd)) == ERR_OK)
 		e = cmd_report(messages, 1, "Pending order %s for %s cancelled; "

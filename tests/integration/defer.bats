@@ -432,3 +432,30 @@ HOOK
 		startup_hook,clean_challenge,sync_cert,exit_hook
 	assert_lineage "$CFG/live/dh.example.com" dh.example.com
 }
+
+@test "phase 1 run twice for one lineage: the new order supersedes the old one (cleanup for its challenges, file removed)" {
+	defer -d twice.example.com
+	[ "$status" -eq 0 ]
+	old=$(deferred_id)
+	old_token=$(lines_cmd perform_challenge | jq -r .token)
+	defer -d twice.example.com
+	[ "$status" -eq 0 ]
+	new=$(deferred_id)
+	[[ $new != "$old" ]]
+	# The old challenge is cleaned up before the new one is handed out.
+	assert_eq "cleanup of the old" "$(lines_cmd cleanup | jq -r .token)" "$old_token"
+	assert_eq "order of lines" "$(printf '%s\n' "${lines[@]}" | jq -r .cmd | paste -sd,)" \
+		cleanup,perform_challenge,deferred
+	[[ $stderr == *"pending order $old of twice.example.com is superseded by $new"* ]]
+	publish
+	run --separate-stderr "$EXTAUTH" "${DIRS[@]}" pending --json
+	assert_eq "only the new one" "$(jq -r .id <<<"$output")" "$new"
+	# Another lineage's pending order is left alone.
+	defer -d other.example.com
+	[ "$status" -eq 0 ]
+	assert_eq "no cleanup" "$(count_cmd cleanup)" 0
+	resume "$new"
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$EXTAUTH" "${DIRS[@]}" pending --json
+	assert_eq "the other one" "$(jq -r .cert_name <<<"$output")" other.example.com
+}
