@@ -5,10 +5,13 @@
 #   fresh   every conf holds a fresh ARI answer (extauth_ari_next_query in
 #           the future): no request at all; best of BENCH_RUNS runs (5).
 #   stale   no conf holds an answer: N renewalInfo GETs over one
-#           connection, and N conf rewrites (atomic, fsync'd); one run,
+#           connection, and N conf rewrites (atomic; made durable in
+#           batches of 256, one syncfs each: store.h "batches"); one run,
 #           since it changes the confs.
-# Each row: wall seconds, peak RSS (GNU time's %M, KiB), the connections
-# and requests extauth counted (-v log).  The lineages are copies of one
+# Each row: wall seconds, peak RSS (GNU time's %M, KiB), extauth's own CPU
+# seconds (user + system: what the wall time is made of on a machine whose
+# other load slows Pebble and the disk), and the renewalInfo answers
+# extauth recorded (-v log).  The lineages are copies of one
 # real lineage (bench/renew.sh's layout), so every GET asks about the same
 # certificate, which Pebble issued.
 # not pipefail: tests/lib/pebble.bash's challtestsrv flag probe (-h | grep -q)
@@ -77,19 +80,20 @@ args=(renew -v --config-dir "$cfg" --work-dir "$state/work" --logs-dir "$state/l
 # row LABEL: one timed run; prints the row.
 row() {
 	local t
-	/usr/bin/time -o "$state/time" -f '%e %M' "$EXTAUTH" "${args[@]}" </dev/null \
+	/usr/bin/time -o "$state/time" -f '%e %M %U %S' "$EXTAUTH" "${args[@]}" </dev/null \
 		>"$state/out" 2>"$state/err" || { tail -5 "$state/err" >&2; exit 1; }
 	grep -q "\"$n lineages\? checked, 0 due, 0 renewed, 0 failed.\"" "$state/out" || {
 		echo "bench: unexpected report: $(cat "$state/out")" >&2
 		exit 1
 	}
-	read -r t rss <"$state/time"
-	printf '%-6s %7d %8s %12s %9s\n' "$1" "$n" "$t" "$rss" \
+	read -r t rss us ss <"$state/time"
+	printf '%-6s %7d %8s %12s %6.2f %9s\n' "$1" "$n" "$t" "$rss" \
+		"$(awk -v u="$us" -v s="$ss" 'BEGIN {print u + s}')" \
 		"$(grep -c 'renewal window puts' "$state/err" || true)"
 }
 
 echo "extauth renew, none due, ARI (Pebble 2.10); $(nproc) cores; $(date -u +%Y-%m-%d)"
-printf '%-6s %7s %8s %12s %9s\n' variant N wall_s peak_rss_kib ari_gets
+printf '%-6s %7s %8s %12s %6s %9s\n' variant N wall_s peak_rss_kib cpu_s ari_gets
 row stale
 # now every conf holds a fresh answer: the best of $runs runs
 best=

@@ -797,8 +797,10 @@ out:
 	return rc;
 }
 
-enum err
-conf_write(const char *path, const struct conf *conf)
+/* Writes conf to path at once, or through batch when not NULL. */
+static enum err
+conf_store(struct store_batch *batch, const char *path, const struct conf *conf,
+    struct store_lineage *hold)
 {
 	struct conf_sbuf	b = { NULL, 0, 0 };
 	enum err		rc;
@@ -806,13 +808,31 @@ conf_write(const char *path, const struct conf *conf)
 	if (conf->n > CONF_MAX_KEYS) {
 		log_error("%s: more than %d keys", path, CONF_MAX_KEYS);
 		rc = ERR_STORAGE;
+		store_lineage_close(hold);
 		goto out;
 	}
-	if ((rc = conf_emit(&b, conf, NULL, 0)) != ERR_OK)
+	if ((rc = conf_emit(&b, conf, NULL, 0)) != ERR_OK) {
+		store_lineage_close(hold);
 		goto out;
-	rc = store_write_atomic(path, b.p == NULL ? "" : b.p, b.len, 0644);
+	}
+	rc = batch != NULL ? store_batch_write(batch, path, b.p == NULL ? "" :
+	    b.p, b.len, 0644, hold) : store_write_atomic(path, b.p == NULL ?
+	    "" : b.p, b.len, 0644);
 out:
 	free(b.p);
 	return rc;
+}
+
+enum err
+conf_write(const char *path, const struct conf *conf)
+{
+	return conf_store(NULL, path, conf, NULL);
+}
+
+enum err
+conf_write_batch(struct store_batch *batch, const char *path,
+    const struct conf *conf, struct store_lineage *hold)
+{
+	return conf_store(batch, path, conf, hold);
 }
 

@@ -51,6 +51,13 @@ enum err	 conf_set_list(struct conf *, const char *section,
 /* Top-level keys first, then each section (its keys, then its subsections)
  * in order of first use; written atomically, mode 0644. */
 enum err	 conf_write(const char *path, const struct conf *);
+/* conf_write through a batch of deferred writes (store.h): the file is in
+ * place, whole, after store_batch_flush; hold as store_batch_write's (the
+ * batch takes it, on failure too). */
+struct store_batch;
+struct store_lineage;
+enum err	 conf_write_batch(struct store_batch *, const char *path,
+		    const struct conf *, struct store_lineage *hold);
 void		 conf_clear(struct conf *);
 
 #endif

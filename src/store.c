@@ -126,32 +126,39 @@ out:
 	return rc;
 }
 
+/*
+ * The first half of an atomic write: data in a new temp file beside path
+ * (.NAME.extauth.XXXXXX, which the sweep after a killed run removes), with
+ * exactly mode, fsynced when sync.  *tmp and *dir are new strings the
+ * caller frees; on failure (logged) no temp file is left and both are
+ * NULL.
+ */
 enum err
-store_write_atomic(const char *path, const void *data, size_t len,
-    mode_t mode)
+store_write_temp(const char *path, const void *data, size_t len, mode_t mode,
+    bool sync, char **tmp, char **dir)
 {
 	const char	*base, *p = data;
-	char		*dir = NULL, *tmp = NULL;
 	enum err	 rc = ERR_STORAGE;
 	ssize_t		 w;
 	bool		 have_tmp = false;
 	int		 fd = -1, saved;
 
+	*tmp = *dir = NULL;
 	base = strrchr(path, '/');
 	base = base == NULL ? path : base + 1;
 	if (base[0] == '\0') {
 		log_error("cannot write %s: not a file name", path);
 		goto out;
 	}
-	if ((dir = store_dirname(path)) == NULL ||
-	    (tmp = store_pathf("%s/.%s" STORE_TEMP_TAG "XXXXXX", dir,
+	if ((*dir = store_dirname(path)) == NULL ||
+	    (*tmp = store_pathf("%s/.%s" STORE_TEMP_TAG "XXXXXX", *dir,
 	    base)) == NULL) {
 		rc = ERR_INTERNAL;
 		goto out;
 	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+	if ((fd = mkostemp(*tmp, O_CLOEXEC)) == -1) {
 		saved = errno;
-		log_error("cannot create %s: %s", tmp, strerror(saved));
+		log_error("cannot create %s: %s", *tmp, strerror(saved));
 		store_denied_hint(saved);
 		goto out;
 	}
@@ -159,41 +166,64 @@ store_write_atomic(const char *path, const void *data, size_t len,
 	/* Before any byte is written: a key must never sit in a file that
 	 * others can read, not even for a moment, whatever the umask. */
 	if (fchmod(fd, mode & 07777) == -1) {
-		log_error("cannot chmod %s: %s", tmp, strerror(errno));
+		log_error("cannot chmod %s: %s", *tmp, strerror(errno));
 		goto out;
 	}
 	while (len > 0) {
 		if ((w = write(fd, p, len)) == -1) {
 			if (errno == EINTR)
 				continue;
-			log_error("cannot write %s: %s", tmp, strerror(errno));
+			log_error("cannot write %s: %s", *tmp, strerror(errno));
 			goto out;
 		}
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fsync(fd) == -1) {
-		log_error("cannot fsync %s: %s", tmp, strerror(errno));
+	if (sync && fsync(fd) == -1) {
+		log_error("cannot fsync %s: %s", *tmp, strerror(errno));
 		goto out;
 	}
 	w = close(fd);
 	fd = -1;
 	if (w == -1) {
-		log_error("cannot close %s: %s", tmp, strerror(errno));
+		log_error("cannot close %s: %s", *tmp, strerror(errno));
 		goto out;
 	}
-	if (rename(tmp, path) == -1) {
-		log_error("cannot rename %s to %s: %s", tmp, path,
-		    strerror(errno));
-		goto out;
-	}
-	have_tmp = false;
-	rc = store_fsync_dir(dir);
+	rc = ERR_OK;
 out:
 	if (fd != -1)
 		close(fd);
-	if (have_tmp && unlink(tmp) == -1)
-		log_warn("cannot remove %s: %s", tmp, strerror(errno));
+	if (rc != ERR_OK) {
+		if (have_tmp && unlink(*tmp) == -1)
+			log_warn("cannot remove %s: %s", *tmp,
+			    strerror(errno));
+		free(*tmp);
+		free(*dir);
+		*tmp = *dir = NULL;
+	}
+	return rc;
+}
+
+enum err
+store_write_atomic(const char *path, const void *data, size_t len,
+    mode_t mode)
+{
+	char		*dir = NULL, *tmp = NULL;
+	enum err	 rc;
+
+	if ((rc = store_write_temp(path, data, len, mode, true, &tmp, &dir)) !=
+	    ERR_OK)
+		goto out;
+	rc = ERR_STORAGE;
+	if (rename(tmp, path) == -1) {
+		log_error("cannot rename %s to %s: %s", tmp, path,
+		    strerror(errno));
+		if (unlink(tmp) == -1)
+			log_warn("cannot remove %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = store_fsync_dir(dir);
+out:
 	free(tmp);
 	free(dir);
 	return rc;

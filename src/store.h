@@ -225,6 +225,27 @@ char		*store_lineage_conf_path(const struct store_lineage *);
 enum err	 store_lineage_list(const struct store *, char ***names,
 		    size_t *n);
 
+/* ---- batches (store_batch.c) ---- */
+/*
+ * Deferred atomic writes, for what one run rewrites in many files and can
+ * afford to lose in a crash, as long as each file stays whole (renew's
+ * record of the CA's renewal windows): store_batch_write puts the data in
+ * a temp file beside path at once, unsynced; store_batch_flush (also
+ * called by store_batch_write when the batch is full) makes them durable
+ * with one syncfs, renames them into place and fsyncs their directories
+ * once.  hold (may be NULL) is a lineage handle the batch closes after the
+ * rename, so whatever the handle holds covers the file until it is in
+ * place.  store_batch_free drops what was not flushed: those files keep
+ * their old content.
+ */
+#define STORE_BATCH_MAX	4096
+struct store_batch;
+struct store_batch	*store_batch_new(size_t cap);
+enum err	 store_batch_write(struct store_batch *, const char *path,
+		    const void *, size_t, mode_t, struct store_lineage *hold);
+enum err	 store_batch_flush(struct store_batch *);
+void		 store_batch_free(struct store_batch *);
+
 /* ---- certbot's hook directories ---- */
 enum store_hooks {
 	STORE_HOOKS_PRE,	/* renewal-hooks/pre: before the first renewal */

@@ -5,7 +5,9 @@
 #ifndef EXTAUTH_STORE_PRIV_H
 #define EXTAUTH_STORE_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "store.h"
 
@@ -21,6 +23,10 @@ char		*store_pathf(const char *, ...)
 const char	*store_shown(const char *s, char *buf, size_t size);
 /* fsync of a directory, after a rename or a new link in it. */
 enum err	 store_fsync_dir(const char *dir);
+/* The first half of store_write_atomic: data in a new temp file beside
+ * path, fsynced when sync; *tmp, *dir new strings (store.c). */
+enum err	 store_write_temp(const char *path, const void *data,
+		    size_t len, mode_t mode, bool sync, char **tmp, char **dir);
 /* The archive file a live/ link of certbot's shape points at; NULL
  * (logged) for any other link.  New string, caller frees. */
 char		*store_live_target(const char *link, const char *known);

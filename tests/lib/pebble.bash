@@ -189,9 +189,16 @@ EOF
 	# Poll instead of sleeping: both are usually up in well under a second.
 	deadline=$((SECONDS + 20))
 	while ((SECONDS < deadline)); do
+		# Dead is a failed start; alive under another name is a child
+		# that has not exec'd yet (a loaded machine), polled again.
+		if ! kill -0 "$PEBBLE_PID" 2>/dev/null ||
+			! kill -0 "$CHALLTESTSRV_PID" 2>/dev/null; then
+			return 1
+		fi
 		if ! _pebble_pid_is "$PEBBLE_PID" pebble ||
 			! _pebble_pid_is "$CHALLTESTSRV_PID" pebble-challtestsrv; then
-			return 1
+			sleep 0.1
+			continue
 		fi
 		if curl -fsS -o /dev/null --max-time 2 --cacert "$PEBBLE_CA_BUNDLE" \
 			"$PEBBLE_DIR_URL" 2>/dev/null &&
