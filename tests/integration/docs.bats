@@ -143,6 +143,19 @@ help_options() {
 	assert_eq "man warnings" "$output" ""
 }
 
+@test "README and extauth(1) document issue 8's flags, verbs and test knob" {
+	local page=$BUILD/man/extauth.1 text o
+	run env LC_ALL=C MANWIDTH=200 man -l "$page"
+	[ "$status" -eq 0 ]
+	text=$(sed -z 's/-\n *//g' <<<"$output")$(sed -z 's/\n *//g' <<<"$output")
+	for o in --preferred-profile --required-profile --preferred-chain --reuse-key \
+		--no-reuse-key --new-key update_account --key-rollover "certificates --check" \
+		--warn-days EXTAUTH_NOW; do
+		grep -qF -- "$o" "$REPO_ROOT/README.md" || { echo "missing in README.md: $o"; return 1; }
+		grep -qF -- "$o" <<<"$text" || { echo "missing in extauth.1: $o"; return 1; }
+	done
+}
+
 @test "meson install puts the man pages in man1 and man7" {
 	local dest=$BATS_TEST_TMPDIR/dest
 	run meson install -C "$BUILD" --destdir "$dest" --no-rebuild --only-changed
