@@ -270,6 +270,9 @@ const struct opt_def cli_opts[] = {
 	{ "socket", 0, STR(socket_path), V_SOLVE | V(VERB_RESUME) |
 	    V(VERB_PENDING), "PATH", "JSON mode over the "
 	    "Unix stream socket the invoker listens on, not stdio" },
+	{ "fifo", 0, STR(fifo_dir), (V_SOLVE | V(VERB_RESUME) |
+	    V(VERB_PENDING)) & ~V(VERB_RENEW), "DIR", "JSON mode over the "
+	    "named pipes DIR/events and DIR/replies, not stdio" },
 	{ "help", 'h', SET(show_help), V_ALL, NULL, "this help; with a verb, "
 	    "that verb's options" },
 	{ "version", 0, SET(show_version), V_ALL, NULL, "print the version" },
@@ -1104,6 +1107,20 @@ finish(struct parse *p)
 		    "--handler and --socket, or --text-mode", "--text-mode "
 		    "conflicts with %s", cfg->handler ? "--handler" :
 		    "--socket");
+	if (cfg->fifo_dir != NULL && cfg->socket_path != NULL)
+		return perr(p, NULL, NULL, "give one of them", "--fifo and "
+		    "--socket are two channels for one invoker");
+	if (cfg->fifo_dir != NULL && (cfg->handler != NULL ||
+	    cfg->mode != SOLVER_JSON))
+		return perr(p, NULL, NULL, "--fifo is JSON mode; give either "
+		    "--fifo or --handler/--text-mode", "--fifo conflicts with "
+		    "%s mode", cfg->handler ? "handler" :
+		    solver_mode_name(cfg->mode));
+	/* renew keeps each lineage's channel in its conf; the pipes are
+	 * not one of them yet. */
+	if (cfg->fifo_dir != NULL && cfg->verb == VERB_RENEW)
+		return perr(p, NULL, NULL, "renew with --socket PATH or "
+		    "--handler PROG", "renew does not take --fifo");
 	if (cfg->socket_path != NULL && (cfg->handler != NULL ||
 	    cfg->mode == SOLVER_HANDLER || cfg->mode == SOLVER_DEHYDRATED))
 		return perr(p, NULL, NULL, "--socket is JSON mode; give either "

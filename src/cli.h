@@ -88,6 +88,7 @@ struct config {
 	bool			 new_key;	/* --new-key */
 	bool			 key_rollover;	/* update_account --key-rollover */
 	const char		*socket_path;	/* certbot-hook: invoker's socket */
+	const char		*fifo_dir;	/* --fifo: DIR/events, DIR/replies */
 
 	const char		*deploy_hook;
 	const char		*pre_hook;

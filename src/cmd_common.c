@@ -21,6 +21,7 @@
 #include "log.h"
 #include "session.h"
 #include "sig.h"
+#include "solver_fifo.h"
 #include "spawn.h"
 #include "store.h"
 #include "strv.h"
@@ -124,6 +125,13 @@ cmd_solver_at(const struct config *cfg, enum solver_mode mode,
 			*why = ERR_INVOKER;
 			return NULL;
 		}
+	} else if (cfg->fifo_dir != NULL && mode == SOLVER_JSON) {
+		/* Two pipes, one each way; solver_free closes both. */
+		if ((*why = solver_fifo_open(cfg->fifo_dir,
+		    cfg->handler_timeout_s * 1000, &o.in_fd, &o.out_fd)) !=
+		    ERR_OK)
+			return NULL;
+		o.own_fds = true;
 	} else if (certbot && mode == SOLVER_JSON) {
 		log_error("certbot keeps the hook's stdout: JSON mode needs "
 		    "--socket PATH (or use --handler PROG)");
@@ -141,8 +149,11 @@ cmd_solver_at(const struct config *cfg, enum solver_mode mode,
 		o.in_fd = o.out_fd = fd;
 		o.own_fds = true;
 	}
-	if ((s = solver_new(&o, why)) == NULL && fd != -1)
-		close(fd);
+	if ((s = solver_new(&o, why)) == NULL && o.own_fds) {
+		close(o.in_fd);
+		if (o.out_fd != o.in_fd)
+			close(o.out_fd);
+	}
 	return s;
 }
 

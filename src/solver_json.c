@@ -43,9 +43,9 @@ json_ack(struct solver *s, const struct event *ev)
 	case SOLVER_READ_LINE:
 		break;
 	case SOLVER_READ_EOF:
-		log_error("the invoker closed its end (stdin or --socket) "
-		    "instead of acknowledging the challenge for %s; aborting",
-		    domain);
+		log_error("the invoker closed its end (stdin, --socket or "
+		    "--fifo's replies) instead of acknowledging the challenge "
+		    "for %s; aborting", domain);
 		goto out;
 	case SOLVER_READ_NUL:
 		log_error("the invoker's reply for %s contains a NUL byte; "

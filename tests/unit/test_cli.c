@@ -451,6 +451,21 @@ verbs_and_modes(void **state)
 	assert_int_equal(PARSE(&cfg, "--socket", "/s", "--mode", "json"),
 	    ERR_OK);
 	cli_config_clear(&cfg);
+	/* --fifo: JSON mode's third channel, not beside the others */
+	assert_int_equal(PARSE(&cfg, "--fifo", "/d"), ERR_OK);
+	assert_string_equal(cfg.fifo_dir, "/d");
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "--fifo", "/d", "--socket", "/s"),
+	    ERR_USAGE);
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "--fifo", "/d", "--handler", "./h"),
+	    ERR_USAGE);
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "--fifo", "/d", "--text-mode"),
+	    ERR_USAGE);
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "renew", "--fifo", "/d"), ERR_USAGE);
+	cli_config_clear(&cfg);
 	/* --json only where the verb has a result line */
 	assert_int_equal(PARSE(&cfg, "renew", "--json"), ERR_USAGE);
 	cli_config_clear(&cfg);
