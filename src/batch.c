@@ -380,7 +380,7 @@ batch_certonly(const struct config *cfg)
 {
 	struct batch		 b = { 0 };
 	struct session		 ss;
-	struct ratelimit	 rl = { 0 };
+	struct ratelimit	 rl;
 	struct solver		*s = NULL;
 	json_t			*messages = json_array(), *issued = json_array();
 	json_t			*kept = json_array(), *failed = json_array();
@@ -390,6 +390,7 @@ batch_certonly(const struct config *cfg)
 	enum err		 e, e1;
 
 	memset(&ss, 0, sizeof ss);
+	ratelimit_init(&rl);
 	e = ERR_USAGE;
 	if (!usage_ok(cfg) || (e = batch_load(cfg, &b)) != ERR_OK)
 		goto out;

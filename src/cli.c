@@ -233,6 +233,9 @@ const struct opt_def cli_opts[] = {
 	{ "batch", 0, STR(batch), V(VERB_CERTONLY), "FILE", "certonly: one "
 	    "certificate per line of FILE (names and its own options, see "
 	    "extauth(1)), one account and connection for all" },
+	{ "max-concurrent", 0, NUM(max_concurrent, 1, 64), V(VERB_RENEW) |
+	    V(VERB_CERTONLY), "N", "renew, certonly --batch: orders in flight "
+	    "at once in handler mode (default 8; 1: one after the other)" },
 	{ "csr", 0, STR(csr), V(VERB_CERTONLY), "FILE", "certonly: order for "
 	    "this CSR (PEM or DER); no lineage, files at the paths below" },
 	{ "must-staple", 0, LOGIC(OPT_MUST_STAPLE), V_HIDDEN, NULL, NULL },
@@ -1336,6 +1339,7 @@ cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->key.curve = "secp256r1";
 	cfg->mode = SOLVER_JSON;
 	cfg->handler_timeout_s = 300;
+	cfg->max_concurrent = 8;
 	cfg->invoker_timeout_s = 300;
 	cfg->max_log_backups = LOG_BACKUPS_DEFAULT;
 	cfg->self_check = true;

@@ -96,6 +96,7 @@ struct config {
 	const char		*eab_kid;
 	const char		*eab_hmac_key;
 	const char		*batch;		/* certonly --batch FILE */
+	long			 max_concurrent;	/* orders in flight */
 	const char		*csr;
 	const char		*cert_path;	/* revoke; certonly --csr */
 	const char		*chain_path;	/* certonly --csr */

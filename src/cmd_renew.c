@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "conf.h"
 #include "lineage.h"
 #include "log.h"
+#include "pool.h"
 #include "ratelimit.h"
 #include "renewal.h"
 #include "strv.h"
@@ -549,13 +551,12 @@ deploy_hook(const struct config *cfg, struct session *ss,
 	return e != ERR_OK ? e : e1;
 }
 
-/* Renews one due lineage. */
+/* Renews one due lineage through solver s. */
 static enum err
-renew_one(const struct config *cfg, struct session *ss,
-    struct renew_solvers *rs, struct lineage_params *j)
+renew_with(const struct config *cfg, struct session *ss, struct solver *s,
+    struct lineage_params *j)
 {
 	struct lineage_result	 r = { 0 };
-	struct solver		*s;
 	json_t			*scratch = json_array();
 	enum err		 e;
 	bool			 deferred;
@@ -563,10 +564,6 @@ renew_one(const struct config *cfg, struct session *ss,
 	/* The lineage's own CA bundle unless the command line names one;
 	 * write_conf records it again for the next renewal. */
 	ss->ca_bundle = cfg->ca_bundle ? cfg->ca_bundle : j->ca_bundle;
-	if ((s = solver_for(cfg, rs, j, &e)) == NULL) {
-		json_decref(scratch);
-		return e;
-	}
 	solver_set_cert_name(s, j->name);
 	session_set_failure_cb(ss, cmd_request_failure, s);
 	if ((e = session_connect(ss, cli_dry_run_server(cfg, j->server))) !=
@@ -590,6 +587,19 @@ out:
 	solver_set_cert_name(s, NULL);
 	lineage_result_clear(&r);
 	return e;
+}
+
+/* Renews one due lineage with the run's solver for its mode. */
+static enum err
+renew_one(const struct config *cfg, struct session *ss,
+    struct renew_solvers *rs, struct lineage_params *j)
+{
+	struct solver	*s;
+	enum err	 e;
+
+	if ((s = solver_for(cfg, rs, j, &e)) == NULL)
+		return e;
+	return renew_with(cfg, ss, s, j);
 }
 
 static void
@@ -665,35 +675,222 @@ post_hook(const struct config *cfg, const struct store *st, json_t *renewed,
 	return e;
 }
 
+/* A due lineage left for the workers (handler mode, --max-concurrent). */
+struct renew_job {
+	struct lineage_params	 j;	/* j.lineage is ln */
+	struct conf		 conf;
+	char			*path;
+	struct store_lineage	*ln;	/* open (and locked) until the end */
+};
+
+/*
+ * What one renew run shares among its workers: the lists of the report
+ * (under mu), the CAs' pauses (ratelimit.h has its own lock), and the jobs,
+ * each touched by the one worker pool.c hands it to.
+ */
+struct renew_run {
+	const struct config	*cfg;
+	struct session		*ss;	/* the run's, holding the lock */
+	struct ratelimit	 rl;
+	time_t			 now;
+	pthread_mutex_t		 mu;
+	json_t			*renewed, *failed, *rdoms, *fdoms;
+	size_t			 n_limited;
+	struct renew_job	*jobs;
+	size_t			 n_jobs;
+};
+
+/*
+ * One due lineage: waits out its CA's pause (or fails it unsent when the
+ * pause outlasts the run), renews it with s (NULL: the run's solver for
+ * its mode from rs), and records the outcome, the CA's pause and the
+ * backoff.  false when a stop signal ended the wait: the run starts
+ * nothing more.
+ */
+static bool
+renew_attempt(struct renew_run *run, struct session *ss, struct solver *s,
+    struct renew_solvers *rs, struct lineage_params *j, struct conf *c,
+    const char *path)
+{
+	const struct config	*cfg = run->cfg;
+	const char		*server = cli_dry_run_server(cfg, j->server);
+	time_t			 until;
+	long			 ra = 0;
+	enum err		 e;
+
+	/* A CA that asked this run to wait gets no new order before its
+	 * time, or none at all when that is too far off. */
+	if ((e = ratelimit_gate(&run->rl, server, &until)) == ERR_SIGNAL)
+		return false;
+	if (e == ERR_OK) {
+		log_info("renewing %s", j->name);
+		(void)acme_take_ratelimit_retry(ss->acme);
+		e = s != NULL ? renew_with(cfg, ss, s, j) : renew_one(cfg, ss,
+		    rs, j);
+		ra = e == ERR_OK ? 0 : acme_take_ratelimit_retry(ss->acme);
+	} else
+		ra = (long)(until - time(NULL));
+	pthread_mutex_lock(&run->mu);
+	if (e == ERR_OK) {
+		add_name(run->renewed, j->name, NULL);
+		add_domains(run->rdoms, j);
+	} else {
+		add_name(run->failed, j->name, until != 0 ?
+		    "rate limited: not sent" : log_last_error());
+		add_domains(run->fdoms, j);
+		if (e == ERR_RATELIMIT)
+			run->n_limited++;
+	}
+	pthread_mutex_unlock(&run->mu);
+	if (e == ERR_OK)
+		return true;
+	if (until == 0)
+		(void)ratelimit_note(&run->rl, server, ra, time(NULL));
+	if (!cfg->dry_run && !j->foreign && sig_pending() == 0)
+		backoff_record(j, c, path, run->now, ra);
+	return true;
+}
+
+/* A worker's own connection and handler-mode solver. */
+struct renew_worker {
+	struct session	 ss;
+	struct solver	*s;
+	const char	*handler;	/* s's, borrowed from a job */
+	bool		 chain;
+};
+
+static void *
+worker_start(void *arg)
+{
+	struct renew_run	*run = arg;
+	struct renew_worker	*w;
+
+	if ((w = calloc(1, sizeof *w)) == NULL) {
+		log_error("out of memory");
+		return NULL;
+	}
+	session_share(&w->ss, run->ss);
+	return w;
+}
+
+static void
+worker_stop(void *state, void *arg)
+{
+	struct renew_worker	*w = state;
+
+	(void)arg;
+	if (w->s != NULL) {
+		solver_emit(w->s, event_phase(EVENT_EXIT));
+		solver_free(w->s);
+	}
+	session_close(&w->ss);
+	free(w);
+}
+
+static void
+worker_job(void *state, size_t i, void *arg)
+{
+	struct renew_run	*run = arg;
+	struct renew_worker	*w = state;
+	struct renew_job	*job = &run->jobs[i];
+	enum err		 e;
+
+	/* One solver per worker, made again only when the handler of the
+	 * next lineage differs. */
+	if (w->s == NULL || w->chain != job->j.hook_chain ||
+	    !same_handler(w->handler, job->j.handler)) {
+		if (w->s != NULL) {
+			solver_emit(w->s, event_phase(EVENT_EXIT));
+			solver_free(w->s);
+		}
+		w->handler = job->j.handler;
+		w->chain = job->j.hook_chain;
+		if ((w->s = cmd_solver_at(run->cfg, SOLVER_HANDLER,
+		    job->j.handler, job->j.hook_chain, NULL, &e)) != NULL &&
+		    solver_emit(w->s, event_phase(EVENT_STARTUP)) != ERR_OK) {
+			solver_free(w->s);
+			w->s = NULL;
+		}
+		if (w->s == NULL) {
+			pthread_mutex_lock(&run->mu);
+			add_name(run->failed, job->j.name, log_last_error());
+			add_domains(run->fdoms, &job->j);
+			pthread_mutex_unlock(&run->mu);
+			return;
+		}
+	}
+	(void)renew_attempt(run, &w->ss, w->s, NULL, &job->j, &job->conf,
+	    job->path);
+}
+
+static const struct pool_ops renew_pool_ops = {
+	.start = worker_start,
+	.job = worker_job,
+	.stop = worker_stop,
+};
+
+/* Moves j, c, path and the lineage into a new job of run (they are left
+ * empty). */
+static enum err
+job_add(struct renew_run *run, struct lineage_params *j, struct conf *c,
+    char **path, struct store_lineage **ln)
+{
+	struct renew_job	*v;
+
+	if (run->n_jobs % 64 == 0) {
+		if ((v = realloc(run->jobs, (run->n_jobs + 64) * sizeof *v)) ==
+		    NULL) {
+			log_error("out of memory");
+			return ERR_INTERNAL;
+		}
+		run->jobs = v;
+	}
+	v = &run->jobs[run->n_jobs++];
+	v->j = *j;
+	v->conf = *c;
+	v->path = *path;
+	v->ln = *ln;
+	memset(j, 0, sizeof *j);
+	memset(c, 0, sizeof *c);
+	*path = NULL;
+	*ln = NULL;
+	return ERR_OK;
+}
+
 enum err
 cmd_renew(const struct config *cfg)
 {
 	struct session		 ss;
 	struct renew_solvers	 rs;
-	struct ratelimit	 rl;
+	struct renew_run	 run;
 	struct lineage_params	 j;
 	struct store_lineage	*ln = NULL;
 	struct store_batch	*ari_batch = NULL;
 	struct conf		 conf;
 	struct solver		*primary = NULL;
-	json_t			*messages = json_array(), *renewed, *failed;
-	json_t			*rdoms = json_array(), *fdoms = json_array();
+	json_t			*messages = json_array();
 	json_t			*skipped = json_array();
 	char			**names = NULL, *path = NULL;
-	const char		*server, *why;
-	size_t			 n = 0, i, n_due = 0, n_limited = 0;
-	time_t			 now = clock_now(), until;
-	long			 ra;
+	const char		*why;
+	size_t			 n = 0, i, n_due = 0;
+	time_t			 now = clock_now();
 	enum err		 e, e1;
 	bool			 is_due, pre_done = false;
 
 	memset(&ss, 0, sizeof ss);
 	memset(&rs, 0, sizeof rs);
-	memset(&rl, 0, sizeof rl);
+	memset(&run, 0, sizeof run);
+	ratelimit_init(&run.rl);
+	pthread_mutex_init(&run.mu, NULL);
+	run.cfg = cfg;
+	run.ss = &ss;
+	run.now = now;
+	run.renewed = json_array();
+	run.failed = json_array();
+	run.rdoms = json_array();
+	run.fdoms = json_array();
 	memset(&j, 0, sizeof j);
 	memset(&conf, 0, sizeof conf);
-	renewed = json_array();
-	failed = json_array();
 	e = ERR_USAGE;
 	if (cfg->cert_name != NULL && !cmd_cert_name_ok(cfg->cert_name, NULL))
 		goto out;
@@ -730,17 +927,18 @@ cmd_renew(const struct config *cfg)
 		store_lineage_close(ln);
 		if ((ln = store_lineage_open(&ss.store, names[i],
 		    &why)) == NULL) {
-			add_name(failed, names[i], why);
+			add_name(run.failed, names[i], why);
 			continue;
 		}
 		if ((path = store_lineage_conf_path(ln)) == NULL ||
 		    conf_read(path, &conf) != ERR_OK) {
-			add_name(failed, names[i], "unreadable renewal conf");
+			add_name(run.failed, names[i], "unreadable renewal conf");
 			continue;
 		}
 		if ((e1 = job_from_conf(cfg, names[i], &conf, &j)) != ERR_OK) {
 			if (e1 != ERR_USAGE)
-				add_name(failed, names[i], log_last_error());
+				add_name(run.failed, names[i],
+				    log_last_error());
 			continue;
 		}
 		j.lineage = ln;
@@ -752,7 +950,7 @@ cmd_renew(const struct config *cfg)
 			continue;
 		}
 		if (due(&j, now, &is_due) != ERR_OK) {
-			add_name(failed, names[i], log_last_error());
+			add_name(run.failed, names[i], log_last_error());
 			continue;
 		}
 		/* The CA's window (RFC 9773) may call for it sooner. */
@@ -784,65 +982,57 @@ cmd_renew(const struct config *cfg)
 				goto out;
 			}
 		}
-		/* A CA that asked this run to wait gets no new order before
-		 * its time, or none at all when that is too far off. */
-		server = cli_dry_run_server(cfg, j.server);
-		if ((e1 = ratelimit_gate(&rl, server, &until)) == ERR_SIGNAL)
-			break;
-		if (e1 == ERR_RATELIMIT) {
-			add_name(failed, names[i], "rate limited: not sent");
-			add_domains(fdoms, &j);
-			n_limited++;
-			if (!cfg->dry_run && !j.foreign)
-				backoff_record(&j, &conf, path, now,
-				    (long)(until - time(NULL)));
+		/*
+		 * Handler mode runs one handler process per call, so orders
+		 * of different lineages can be in flight at once: the
+		 * workers take them after the walk.  JSON, dehydrated and
+		 * text modes have one party that expects one order at a
+		 * time: in walk order, here.
+		 */
+		if (cfg->max_concurrent > 1 && j.mode == SOLVER_HANDLER &&
+		    !cfg->defer) {
+			if ((e = job_add(&run, &j, &conf, &path, &ln)) != ERR_OK)
+				goto out;
 			continue;
 		}
-		log_info("renewing %s", names[i]);
-		(void)acme_take_ratelimit_retry(ss.acme);
-		if ((e1 = renew_one(cfg, &ss, &rs, &j)) == ERR_OK) {
-			add_name(renewed, names[i], NULL);
-			add_domains(rdoms, &j);
-		} else {
-			add_name(failed, names[i], log_last_error());
-			add_domains(fdoms, &j);
-			ra = acme_take_ratelimit_retry(ss.acme);
-			(void)ratelimit_note(&rl, server, ra, time(NULL));
-			if (e1 == ERR_RATELIMIT)
-				n_limited++;
-			if (!cfg->dry_run && !j.foreign && sig_pending() == 0)
-				backoff_record(&j, &conf, path, now, ra);
-		}
+		if (!renew_attempt(&run, &ss, NULL, &rs, &j, &conf, path))
+			break;
 	}
+	if (run.n_jobs > 0 && sig_pending() == 0 && (e = pool_run((unsigned)
+	    cfg->max_concurrent, run.n_jobs, &renew_pool_ops, &run)) !=
+	    ERR_OK)
+		goto out;
 	/* A record that cannot be written is only asked for again. */
 	if (store_batch_flush(ari_batch) != ERR_OK)
 		log_warn("the CA's renewal windows of some lineages cannot be "
 		    "recorded; they are asked again next run");
-	ratelimit_report(&rl);
+	ratelimit_report(&run.rl);
 	/* certbot: the post hook runs once at the end when anything was
 	 * attempted, whether or not a pre hook was given, with the domains
 	 * that were and were not renewed (certbot 4.2). */
-	if (n_due > 0 && post_hook(cfg, &ss.store, rdoms, fdoms) != ERR_OK)
-		add_name(failed, "post hook", log_last_error());
+	if (n_due > 0 && post_hook(cfg, &ss.store, run.rdoms, run.fdoms) !=
+	    ERR_OK)
+		add_name(run.failed, "post hook", log_last_error());
 
-	if (json_array_size(renewed) > 0)
+	if (json_array_size(run.renewed) > 0)
 		report_list(messages, 1, cfg->dry_run ? "Dry run: renewal "
 		    "succeeded for " : cfg->defer ? "Deferred (each deferred "
-		    "line says how to resume it): " : "Renewed: ", renewed);
-	if (json_array_size(failed) > 0)
-		report_list(messages, 0, "Renewal failed for: ", failed);
+		    "line says how to resume it): " : "Renewed: ", run.renewed);
+	if (json_array_size(run.failed) > 0)
+		report_list(messages, 0, "Renewal failed for: ", run.failed);
 	if (json_array_size(skipped) > 0)
 		report_list(messages, 0, "Skipped after failed renewals (backoff, "
 		    "--force-renewal tries now): ", skipped);
 	if ((e = cmd_report(messages, 2, "%zu lineage%s checked, %zu due, %zu "
 	    "%s, %zu failed.", n, n == 1 ? "" : "s", n_due,
-	    json_array_size(renewed), cfg->defer ? "deferred" : "renewed",
-	    json_array_size(failed))) != ERR_OK)
+	    json_array_size(run.renewed), cfg->defer ? "deferred" : "renewed",
+	    json_array_size(run.failed))) != ERR_OK)
 		goto out;
 	/* Only rate limits failed: the rate-limit exit, which says "later",
 	 * not "something is broken". */
-	e = json_array_size(failed) == 0 ? ERR_OK : json_array_size(failed) ==
-	    n_limited ? ERR_RATELIMIT : ERR_PARTIAL;
+	e = json_array_size(run.failed) == 0 ? ERR_OK :
+	    json_array_size(run.failed) == run.n_limited ? ERR_RATELIMIT :
+	    ERR_PARTIAL;
 	if (sig_pending() != 0)
 		e = ERR_SIGNAL;
 out:
@@ -863,12 +1053,20 @@ out:
 	lineage_params_clear(&j);
 	store_lineage_close(ln);
 	store_batch_free(ari_batch);
-	json_decref(renewed);
-	json_decref(rdoms);
-	json_decref(fdoms);
-	json_decref(failed);
+	for (i = 0; i < run.n_jobs; i++) {
+		lineage_params_clear(&run.jobs[i].j);
+		conf_clear(&run.jobs[i].conf);
+		free(run.jobs[i].path);
+		store_lineage_close(run.jobs[i].ln);
+	}
+	free(run.jobs);
+	json_decref(run.renewed);
+	json_decref(run.rdoms);
+	json_decref(run.fdoms);
+	json_decref(run.failed);
 	json_decref(skipped);
-	ratelimit_clear(&rl);
+	ratelimit_clear(&run.rl);
+	pthread_mutex_destroy(&run.mu);
 	session_close(&ss);
 	return e;
 }

@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -154,26 +155,30 @@ struct http_xfer {
 	bool			 headers_done;
 };
 
-static bool	http_global_done;
+static pthread_once_t	http_global_once = PTHREAD_ONCE_INIT;
+static CURLcode		http_global_rc;
+
+static void
+http_global_run(void)
+{
+	http_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 /*
- * libcurl wants one curl_global_init per process before any handle.  extauth
- * is single-threaded, so a flag is enough; the matching cleanup is left to
- * process exit because other handles may still exist.
+ * libcurl wants one curl_global_init per process before any handle, and
+ * not twice at once: renew's workers (--max-concurrent) each make their
+ * own handle, so the first one runs it, once.  The matching cleanup is
+ * left to process exit because other handles may still exist.
  */
 static int
 http_global_init(void)
 {
-	CURLcode	rc;
-
-	if (http_global_done)
-		return 0;
-	if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
+	(void)pthread_once(&http_global_once, http_global_run);
+	if (http_global_rc != CURLE_OK) {
 		log_error("cannot initialise libcurl: %s",
-		    curl_easy_strerror(rc));
+		    curl_easy_strerror(http_global_rc));
 		return -1;
 	}
-	http_global_done = true;
 	return 0;
 }
 

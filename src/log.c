@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -47,13 +48,15 @@ static struct {
 	bool		 drawn;		/* the line is on the screen */
 } log_wait;
 static FILE	*log_fp;
-static char	 log_last[1024];
+static pthread_mutex_t	 log_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Per thread: renew's workers (renew_pool.c) each report their own. */
+static _Thread_local char	 log_last[1024];
 /*
  * How many error lines log_last holds.  An error is said in two lines,
  * what is wrong and then what to do; the report line and exit_hook carry
  * both, joined by "; ".  An info or warning line in between ends it.
  */
-static int	 log_last_lines;
+static _Thread_local int	 log_last_lines;
 
 /*
  * systemd sets JOURNAL_STREAM to "DEV:INODE" of the stream it connected to
@@ -104,15 +107,19 @@ log_progress_clear(void)
 	log_wait.drawn = false;
 }
 
+/* The progress line is one for the process: under log_mu, like the
+ * lines it shares stderr with (several of renew's workers may wait). */
 void
 log_progress_begin(const char *what, long limit_s)
 {
-	if (what == log_wait.what)
-		return;
-	log_progress_clear();
-	log_wait.what = what;
-	log_wait.limit_s = limit_s;
-	log_wait.start_ms = log_now_ms();
+	pthread_mutex_lock(&log_mu);
+	if (what != log_wait.what) {
+		log_progress_clear();
+		log_wait.what = what;
+		log_wait.limit_s = limit_s;
+		log_wait.start_ms = log_now_ms();
+	}
+	pthread_mutex_unlock(&log_mu);
 }
 
 void
@@ -120,24 +127,29 @@ log_progress_tick(void)
 {
 	int64_t	elapsed;
 
+	pthread_mutex_lock(&log_mu);
 	if (log_wait.what == NULL || !log_tty || log_quiet || log_journal)
-		return;
+		goto out;
 	if ((elapsed = log_now_ms() - log_wait.start_ms) <
 	    LOG_PROGRESS_AFTER_MS)
-		return;
+		goto out;
 	/* \r and erase-line: the same line, rewritten. */
 	fprintf(stderr, "\r\x1b[Kextauth: waiting %lld s of at most %ld s for "
 	    "%s", (long long)(elapsed / 1000), log_wait.limit_s,
 	    log_wait.what);
 	fflush(stderr);
 	log_wait.drawn = true;
+out:
+	pthread_mutex_unlock(&log_mu);
 }
 
 void
 log_progress_end(void)
 {
+	pthread_mutex_lock(&log_mu);
 	log_progress_clear();
 	log_wait.what = NULL;
+	pthread_mutex_unlock(&log_mu);
 }
 
 
@@ -369,6 +381,9 @@ log_msg(enum log_level level, const char *fmt, ...)
 		log_escape(raw, "\n\t", text, cap);
 	if (r != -1)
 		free(raw);
+	/* One line at a time in the file and on stderr, whichever thread
+	 * says it. */
+	pthread_mutex_lock(&log_mu);
 	log_to_file(log_levels[level].name, text ? text : "(out of memory)");
 	if (level == LOG_LEVEL_ERROR && log_last_lines == 1) {
 		size_t	 n = strlen(log_last);
@@ -385,6 +400,7 @@ log_msg(enum log_level level, const char *fmt, ...)
 
 	if (show)
 		log_to_stderr(level, text ? text : "(out of memory)");
+	pthread_mutex_unlock(&log_mu);
 	free(text);
 }
 

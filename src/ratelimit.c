@@ -36,25 +36,35 @@ local_time(time_t t, char *buf, size_t len)
 	return buf;
 }
 
+void
+ratelimit_init(struct ratelimit *rl)
+{
+	memset(rl, 0, sizeof *rl);
+	pthread_mutex_init(&rl->mu, NULL);
+}
+
 enum err
 ratelimit_note(struct ratelimit *rl, const char *server, long secs,
     time_t now)
 {
-	char	when[64];
-	time_t	until;
-	size_t	i;
+	char		when[64];
+	time_t		until;
+	size_t		i;
+	enum err	e = ERR_OK;
 
 	if (secs == 0 || server == NULL)
 		return ERR_OK;
 	until = now + (secs < 0 ? RATELIMIT_UNNAMED_S : secs);
+	pthread_mutex_lock(&rl->mu);
 	if ((i = find(rl, server)) == rl->n) {
 		/* More CAs than slots: the last one's pause is dropped;
 		 * each order then meets the CA's answer itself. */
 		if (rl->n == RATELIMIT_CAS_MAX)
-			return ERR_OK;
+			goto out;
 		if ((rl->v[i].server = strdup(server)) == NULL) {
 			log_error("out of memory");
-			return ERR_INTERNAL;
+			e = ERR_INTERNAL;
+			goto out;
 		}
 		rl->v[i].until = 0;
 		rl->v[i].held = 0;
@@ -63,7 +73,7 @@ ratelimit_note(struct ratelimit *rl, const char *server, long secs,
 	/* Said once: a later answer inside the same pause only moves its
 	 * end (several orders in flight meet the same limit). */
 	if (until <= rl->v[i].until)
-		return ERR_OK;
+		goto out;
 	if (rl->v[i].until <= now)
 		log_warn("the CA at %s asked to wait %s%ld s: no new order to it "
 		    "before %s%s", server, secs < 0 ? "(no time given, taken "
@@ -72,33 +82,42 @@ ratelimit_note(struct ratelimit *rl, const char *server, long secs,
 		    RATELIMIT_WAIT_MAX ? " (longer than this run waits: its "
 		    "orders left are not sent)" : "");
 	rl->v[i].until = until;
-	return ERR_OK;
+out:
+	pthread_mutex_unlock(&rl->mu);
+	return e;
 }
 
 enum err
 ratelimit_gate(struct ratelimit *rl, const char *server, time_t *until)
 {
-	time_t	now = time(NULL);
-	size_t	i;
+	time_t		now, end;
+	size_t		i;
+	enum err	e = ERR_OK;
 
 	*until = 0;
-	if (server == NULL || (i = find(rl, server)) == rl->n ||
-	    rl->v[i].until <= now)
+	if (server == NULL)
 		return ERR_OK;
-	if (rl->v[i].until - now > RATELIMIT_WAIT_MAX) {
-		rl->v[i].held++;
-		*until = rl->v[i].until;
-		return ERR_RATELIMIT;
+	for (;;) {
+		now = time(NULL);
+		pthread_mutex_lock(&rl->mu);
+		end = (i = find(rl, server)) == rl->n ? 0 : rl->v[i].until;
+		if (end > now && end - now > RATELIMIT_WAIT_MAX) {
+			rl->v[i].held++;
+			*until = end;
+			e = ERR_RATELIMIT;
+		}
+		pthread_mutex_unlock(&rl->mu);
+		if (end <= now || e != ERR_OK)
+			return e;
+		log_info("waiting %lld s for the CA at %s before the next "
+		    "order", (long long)(end - now), server);
+		if (!acme_wait_ms((long)(end - now) * 1000L))
+			return ERR_SIGNAL;
 	}
-	log_info("waiting %lld s for the CA at %s before the next order",
-	    (long long)(rl->v[i].until - now), server);
-	if (!acme_wait_ms((long)(rl->v[i].until - now) * 1000L))
-		return ERR_SIGNAL;
-	return ERR_OK;
 }
 
 void
-ratelimit_report(const struct ratelimit *rl)
+ratelimit_report(struct ratelimit *rl)
 {
 	char	when[64];
 	size_t	i;
@@ -119,5 +138,6 @@ ratelimit_clear(struct ratelimit *rl)
 
 	for (i = 0; i < rl->n; i++)
 		free(rl->v[i].server);
+	pthread_mutex_destroy(&rl->mu);
 	memset(rl, 0, sizeof *rl);
 }

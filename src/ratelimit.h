@@ -11,6 +11,7 @@
 #ifndef EXTAUTH_RATELIMIT_H
 #define EXTAUTH_RATELIMIT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -25,8 +26,10 @@
 #define RATELIMIT_UNNAMED_S	3600L
 #define RATELIMIT_CAS_MAX	8
 
-/* Owned by the run (ratelimit_clear); one entry per CA (directory URL). */
+/* Owned by the run (ratelimit_init, ratelimit_clear); one entry per CA
+ * (directory URL); its workers share it (mu). */
 struct ratelimit {
+	pthread_mutex_t	 mu;
 	struct {
 		char	*server;	/* owned */
 		time_t	 until;		/* no new order before */
@@ -45,7 +48,8 @@ enum err	 ratelimit_note(struct ratelimit *, const char *server,
 		    long secs, time_t now);
 /*
  * Before a new order to server: ERR_OK at once when no pause holds;
- * waits out a pause of at most RATELIMIT_WAIT_MAX s (ERR_SIGNAL when a
+ * waits out a pause of at most RATELIMIT_WAIT_MAX s (without holding
+ * the others up: a pause another order notes meanwhile is waited too) (ERR_SIGNAL when a
  * stop signal ends the wait); ERR_RATELIMIT when the pause is longer, with
  * *until its end, so the caller fails the order without sending it and
  * records the time.  Nothing is logged per order: ratelimit_report says
@@ -54,7 +58,8 @@ enum err	 ratelimit_note(struct ratelimit *, const char *server,
 enum err	 ratelimit_gate(struct ratelimit *, const char *server,
 		    time_t *until);
 /* One line per CA that held orders back ("N orders not sent ..."). */
-void		 ratelimit_report(const struct ratelimit *);
+void		 ratelimit_report(struct ratelimit *);
+void		 ratelimit_init(struct ratelimit *);
 void		 ratelimit_clear(struct ratelimit *);
 
 #endif

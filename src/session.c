@@ -242,6 +242,18 @@ out:
 }
 
 void
+session_share(struct session *child, const struct session *parent)
+{
+	memset(child, 0, sizeof *child);
+	child->opts = parent->opts;
+	child->server = parent->server;
+	child->ca_bundle = parent->ca_bundle;
+	/* Borrowed: the parent holds the lock and closes the store. */
+	child->store = parent->store;
+	child->store_open = false;
+}
+
+void
 session_close(struct session *ss)
 {
 	/* What a run cost the CA: the benchmarks read it with -v. */

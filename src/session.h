@@ -55,6 +55,14 @@ void		 session_set_failure_cb(struct session *, acme_failure_cb,
 const char	*session_ca_bundle(const struct session *);
 /* Loads this server's account or registers one (needs --agree-tos). */
 enum err	 session_account(struct session *, const char *account_id);
+/*
+ * child: another session on parent's open, locked config dir, for a
+ * worker thread (renew --max-concurrent): the store is borrowed (never
+ * closed by child, so the lock stays), the options copied; child makes
+ * its own transport, directory and account (session_connect,
+ * session_account) and is closed with session_close before parent.
+ */
+void		 session_share(struct session *child, const struct session *);
 void		 session_close(struct session *);
 
 #endif

@@ -5,6 +5,7 @@
  * dispositions in the child before exec).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -26,7 +27,10 @@ static const struct {
 	{ SIGHUP, "SIGHUP" },
 };
 
-static volatile sig_atomic_t	sig_caught;
+/* Atomic, not only sig_atomic_t: renew's worker threads read it while
+ * the handler writes it on the main thread (lock-free, so still
+ * async-signal-safe). */
+static atomic_int			sig_caught;
 static int			sig_pipe[2] = { -1, -1 };
 
 /*

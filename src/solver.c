@@ -4,6 +4,7 @@
  * every event.  The backends (solver_*.c) only add what a mode means.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdint.h>
@@ -125,14 +126,20 @@ write_all(int fd, const char *p, size_t len)
 	return ERR_OK;
 }
 
+/* Whole lines on the shared stdout, whichever of renew's workers
+ * (--max-concurrent) writes one. */
+static pthread_mutex_t	write_mu = PTHREAD_MUTEX_INITIALIZER;
+
 enum err
 solver_write_line(struct solver *s, const char *line)
 {
 	enum err	e;
 
-	if ((e = write_all(s->o.out_fd, line, strlen(line))) != ERR_OK)
-		return e;
-	return write_all(s->o.out_fd, "\n", 1);
+	pthread_mutex_lock(&write_mu);
+	if ((e = write_all(s->o.out_fd, line, strlen(line))) == ERR_OK)
+		e = write_all(s->o.out_fd, "\n", 1);
+	pthread_mutex_unlock(&write_mu);
+	return e;
 }
 
 enum err

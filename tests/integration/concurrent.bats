@@ -1,5 +1,9 @@
 #!/usr/bin/env bats
-# concurrent.bats: one run with many orders (issue 10).  Rate-limit
+# concurrent.bats: one run with many orders (issue 10).  renew
+# --max-concurrent N keeps up to N handler-mode orders in flight (worker
+# threads, pool.c): a handler that logs when each call starts and ends
+# shows calls of different lineages overlapping at 4 and never at 1; a
+# SIGTERM mid-run cleans up every challenge that was handed out.  Rate-limit
 # awareness: a rateLimited answer (or a 503 with Retry-After) pauses the
 # run's new orders to that CA for the time given, once, instead of each
 # order spending more of the limit; a pause longer than a run waits leaves
@@ -12,7 +16,7 @@ bats_require_minimum_version 1.5.0
 setup_file() {
 	load ../lib/common
 	load ../lib/faultproxy
-	common_setup_file PEBBLE_WFE_NONCEREJECT=0
+	common_setup_file PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0
 	faultproxy_start || {
 		pebble_stop
 		return 1
@@ -45,6 +49,49 @@ lineages() {
 		sed -i '1i renew_before_expiry = 3000 days' "$CFG/renewal/$1$k.example.com.conf"
 	done
 	: >"$FAULTPROXY_LOG"
+}
+
+# handler_lineages PREFIX N: N due handler-mode lineages PREFIX1... from
+# one certonly --batch run; $H publishes through challtestsrv and logs
+# "start|end CMD DOMAIN EPOCH.NS" to $HLOG around each call.
+handler_lineages() {
+	local k b=$BATS_TEST_TMPDIR/batch.txt
+	H=$BATS_TEST_TMPDIR/handler.sh
+	HLOG=$BATS_TEST_TMPDIR/handler.log
+	export HLOG
+	cat >"$H" <<'EOS'
+#!/usr/bin/env bash
+set -eu
+post() { curl -fsS -o /dev/null -X POST -d "$2" "$CHALLTESTSRV_URL/$1"; }
+printf 'start %s %s %s\n' "$1" "${domain-}" "$(date +%s.%N)" >>"$HLOG"
+case $1 in
+perform)
+	post set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}"
+	sleep "${HANDLER_SLEEP:-0}" ;;
+cleanup) post clear-txt "{\"host\":\"_acme-challenge.$domain.\"}" ;;
+esac
+printf 'end %s %s %s\n' "$1" "${domain-}" "$(date +%s.%N)" >>"$HLOG"
+EOS
+	chmod +x "$H"
+	: >"$b"
+	for ((k = 1; k <= $2; k++)); do
+		printf '%s%d.example.com\n' "$1" "$k" >>"$b"
+	done
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" --handler "$H" \
+		--preferred-challenges dns --deactivate-authz --batch "$b" certonly
+	show
+	[ "$status" -eq 0 ] || return 1
+	for ((k = 1; k <= $2; k++)); do
+		sed -i '1i renew_before_expiry = 3000 days' "$CFG/renewal/$1$k.example.com.conf"
+	done
+	: >"$HLOG"
+	: >"$FAULTPROXY_LOG"
+}
+
+# max_overlap: the most perform calls of $HLOG open at one moment.
+max_overlap() {
+	awk '$2 == "perform" { print $4, ($1 == "start" ? 1 : -1) }' "$HLOG" | sort -n |
+		awk '{ n += $2; if (n > m) m = n } END { print m + 0 }'
 }
 
 # renew_run ARGS...: `extauth renew` through the driver.
@@ -94,4 +141,75 @@ retry_after() { sed -n 's/^extauth_retry_after = //p' "$CFG/renewal/$1.example.c
 	[ "$status" -eq 8 ]
 	[[ $stderr == *"asked to wait 2 s: no new order to it before"* ]]
 	[[ $stderr == *"2 lineages checked, 2 due, 1 renewed, 1 failed."* ]]
+}
+
+@test "--max-concurrent 4: handler calls of different lineages overlap; at 1 they never do" {
+	handler_lineages mc 4
+	HANDLER_SLEEP=0.4 renew_run --deactivate-authz --max-concurrent 1
+	[ "$status" -eq 0 ]
+	assert_eq "overlap at 1" "$(max_overlap)" 1
+	assert_eq "performs at 1" "$(grep -c '^end perform' "$HLOG")" 4
+	: >"$HLOG"
+	HANDLER_SLEEP=0.4 renew_run --deactivate-authz --max-concurrent 4
+	[ "$status" -eq 0 ]
+	# The JSON lines of the 4 orders interleave on stdout, each whole and
+	# naming its certificate.
+	assert_stdout_json
+	assert_eq "perform lines" "$(lines_cmd perform_challenge | jq -r 'select(.cert_name == .domain) | .domain' | sort | paste -sd, -)" \
+		mc1.example.com,mc2.example.com,mc3.example.com,mc4.example.com
+	[[ $stderr == *"4 lineages checked, 4 due, 4 renewed, 0 failed."* ]]
+	assert_eq "performs at 4" "$(grep -c '^end perform' "$HLOG")" 4
+	[ "$(max_overlap)" -ge 3 ]
+	# Each lineage is at its third version: renewed once per run.
+	local k
+	for k in 1 2 3 4; do
+		assert_lineage "$CFG/live/mc$k.example.com" "mc$k.example.com" 3
+	done
+}
+
+@test "--max-concurrent 8 against 30% rateLimited newOrders: every lineage renewed or cleanly rate limited (exit 0 or 9)" {
+	handler_lineages rl-many 12
+	faultproxy_rules "ratelimited:kind=newOrder:rate=0.3:secs=1"
+	renew_run --deactivate-authz --max-concurrent 8
+	[ "$status" -eq 0 ] || [ "$status" -eq 9 ]
+	[ "$(faultproxy_injected ratelimited)" -ge 1 ]
+	local k v renewed=0 limited=0
+	for k in $(seq 1 12); do
+		v=$(readlink "$CFG/live/rl-many$k.example.com/cert.pem")
+		if [[ $v == *cert2.pem ]]; then
+			renewed=$((renewed + 1))
+		else
+			# Not renewed: only a rate limit, recorded as its backoff.
+			[ -n "$(retry_after "rl-many$k")" ]
+			limited=$((limited + 1))
+		fi
+	done
+	assert_eq "renewed + limited" $((renewed + limited)) 12
+	[[ $stderr == *"12 lineages checked, 12 due, $renewed renewed, $limited failed."* ]]
+	if ((limited == 0)); then [ "$status" -eq 0 ]; else [ "$status" -eq 9 ]; fi
+	! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$stderr"
+}
+
+@test "SIGTERM mid-run at --max-concurrent 4: every challenge handed out is cleaned up, nothing new starts, exit 143" {
+	handler_lineages sig 6
+	HANDLER_SLEEP=30 timeout "$RUN_TIMEOUT" "$EXTAUTH" renew "${DIRS[@]}" --max-concurrent 4 \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$! i rc=0
+	for ((i = 0; i < 300; i++)); do
+		[ "$(grep -c '^start perform' "$HLOG")" -ge 4 ] && break
+		sleep 0.1
+	done
+	assert_eq "performs started" "$(grep -c '^start perform' "$HLOG")" 4
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	cat "$BATS_TEST_TMPDIR/err"
+	assert_eq "exit status" "$rc" 143
+	# The 4 performs each got their cleanup; the other 2 lineages were
+	# never started.
+	local d
+	for d in $(awk '$1 == "start" && $2 == "perform" { print $3 }' "$HLOG"); do
+		grep -q "^end cleanup $d " "$HLOG"
+	done
+	assert_eq "cleanups" "$(grep -c '^end cleanup' "$HLOG")" 4
+	grep -q "stopped by SIGTERM" "$BATS_TEST_TMPDIR/err"
 }
