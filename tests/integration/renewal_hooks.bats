@@ -79,7 +79,9 @@ renew() {
 	# a regular file through a link counts, as with certbot
 	ln -s "$CFG/renewal-hooks/post/10-post" "$CFG/renewal-hooks/post/20-link"
 	: >"$HLOG"
-	renew --force-renewal
+	# One lineage after the other: the walk's order is the hooks' order
+	# only then (handler-mode lineages are renewed 8 at once by default).
+	renew --force-renewal --max-concurrent 1
 	[ "$status" -eq 0 ]
 	cat "$HLOG" >&2
 	local want
