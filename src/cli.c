@@ -1004,7 +1004,9 @@ cli_dry_run_agreed_server(const struct config *cfg)
 /*
  * A --preferred-chain value: an X.509 common name as the CA spells it
  * (RFC 5280's upper bound is 64 characters; UTF-8 may take 4 bytes each).
- * Blanks at either end would not survive the renewal conf's syntax.
+ * Blanks at either end, or both kinds of quote, would not survive the
+ * renewal conf's syntax (configobj), refused here rather than after the
+ * certificate is issued.
  */
 #define CHAIN_NAME_MAX	256
 static bool
@@ -1013,7 +1015,8 @@ chain_name_ok(const char *s)
 	size_t	i, len = strlen(s);
 
 	if (len == 0 || len > CHAIN_NAME_MAX || s[0] == ' ' ||
-	    s[len - 1] == ' ')
+	    s[len - 1] == ' ' || (strchr(s, '"') != NULL &&
+	    strchr(s, '\'') != NULL))
 		return false;
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
@@ -1171,7 +1174,8 @@ finish(struct parse *p)
 		return perr(p, NULL, NULL, "give the common name of the root, "
 		    "e.g. --preferred-chain \"ISRG Root X1\"", "--preferred-"
 		    "chain is 1 to %d bytes of text, without control "
-		    "characters or blanks at either end", CHAIN_NAME_MAX);
+		    "characters, blanks at either end or both ' and \"",
+		    CHAIN_NAME_MAX);
 	if ((e = defer_checks(p)) != ERR_OK)
 		return e;
 	/* --json replaces the report with the verb's result line; a verb

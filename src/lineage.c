@@ -330,15 +330,16 @@ out:
  * The certificate's key (certbot's --reuse-key and --new-key): the
  * lineage's current private key when reuse_key is recorded or given and
  * --new-key is not, else a new one of p->key.  *key is new, caller frees.
- * A current key of another type than p->key asks for is refused rather
- * than silently kept: --new-key once changes it.
+ * A current key other than p->key asks for (type, RSA size or curve) is
+ * refused rather than silently kept, since the conf would then describe
+ * another key: --new-key once changes it.
  */
 static enum err
 choose_key(const struct store_lineage *ln, const struct lineage_params *p,
     const struct store_paths *live, EVP_PKEY **key)
 {
-	char		*pem = NULL;
-	const char	*have;
+	char		*pem = NULL, have[32], want[32];
+	const char	*curve;
 	size_t		 len = 0;
 	enum err	 e;
 
@@ -358,14 +359,22 @@ choose_key(const struct store_lineage *ln, const struct lineage_params *p,
 		    "makes a new one)", p->name, live->privkey);
 		goto out;
 	}
-	have = crypto_key_type_name(*key);
+	/* "rsa 2048", "ecdsa secp256r1": both sides spelled alike. */
+	curve = crypto_key_curve(*key);
+	if (curve != NULL)
+		snprintf(have, sizeof have, "ecdsa %s", curve);
+	else
+		snprintf(have, sizeof have, "%s %d",
+		    crypto_key_type_name(*key), crypto_key_bits(*key));
+	if (p->key.type == CRYPTO_KEY_RSA)
+		snprintf(want, sizeof want, "rsa %d", p->key.rsa_bits);
+	else
+		snprintf(want, sizeof want, "ecdsa %s", p->key.curve);
 	e = ERR_USAGE;
-	if (strcmp(have, p->key.type == CRYPTO_KEY_RSA ? "rsa" : "ecdsa") !=
-	    0) {
+	if (strcmp(have, want) != 0) {
 		log_error("lineage %s: --reuse-key keeps its %s key, but the "
-		    "key type asked for is %s; give --new-key once to change "
-		    "it", p->name, have, p->key.type == CRYPTO_KEY_RSA ? "rsa"
-		    : "ecdsa");
+		    "key asked for is %s; give --new-key once to change it",
+		    p->name, have, want);
 		EVP_PKEY_free(*key);
 		*key = NULL;
 		goto out;

@@ -116,4 +116,9 @@ verifies() {
 	[ "$status" -eq 2 ]
 	ext_direct certonly -d x.example.com --preferred-chain $'A\tB' --server https://127.0.0.1:1/dir
 	[ "$status" -eq 2 ]
+	ext_direct certonly -d x.example.com --preferred-chain "A's \"B\"" --server https://127.0.0.1:1/dir
+	[ "$status" -eq 2 ]
+	# One kind of quote is fine (the conf quotes it with the other).
+	ext_direct certonly -d x.example.com --preferred-chain "A's B" --server https://127.0.0.1:1/dir
+	[ "$status" -ne 2 ]
 }

@@ -91,12 +91,12 @@ renew_force() {
 	[ "$(pub stop.example.com 2)" = "$(pub stop.example.com 3)" ]
 }
 
-@test "keys: --reuse-key with another key type is refused before the CA; --new-key changes it" {
+@test "keys: --reuse-key with another key type, size or curve is refused before the CA; --new-key changes it" {
 	ext_run -d kt.example.com --preferred-challenges dns --reuse-key certonly
 	[ "$status" -eq 0 ]
 	ext_run -d kt.example.com --preferred-challenges dns --reuse-key --key-type rsa --force-renewal certonly
 	[ "$status" -eq 2 ]
-	[[ $stderr == *"--reuse-key keeps its ecdsa key, but the key type asked for is rsa; give --new-key once to change it"* ]]
+	[[ $stderr == *"--reuse-key keeps its ecdsa secp256r1 key, but the key asked for is rsa 2048; give --new-key once to change it"* ]]
 	[ "$(count_cmd perform_challenge)" -eq 0 ]
 	[ "$(readlink "$CFG/live/kt.example.com/privkey.pem")" = ../../archive/kt.example.com/privkey1.pem ]
 	ext_run -d kt.example.com --preferred-challenges dns --reuse-key --new-key --key-type rsa --force-renewal certonly
@@ -105,6 +105,17 @@ renew_force() {
 	renew_force kt.example.com
 	[ "$status" -eq 0 ]
 	[ "$(pub kt.example.com 2)" = "$(pub kt.example.com 3)" ]
+	# Another size or curve is another key too.
+	ext_run -d kt.example.com --preferred-challenges dns --reuse-key --key-type rsa \
+		--rsa-key-size 3072 --force-renewal certonly
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"keeps its rsa 2048 key, but the key asked for is rsa 3072"* ]]
+	ext_run -d ec.example.com --preferred-challenges dns --reuse-key certonly
+	[ "$status" -eq 0 ]
+	ext_run -d ec.example.com --preferred-challenges dns --reuse-key --elliptic-curve secp384r1 \
+		--force-renewal certonly
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"keeps its ecdsa secp256r1 key, but the key asked for is ecdsa secp384r1"* ]]
 }
 
 @test "keys: --reuse-key and --no-reuse-key together are a usage error" {

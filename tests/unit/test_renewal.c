@@ -86,6 +86,9 @@ fill(struct lineage_params *p)
 	p->dns_wait_s = 120;
 	assert_non_null(p->dns_resolver = strdup("127.0.0.1:5353"));
 	assert_non_null(p->required_profile = strdup("shortlived"));
+	/* A comma: configobj would read a list unless it is quoted. */
+	assert_non_null(p->preferred_chain = strdup("Root X1, Inc."));
+	p->reuse_key = true;
 	p->cache_version = 7;
 	p->cache_not_before = 1700000000;
 	p->cache_not_after = 1707776000;
@@ -130,6 +133,8 @@ assert_same(const struct lineage_params *a, const struct lineage_params *b)
 	assert_str_eq(a->dns_resolver, b->dns_resolver);
 	assert_str_eq(a->preferred_profile, b->preferred_profile);
 	assert_str_eq(a->required_profile, b->required_profile);
+	assert_str_eq(a->preferred_chain, b->preferred_chain);
+	assert_int_equal(a->reuse_key, b->reuse_key);
 	assert_int_equal(a->cache_version, b->cache_version);
 	assert_int_equal(a->cache_not_before, b->cache_not_before);
 	assert_int_equal(a->cache_not_after, b->cache_not_after);
@@ -178,7 +183,7 @@ every_key(void **state)
 	 * new key changes this count: add it to fill() and assert_same(). */
 	assert_int_equal(round_trip(f->path, &a, &b, "/usr/bin/extauth "
 	    "certbot-hook auth --dehydrated --handler /usr/local/bin/hook.sh"),
-	    27);
+	    29);
 	assert_same(&a, &b);
 	lineage_params_clear(&b);
 
@@ -190,13 +195,13 @@ every_key(void **state)
 	a.hook_chain = false;
 	a.mode = SOLVER_HANDLER;
 	assert_int_equal(round_trip(f->path, &a, &b, "/usr/bin/extauth "
-	    "certbot-hook auth --handler /usr/local/bin/hook.sh"), 26);
+	    "certbot-hook auth --handler /usr/local/bin/hook.sh"), 28);
 	assert_same(&a, &b);
 	lineage_params_clear(&b);
 	/* A handler certbot's shell would split: no certbot hooks. */
 	free(a.handler);
 	assert_non_null(a.handler = strdup("/opt/my hooks/h.sh"));
-	assert_int_equal(round_trip(f->path, &a, &b, NULL), 24);
+	assert_int_equal(round_trip(f->path, &a, &b, NULL), 26);
 	assert_same(&a, &b);
 	lineage_params_clear(&b);
 	a.mode = SOLVER_TEXT;
