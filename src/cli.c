@@ -259,7 +259,7 @@ const struct opt_def cli_opts[] = {
 	    "(default: when half of its renewal window has passed)" },
 	{ "json", 0, SET(json_output), V(VERB_CERTIFICATES) |
 	    V(VERB_PENDING) | V(VERB_SHOW_ACCOUNT) | V(VERB_REVOKE) |
-	    V(VERB_DELETE), NULL, "the result as JSON on stdout "
+	    V(VERB_DELETE) | V(VERB_RESUME), NULL, "the result as JSON on stdout "
 	    "(extauth-protocol(7))" },
 	{ "defer", 0, SET(defer), V_OBTAIN, NULL, "two-phase mode: create the "
 	    "order, hand out the challenges, save it as a pending order and "

@@ -323,6 +323,32 @@ out:
 	return e;
 }
 
+/*
+ * resume --json: what a one-pass run's report says, as keys: the lineage,
+ * its names, where the files are and when the certificate expires.  New
+ * reference, NULL on ENOMEM.
+ */
+static json_t *
+resume_result(const struct lineage_params *p, const struct lineage_result *r)
+{
+	json_t		*res, *names;
+	char		 date[32];
+	struct tm	 tm;
+	size_t		 i;
+
+	gmtime_r(&r->not_after, &tm);
+	strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if ((names = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < p->n_domains; i++)
+		json_array_append_new(names, json_string(p->domains[i]));
+	res = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s}", "cert_name",
+	    p->name, "domains", names, "not_after", date, "cert_path",
+	    r->live.cert, "key_path", r->live.privkey, "fullchain_path",
+	    r->live.fullchain, "chain_path", r->live.chain);
+	return res;
+}
+
 /* Connects as phase 1 did: its server, its account, its CA bundle. */
 static enum err
 resume_connect(const struct config *cfg, struct session *ss,
@@ -353,7 +379,7 @@ cmd_resume(const struct config *cfg)
 	EVP_PKEY		 *key = NULL;
 	unsigned char		 *csr = NULL;
 	char			 *pem = NULL;
-	json_t			 *messages = json_array();
+	json_t			 *messages = json_array(), *res = NULL;
 	size_t			  csrlen = 0;
 	enum err		  e;
 	bool			  dead = false;	/* never to be finished */
@@ -366,6 +392,8 @@ cmd_resume(const struct config *cfg)
 		goto out;
 	if (cfg->cancel_id != NULL) {
 		e = cancel(cfg, &pd);
+		e = cmd_result(cfg, e, e == ERR_OK ? json_pack("{s:s}",
+		    "cancelled", pd.id) : NULL);
 		json_decref(messages);
 		messages = NULL;
 		pending_clear(&pd);
@@ -430,7 +458,9 @@ cmd_resume(const struct config *cfg)
 	    &ss.store, p.name, p.domains, p.n_domains,
 	    cfg->handler_timeout_s)) != ERR_OK)
 		goto out;
-	e = cmd_certonly_report(messages, &r);
+	if ((e = cmd_certonly_report(messages, &r)) == ERR_OK &&
+	    cfg->json_output && (res = resume_result(&p, &r)) == NULL)
+		e = ERR_INTERNAL;
 out:
 	if (dead) {
 		/* It can never be finished: what was handed out is cleaned
@@ -441,6 +471,7 @@ out:
 		    "extauth certonly --defer -d %s", pd.id, pd.domains[0]);
 		(void)pending_remove(&pd);
 	}
+	e = cmd_result(cfg, e, res);
 	cmd_finish(s, e, messages);
 	saved_free(chs, pd.n_chs);
 	lineage_result_clear(&r);

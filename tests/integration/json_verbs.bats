@@ -138,6 +138,37 @@ one_line() {
 	one_line delete false
 }
 
+@test "resume --json: the cleanup lines, then the lineage instead of the report; --cancel and an unknown id too" {
+	local id l
+	ext_direct "${COMMON[@]}" --preferred-challenges dns -d jvr.example.com --defer certonly
+	[ "$status" -eq 0 ]
+	id=$(lines_cmd deferred | jq -r .id)
+	while IFS= read -r l; do
+		challtestsrv_post set-txt "$(jq -c '{host: (.txt_domain + "."), value: .validation}' <<<"$l")"
+	done < <(lines_cmd perform_challenge)
+	ext_direct "${COMMON[@]}" resume "$id" --json
+	[ "$status" -eq 0 ]
+	assert_stdout_json
+	assert_eq "cmds" "$(jq -r .cmd <<<"$output" | paste -sd, -)" "cleanup,resume"
+	jq -e --arg c "$CFG" '.ok == true and .error == null and
+		.cert_name == "jvr.example.com" and .domains == ["jvr.example.com"] and
+		.fullchain_path == "\($c)/live/jvr.example.com/fullchain.pem"' <<<"${lines[1]}"
+	assert_eq "not_after" "$(jq -r .not_after <<<"${lines[1]}")" \
+		"$(date -u -d "$(openssl x509 -in "$CFG/live/jvr.example.com/cert.pem" -noout -enddate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)"
+	assert_lineage "$CFG/live/jvr.example.com" jvr.example.com
+	# the same id again: gone, exit 10, one failure line
+	ext_direct "${COMMON[@]}" resume "$id" --json
+	[ "$status" -eq 10 ]
+	one_line resume false
+	# --cancel: the cleanup line, then which order went
+	ext_direct "${COMMON[@]}" --preferred-challenges dns -d jvc.example.com --defer certonly
+	id=$(lines_cmd deferred | jq -r .id)
+	ext_direct "${COMMON[@]}" resume "$id" --cancel "$id" --json
+	[ "$status" -eq 0 ]
+	assert_eq "cmds" "$(jq -r .cmd <<<"$output" | paste -sd, -)" "cleanup,resume"
+	jq -e --arg id "$id" '.ok == true and .cancelled == $id' <<<"${lines[1]}"
+}
+
 @test "--json is refused where a verb has no result line" {
 	ext_direct renew --json "${LOCAL[@]}"
 	[ "$status" -eq 2 ]
