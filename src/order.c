@@ -1546,6 +1546,20 @@ order_has_authz(const struct order *o, const char *url)
 }
 
 /*
+ * Whether challenge c still has the token handed out in the first phase.
+ * dns-persist-01 has none on either side: its URL alone identifies it.
+ */
+static bool
+same_token(json_t *c, const struct challenge *saved)
+{
+	const char	*token = json_string_value(json_object_get(c, "token"));
+
+	if (saved->token == NULL)
+		return saved->type == CHAL_DNSPERSIST01 && token == NULL;
+	return token != NULL && strcmp(token, saved->token) == 0;
+}
+
+/*
  * One challenge of the first phase, rebuilt from the CA's objects and
  * checked against what was handed out: its authorization belongs to the
  * order and names an ordered identifier, the challenge is still there
@@ -1586,9 +1600,7 @@ resume_one(struct order *o, bool *seen, const struct challenge *saved,
 		goto out;
 	e = ERR_ACME;
 	if ((c = find_challenge(authz, saved)) == NULL ||
-	    json_string_value(json_object_get(c, "token")) == NULL ||
-	    strcmp(json_string_value(json_object_get(c, "token")),
-	    saved->token) != 0) {
+	    !same_token(c, saved)) {
 		log_error("authorization %s no longer holds the %s challenge "
 		    "that was handed out", saved->authz_url,
 		    chal_type_name(saved->type));

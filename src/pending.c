@@ -151,14 +151,15 @@ to_json(const struct pending *p)
 		    p->lineage.kv[i].value, p->lineage.kv[i].list));
 	}
 	for (i = 0; i < p->n_chs; i++) {
-		c = json_pack("{s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:o,s:o}",
+		/* token and key_auth are null for dns-persist-01. */
+		c = json_pack("{s:s,s:s,s:b,s:o,s:s,s:s,s:o,s:s,s:o,s:o}",
 		    "type", chal_type_name(p->chs[i].type),
 		    "domain", p->chs[i].domain,
 		    "wildcard", p->chs[i].wildcard,
-		    "token", p->chs[i].token,
+		    "token", str_or_null(p->chs[i].token),
 		    "url", p->chs[i].url,
 		    "authz_url", p->chs[i].authz_url,
-		    "key_auth", p->chs[i].key_auth,
+		    "key_auth", str_or_null(p->chs[i].key_auth),
 		    "validation", p->chs[i].validation,
 		    "txt_domain", str_or_null(p->chs[i].txt_domain),
 		    "uri", str_or_null(p->chs[i].uri));
@@ -241,17 +242,19 @@ chal_from_json(json_t *c, struct pending_chal *pc)
 {
 	const char	*t = json_string_value(json_object_get(c, "type"));
 	int		 type;
+	bool		 persist;
 
 	if (t == NULL || (type = chal_type_parse(t)) < 0 ||
 	    strcmp(chal_type_name((enum chal_type)type), t) != 0)
 		return false;
 	pc->type = (enum chal_type)type;
+	persist = pc->type == CHAL_DNSPERSIST01;	/* no token, no key_auth */
 	pc->wildcard = json_is_true(json_object_get(c, "wildcard"));
 	return get_str(c, "domain", false, &pc->domain) &&
-	    get_str(c, "token", false, &pc->token) &&
+	    get_str(c, "token", persist, &pc->token) &&
 	    get_str(c, "url", false, &pc->url) &&
 	    get_str(c, "authz_url", false, &pc->authz_url) &&
-	    get_str(c, "key_auth", false, &pc->key_auth) &&
+	    get_str(c, "key_auth", persist, &pc->key_auth) &&
 	    get_str(c, "validation", false, &pc->validation) &&
 	    get_str(c, "txt_domain", true, &pc->txt_domain) &&
 	    get_str(c, "uri", true, &pc->uri);
