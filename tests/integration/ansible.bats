@@ -4,13 +4,15 @@
 # account binding and resolves through a real BIND 9 on loopback
 # (PEBBLE_DNS_SERVER): the example playbooks publish dns-01 there with
 # nsupdate, and Pebble looks nowhere else.  PEBBLE_AUTHZREUSE=0: every
-# order has its challenges.
+# order has its challenges.  Debian unstable's Pebble 2.10
+# (scripts/pebble-sid.sh), which also knows dns-account-01 and
+# dns-persist-01.
 #
 # The collection is copied into an ansible_collections/extauth/acme tree,
 # the layout ansible-doc, ansible-playbook and ansible-test all expect.
 
 # status, output, lines and stderr are set by bats' `run`.
-# shellcheck disable=SC2154
+# shellcheck disable=SC2154,SC2030,SC2031
 
 bats_require_minimum_version 1.5.0 # run --separate-stderr
 
@@ -32,8 +34,10 @@ setup_file() {
 		echo "ansible-playbook is missing: scripts/install-deps.sh --test installs ansible-core" >&2
 		return 1
 	}
+	export PEBBLE_SID_DIR=${PEBBLE_SID_DIR:-$(bash "$REPO_ROOT/scripts/pebble-sid.sh")}
 	bind_start "$ZONE" || return 1
-	if ! PEBBLE_DNS_SERVER="127.0.0.1:$BIND_PORT" PEBBLE_EAB_KID=$EAB_KID \
+	if ! PEBBLE_BIN_DIR=$PEBBLE_SID_DIR PEBBLE_DNS_SERVER="127.0.0.1:$BIND_PORT" \
+		PEBBLE_EAB_KID=$EAB_KID \
 		PEBBLE_EAB_KEY=$EAB_KEY common_setup_file PEBBLE_AUTHZREUSE=0; then
 		pebble_stop
 		bind_stop
@@ -104,6 +108,30 @@ assert_no_txt() {
 		assert_eq "TXT left at _acme-challenge.$n" "$(bind_txt "_acme-challenge.$n")" "" || return 1
 	done
 }
+
+# task_result TITLE: the result JSON that `ansible-playbook -v` printed for
+# the task named TITLE in the last run (one line: "STATUS: [localhost] => {...}").
+task_result() {
+	awk -v t="TASK [$1]" 'index($0, t) == 1 { on = 1; next }
+		on && /^(ok|changed|fatal|skipping): \[localhost\]/ { sub(/^[^{]*/, ""); print; exit }' <<<"$output"
+}
+
+# module ARGS_JSON [ANSIBLE_ARG...]: the module alone, as an ad-hoc task,
+# with this test's extauth, CA and directories.
+module() {
+	local args
+	args=$(jq -c --arg x "$EXTAUTH" --arg s "$PEBBLE_DIR_URL" --arg b "$PEBBLE_CA_BUNDLE" \
+		--arg c "$CFG" --arg w "$WORK" --arg l "$LOGS" '. + {executable: $x,
+		config_dir: $c, work_dir: $w, logs_dir: $l}
+		+ (if .data then {} else {server: $s, ca_bundle: $b} end)' <<<"$1")
+	shift
+	run --separate-stderr timeout "$RUN_TIMEOUT" ansible localhost -i localhost, \
+		-c local -m extauth.acme.certificate -a "$args" "$@"
+	show
+}
+
+# result: the JSON of the last ad-hoc run ("localhost | STATUS => {...}").
+result() { sed '1s/^[^{]*//' <<<"$output"; }
 
 @test "ansible-doc renders the module: options, examples and return values" {
 	run --separate-stderr ansible-doc --json extauth.acme.certificate
@@ -210,4 +238,128 @@ assert sum("extauth.acme.certificate" in t for t in tasks) == 3'
 	play "$EXAMPLES/dns01-nsupdate.yml" "[\"$a\", \"www.$a\"]" --check
 	[ "$status" -eq 0 ]
 	assert_eq "changed" "$(recap_count changed)" 1
+}
+
+@test "two-step playbook: nsupdate into BIND, issued; the second run changes nothing" {
+	local a=two.$ZONE r
+	play "$EXAMPLES/dns01-nsupdate.yml" "[\"$a\", \"*.$a\", \"www.$a\"]"
+	[ "$status" -eq 0 ]
+	# step 1, add the records, step 2, remove the records
+	assert_eq "changed" "$(recap_count changed)" 4
+	assert_eq "failed" "$(recap_count failed)" 0
+	assert_eq "rescued" "$(recap_count rescued)" 0
+	# step 1's structured challenges: a name and its wildcard share one
+	# TXT record with two values
+	r=$(task_result "Create the order and get the challenges (step 1)")
+	jq -e '.pending and (.id | test("^[A-Za-z0-9_-]{1,64}$"))' <<<"$r"
+	jq -e --arg a "$a" '.challenge_data_dns | length == 2
+		and (.["_acme-challenge." + $a] | length == 2)
+		and (.["_acme-challenge.www." + $a] | length == 1)' <<<"$r"
+	jq -e --arg a "$a" '.challenge_data[$a]["dns-01"].record == "_acme-challenge." + $a' <<<"$r"
+	jq -e '[.challenges[].type] == ["dns-01", "dns-01", "dns-01"]' <<<"$r"
+	# what the module hands on is extauth's lines, as the schema says
+	jq -c '.challenges[] | {cmd: "perform_challenge"} + .' <<<"$r" | assert_schema_lines -
+	r=$(task_result "Let the CA validate and save the certificate (step 2)")
+	jq -e --arg f "$CFG/live/$a/fullchain.pem" '.fullchain_path == $f and
+		.cert_days > 0 and ([.cleanup[].status] | unique) == ["valid"]' <<<"$r"
+	jq -c '.cleanup[] | {cmd: "cleanup"} + .' <<<"$r" | assert_schema_lines -
+	assert_lineage "$CFG/live/$a" "*.$a,$a,www.$a"
+	assert_no_txt "$a" "www.$a"
+	[ -z "$(ls -A "$WORK/pending" 2>/dev/null)" ]
+	assert_no_secret
+
+	play "$EXAMPLES/dns01-nsupdate.yml" "[\"$a\", \"*.$a\", \"www.$a\"]"
+	[ "$status" -eq 0 ]
+	assert_eq "changed" "$(recap_count changed)" 0
+	assert_eq "failed" "$(recap_count failed)" 0
+	[ ! -e "$CFG/archive/$a/cert2.pem" ]
+	[[ $output == *"$CFG/live/$a/fullchain.pem expires "* ]]
+}
+
+@test "two-step playbook: records that cannot be published cancel the pending order" {
+	local a=norecord.$ZONE
+	# a TSIG key BIND does not know: nsupdate is refused
+	tsig-keygen -a hmac-sha256 extauth-key >"$BATS_TEST_TMPDIR/wrong.key"
+	play "$EXAMPLES/dns01-nsupdate.yml" "[\"$a\"]" \
+		-e "{\"nsupdate_key\": \"$BATS_TEST_TMPDIR/wrong.key\"}"
+	[ "$status" -ne 0 ]
+	assert_eq "rescued" "$(recap_count rescued)" 1
+	# the rescue's own fail, and the removal in always: (same wrong key)
+	assert_eq "failed" "$(recap_count failed)" 2
+	[[ $output == *'"msg": "Add the TXT records: '*'NOTAUTH(BADSIG)'* ]]
+	# the rescue cancelled the order: nothing pending, no certificate
+	jq -e '.changed' <<<"$(task_result "Give the pending order up")"
+	[ -z "$(ls -A "$WORK/pending" 2>/dev/null)" ]
+	[ ! -e "$CFG/live/$a" ]
+	assert_no_secret
+}
+
+@test "step 2 with a pending order that is gone fails with extauth's reason" {
+	local a=gone.$ZONE
+	play "$EXAMPLES/dns01-nsupdate.yml" "[\"$a\"]"
+	[ "$status" -eq 0 ]
+	# replay step 2 with step 1's result: that order was finished
+	module "{\"data\": $(task_result "Create the order and get the challenges (step 1)")}"
+	[ "$status" -ne 0 ]
+	[[ $output == *"extauth resume"*"(exit 10: the pending order cannot be resumed"* ]]
+}
+
+@test "two-step playbook with dns-account-01: the labelled record, published and removed" {
+	local a=acct.$ZONE r
+	play "$EXAMPLES/dns01-nsupdate.yml" "[\"$a\"]" -e challenge=dns-account-01
+	[ "$status" -eq 0 ]
+	assert_eq "changed" "$(recap_count changed)" 4
+	r=$(task_result "Create the order and get the challenges (step 1)")
+	# _LABEL._acme-challenge.NAME: LABEL is base32 of the account URL's hash
+	jq -e --arg a "$a" '.challenge_data[$a]["dns-account-01"]
+		| (.resource | test("^_[a-z2-7]{16}\\._acme-challenge$"))
+		and .record == .resource + "." + $a' <<<"$r"
+	assert_lineage "$CFG/live/$a" "$a"
+	assert_eq "TXT left" "$(bind_txt "$(jq -r --arg a "$a" \
+		'.challenge_data[$a]["dns-account-01"].record' <<<"$r")")" ""
+}
+
+@test "two-step playbook with dns-persist-01: the record stays in BIND for later orders" {
+	local a=persist.$ZONE r value
+	play "$EXAMPLES/dns01-nsupdate.yml" "[\"$a\"]" -e challenge=dns-persist-01
+	[ "$status" -eq 0 ]
+	# step 1, add, step 2; nothing to remove
+	assert_eq "changed" "$(recap_count changed)" 3
+	r=$(task_result "Create the order and get the challenges (step 1)")
+	jq -e '.challenge_data_dns_cleanup == {}' <<<"$r"
+	value=$(jq -r --arg a "$a" '.challenge_data_dns["_validation-persist." + $a][0]' <<<"$r")
+	[[ $value == *"; accounturi=https://127.0.0.1:"* ]]
+	assert_lineage "$CFG/live/$a" "$a"
+	assert_eq "persistent TXT" "$(bind_txt "_validation-persist.$a")" "$value"
+}
+
+@test "module alone: check mode of step 2 and state=cancelled, then a real cancel" {
+	local step1 id
+	module "{\"domains\": [\"cancel.$ZONE\"], \"agree_tos\": true,
+		\"eab_kid\": \"$EAB_KID\", \"eab_hmac_key\": \"$EAB_KEY\"}"
+	[ "$status" -eq 0 ]
+	assert_no_secret
+	step1=$(result)
+	id=$(jq -r .id <<<"$step1")
+	[ -f "$WORK/pending/$id.json" ]
+	# check mode: step 2 would finish it, cancel would remove it; neither does
+	module "{\"data\": $step1}" --check
+	[ "$status" -eq 0 ]
+	jq -e '.changed and .pending' <<<"$(result)"
+	module "{\"data\": $step1, \"state\": \"cancelled\"}" --check
+	[ "$status" -eq 0 ]
+	jq -e '.changed' <<<"$(result)"
+	[ -f "$WORK/pending/$id.json" ]
+	# for real, then once more: nothing left to cancel
+	module "{\"data\": $step1, \"state\": \"cancelled\"}"
+	[ "$status" -eq 0 ]
+	jq -e '.changed' <<<"$(result)"
+	[ ! -e "$WORK/pending/$id.json" ]
+	module "{\"data\": $step1, \"state\": \"cancelled\"}"
+	[ "$status" -eq 0 ]
+	jq -e '.changed == false' <<<"$(result)"
+	# and step 2 in check mode now says the order is gone
+	module "{\"data\": $step1}" --check
+	[ "$status" -ne 0 ]
+	[[ $output == *"pending order $id does not exist"* ]]
 }

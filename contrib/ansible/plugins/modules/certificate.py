@@ -78,9 +78,14 @@ options:
   challenge:
     description:
       - The challenge type to ask for (C(--preferred-challenges)).
-      - Wildcards need C(dns-01); IP addresses need C(http-01).
+      - Wildcards need a DNS type; IP addresses need C(http-01).
+      - "C(dns-account-01) puts an account label in the record name, so
+        several accounts can validate one name. C(dns-persist-01)'s record
+        (C(_validation-persist.NAME)) is meant to stay: later orders of the
+        account validate from it, so it is not in
+        C(challenge_data_dns_cleanup)."
     type: str
-    choices: [dns-01, http-01, tls-alpn-01]
+    choices: [dns-01, dns-account-01, dns-persist-01, http-01, tls-alpn-01]
     default: dns-01
   server:
     description:
@@ -275,6 +280,12 @@ challenge_data_dns:
     _acme-challenge.example.com:
       - Y3kDVrHH8rnDdTa-TpqXH2xrMUtI0CKu6M-Gv5Z7Fc8
       - 4uqG0Gp3Gk0J6lOH2qBvVfGXyZ7Y0yTgZyJt3p1v5Zc
+challenge_data_dns_cleanup:
+  description:
+    - "The records of C(challenge_data_dns) to remove once step 2 is done:
+      all of them except C(dns-persist-01)'s, which stay for later orders."
+  returned: step 1 when an order was created
+  type: dict
 cleanup:
   description:
     - What the CA decided for each challenge (extauth's C(cleanup) lines
@@ -335,29 +346,50 @@ EXIT_MEANING = (
     'being resumed elsewhere)',
 )
 
+# extauth's exit code for a pending order that cannot be resumed.
+ERR_PENDING = 10
+
+# What starts each of extauth's stderr lines.
+PREFIX_RE = re.compile(r'^extauth: (error: |warning: )?')
+
 # The pending order id, as extauth prints it; checked before it reaches an
 # argv, since data comes from the play and may have been edited.
 ID_RE = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
 
-# Per challenge type: the challenge_data entry (community.crypto's shape),
-# built from the keys of the perform_challenge line.
-CHALLENGE_DATA = {
-    'dns-01': lambda c: {
-        'resource': c['txt_domain'].split('.', 1)[0],
+
+
+def dns_entry(c):
+    """challenge_data of a DNS challenge: resource is the part of the record
+    name before the name validated (_acme-challenge, _LABEL._acme-challenge,
+    _validation-persist)."""
+    base = '.' + c['domain'][2:] if c['domain'].startswith('*.') else \
+        '.' + c['domain']
+    record = c['txt_domain']
+    return {
+        'resource': record[:-len(base)] if record.endswith(base) else record,
         'resource_value': c['validation'],
-        'record': c['txt_domain'],
-    },
-    'http-01': lambda c: {
+        'record': record,
+    }
+
+
+# Per challenge type: the challenge_data entry (community.crypto's shape),
+# built from the keys of the perform_challenge line, and whether its record
+# stays after the order (dns-persist-01's is meant to be reused).
+CHALLENGE_TYPES = {
+    'dns-01': (dns_entry, False),
+    'dns-account-01': (dns_entry, False),
+    'dns-persist-01': (dns_entry, True),
+    'http-01': (lambda c: {
         'resource': '.well-known/acme-challenge/' + c['token'],
         'resource_value': c['validation'],
         'uri': c.get('uri'),
-    },
-    'tls-alpn-01': lambda c: {
+    }, False),
+    'tls-alpn-01': (lambda c: {
         'resource': c['domain'],
         'resource_value': c['validation'],
         'cert_path': c.get('cert_path'),
         'key_path': c.get('key_path'),
-    },
+    }, False),
 }
 
 # The keys of certificates --json that become return values, and their
@@ -431,7 +463,10 @@ class Extauth(object):
             if line.get('cmd') == 'report':
                 for m in line.get('messages') or []:
                     report += [to_text(x) for x in m.get('lines') or []]
-        said = report or [x for x in to_text(err).splitlines()
+        # extauth's two lines (what is wrong; what to do), without the
+        # "extauth: error: " each stderr line starts with.
+        said = report or [PREFIX_RE.sub('', x) for x in
+                          to_text(err).splitlines()
                           if x.startswith('extauth:')][-4:]
         meaning = ''
         if isinstance(rc, int) and 0 < rc < len(EXIT_MEANING):
@@ -440,7 +475,9 @@ class Extauth(object):
             meaning = ' (exit %s)' % rc
         msg = what + meaning
         if said:
-            msg += ': ' + ' '.join(said)
+            msg += ': ' + '; '.join(said)
+        if rc == ERR_PENDING:
+            msg += '. Run step 1 (the task without data) again for a new order.'
         self.module.fail_json(msg=msg, rc=rc, stderr=to_text(err),
                               **extra)
 
@@ -482,15 +519,19 @@ def cert_result(row):
 
 
 def challenge_views(challenges):
-    """challenge_data and challenge_data_dns of the perform lines."""
-    data, dns = {}, {}
+    """challenge_data, challenge_data_dns and challenge_data_dns_cleanup of
+    the perform lines."""
+    data, dns, cleanup = {}, {}, {}
     for c in challenges:
-        make = CHALLENGE_DATA.get(c.get('type'))
+        make, stays = CHALLENGE_TYPES.get(c.get('type'), (None, False))
         if make is not None:
             data.setdefault(c['domain'], {})[c['type']] = make(c)
         if c.get('txt_domain') and c.get('validation'):
             dns.setdefault(c['txt_domain'], []).append(c['validation'])
-    return data, dns
+            if not stays:
+                cleanup.setdefault(c['txt_domain'], []).append(
+                    c['validation'])
+    return data, dns, cleanup
 
 
 def step1_args(p):
@@ -553,11 +594,12 @@ def step1(module, ext):
     if not ID_RE.match(to_text(d.get('id') or '')):
         ext.fail('extauth printed a deferred line without a valid id', rc,
                  err, objs)
-    data, dns = challenge_views(challenges)
+    data, dns, cleanup = challenge_views(challenges)
     module.exit_json(changed=True, pending=True, id=d['id'],
                      expires=d.get('expires'), cert_name=d.get('cert_name'),
                      challenges=challenges, challenge_data=data,
-                     challenge_data_dns=dns)
+                     challenge_data_dns=dns,
+                     challenge_data_dns_cleanup=cleanup)
 
 
 def pending_id(module, data):
@@ -626,7 +668,7 @@ def main():
             state=dict(type='str', default='present',
                        choices=['present', 'cancelled']),
             challenge=dict(type='str', default='dns-01',
-                           choices=['dns-01', 'http-01', 'tls-alpn-01']),
+                           choices=sorted(CHALLENGE_TYPES)),
             server=dict(type='str'),
             ca_bundle=dict(type='path'),
             email=dict(type='str'),
