@@ -333,15 +333,23 @@ assert sum("extauth.acme.certificate" in t for t in tasks) == 3'
 	assert_eq "persistent TXT" "$(bind_txt "_validation-persist.$a")" "$value"
 }
 
-@test "module alone: check mode of step 2 and state=cancelled, then a real cancel" {
-	local step1 id
+@test "module alone: step 1 twice supersedes; check mode of step 2 and state=cancelled, then a real cancel" {
+	local step1 id first
 	module "{\"domains\": [\"cancel.$ZONE\"], \"agree_tos\": true,
 		\"eab_kid\": \"$EAB_KID\", \"eab_hmac_key\": \"$EAB_KEY\"}"
 	[ "$status" -eq 0 ]
 	assert_no_secret
+	first=$(result)
+	jq -e '.superseded == []' <<<"$first"
+	# step 1 again (a play run twice): the first order is given up
+	module "{\"domains\": [\"cancel.$ZONE\"]}"
+	[ "$status" -eq 0 ]
 	step1=$(result)
 	id=$(jq -r .id <<<"$step1")
 	[ -f "$WORK/pending/$id.json" ]
+	[ ! -e "$WORK/pending/$(jq -r .id <<<"$first").json" ]
+	assert_eq "superseded token" "$(jq -r '.superseded[0].token' <<<"$step1")" \
+		"$(jq -r '.challenges[0].token' <<<"$first")"
 	# check mode: step 2 would finish it, cancel would remove it; neither does
 	module "{\"data\": $step1}" --check
 	[ "$status" -eq 0 ]

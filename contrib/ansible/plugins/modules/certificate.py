@@ -286,6 +286,15 @@ challenge_data_dns_cleanup:
       all of them except C(dns-persist-01)'s, which stay for later orders."
   returned: step 1 when an order was created
   type: dict
+superseded:
+  description:
+    - "When this lineage had a pending order from an earlier step 1 (a play
+      run again before step 2), extauth gives it up for the new one: these
+      are its challenges (extauth's C(cleanup) lines without C(cmd)), whose
+      records can go."
+  returned: step 1 when an order was created
+  type: list
+  elements: dict
 cleanup:
   description:
     - What the CA decided for each challenge (extauth's C(cleanup) lines
@@ -581,6 +590,10 @@ def step1(module, ext):
         ext.fail('extauth certonly --defer failed', rc, err, objs)
     challenges = [dict((k, v) for k, v in o.items() if k != 'cmd')
                   for o in objs if o.get('cmd') == 'perform_challenge']
+    # A pending order of this lineage from an earlier step 1 is superseded:
+    # extauth prints its cleanup lines first.
+    superseded = [dict((k, v) for k, v in o.items() if k != 'cmd')
+                  for o in objs if o.get('cmd') == 'cleanup']
     deferred = [o for o in objs if o.get('cmd') == 'deferred']
     if not deferred:
         # Nothing was ordered: the certificate is not due and was kept.
@@ -599,7 +612,8 @@ def step1(module, ext):
                      expires=d.get('expires'), cert_name=d.get('cert_name'),
                      challenges=challenges, challenge_data=data,
                      challenge_data_dns=dns,
-                     challenge_data_dns_cleanup=cleanup)
+                     challenge_data_dns_cleanup=cleanup,
+                     superseded=superseded)
 
 
 def pending_id(module, data):
