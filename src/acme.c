@@ -685,6 +685,12 @@ acme_get_json(struct acme *a, const char *what, const char *url,
 }
 
 long
+acme_ratelimit_retry(const struct acme *a)
+{
+	return a == NULL ? 0 : a->ratelimit_retry;
+}
+
+long
 acme_take_ratelimit_retry(struct acme *a)
 {
 	long	r;

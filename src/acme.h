@@ -118,6 +118,8 @@ enum err	 acme_post_json_prob(struct acme *, const char *what,
  * 0 when there was none (a NULL acme too): renew records when to try
  * again, and a run pauses its new orders (ratelimit.h). */
 long		 acme_take_ratelimit_retry(struct acme *);
+/* The same, left in place: whether the CA just asked for a pause. */
+long		 acme_ratelimit_retry(const struct acme *);
 /* Unsigned GET of a JSON object (RFC 9773's renewalInfo) under the
  * retry policy; *out new reference, *retry_after -1 when absent. */
 enum err	 acme_get_plain_json(struct acme *, const char *what,

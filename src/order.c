@@ -1359,9 +1359,11 @@ create(struct order *o)
 
 	e = new_order(o, true);
 	/* RFC 9773 §5: alreadyReplaced, or any refusal of "replaces", gets
-	 * one more order without it (acme.c logged the refusal). */
+	 * one more order without it (acme.c logged the refusal).  A CA that
+	 * asked for a pause (a 503 with Retry-After) refused nothing: it
+	 * gets no order before its time, which renew's pause keeps. */
 	if (e == ERR_ACME && o->req->replaces != NULL && o->url == NULL &&
-	    sig_pending() == 0) {
+	    acme_ratelimit_retry(o->a) == 0 && sig_pending() == 0) {
 		log_warn("newOrder: ordering again without \"replaces\" (the "
 		    "CA refused the order that named the certificate it "
 		    "replaces)");

@@ -248,7 +248,10 @@ class State:
     def fresh_nonce(self):
         c = self.connect()
         try:
-            c.request("HEAD", "/nonce-plz", headers={"Host": self.upstream.netloc})
+            # Pebble 2.10 refuses a request without User-Agent (400, no
+            # nonce); http.client sends Host (the upstream's host:port)
+            # itself, and a second one is a 400 from Go's server too.
+            c.request("HEAD", "/nonce-plz", headers={"User-Agent": "extauth-faultproxy"})
             r = c.getresponse()
             r.read()
             return r.getheader("Replay-Nonce")

@@ -19,7 +19,9 @@
 #                                  With PEBBLE_PROFILES='{"name": {...}}' (2.7 and later),
 #                                  Pebble offers exactly those profiles; by default a 2.7+
 #                                  Pebble gets one profile, "default", because an order that
-#                                  names none gets a random profile.
+#                                  names none gets a random profile.  It puts the first name
+#                                  in the subject's CN (promoteCommonName, 2.10), as 2.4 and
+#                                  Let's Encrypt's classic profile do.
 #   pebble_root_pem FILE [FILE2]   Pebble's root (and intermediate) CA cert
 #   challtestsrv_post PATH JSON    call the challtestsrv management API
 #   pebble_stop                    idempotent, safe to call from an EXIT trap
@@ -109,7 +111,7 @@ _pebble_try_start() {
 	local p m dns http tls mg ports deadline eab='"externalAccountBindingRequired": false'
 	local profiles= pjson
 	# 2.7+ knows profiles (its binary knows the invalidProfile error); 2.4 has none.
-	pjson=${PEBBLE_PROFILES:-'{"default": {"description": "tests", "validityPeriod": 157766400}}'}
+	pjson=${PEBBLE_PROFILES:-'{"default": {"description": "tests", "validityPeriod": 157766400, "promoteCommonName": true}}'}
 	if [[ -n ${PEBBLE_PROFILES:-} ]] || grep -q 'invalidProfile' "$(_pebble_bin pebble)" 2>/dev/null; then
 		profiles=$(jq -cen --argjson p "$pjson" '$p | objects') 2>/dev/null || {
 			echo "pebble_start: PEBBLE_PROFILES is not a JSON object" >&2
