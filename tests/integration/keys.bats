@@ -11,7 +11,10 @@ bats_require_minimum_version 1.5.0
 setup_file() {
 	load ../lib/common
 	export PEBBLE_SID_DIR=${PEBBLE_SID_DIR:-$(bash "$REPO_ROOT/scripts/pebble-sid.sh")}
-	PEBBLE_BIN_DIR=$PEBBLE_SID_DIR common_setup_file PEBBLE_AUTHZREUSE=100
+	# No badNonce by chance (Pebble's default 5%): the lost-answer test
+	# needs its one keyChange, which is never resent, to reach the CA.
+	PEBBLE_BIN_DIR=$PEBBLE_SID_DIR common_setup_file PEBBLE_AUTHZREUSE=100 \
+		PEBBLE_WFE_NONCEREJECT=0
 }
 
 teardown_file() {
