@@ -1064,6 +1064,10 @@ defer_checks(struct parse *p)
 	    cfg->verb != VERB_RESUME)
 		return perr(p, NULL, NULL, "use extauth resume ID", "--resume "
 		    "works with certonly only, not %s", cli_verbs[cfg->verb].name);
+	/* certonly --resume ID is resume ID in everything (help, --json's
+	 * result line). */
+	if (cfg->resume_id != NULL && cfg->verb == VERB_CERTONLY)
+		cfg->verb = VERB_RESUME;
 	if (cfg->cancel_id != NULL && cfg->verb != VERB_PENDING &&
 	    cfg->verb != VERB_RESUME)
 		return perr(p, NULL, NULL, "use extauth pending --cancel ID",

@@ -99,16 +99,17 @@ deferred_id() { lines_cmd deferred | jq -r .id; }
 	[[ $stderr == *"no pending order $id"* ]]
 }
 
-@test "certonly --resume ID is resume ID" {
+@test "certonly --resume ID is resume ID, --json included" {
 	defer -d r2.example.com
 	[ "$status" -eq 0 ]
 	id=$(deferred_id)
 	publish
 	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" \
-		certonly --resume "$id" </dev/null
+		certonly --resume "$id" --json </dev/null
 	show
 	[ "$status" -eq 0 ]
 	assert_eq "cleanup lines" "$(count_cmd cleanup)" 1
+	assert_eq "result" "$(lines_cmd resume | jq -c '[.ok, .cert_name]')" '[true,"r2.example.com"]'
 	assert_lineage "$CFG/live/r2.example.com" r2.example.com
 	[ ! -e "$WORK/pending/$id.json" ]
 }

@@ -389,6 +389,10 @@ defer_flags(void **state)
 	assert_int_equal(PARSE(&cfg, "certonly", "--resume", "Ab_9-z"),
 	    ERR_OK);
 	assert_string_equal(cfg.resume_id, "Ab_9-z");
+	assert_int_equal(cfg.verb, VERB_RESUME);	/* --json too */
+	cli_config_clear(&cfg);
+	assert_int_equal(PARSE(&cfg, "certonly", "--resume", "x", "--json"),
+	    ERR_OK);
 	cli_config_clear(&cfg);
 	assert_int_equal(PARSE(&cfg, "-d", "a.example", "--defer", "renew"),
 	    ERR_OK);
