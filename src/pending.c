@@ -431,7 +431,8 @@ open_at(struct pending *p, const char *work_dir, const char *id, bool lock)
 			say_unknown(id);
 			return ERR_PENDING;
 		}
-		log_error("%s: %s", p->path, strerror(errno));
+		log_error("%s: %s", p->path, errno == ELOOP ? "a symbolic "
+		    "link, not followed" : strerror(errno));
 		log_error("a pending order is a regular file of this user; "
 		    "remove what is there, then run extauth certonly --defer "
 		    "again");
