@@ -460,3 +460,33 @@ HOOK
 	run --separate-stderr "$EXTAUTH" "${DIRS[@]}" pending --json
 	assert_eq "the other one" "$(jq -r .cert_name <<<"$output")" other.example.com
 }
+
+@test "kill -9 after resume answered the challenge: a plain rerun does not answer it again, and finishes" {
+	load ../lib/faultproxy
+	# The first authorization poll after the answer hangs.
+	faultproxy_start stall:kind=authz:at=2:secs=6:times=1
+	COMMON=(--server "$FAULTPROXY_DIR_URL" --ca-bundle "$FAULTPROXY_CA_BUNDLE"
+		"${DIRS[@]}" --agree-tos --email t@example.com -n)
+	defer -d k3.example.com
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	publish
+	faultproxy_rules stall:kind=authz:at=2:secs=6:times=1
+	"$EXTAUTH" "${COMMON[@]}" resume "$id" </dev/null >/dev/null 2>&1 &
+	a=$!
+	for _ in $(seq 200); do
+		[[ $(faultproxy_requests challenge) -ge 1 ]] && break
+		sleep 0.05
+	done
+	assert_eq "answered once" "$(faultproxy_requests challenge)" 1
+	kill -9 "$a"
+	wait "$a" || true
+	faultproxy_rules
+	resume "$id"
+	[ "$status" -eq 0 ]
+	assert_eq "cleanup" "$(lines_cmd cleanup | jq -r .status)" valid
+	# The CA had the answer: the rerun read it, never sent it again.
+	assert_eq "challenge requests" "$(faultproxy_requests challenge)" 1
+	assert_lineage "$CFG/live/k3.example.com" k3.example.com
+	[ ! -e "$WORK/pending/$id.json" ]
+}
