@@ -6,8 +6,8 @@
 # extauth binary it runs, and this module only turns extauth's JSON lines
 # into a task result and back.  Two calls make a certificate, as with
 # community.crypto's acme_certificate: `certonly --defer` (step 1) and
-# `resume ID` (step 2); in between the play publishes the challenges with
-# whatever modules it has.
+# `resume --json ID` (step 2); in between the play publishes the
+# challenges with whatever modules it has.
 #
 # Copyright: 2026 The extauth authors
 # SPDX-License-Identifier: Apache-2.0
@@ -30,7 +30,7 @@ description:
     pending order's C(id). The play then publishes them, for dns-01 with
     C(nsupdate), a DNS provider's module or anything else."
   - "Step 2 (C(data) is the registered result of step 1): runs
-    C(extauth resume ID), which tells the CA to validate, waits for it,
+    C(extauth resume --json ID), which tells the CA to validate, waits for it,
     finalizes, saves the certificate and returns where it is and when it
     expires. The play then removes the records again."
   - When the certificate of these names exists and is not due for renewal,
@@ -79,13 +79,14 @@ options:
     description:
       - The challenge type to ask for (C(--preferred-challenges)).
       - Wildcards need a DNS type; IP addresses need C(http-01).
+        extauth does not defer tls-alpn-01, so it is not offered.
       - "C(dns-account-01) puts an account label in the record name, so
         several accounts can validate one name. C(dns-persist-01)'s record
         (C(_validation-persist.NAME)) is meant to stay: later orders of the
         account validate from it, so it is not in
         C(challenge_data_dns_cleanup)."
     type: str
-    choices: [dns-01, dns-account-01, dns-persist-01, http-01, tls-alpn-01]
+    choices: [dns-01, dns-account-01, dns-persist-01, http-01]
     default: dns-01
   server:
     description:
@@ -243,8 +244,7 @@ challenges:
       C(perform_challenge) lines without their C(cmd) key.
     - dns-01 has C(domain), C(token), C(validation) (the TXT value),
       C(txt_domain) (the record name) and C(key_auth); http-01 has C(uri)
-      and C(validation) (the file's content); tls-alpn-01 has C(cert_path)
-      and C(key_path).
+      and C(validation) (the file's content).
   returned: step 1 when an order was created
   type: list
   elements: dict
@@ -331,6 +331,7 @@ cert_days:
   sample: 89
 '''
 
+import datetime
 import json
 import os
 import re
@@ -392,12 +393,6 @@ CHALLENGE_TYPES = {
         'resource': '.well-known/acme-challenge/' + c['token'],
         'resource_value': c['validation'],
         'uri': c.get('uri'),
-    }, False),
-    'tls-alpn-01': (lambda c: {
-        'resource': c['domain'],
-        'resource_value': c['validation'],
-        'cert_path': c.get('cert_path'),
-        'key_path': c.get('key_path'),
     }, False),
 }
 
@@ -472,6 +467,9 @@ class Extauth(object):
             if line.get('cmd') == 'report':
                 for m in line.get('messages') or []:
                     report += [to_text(x) for x in m.get('lines') or []]
+            elif line.get('ok') is False and line.get('error'):
+                # a --json verb's result line: {"cmd", "ok": false, "error"}
+                report.append(to_text(line['error']))
         # extauth's two lines (what is wrong; what to do), without the
         # "extauth: error: " each stderr line starts with.
         said = report or [PREFIX_RE.sub('', x) for x in
@@ -525,6 +523,17 @@ def cert_result(row):
         if row.get(key) is not None:
             res[ret] = row[key]
     return res
+
+
+def days_left(not_after):
+    """Whole days from now to NOT_AFTER (RFC 3339, UTC, as extauth prints
+    it), 0 once past; None when it cannot be read."""
+    try:
+        t = datetime.datetime.strptime(not_after, '%Y-%m-%dT%H:%M:%SZ')
+    except (TypeError, ValueError):
+        return None
+    left = t - datetime.datetime.utcnow()
+    return max(0, left.days)
 
 
 def challenge_views(challenges):
@@ -644,19 +653,21 @@ def step2(module, ext):
         module.exit_json(changed=True, pending=True, id=pid,
                          cert_name=data.get('cert_name'))
 
-    rc, objs, err = ext.run(['resume', pid])
+    # --json: after the cleanup lines, one line with the lineage the order
+    # became (or the error) instead of the report line.
+    rc, objs, err = ext.run(['resume', '--json', pid])
     cleanup = [dict((k, v) for k, v in o.items() if k != 'cmd')
                for o in objs if o.get('cmd') == 'cleanup']
     if rc != 0:
         ext.fail('extauth resume %s failed' % pid, rc, err, objs,
                  cleanup=cleanup, id=pid)
-    name = data.get('cert_name')
-    row = ext.certificate(name, None if name else module.params['domains'])
-    if row is None:
-        ext.fail('extauth resume %s succeeded but lineage %s is not listed'
-                 % (pid, name), rc, err, objs)
+    done = [o for o in objs if o.get('cmd') == 'resume' and o.get('ok')]
+    if not done or not done[-1].get('fullchain_path'):
+        ext.fail('extauth resume --json %s printed no result line' % pid, rc,
+                 err, objs)
+    row = dict(done[-1], valid_days=days_left(done[-1].get('not_after')))
     module.exit_json(changed=True, pending=False, id=pid,
-                     cert_name=row['name'], cleanup=cleanup,
+                     cert_name=row.get('cert_name'), cleanup=cleanup,
                      **cert_result(row))
 
 
