@@ -272,6 +272,7 @@ csr_obtain(const struct config *cfg, struct session *ss, struct solver *s,
 	req.dns_resolver = cfg->dns_resolver;
 	req.work_dir = ss->store.work_dir;
 	req.deactivate_authz = cfg->deactivate_authz;
+	req.preferred_chain = cfg->preferred_chain;
 	req.csr_len = c->len;
 	if ((e = order_obtain(ss->acme, s, &req, &pem)) != ERR_OK)
 		goto out;

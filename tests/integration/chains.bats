@@ -108,6 +108,18 @@ verifies() {
 	grep -qxF 'preferred_chain = "No Such Root, Inc."' "$CFG/renewal/unknown.example.com.conf"
 }
 
+@test "chains: certonly --csr --preferred-chain saves the chain to that root" {
+	local t=$BATS_TEST_TMPDIR r1
+	r1=$(root_cn 1)
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$t/key.pem" \
+		-out "$t/csr.pem" -subj /CN=csr.example.com -addext subjectAltName=DNS:csr.example.com 2>/dev/null
+	ext_run certonly --csr "$t/csr.pem" --preferred-challenges dns --preferred-chain "$r1" \
+		--cert-path "$t/cert.pem" --chain-path "$t/chain.pem" --fullchain-path "$t/full.pem"
+	[ "$status" -eq 0 ]
+	openssl verify -CAfile "$BATS_FILE_TMPDIR/root1.pem" -untrusted "$t/chain.pem" "$t/cert.pem"
+	run ! openssl verify -CAfile "$BATS_FILE_TMPDIR/root0.pem" -untrusted "$t/chain.pem" "$t/cert.pem"
+}
+
 @test "chains: a bad --preferred-chain is a usage error before the CA" {
 	ext_direct certonly -d x.example.com --preferred-chain '' --server https://127.0.0.1:1/dir
 	[ "$status" -eq 2 ]
