@@ -870,6 +870,7 @@ cmd_renew(const struct config *cfg)
 	struct solver		*primary = NULL;
 	json_t			*messages = json_array();
 	json_t			*skipped = json_array();
+	json_t			*elsewhere = json_array();
 	char			**names = NULL, *path = NULL;
 	const char		*why;
 	size_t			 n = 0, i, n_due = 0;
@@ -922,12 +923,25 @@ cmd_renew(const struct config *cfg)
 		if (sig_pending() != 0)
 			break;
 		free(path);
+		path = NULL;
 		conf_clear(&conf);
 		lineage_params_clear(&j);
 		store_lineage_close(ln);
 		if ((ln = store_lineage_open(&ss.store, names[i],
 		    &why)) == NULL) {
 			add_name(run.failed, names[i], why);
+			continue;
+		}
+		/* Another run (or worker) has it: not a failure.  Held from
+		 * here, so the conf and links read next are what that run
+		 * left: a lineage it just renewed is not due any more. */
+		if ((e1 = store_lineage_lock(ln)) == ERR_LOCKED) {
+			log_info("%s: in progress elsewhere (another extauth "
+			    "run holds its lock); skipped", names[i]);
+			add_name(elsewhere, names[i], NULL);
+			continue;
+		} else if (e1 != ERR_OK) {
+			add_name(run.failed, names[i], log_last_error());
 			continue;
 		}
 		if ((path = store_lineage_conf_path(ln)) == NULL ||
@@ -1023,6 +1037,9 @@ cmd_renew(const struct config *cfg)
 	if (json_array_size(skipped) > 0)
 		report_list(messages, 0, "Skipped after failed renewals (backoff, "
 		    "--force-renewal tries now): ", skipped);
+	if (json_array_size(elsewhere) > 0)
+		report_list(messages, 1, "In progress elsewhere (another extauth "
+		    "run holds them): ", elsewhere);
 	if ((e = cmd_report(messages, 2, "%zu lineage%s checked, %zu due, %zu "
 	    "%s, %zu failed.", n, n == 1 ? "" : "s", n_due,
 	    json_array_size(run.renewed), cfg->defer ? "deferred" : "renewed",
@@ -1065,6 +1082,7 @@ out:
 	json_decref(run.fdoms);
 	json_decref(run.failed);
 	json_decref(skipped);
+	json_decref(elsewhere);
 	ratelimit_clear(&run.rl);
 	pthread_mutex_destroy(&run.mu);
 	session_close(&ss);

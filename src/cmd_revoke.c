@@ -308,8 +308,14 @@ cmd_delete(const struct config *cfg)
 		e = ERR_USAGE;
 		goto out;
 	}
-	if ((e = store_lineage_delete(ln)) != ERR_OK)
+	if ((e = store_lineage_delete(ln)) != ERR_OK) {
+		if (e == ERR_LOCKED) {
+			log_error("certificate %s is being renewed by another "
+			    "extauth run", cfg->cert_name);
+			log_error("wait for it to finish, then run again");
+		}
 		goto out;
+	}
 	e = cmd_report(messages, 1, "Deleted all files relating to "
 	    "certificate %s.", cfg->cert_name);
 	if (e == ERR_OK && (res = json_pack("{s:s}", "cert_name",

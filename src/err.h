@@ -14,7 +14,7 @@ enum err {
 	ERR_CHALLENGE,	/* the CA rejected a challenge (authz invalid) */
 	ERR_INVOKER,	/* invoker/handler aborted, failed or hung up */
 	ERR_STORAGE,	/* local files: unreadable, unwritable, corrupt */
-	ERR_LOCKED,	/* another run holds the config-dir lock */
+	ERR_LOCKED,	/* certbot, or a run on the same lineage, holds the lock */
 	ERR_PARTIAL,	/* renew: some lineages failed, others did not */
 	ERR_INTERNAL,	/* out of memory or a bug */
 	ERR_SIGNAL,	/* stopped by SIGTERM/SIGINT/SIGHUP after cleanup */

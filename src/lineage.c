@@ -391,25 +391,34 @@ out:
 }
 
 /*
- * The lineage handle of p: the verb's (p->lineage), else one opened here
- * in *own, which the caller closes.
+ * The lineage handle of p, locked: the verb's (p->lineage), else one
+ * opened here in *own, which the caller closes.  The lock makes the
+ * lineage this run's while it reads, obtains and saves it; another run
+ * holding it is ERR_LOCKED (exit 7), reported here.
  */
 static enum err
 handle(struct session *ss, const struct lineage_params *p,
-    struct store_lineage **own, const struct store_lineage **ln)
+    struct store_lineage **own, struct store_lineage **ln)
 {
 	const char	*why;
+	enum err	 e;
 
 	*own = NULL;
-	if ((*ln = p->lineage) != NULL)
-		return ERR_OK;
-	if ((*own = store_lineage_open(&ss->store, p->name, &why)) == NULL) {
-		log_error("certificate name %s: %s", p->name ? p->name :
-		    "(none)", why);
-		return ERR_USAGE;
+	if ((*ln = p->lineage) == NULL) {
+		if ((*own = store_lineage_open(&ss->store, p->name,
+		    &why)) == NULL) {
+			log_error("certificate name %s: %s", p->name ?
+			    p->name : "(none)", why);
+			return ERR_USAGE;
+		}
+		*ln = *own;
 	}
-	*ln = *own;
-	return ERR_OK;
+	if ((e = store_lineage_lock(*ln)) == ERR_LOCKED) {
+		log_error("certificate %s is being obtained or renewed by "
+		    "another extauth run", store_lineage_name(*ln));
+		log_error("wait for it to finish, then run again");
+	}
+	return e;
 }
 
 void
@@ -425,8 +434,7 @@ enum err
 lineage_draft(struct session *ss, const struct lineage_params *p,
     struct lineage_result *r, struct lineage_draft *d)
 {
-	struct store_lineage	*own = NULL;
-	const struct store_lineage *ln;
+	struct store_lineage	*own = NULL, *ln;
 	char			*oldpem = NULL;
 	size_t			 oldlen = 0;
 	enum err		 e;
@@ -476,8 +484,7 @@ lineage_store(struct session *ss, struct solver *s,
 {
 	struct store_new_cert	 nc = { 0 };
 	struct crypto_cert_info	 info = { 0 };
-	struct store_lineage	*own = NULL;
-	const struct store_lineage *ln;
+	struct store_lineage	*own = NULL, *ln;
 	char			*leaf = NULL, *issuers = NULL, *keypem = NULL;
 	struct sync_arg		 sa;
 	enum err		 e;
@@ -545,9 +552,18 @@ lineage_obtain(struct session *ss, struct solver *s,
 {
 	struct order_req	 req = { 0 };
 	struct lineage_draft	 d;
+	struct lineage_params	 q = *p;	/* shallow: only lineage set */
+	struct store_lineage	*own = NULL, *ln;
 	char			*pem = NULL;
 	enum err		 e;
 
+	memset(&d, 0, sizeof d);
+	memset(r, 0, sizeof *r);
+	/* One handle, so one lock, from the draft to the save. */
+	if ((e = handle(ss, p, &own, &ln)) != ERR_OK)
+		goto out;
+	q.lineage = ln;
+	p = &q;
 	if ((e = lineage_draft(ss, p, r, &d)) != ERR_OK || d.keep)
 		goto out;
 	req.names = p->domains;
@@ -570,5 +586,6 @@ lineage_obtain(struct session *ss, struct solver *s,
 out:
 	lineage_draft_clear(&d);
 	free(pem);
+	store_lineage_close(own);
 	return e;
 }

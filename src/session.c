@@ -195,14 +195,25 @@ session_account(struct session *ss, const char *account_id)
 	json_t			*jwk = NULL;
 	json_error_t		 jerr;
 	enum err		 e;
+	int			 dirlock = -1;
 
 	EVP_PKEY_free(ss->account_key);
 	ss->account_key = NULL;
 	free(ss->account_id);
 	ss->account_id = NULL;
-	if ((e = store_account_load(&ss->store, ss->server, account_id,
-	    &acct)) != ERR_OK)
-		goto out;
+	/* None yet, or half made: looked at again and made under the
+	 * config-dir lock, so that runs starting together register one
+	 * account, not one each. */
+	for (;;) {
+		if ((e = store_account_load(&ss->store, ss->server,
+		    account_id, &acct)) != ERR_OK)
+			goto out;
+		if ((acct.id != NULL && acct.regr != NULL) || dirlock != -1)
+			break;
+		store_account_clear(&acct);
+		if ((e = store_dir_lock(&ss->store, true, &dirlock)) != ERR_OK)
+			goto out;
+	}
 	if (acct.id == NULL) {
 		e = register_account(ss, NULL, NULL);
 		goto out;
@@ -235,6 +246,7 @@ session_account(struct session *ss, const char *account_id)
 	if (e == ERR_OK && acct.rollover_jwk != NULL)
 		e = keychange_settle(ss, acct.rollover_jwk);
 out:
+	store_dir_unlock(&dirlock);
 	EVP_PKEY_free(key);
 	json_decref(jwk);
 	store_account_clear(&acct);

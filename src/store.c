@@ -6,7 +6,6 @@
  * (accounts/) and store_lineage.c's (live/, archive/, renewal/, csr/);
  * nothing else opens files in the config directory.
  */
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -44,7 +43,6 @@ store_denied_hint(int err)
 		    "systemd: ReadWritePaths=)");
 }
 
-static enum err	 store_lock_certbot(struct store *);
 static enum err	 store_dir_trusted(const char *, bool);
 
 /* Formats a path; new string the caller frees, NULL (logged) if it would
@@ -668,10 +666,170 @@ out:
 }
 
 /*
- * After a run that did not end cleanly (killed, crashed, power cut):
- * removes the temporary files it left in the config and work directories
- * and completes live/ links it left half flipped.  Everything it touches
- * is ours and nobody else writes while we hold the lock.
+ * The locks.  All are fcntl open file description locks (F_OFD_SETLK,
+ * Linux 3.15): they belong to one open of the file, not to the process,
+ * so two threads (renew's workers) or two stores of one process exclude
+ * each other as two processes do, and closing another descriptor of the
+ * same file drops nothing.  To the kernel they are POSIX record locks, so
+ * they and certbot's lockf() exclude each other, locally and over NFS.
+ * Like every fcntl lock they go with the process: a crash or a SIGKILL
+ * leaves no stale lock behind, only the debris store_recover() tidies.
+ *
+ *   .extauth.lock byte 0, the run lock: each run holds it shared for its
+ *     whole life; a run that gets it exclusive at the start is alone and
+ *     tidies up after runs that died (store_lock).
+ *   .extauth.lock byte 1, the config-dir lock: exclusive and short, for
+ *     what touches the whole directory (store_dir_lock).
+ *   renewal/NAME.lock, one per lineage (store_lineage_lock).
+ *   .certbot.lock in the config, work and logs dirs: certbot's.  Held
+ *     shared, so extauth runs coexist while certbot's exclusive lockf
+ *     fails as long as one runs, and ours fails while certbot runs.
+ */
+#define STORE_RUN_BYTE		0
+#define STORE_DIR_BYTE		1
+#define STORE_MARKS_MAX		(64 * 1024)	/* cap on the pid list */
+
+/* See store_priv.h. */
+int
+store_ofd_lock(int fd, short type, off_t start, off_t len, bool wait)
+{
+	struct flock	fl;
+
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = start;
+	fl.l_len = len;
+	/* Waits are short (a run tidying up, an account being made): a
+	 * signal meanwhile is seen once the lock is ours. */
+	while (fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) == -1) {
+		if (errno == EINTR && wait)
+			continue;
+		if (errno == EACCES)
+			errno = EAGAIN;
+		return -1;
+	}
+	return 0;
+}
+
+/* See store_priv.h. */
+enum err
+store_lock_path(const char *path, short type, int *fdp, pid_t *holder)
+{
+	struct flock	 fl;
+	struct stat	 sb_path, sb_fd;
+	enum err	 rc = ERR_STORAGE;
+	int		 fd = -1, tries, saved;
+
+	*fdp = -1;
+	*holder = 0;
+	for (tries = 0; tries < STORE_LINK_TRIES; tries++) {
+		/* Never through a planted link: the run list written into
+		 * .extauth.lock would truncate whatever it points at. */
+		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY |
+		    O_NOFOLLOW | O_NONBLOCK, 0600)) == -1) {
+			saved = errno;
+			log_error("cannot open lock file %s: %s", path,
+			    saved == ELOOP ? "it is a symbolic link" :
+			    strerror(saved));
+			store_denied_hint(saved);
+			goto out;
+		}
+		if (fstat(fd, &sb_fd) == -1 || !S_ISREG(sb_fd.st_mode)) {
+			log_error("cannot use lock file %s: not a regular "
+			    "file", path);
+			goto out;
+		}
+		if (store_ofd_lock(fd, type, 0, 0, false) == -1) {
+			if (errno != EAGAIN) {
+				log_error("cannot lock %s: %s", path,
+				    strerror(errno));
+				goto out;
+			}
+			/* A POSIX lock (certbot's) names its process; an
+			 * open file description lock (ours) does not. */
+			memset(&fl, 0, sizeof fl);
+			fl.l_type = type;
+			fl.l_whence = SEEK_SET;
+			if (fcntl(fd, F_OFD_GETLK, &fl) == 0 &&
+			    fl.l_type != F_UNLCK && fl.l_pid > 0)
+				*holder = fl.l_pid;
+			rc = ERR_LOCKED;
+			goto out;
+		}
+		/* A holder that deletes the file as it lets go (certbot,
+		 * store_lineage_delete) leaves a lock on a deleted file,
+		 * which protects nothing: open again. */
+		if (stat(path, &sb_path) == 0 &&
+		    sb_path.st_dev == sb_fd.st_dev &&
+		    sb_path.st_ino == sb_fd.st_ino) {
+			*fdp = fd;
+			fd = -1;
+			rc = ERR_OK;
+			goto out;
+		}
+		close(fd);
+		fd = -1;
+	}
+	log_error("cannot lock %s: it keeps being replaced", path);
+out:
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+/* See store.h.  A descriptor of its own each time, so that two threads
+ * exclude each other too. */
+enum err
+store_dir_lock(const struct store *st, bool wait, int *fdp)
+{
+	enum err	 rc = ERR_STORAGE;
+	char		*path = NULL;
+	int		 fd = -1;
+
+	*fdp = -1;
+	if ((path = store_pathf("%s/.extauth.lock", st->config_dir)) ==
+	    NULL) {
+		rc = ERR_INTERNAL;
+		goto out;
+	}
+	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1) {
+		log_error("cannot open lock file %s: %s", path,
+		    errno == ELOOP ? "it is a symbolic link" :
+		    strerror(errno));
+		goto out;
+	}
+	if (store_ofd_lock(fd, F_WRLCK, STORE_DIR_BYTE, 1, wait) == -1) {
+		if (errno == EAGAIN)
+			rc = ERR_LOCKED;
+		else
+			log_error("cannot lock %s: %s", path, strerror(errno));
+		goto out;
+	}
+	*fdp = fd;
+	fd = -1;
+	rc = ERR_OK;
+out:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+void
+store_dir_unlock(int *fdp)
+{
+	if (*fdp != -1)
+		close(*fdp);
+	*fdp = -1;
+}
+
+/*
+ * After runs that did not end cleanly (killed, crashed, power cut):
+ * removes the temporary files they left in the config and work
+ * directories and completes live/ links they left half flipped.  Only a
+ * run that is alone calls it, so nobody else is writing.
  */
 static void
 store_recover(struct store *st)
@@ -679,7 +837,7 @@ store_recover(struct store *st)
 	size_t	n = 0;
 	int	fd;
 
-	log_info("the previous run on %s did not finish; tidying up after it",
+	log_info("a previous run on %s did not finish; tidying up after it",
 	    st->config_dir);
 	if ((fd = open(st->config_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) != -1) {
@@ -699,122 +857,119 @@ store_recover(struct store *st)
 }
 
 /*
- * The lock file is empty after a run that ended cleanly (store_close) and
- * holds the pid of the run while one is going.  So finding it non-empty
- * once we hold the lock means the last run was interrupted: recover from
- * it, then mark this one as running.  The mark is synced before anything
- * else is written, so a crash can never leave debris behind an empty mark.
+ * The run marks: .extauth.lock lists the pid of every run going on, one a
+ * line, edited under the config-dir lock and synced before the run writes
+ * anything else; a run that ends cleanly removes its line.  So a run that
+ * is alone (alone: it holds the run lock exclusively) and finds lines
+ * there knows those runs died: it tidies up after them and starts the
+ * list afresh.  add false removes our line.
  */
 static enum err
-store_mark_running(struct store *st, const char *path)
+store_mark(struct store *st, const char *path, bool add, bool alone)
 {
-	struct stat	sb;
-	char		pid[32];
-	int		len;
+	enum err	 rc;
+	ssize_t		 n;
+	size_t		 len, llen, at;
+	char		*buf = NULL, line[32];
+	int		 dfd = -1;
 
-	if (fstat(st->lock_fd, &sb) == -1) {
-		log_error("cannot stat %s: %s", path, strerror(errno));
-		return ERR_STORAGE;
+	if ((rc = store_dir_lock(st, true, &dfd)) != ERR_OK)
+		return rc;
+	rc = ERR_INTERNAL;
+	if ((buf = malloc(STORE_MARKS_MAX + sizeof line)) == NULL) {
+		log_error("out of memory");
+		goto out;
 	}
-	if (sb.st_size > 0)
+	rc = ERR_STORAGE;
+	if ((n = pread(st->lock_fd, buf, STORE_MARKS_MAX, 0)) == -1) {
+		log_error("cannot read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	len = (size_t)n;
+	if (add && alone && len > 0) {
 		store_recover(st);
-	len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	st->marked = true;
-	if (ftruncate(st->lock_fd, 0) == -1 ||
-	    pwrite(st->lock_fd, pid, (size_t)len, 0) != len ||
+		len = 0;
+	}
+	llen = (size_t)snprintf(line, sizeof line, "%ld\n", (long)getpid());
+	if (add) {
+		/* A list at its cap is debris (runs that died while others
+		 * went on): the next run alone clears it. */
+		if (len + llen <= STORE_MARKS_MAX) {
+			memcpy(buf + len, line, llen);
+			len += llen;
+		}
+	} else {
+		for (at = 0; at + llen <= len; at++) {
+			if ((at == 0 || buf[at - 1] == '\n') &&
+			    memcmp(buf + at, line, llen) == 0) {
+				memmove(buf + at, buf + at + llen,
+				    len - at - llen);
+				len -= llen;
+				break;
+			}
+		}
+	}
+	/* Shorter first, then the rest: a crash in between leaves a list
+	 * that is at worst too long, which only costs a sweep. */
+	if (ftruncate(st->lock_fd, (off_t)len) == -1 ||
+	    (len > 0 && pwrite(st->lock_fd, buf, len, 0) != (ssize_t)len) ||
 	    fdatasync(st->lock_fd) == -1) {
 		log_error("cannot write %s: %s", path, strerror(errno));
-		return ERR_STORAGE;
+		goto out;
 	}
-	return ERR_OK;
+	st->marked = add;
+	rc = ERR_OK;
+out:
+	free(buf);
+	store_dir_unlock(&dfd);
+	return rc;
 }
 
 /*
- * One of certbot's locks, exactly as certbot's lock.py takes it: open
- * (creating, 0600), lockf(LOCK_EX | LOCK_NB) - a POSIX record lock on the
- * whole file - then check that the path still names the file locked
- * (certbot deletes the file when it lets go: a lock on a file deleted
- * meanwhile protects nothing, so open again).  On success the fd is kept
- * in st; ERR_LOCKED (logged, with the holder) if held.
+ * One of certbot's locks, as certbot's lock.py takes it (a POSIX record
+ * lock on the whole of DIR/.certbot.lock, created 0600, checked not to
+ * have been replaced), but shared: see the lock list above.  On success
+ * the fd is kept in st; ERR_LOCKED (logged, with the holder) if certbot
+ * holds it.
  */
 static enum err
 store_lock_certbot_dir(struct store *st, const char *dir)
 {
-	struct flock	 fl;
-	struct stat	 sb_path, sb_fd;
-	enum err	 rc = ERR_STORAGE;
+	enum err	 rc = ERR_INTERNAL;
 	char		*path = NULL, comm[64] = "", proc[64];
+	pid_t		 holder;
 	FILE		*f;
-	int		 fd = -1, tries, saved;
+	int		 fd = -1;
 
-	if ((path = store_pathf("%s/.certbot.lock", dir)) == NULL) {
-		rc = ERR_INTERNAL;
+	if ((path = store_pathf("%s/.certbot.lock", dir)) == NULL)
 		goto out;
-	}
-	for (tries = 0; tries < STORE_LINK_TRIES; tries++) {
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY |
-		    O_NOFOLLOW | O_NONBLOCK, 0600)) == -1) {
-			saved = errno;
-			log_error("cannot open lock file %s: %s", path,
-			    saved == ELOOP ? "it is a symbolic link" :
-			    strerror(saved));
-			store_denied_hint(saved);
-			goto out;
-		}
-		memset(&fl, 0, sizeof fl);
-		fl.l_type = F_WRLCK;
-		fl.l_whence = SEEK_SET;
-		if (fcntl(fd, F_SETLK, &fl) == -1) {
-			if (errno != EACCES && errno != EAGAIN) {
-				log_error("cannot lock %s: %s", path,
-				    strerror(errno));
-				goto out;
+	rc = store_lock_path(path, F_RDLCK, &fd, &holder);
+	if (rc == ERR_LOCKED) {
+		/* Who holds it: certbot, normally. */
+		if (holder > 0) {
+			snprintf(proc, sizeof proc, "/proc/%ld/comm",
+			    (long)holder);
+			if ((f = fopen(proc, "re")) != NULL) {
+				if (fgets(comm, sizeof comm, f) == NULL)
+					comm[0] = '\0';
+				comm[strcspn(comm, "\n")] = '\0';
+				fclose(f);
 			}
-			/* Who holds it: certbot, normally, or an extauth of
-			 * another config dir sharing this work or logs dir. */
-			memset(&fl, 0, sizeof fl);
-			fl.l_type = F_WRLCK;
-			fl.l_whence = SEEK_SET;
-			if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK &&
-			    fl.l_pid > 0) {
-				snprintf(proc, sizeof proc, "/proc/%ld/comm",
-				    (long)fl.l_pid);
-				if ((f = fopen(proc, "re")) != NULL) {
-					if (fgets(comm, sizeof comm, f) == NULL)
-						comm[0] = '\0';
-					comm[strcspn(comm, "\n")] = '\0';
-					fclose(f);
-				}
-				log_error("%s is in use by %s (pid %ld), which "
-				    "holds %s", dir, comm[0] != '\0' ? comm :
-				    "another program", (long)fl.l_pid, path);
-			} else
-				log_error("%s is in use by another certbot or "
-				    "extauth, which holds %s", dir, path);
-			log_error("wait for it to finish, then run again");
-			rc = ERR_LOCKED;
-			goto out;
-		}
-		if (stat(path, &sb_path) == 0 && fstat(fd, &sb_fd) == 0 &&
-		    sb_path.st_dev == sb_fd.st_dev &&
-		    sb_path.st_ino == sb_fd.st_ino)
-			break;
-		close(fd);
-		fd = -1;
+			log_error("%s is in use by %s (pid %ld), which holds "
+			    "%s", dir, comm[0] != '\0' ? comm :
+			    "another program", (long)holder, path);
+		} else
+			log_error("%s is in use by another certbot or extauth, "
+			    "which holds %s", dir, path);
+		log_error("wait for it to finish, then run again");
 	}
-	if (fd == -1) {
-		log_error("cannot lock %s: it keeps being replaced", path);
+	if (rc != ERR_OK)
 		goto out;
-	}
 	st->certbot_fd[st->n_certbot] = fd;
 	st->certbot_path[st->n_certbot] = path;
 	st->n_certbot++;
-	fd = -1;
 	path = NULL;
-	rc = ERR_OK;
 out:
-	if (fd != -1)
-		close(fd);
 	free(path);
 	return rc;
 }
@@ -834,8 +989,7 @@ store_lock_certbot(struct store *st)
 	for (i = 0; i < STORE_CERTBOT_LOCKS; i++) {
 		if (dirs[i] == NULL)
 			continue;
-		/* One directory given twice is locked once: a second fd
-		 * on the same file would drop the lock when closed. */
+		/* One directory given twice is locked once. */
 		for (j = 0; j < i; j++)
 			if (dirs[j] != NULL && strcmp(dirs[i], dirs[j]) == 0)
 				break;
@@ -849,9 +1003,10 @@ store_lock_certbot(struct store *st)
 enum err
 store_lock(struct store *st)
 {
-	enum err	 rc = ERR_STORAGE;
 	struct stat	 sb;
+	enum err	 rc = ERR_STORAGE;
 	char		*path = NULL;
+	bool		 alone = false;
 	int		 fd = -1, saved;
 
 	if (st->lock_fd != -1)
@@ -860,8 +1015,6 @@ store_lock(struct store *st)
 		rc = ERR_INTERNAL;
 		goto out;
 	}
-	/* Never through a planted link: the mark written below would
-	 * truncate whatever it points at. */
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY |
 	    O_NOFOLLOW | O_NONBLOCK, 0600)) == -1) {
 		saved = errno;
@@ -874,24 +1027,29 @@ store_lock(struct store *st)
 		log_error("cannot use lock file %s: not a regular file", path);
 		goto out;
 	}
-	/* flock, not fcntl locks: these belong to the open file, so a
-	 * forked handler cannot drop them by closing an unrelated fd. */
-	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno == EINTR)
-			continue;
-		if (errno == EWOULDBLOCK) {
-			log_error("another extauth is running on %s (lock %s "
-			    "held)", st->config_dir, path);
-			rc = ERR_LOCKED;
-		} else
-			log_error("cannot lock %s: %s", path, strerror(errno));
+	/* Alone, or else shared with the runs going on; the wait is only
+	 * for a run that is alone and tidying up. */
+	if (store_ofd_lock(fd, F_WRLCK, STORE_RUN_BYTE, 1, false) == 0)
+		alone = true;
+	else if (errno != EAGAIN || store_ofd_lock(fd, F_RDLCK,
+	    STORE_RUN_BYTE, 1, true) == -1) {
+		log_error("cannot lock %s: %s", path, strerror(errno));
 		goto out;
 	}
 	st->lock_fd = fd;
 	fd = -1;
-	if ((rc = store_lock_certbot(st)) != ERR_OK)
+	if ((rc = store_lock_certbot(st)) != ERR_OK ||
+	    (rc = store_mark(st, path, true, alone)) != ERR_OK)
 		goto out;
-	rc = store_mark_running(st, path);
+	if (alone && store_ofd_lock(st->lock_fd, F_RDLCK, STORE_RUN_BYTE, 1,
+	    false) == -1) {
+		log_error("cannot lock %s: %s", path, strerror(errno));
+		rc = ERR_STORAGE;
+		goto out;
+	}
+	log_debug("%s: run lock taken (%s)", st->config_dir, alone ? "alone" :
+	    "beside other runs");
+	rc = ERR_OK;
 out:
 	if (fd != -1)
 		close(fd);
@@ -902,22 +1060,27 @@ out:
 void
 store_close(struct store *st)
 {
-	size_t	i;
+	char	*path;
+	size_t	 i;
 
 	/* As certbot lets go: remove the file, then close (see lock.py on
-	 * why in this order). */
+	 * why in this order) - but only when no other extauth holds it
+	 * too, or certbot could take it while that one runs. */
 	for (i = st->n_certbot; i > 0; i--) {
-		(void)unlink(st->certbot_path[i - 1]);
+		if (store_ofd_lock(st->certbot_fd[i - 1], F_WRLCK, 0, 0,
+		    false) == 0)
+			(void)unlink(st->certbot_path[i - 1]);
 		close(st->certbot_fd[i - 1]);
 		free(st->certbot_path[i - 1]);
 	}
 	if (st->lock_fd != -1) {
-		/* A clean end: the next run need not look for debris.  If
-		 * this is lost, that run merely sweeps once for nothing.  A
-		 * run that did not mark leaves an earlier run's mark. */
-		if (st->marked && ftruncate(st->lock_fd, 0) == -1)
-			log_debug("cannot clear the lock file: %s",
-			    strerror(errno));
+		/* A clean end: our line goes from the run list.  If this is
+		 * lost, a later run merely sweeps once for nothing. */
+		if (st->marked && (path = store_pathf("%s/.extauth.lock",
+		    st->config_dir)) != NULL) {
+			(void)store_mark(st, path, false, false);
+			free(path);
+		}
 		close(st->lock_fd);
 	}
 	free(st->config_dir);

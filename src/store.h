@@ -6,14 +6,19 @@
  *   archive/<name>/{cert,chain,fullchain,privkey}N.pem
  *   live/<name>/{cert,chain,fullchain,privkey}.pem -> ../../archive/<name>/...N.pem
  *   renewal/<name>.conf
- *   .extauth.lock
+ *   renewal/<name>.lock	the lineage's lock (store_lineage_lock)
+ *   .extauth.lock		the run and config-dir locks, the run list
  *
  * Every file is written atomically (temp file in the same directory, fsync,
  * rename, fsync of the directory); private keys are 0600 in 0700
  * directories; the live/ links flip only once the whole new set is on disk.
- * .extauth.lock holds the pid of the run that holds it and is emptied when
- * that run ends; a run that finds it non-empty removes the temporary files
- * an interrupted run left and completes half-flipped live/ links.
+ * Several runs may share one config dir (issue 10): each holds the run
+ * lock shared, takes the config-dir lock for the moment it touches the
+ * whole directory (account creation) and a lineage's own lock for as long
+ * as it works on that lineage.  .extauth.lock lists the pid of each run
+ * going on; a run that starts alone and finds pids there removes the
+ * temporary files those runs left and completes half-flipped live/ links.
+ * store.c says which lock is which and why they are fcntl OFD locks.
  */
 #ifndef EXTAUTH_STORE_H
 #define EXTAUTH_STORE_H
@@ -34,8 +39,8 @@ struct store {
 	char	*config_dir;
 	char	*work_dir;
 	char	*logs_dir;
-	int	 lock_fd;	/* -1 when not locked */
-	bool	 marked;	/* our pid is in the lock file */
+	int	 lock_fd;	/* the run lock; -1 when not locked */
+	bool	 marked;	/* our pid is in the run list */
 	/* certbot's .certbot.lock files we hold: the first n_certbot of
 	 * these (so a zeroed struct holds none) */
 	int	 certbot_fd[STORE_CERTBOT_LOCKS];
@@ -48,13 +53,22 @@ struct store {
  * failure (logged) nothing is left to free; otherwise store_close() frees. */
 enum err	 store_open(struct store *, const char *config_dir,
 		    const char *work_dir, const char *logs_dir);
-/* Takes an exclusive non-blocking lock on config_dir/.extauth.lock, then
+/* Takes the run lock (config_dir/.extauth.lock, shared with other
+ * extauth runs; tidying up first when alone after runs that died), then
  * certbot's locks as certbot takes them (lock.py: .certbot.lock in the
- * logs, config and work dirs, POSIX record locks), so extauth and certbot
- * never write one directory at once.  ERR_LOCKED (logged, naming the lock
- * file and, for certbot's, the holder and its pid) if either is held. */
+ * logs, config and work dirs, POSIX record locks; held shared), so
+ * certbot and extauth never write one directory at once.  ERR_LOCKED
+ * (logged, naming the lock file, the holder and its pid) if certbot
+ * holds one. */
 enum err	 store_lock(struct store *);
 void		 store_close(struct store *);
+/* The config-dir lock, for what touches the whole directory (creating
+ * an account): exclusive, waiting for it when wait (others hold it only
+ * for a moment), else ERR_LOCKED (not logged) when held.  *fd is its own
+ * descriptor, so threads exclude each other too; store_dir_unlock lets
+ * go.  Needs store_lock first (it made the file). */
+enum err	 store_dir_lock(const struct store *, bool wait, int *fd);
+void		 store_dir_unlock(int *fd);
 
 /* Atomic write of a whole file with exactly the given mode (not umasked). */
 enum err	 store_write_atomic(const char *path, const void *, size_t,
@@ -160,6 +174,15 @@ struct store_lineage	*store_lineage_open(const struct store *,
 void		 store_lineage_close(struct store_lineage *);
 /* Its name, as checked; valid while it is open. */
 const char	*store_lineage_name(const struct store_lineage *);
+/*
+ * Takes the lineage's own lock (renewal/<name>.lock), without waiting:
+ * ERR_LOCKED (not logged) when another run, or another handle of this
+ * process, holds it; ERR_OK also when this handle holds it already.  Once
+ * it is held, half-flipped live/ links of the lineage (a run killed in
+ * store_lineage_save) are completed.  Held until store_lineage_close (or
+ * the process ends: a crash leaves no stale lock).
+ */
+enum err	 store_lineage_lock(struct store_lineage *);
 enum store_area {
 	STORE_LIVE,	/* live/<name>: the links users point servers at */
 	STORE_ARCHIVE,	/* archive/<name>: the numbered versions */
@@ -212,10 +235,12 @@ typedef int	(*store_sync_cb)(void *arg, const char *key, const char *cert,
 enum err	 store_lineage_save(const struct store_lineage *,
 		    const struct store_new_cert *, store_sync_cb, void *arg,
 		    int *version_out);
-/* Removes renewal/<name>.conf, live/<name>/ (links, README) and the files
- * of archive/<name>/; absent parts are not an error.  A directory holding
- * foreign entries is left in place with a warning. */
-enum err	 store_lineage_delete(const struct store_lineage *);
+/* Under the lineage's lock (taken if need be: ERR_LOCKED, not logged,
+ * when another run holds it), removes renewal/<name>.conf, live/<name>/
+ * (links, README), the files of archive/<name>/ and, last, the lock file;
+ * absent parts are not an error.  A directory holding foreign entries is
+ * left in place with a warning. */
+enum err	 store_lineage_delete(struct store_lineage *);
 /* renewal/<name>.conf path (its format: conf.h); new string, caller
  * frees; NULL (logged) when out of memory. */
 char		*store_lineage_conf_path(const struct store_lineage *);

@@ -104,7 +104,7 @@ out:
  * never arrived).  A run killed before the key was renamed into place
  * leaves STORE_ACCT_NONE: nothing was sent to the CA under that key, so
  * the directory is not an account; the reader skips it and, under the
- * lock, removes it.  Repairing rather than rejecting is what keeps the
+ * config-dir lock, removes it.  Repairing rather than rejecting is what keeps the
  * account the CA already created, and a plain rerun working.
  */
 enum store_acct_state {
@@ -135,23 +135,28 @@ store_account_state(int dfd, const char *id)
 
 /* A directory without a key, left by a run killed while creating it:
  * our temp files go, then the directory if that emptied it.  Only under
- * the lock, so no running extauth is writing there. */
+ * the config-dir lock, so no running extauth is writing there. */
 static void
 store_account_drop_empty(const struct store *st, int dfd, const char *server,
     const char *id)
 {
-	int	fd;
+	int	fd, dirlock = -1;
 
-	if (st->lock_fd == -1)
+	/* Accounts are made under the config-dir lock: holding it, no run
+	 * is between mkdir and writing the key.  Busy (another run making
+	 * one, or this one): left for a later run. */
+	if (st->lock_fd == -1 || store_dir_lock(st, false, &dirlock) != ERR_OK)
 		return;
-	if ((fd = openat(dfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
-		return;
-	store_sweep(fd, 0);
-	close(fd);
-	if (unlinkat(dfd, id, AT_REMOVEDIR) == 0)
-		log_warn("removed %s/%s: an account directory without a key, "
-		    "left by an interrupted run", server, id);
+	if (store_account_state(dfd, id) == STORE_ACCT_NONE &&
+	    (fd = openat(dfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) != -1) {
+		store_sweep(fd, 0);
+		close(fd);
+		if (unlinkat(dfd, id, AT_REMOVEDIR) == 0)
+			log_warn("removed %s/%s: an account directory without "
+			    "a key, left by an interrupted run", server, id);
+	}
+	store_dir_unlock(&dirlock);
 }
 
 /*

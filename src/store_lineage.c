@@ -84,10 +84,14 @@ store_lineage_name_problem(const char *name)
 	return NULL;
 }
 
+static void	 store_lineage_repair(const struct store *, int,
+		    const char *);
+
 /* The handle store.h promises: only store_lineage_open() fills one. */
 struct store_lineage {
 	const struct store	*st;
 	char			*name;	/* passed store_lineage_name_problem */
+	int			 lock_fd;	/* renewal/<name>.lock, or -1 */
 };
 
 /* New handle, see store.h; store_lineage_close() frees it. */
@@ -106,14 +110,29 @@ store_lineage_open(const struct store *st, const char *name,
 		return NULL;
 	}
 	ln->st = st;
+	ln->lock_fd = -1;
 	return ln;
 }
 
 void
 store_lineage_close(struct store_lineage *ln)
 {
+	char	*path;
+
 	if (ln == NULL)
 		return;
+	if (ln->lock_fd != -1) {
+		/* A name that never became a lineage (a first certonly
+		 * that failed) leaves no lock file behind.  Removed while
+		 * still held: see store_lineage_lock. */
+		if (!store_lineage_exists(ln) && (path = store_pathf(
+		    "%s/renewal/%s.lock", ln->st->config_dir,
+		    ln->name)) != NULL) {
+			(void)unlink(path);
+			free(path);
+		}
+		close(ln->lock_fd);
+	}
 	free(ln->name);
 	free(ln);
 }
@@ -122,6 +141,40 @@ const char *
 store_lineage_name(const struct store_lineage *ln)
 {
 	return ln->name;
+}
+
+/*
+ * See store.h.  An open file description lock (store.c says why): the
+ * handle's own open of the file, so two handles of one lineage exclude
+ * each other even in one process, and renew's workers can each hold
+ * several lineages at once.  The lock file stays when let go (deleting it
+ * would race with a run about to lock it); store_lineage_delete removes
+ * it under the lock, and store_lock_path re-opens a file deleted under it.
+ */
+enum err
+store_lineage_lock(struct store_lineage *ln)
+{
+	enum err	 rc;
+	pid_t		 holder;
+	char		*path;
+	int		 cfd;
+
+	if (ln->lock_fd != -1)
+		return ERR_OK;
+	if ((path = store_pathf("%s/renewal/%s.lock", ln->st->config_dir,
+	    ln->name)) == NULL)
+		return ERR_INTERNAL;
+	rc = store_lock_path(path, F_WRLCK, &ln->lock_fd, &holder);
+	free(path);
+	if (rc != ERR_OK)
+		return rc;
+	/* Ours now: nobody else is flipping its links. */
+	if ((cfd = open(ln->st->config_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) != -1) {
+		store_lineage_repair(ln->st, cfd, ln->name);
+		close(cfd);
+	}
+	return ERR_OK;
 }
 
 /* Members are new strings; store_lineage_paths_clear() frees them. */
@@ -362,25 +415,83 @@ out:
 }
 
 /*
- * Completes the live/ links of lineages a killed store_lineage_save left
- * half flipped (privkey.pem at the new version, cert.pem at the old one:
- * a key that does not match the certificate).  All archive files of the
- * new version were synced before the first link moved, so rolling forward
- * to the highest version any link names is always possible; a lineage
- * where that is not so is left alone with a warning.
+ * Completes the live/ links of lineage name that a killed
+ * store_lineage_save left half flipped (privkey.pem at the new version,
+ * cert.pem at the old one: a key that does not match the certificate).
+ * All archive files of the new version were synced before the first link
+ * moved, so rolling forward to the highest version any link names is
+ * always possible; a lineage where that is not so is left alone with a
+ * warning.  cfd is the config dir.  Only under the lineage's lock, or
+ * when the run is alone.
  */
-void
-store_lineage_repair_links(const struct store *st)
+static void
+store_lineage_repair(const struct store *st, int cfd, const char *name)
 {
-	struct dirent	*de;
 	struct stat	 sb;
 	const char	*base;
 	ssize_t		 len;
 	size_t		 k;
 	char		 rel[STORE_PATH_MAX], target[STORE_PATH_MAX];
-	char		*live = NULL, *dir = NULL;
-	int		 v[STORE__KINDS], max, cfd = -1;
-	bool		 mixed, complete;
+	char		*dir = NULL;
+	int		 v[STORE__KINDS], max = 0;
+	bool		 mixed = false, complete = true;
+
+	snprintf(rel, sizeof rel, "live/%s", name);
+	if (fstatat(cfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISDIR(sb.st_mode))
+		return;
+	for (k = 0; k < STORE__KINDS; k++) {
+		snprintf(rel, sizeof rel, "live/%s/%s.pem", name,
+		    store_kinds[k]);
+		if ((len = readlinkat(cfd, rel, target,
+		    sizeof target - 1)) == -1) {
+			v[k] = errno == ENOENT ? 0 : -1;
+		} else {
+			target[len] = '\0';
+			base = strrchr(target, '/');
+			v[k] = store_parse_version(base == NULL ? target :
+			    base + 1, store_kinds[k]);
+		}
+		if (v[k] == -1)
+			return;
+		if (v[k] > max)
+			max = v[k];
+		if (v[k] != v[0])
+			mixed = true;
+	}
+	if (!mixed)
+		return;
+	for (k = 0; k < STORE__KINDS; k++) {
+		snprintf(rel, sizeof rel, "archive/%s/%s%d.pem", name,
+		    store_kinds[k], max);
+		if (fstatat(cfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(sb.st_mode))
+			complete = false;
+	}
+	if (!complete) {
+		log_warn("lineage %s: its links name different versions and "
+		    "version %d is incomplete; left as it is", name, max);
+		return;
+	}
+	if ((dir = store_pathf("%s/live/%s", st->config_dir, name)) == NULL)
+		return;
+	for (k = 0; k < STORE__KINDS; k++)
+		if (v[k] != max && store_flip_link(dir, name, store_kinds[k],
+		    max) != ERR_OK)
+			break;
+	if (k == STORE__KINDS && store_fsync_dir(dir) == ERR_OK)
+		log_warn("lineage %s: an interrupted run left its links half "
+		    "updated; completed them to version %d", name, max);
+	free(dir);
+}
+
+/* Every lineage of live/: see store_priv.h. */
+void
+store_lineage_repair_links(const struct store *st)
+{
+	struct dirent	*de;
+	char		*live = NULL;
+	int		 cfd = -1;
 	DIR		*d = NULL;
 
 	if ((cfd = open(st->config_dir, O_RDONLY | O_DIRECTORY |
@@ -388,67 +499,15 @@ store_lineage_repair_links(const struct store *st)
 	    (live = store_pathf("%s/live", st->config_dir)) == NULL ||
 	    (d = opendir(live)) == NULL)
 		goto out;
-	while ((de = readdir(d)) != NULL) {
-		if (store_lineage_name_problem(de->d_name) != NULL ||
-		    fstatat(dirfd(d), de->d_name, &sb,
-		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(sb.st_mode))
-			continue;
-		max = 0;
-		mixed = false;
-		for (k = 0; k < STORE__KINDS; k++) {
-			snprintf(rel, sizeof rel, "%s/%s.pem", de->d_name,
-			    store_kinds[k]);
-			if ((len = readlinkat(dirfd(d), rel, target,
-			    sizeof target - 1)) == -1) {
-				v[k] = errno == ENOENT ? 0 : -1;
-			} else {
-				target[len] = '\0';
-				base = strrchr(target, '/');
-				v[k] = store_parse_version(base == NULL ?
-				    target : base + 1, store_kinds[k]);
-			}
-			if (v[k] == -1)
-				break;
-			if (v[k] > max)
-				max = v[k];
-			if (v[k] != v[0])
-				mixed = true;
-		}
-		if (k < STORE__KINDS || !mixed)
-			continue;
-		complete = true;
-		for (k = 0; k < STORE__KINDS; k++) {
-			snprintf(rel, sizeof rel, "archive/%s/%s%d.pem",
-			    de->d_name, store_kinds[k], max);
-			if (fstatat(cfd, rel, &sb, AT_SYMLINK_NOFOLLOW) ==
-			    -1 || !S_ISREG(sb.st_mode))
-				complete = false;
-		}
-		if (!complete) {
-			log_warn("lineage %s: its links name different "
-			    "versions and version %d is incomplete; left as "
-			    "it is", de->d_name, max);
-			continue;
-		}
-		free(dir);
-		if ((dir = store_pathf("%s/%s", live, de->d_name)) == NULL)
-			goto out;
-		for (k = 0; k < STORE__KINDS; k++)
-			if (v[k] != max && store_flip_link(dir, de->d_name,
-			    store_kinds[k], max) != ERR_OK)
-				break;
-		if (k == STORE__KINDS && store_fsync_dir(dir) == ERR_OK)
-			log_warn("lineage %s: an interrupted run left its "
-			    "links half updated; completed them to version "
-			    "%d", de->d_name, max);
-	}
+	while ((de = readdir(d)) != NULL)
+		if (store_lineage_name_problem(de->d_name) == NULL)
+			store_lineage_repair(st, cfd, de->d_name);
 out:
 	if (d != NULL)
 		closedir(d);
 	if (cfd != -1)
 		close(cfd);
 	free(live);
-	free(dir);
 }
 
 enum err
@@ -532,14 +591,17 @@ out:
 }
 
 enum err
-store_lineage_delete(const struct store_lineage *ln)
+store_lineage_delete(struct store_lineage *ln)
 {
 	struct stat	 sb;
-	enum err	 rc = ERR_INTERNAL, r;
+	enum err	 rc, r;
 	bool		 failed = false;
 	char		*path = NULL, *live = NULL;
 	size_t		 k;
 
+	if ((rc = store_lineage_lock(ln)) != ERR_OK)
+		return rc;
+	rc = ERR_INTERNAL;
 	/* The conf first, like certbot: a half-deleted lineage must not be
 	 * picked up by the next renew. */
 	if ((path = store_lineage_conf_path(ln)) == NULL)
@@ -589,6 +651,16 @@ store_lineage_delete(const struct store_lineage *ln)
 		goto out;
 	if ((r = store_remove_files(path)) != ERR_OK)
 		failed = true;
+	/* Last, still held: a run that opened it meanwhile finds it gone
+	 * once it has the lock (store_lock_path) and opens a new one. */
+	free(path);
+	if ((path = store_pathf("%s/renewal/%s.lock", ln->st->config_dir,
+	    ln->name)) == NULL)
+		goto out;
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_error("cannot remove %s: %s", path, strerror(errno));
+		failed = true;
+	}
 	rc = failed ? ERR_STORAGE : ERR_OK;
 out:
 	free(path);

@@ -36,6 +36,19 @@ enum err	 store_remove_files(const char *dir);
 /* Removes the temporary files a killed run left in the directory dfd and
  * depth levels below it, never through a link; returns how many. */
 size_t		 store_sweep(int dfd, int depth);
+/* An open file description lock (see store.c) of type F_RDLCK, F_WRLCK
+ * or F_UNLCK on len bytes from start (len 0: to the end, and beyond),
+ * waiting for it or not.  0, or -1 with errno (EAGAIN: held by another
+ * open of the file, in this process or another). */
+int		 store_ofd_lock(int fd, short type, off_t start, off_t len,
+		    bool wait);
+/* Opens path (created 0600, never through a link, a regular file) and
+ * locks all of it with type, without waiting, checking that path still
+ * names the file locked.  ERR_OK with *fdp; ERR_LOCKED (not logged) with
+ * *holder the holder's pid when it is a POSIX lock (certbot's), else 0;
+ * ERR_STORAGE (logged). */
+enum err	 store_lock_path(const char *path, short type, int *fdp,
+		    pid_t *holder);
 /* Completes live/ links a killed store_lineage_save left half flipped
  * (store_lineage.c); called by the recovery under the run lock. */
 void		 store_lineage_repair_links(const struct store *);

@@ -290,7 +290,7 @@ bad_name() {
 
 # --- 12 ---------------------------------------------------------------------
 
-@test "second run on a locked config dir: exit 7" {
+@test "a second run beside a paused one: another lineage goes on, the same lineage is exit 7" {
 	local fifo=$BATS_TEST_TMPDIR/stdin out=$BATS_TEST_TMPDIR/first.out i wfd
 	mkfifo "$fifo"
 	# The first run waits at its perform line: nobody acks until we close the
@@ -306,9 +306,15 @@ bad_name() {
 	done
 	grep -q perform_challenge "$out" || { cat "$out" >&2; false; }
 
-	ext_direct "${COMMON[@]}" -d t12b.example.com --preferred-challenges dns certonly
+	# issue 10: runs share the config dir, each lineage has its own lock
+	ext_run -d t12b.example.com --preferred-challenges dns certonly
+	[ "$status" -eq 0 ]
+	[ -L "$CFG/live/t12b.example.com/cert.pem" ]
+	ext_direct "${COMMON[@]}" -d t12a.example.com --preferred-challenges dns certonly
 	[ "$status" -eq 7 ]
-	grep -qi lock <<<"$stderr"
+	[[ $stderr == *"certificate t12a.example.com is being obtained or renewed by another extauth run"* ]]
+	[[ $stderr == *"wait for it to finish, then run again"* ]]
+	[ ! -e "$CFG/live/t12a.example.com" ]
 
 	exec {wfd}>&- # EOF: the first run gives up (exit 5)
 	wait "$BG_PID" || true

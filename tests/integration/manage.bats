@@ -55,7 +55,7 @@ pebble_status() {
 # --- certificates -----------------------------------------------------------
 
 @test "certificates: certbot's text format, both lineages, no lock taken" {
-	local name days
+	local name days pid
 	ext_direct certificates --config-dir "$BASE"
 	[ "$status" -eq 0 ]
 	assert_eq "first line" "${lines[0]}" "Found the following certs:"
@@ -74,11 +74,21 @@ pebble_status() {
 		sed 's/.*VALID: \([0-9]*\) days.*/\1/')
 	[ -n "$days" ] && [ "$days" -gt 0 ]
 	assert_eq "Key Type lines" "$(grep -c '^    Key Type: ECDSA$' <<<"$output")" 2
-	# read-only: works while another run holds the lock
-	exec {lockfd}>>"$BASE/.extauth.lock"
-	flock -n "$lockfd"
+	# read-only: works while the whole of .extauth.lock is locked (the run
+	# and config-dir locks are fcntl locks on it, which this excludes) and
+	# a lineage's lock is held
+	mkfifo "$BATS_TEST_TMPDIR/ready" "$BATS_TEST_TMPDIR/go"
+	timeout 60 /usr/bin/python3 -c 'import fcntl, sys
+a = open(sys.argv[1], "a"); fcntl.lockf(a, fcntl.LOCK_EX)
+b = open(sys.argv[2], "a"); fcntl.lockf(b, fcntl.LOCK_EX)
+open(sys.argv[3], "w").write("held\n")
+open(sys.argv[4]).read()' "$BASE/.extauth.lock" "$BASE/renewal/one.example.com.lock" \
+		"$BATS_TEST_TMPDIR/ready" "$BATS_TEST_TMPDIR/go" 3>&- &
+	pid=$!
+	read -r _ <"$BATS_TEST_TMPDIR/ready"
 	ext_direct certificates --config-dir "$BASE"
-	exec {lockfd}>&-
+	echo go >"$BATS_TEST_TMPDIR/go"
+	wait "$pid"
 	[ "$status" -eq 0 ]
 	grep -q 'two.example.com' <<<"$output"
 }
@@ -226,21 +236,41 @@ pebble_status() {
 		--work-dir "$WORK" --logs-dir "$LOGS"
 	[ "$status" -eq 2 ]
 	grep -q 'nope.example.com' <<<"$stderr"
-	assert_eq "lineages" "$(ls "$CFG/renewal" | paste -sd, -)" \
+	# renewal/ also holds each lineage's lock file (store.h)
+	assert_eq "lineages" "$(cd "$CFG/renewal" && ls -- *.conf | paste -sd, -)" \
 		"one.example.com.conf,two.example.com.conf"
+	[ ! -e "$CFG/renewal/nope.example.com.lock" ]
 	ext_direct delete --config-dir "$CFG"
 	[ "$status" -eq 2 ]
 }
 
-@test "delete: waits for nobody: a held lock is exit 7 and nothing goes" {
+@test "delete: waits for nobody: a held lineage lock is exit 7 and nothing goes" {
+	local held=$BATS_TEST_TMPDIR/held pid
 	copy_base
-	exec {lockfd}>>"$CFG/.extauth.lock"
-	flock -n "$lockfd"
+	# another process holds the lineage's lock (a POSIX record lock, which
+	# extauth's open file description locks respect) until told to go
+	mkfifo "$held.ready" "$held.go"
+	timeout 60 /usr/bin/python3 -c 'import fcntl, sys
+f = open(sys.argv[1], "a")
+fcntl.lockf(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").write("held\n")
+open(sys.argv[3]).read()' "$CFG/renewal/one.example.com.lock" "$held.ready" "$held.go" 3>&- &
+	pid=$!
+	read -r _ <"$held.ready"
 	ext_direct delete --cert-name one.example.com --config-dir "$CFG" \
 		--work-dir "$WORK" --logs-dir "$LOGS"
-	exec {lockfd}>&-
+	echo go >"$held.go"
+	wait "$pid"
 	[ "$status" -eq 7 ]
+	[[ $stderr == *"certificate one.example.com is being renewed by another extauth run"* ]]
 	[ -s "$CFG/renewal/one.example.com.conf" ]
+	[ -L "$CFG/live/one.example.com/cert.pem" ]
+	# let go: the same delete goes through, and takes the lock file along
+	ext_direct delete --cert-name one.example.com --config-dir "$CFG" \
+		--work-dir "$WORK" --logs-dir "$LOGS"
+	[ "$status" -eq 0 ]
+	[ ! -e "$CFG/renewal/one.example.com.conf" ]
+	[ ! -e "$CFG/renewal/one.example.com.lock" ]
 }
 
 # --- -c/--config FILE ---------------------------------------------------------

@@ -144,42 +144,95 @@ test_mkdirs_and_open_modes(void **state)
 	free(p);
 }
 
+/* Lines in the run list of .extauth.lock. */
+static int
+run_lines(const struct fixture *f)
+{
+	char	*p = pathf("%s/.extauth.lock", f->cfg), buf[256];
+	ssize_t	 n;
+	int	 fd, lines = 0;
+
+	assert_true((fd = open(p, O_RDONLY)) != -1);
+	assert_true((n = read(fd, buf, sizeof buf)) >= 0);
+	close(fd);
+	free(p);
+	for (; n > 0; n--)
+		if (buf[n - 1] == '\n')
+			lines++;
+	return lines;
+}
+
+/*
+ * Issue 10: runs share the config dir.  A second process locks the store
+ * and one lineage, then dies without letting go (as a crash or SIGKILL
+ * would).  Meanwhile this one locks the store too, gets ERR_LOCKED for
+ * that lineage and not for another; once the other is dead its lineage
+ * is free (fcntl locks die with their process), and a run that starts
+ * alone finds the dead run's line and tidies up after it.
+ */
 static void
 test_lock(void **state)
 {
-	struct fixture	*f = *state;
-	struct store	 other;
-	pid_t		 pid;
-	int		 up[2], down[2], status;
-	char		 c;
+	struct fixture		*f = *state;
+	struct store		 other, again;
+	struct store_lineage	*held, *free_one;
+	const char		*why;
+	pid_t			 pid;
+	int			 up[2], down[2], status, dl = -1;
+	char			 c;
 
 	assert_int_equal(pipe(up), 0);
 	assert_int_equal(pipe(down), 0);
 	assert_true((pid = fork()) != -1);
 	if (pid == 0) {
-		/* child: lock, report, wait until told to go */
+		struct store_lineage	*ln;
+
 		close(up[0]);
 		close(down[1]);
 		if (store_open(&other, f->cfg, NULL, NULL) != ERR_OK ||
-		    store_lock(&other) != ERR_OK)
+		    store_lock(&other) != ERR_OK ||
+		    (ln = store_lineage_open(&other, "held.example",
+		    &why)) == NULL || store_lineage_lock(ln) != ERR_OK)
 			_exit(1);
 		if (write(up[1], "L", 1) != 1)
 			_exit(2);
 		if (read(down[0], &c, 1) < 0)
 			_exit(3);
-		_exit(0);
+		_exit(0);	/* no store_close: a crash */
 	}
 	close(up[1]);
 	close(down[0]);
 	assert_int_equal(read(up[0], &c, 1), 1);
-	assert_int_equal(store_lock(&f->st), ERR_LOCKED);
-	assert_int_equal(f->st.lock_fd, -1);
+	assert_int_equal(store_lock(&f->st), ERR_OK);
+	assert_true(f->st.lock_fd != -1);
+	assert_int_equal(run_lines(f), 2);
+	assert_non_null(held = store_lineage_open(&f->st, "held.example",
+	    &why));
+	assert_non_null(free_one = store_lineage_open(&f->st, "free.example",
+	    &why));
+	assert_int_equal(store_lineage_lock(held), ERR_LOCKED);
+	assert_int_equal(store_lineage_lock(free_one), ERR_OK);
+	/* the config-dir lock is free between whole-dir operations */
+	assert_int_equal(store_dir_lock(&f->st, false, &dl), ERR_OK);
+	store_dir_unlock(&dl);
+	assert_int_equal(dl, -1);
 	close(down[1]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	close(up[0]);
-	assert_int_equal(store_lock(&f->st), ERR_OK);
-	assert_true(f->st.lock_fd != -1);
+	assert_int_equal(store_lineage_lock(held), ERR_OK);
+	store_lineage_close(held);
+	store_lineage_close(free_one);
+	/* our line goes, the dead run's stays */
+	store_close(&f->st);
+	assert_int_equal(run_lines(f), 1);
+	/* alone now: tidies up and starts the list afresh */
+	assert_int_equal(store_open(&again, f->cfg, NULL, NULL), ERR_OK);
+	assert_int_equal(store_lock(&again), ERR_OK);
+	assert_int_equal(run_lines(f), 1);
+	store_close(&again);
+	assert_int_equal(run_lines(f), 0);
+	assert_int_equal(store_open(&f->st, f->cfg, NULL, NULL), ERR_OK);
 }
 
 /* A lineage of the fixture's store by a name the test knows is good. */
@@ -461,6 +514,60 @@ test_lineage_paths(void **state)
 	store_lineage_close(ln);
 }
 
+/*
+ * One process, several lineage locks (renew's workers): two handles of
+ * one lineage exclude each other as two processes would (open file
+ * description locks), a handle that holds it may ask again, and closing
+ * one handle lets go of its lineage only.  The config-dir lock excludes
+ * a second taker in the same process too.
+ */
+static void
+test_lineage_lock_in_process(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_lineage	*a1, *a2, *b;
+	char			*p;
+	int			 dl1 = -1, dl2 = -1, v;
+
+	assert_int_equal(store_lock(&f->st), ERR_OK);
+	a1 = open_lineage(f, "a.example");
+	a2 = open_lineage(f, "a.example");
+	b = open_lineage(f, "b.example");
+	assert_int_equal(store_lineage_lock(a1), ERR_OK);
+	assert_int_equal(store_lineage_lock(a1), ERR_OK);
+	assert_int_equal(store_lineage_lock(a2), ERR_LOCKED);
+	assert_int_equal(store_lineage_lock(b), ERR_OK);
+	/* delete needs the lock: refused while a1 holds it */
+	assert_int_equal(store_lineage_delete(a2), ERR_LOCKED);
+	assert_int_equal(store_lineage_save(a1, &cert1, NULL, NULL, &v),
+	    ERR_OK);
+	store_lineage_close(a1);
+	assert_int_equal(store_lineage_lock(a2), ERR_OK);
+	assert_int_equal(store_lineage_version(a2), 1);
+	/* b is still held: a fresh handle of it is refused */
+	a1 = open_lineage(f, "b.example");
+	assert_int_equal(store_lineage_lock(a1), ERR_LOCKED);
+	store_lineage_close(a1);
+	/* delete removes the lock file last */
+	assert_int_equal(store_lineage_delete(a2), ERR_OK);
+	p = pathf("%s/renewal/a.example.lock", f->cfg);
+	assert_int_equal(access(p, F_OK), -1);
+	free(p);
+	p = pathf("%s/renewal/b.example.lock", f->cfg);
+	assert_int_equal(mode_of(p), 0600);
+	store_lineage_close(a2);
+	/* b never became a lineage: its lock file goes with the handle */
+	store_lineage_close(b);
+	assert_int_equal(access(p, F_OK), -1);
+	free(p);
+	assert_int_equal(store_dir_lock(&f->st, false, &dl1), ERR_OK);
+	assert_int_equal(store_dir_lock(&f->st, false, &dl2), ERR_LOCKED);
+	assert_int_equal(dl2, -1);
+	store_dir_unlock(&dl1);
+	assert_int_equal(store_dir_lock(&f->st, false, &dl2), ERR_OK);
+	store_dir_unlock(&dl2);
+}
+
 static void
 test_account(void **state)
 {
@@ -634,6 +741,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lineage_paths, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_lineage_lock_in_process,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_account, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_lineages, setup,
 		    teardown),
