@@ -563,6 +563,42 @@ test_chain_split(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* --preferred-chain's match: the issuer CN of the last certificate
+ * (make_cert's are self-signed: issuer CN = subject CN). */
+static void
+test_chain_top_issuer(void **state)
+{
+	char *const	 names[] = { "leaf.example" };
+	EVP_PKEY	*key = gen_ec("P-256");
+	char		*c1, *c2, *c3, *chain, *cn;
+	size_t		 len;
+
+	(void)state;
+	c1 = make_cert(key, "leaf", names, 1, 1, false);
+	c2 = make_cert(key, "Pebble Intermediate", names, 1, 2, false);
+	c3 = make_cert(key, "ISRG Root X1", names, 1, 3, false);
+	len = strlen(c1) + strlen(c2) + strlen(c3) + 1;
+	chain = malloc(len);
+
+	snprintf(chain, len, "%s%s%s", c1, c2, c3);
+	assert_null(crypto_chain_top_issuer(chain, strlen(chain), &cn));
+	assert_string_equal(cn, "ISRG Root X1");
+	free(cn);
+	snprintf(chain, len, "%s%s", c1, c2);
+	assert_null(crypto_chain_top_issuer(chain, strlen(chain), &cn));
+	assert_string_equal(cn, "Pebble Intermediate");
+	free(cn);
+	/* A chain that does not parse: the reason, and no name. */
+	assert_non_null(crypto_chain_top_issuer("hello\n", 6, &cn));
+	assert_null(cn);
+
+	free(chain);
+	free(c1);
+	free(c2);
+	free(c3);
+	EVP_PKEY_free(key);
+}
+
 static void
 test_cert_der_and_key(void **state)
 {
@@ -698,6 +734,7 @@ main(void)
 		cmocka_unit_test(test_csr),
 		cmocka_unit_test(test_cert_info),
 		cmocka_unit_test(test_chain_split),
+		cmocka_unit_test(test_chain_top_issuer),
 		cmocka_unit_test(test_cert_der_and_key),
 		cmocka_unit_test(test_alpn_cert),
 	};
