@@ -157,7 +157,7 @@ cmd_defer(struct session *ss, struct solver *s,
 	struct pending		 pd;
 	char			 date[32];
 	struct tm		 tm;
-	enum err		 e, ec;
+	enum err		 e;
 
 	*deferred = false;
 	memset(&pd, 0, sizeof pd);
@@ -193,9 +193,9 @@ cmd_defer(struct session *ss, struct solver *s,
 	supersede(s, ss->store.work_dir, &pd);
 	if (h.n_chs > 0 && (e = solver_perform(s, h.chs, h.n_chs)) !=
 	    ERR_OK) {
-		/* A handler that could not deploy: nothing to resume. */
-		ec = solver_cleanup(s, h.chs, h.n_chs);
-		(void)ec;
+		/* A handler that could not deploy, or a signal: what was
+		 * told is cleaned up, and there is nothing to resume. */
+		(void)solver_cleanup(s, h.chs, h.n_chs);
 		(void)pending_remove(&pd);
 		goto out;
 	}
