@@ -6,6 +6,8 @@
 # --preferred-chain "CN", certbot's rule: the chain whose topmost issuer CN
 # is CN, else the default; recorded in the renewal conf, reused by renew.
 
+# stderr is set by bats' run --separate-stderr.
+# shellcheck disable=SC2154
 bats_require_minimum_version 1.5.0
 
 setup_file() {

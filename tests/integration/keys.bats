@@ -6,6 +6,8 @@
 # CA refuses the old one, and a rollover cut short at either side of the
 # CA's answer is settled by the next plain run.
 
+# stderr is set by bats' run --separate-stderr.
+# shellcheck disable=SC2154
 bats_require_minimum_version 1.5.0
 
 setup_file() {
