@@ -169,6 +169,44 @@ assert sum("extauth.acme.certificate" in t for t in tasks) == 3'
 	tar tzf extauth-acme-*.tar.gz | grep -qx examples/dns01-nsupdate.yml
 }
 
+# doc_vs_spec MODULE.py: DOCUMENTATION's options and the module's
+# ARGUMENT_SPEC agree on names, type, elements, default, choices and
+# required, and no_log options are the ones whose name says secret: the
+# heart of ansible-test's validate-modules, which needs PyPI.
+doc_vs_spec() {
+	/usr/bin/python3 - "$1" <<'EOF'
+import importlib.util, sys, yaml
+spec = importlib.util.spec_from_file_location("m", sys.argv[1])
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+doc = yaml.safe_load(m.DOCUMENTATION)["options"]
+arg = m.ARGUMENT_SPEC
+bad = sorted(set(doc) ^ set(arg))
+for name in sorted(set(doc) & set(arg)):
+    d, a = doc[name], arg[name]
+    for key, dflt in (("type", "str"), ("elements", None), ("default", None),
+                      ("choices", None), ("required", False)):
+        if d.get(key, dflt) != a.get(key, dflt):
+            bad.append("%s.%s: doc %r, spec %r" % (name, key, d.get(key, dflt),
+                                                  a.get(key, dflt)))
+    if a.get("no_log", False) != ("hmac" in name or "secret" in name):
+        bad.append("%s: no_log %r" % (name, a.get("no_log", False)))
+if bad:
+    sys.exit("DOCUMENTATION and ARGUMENT_SPEC differ: " + "; ".join(map(str, bad)))
+EOF
+}
+
+@test "DOCUMENTATION and the argument spec agree, and the check finds a difference" {
+	local m=$COLLECTION/plugins/modules/certificate.py
+	doc_vs_spec "$m"
+	# a default changed in the spec only is caught
+	sed "s/default='dns-01',/default='http-01',/" "$m" >"$BATS_TEST_TMPDIR/drift.py"
+	run ! cmp -s "$m" "$BATS_TEST_TMPDIR/drift.py"
+	run doc_vs_spec "$BATS_TEST_TMPDIR/drift.py"
+	[ "$status" -ne 0 ]
+	[[ $output == *"challenge.default: doc 'dns-01', spec 'http-01'"* ]]
+}
+
 @test "ansible-test sanity passes its offline tests, and finds a planted fault" {
 	local skip=() t
 	for t in "${SANITY_NEEDS_PYPI[@]}"; do skip+=(--skip-test "$t"); done

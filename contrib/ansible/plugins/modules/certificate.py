@@ -684,30 +684,35 @@ def cancel(module, ext):
     module.exit_json(changed=True, pending=False, id=pid)
 
 
+# The options, as DOCUMENTATION describes them (ansible.bats checks that
+# the two agree, which validate-modules would if it ran offline).
+ARGUMENT_SPEC = dict(
+    domains=dict(type='list', elements='str'),
+    cert_name=dict(type='str'),
+    data=dict(type='dict'),
+    state=dict(type='str', default='present',
+               choices=['present', 'cancelled']),
+    challenge=dict(type='str', default='dns-01',
+                   choices=sorted(CHALLENGE_TYPES)),
+    server=dict(type='str'),
+    ca_bundle=dict(type='path'),
+    email=dict(type='str'),
+    agree_tos=dict(type='bool', default=False),
+    eab_kid=dict(type='str'),
+    eab_hmac_key=dict(type='str', no_log=True),
+    key_type=dict(type='str', choices=['ecdsa', 'rsa']),
+    force=dict(type='bool', default=False),
+    config_dir=dict(type='path'),
+    work_dir=dict(type='path'),
+    logs_dir=dict(type='path'),
+    extra_args=dict(type='list', elements='str', default=[]),
+    executable=dict(type='path', default='extauth'),
+)
+
+
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            domains=dict(type='list', elements='str'),
-            cert_name=dict(type='str'),
-            data=dict(type='dict'),
-            state=dict(type='str', default='present',
-                       choices=['present', 'cancelled']),
-            challenge=dict(type='str', default='dns-01',
-                           choices=sorted(CHALLENGE_TYPES)),
-            server=dict(type='str'),
-            ca_bundle=dict(type='path'),
-            email=dict(type='str'),
-            agree_tos=dict(type='bool', default=False),
-            eab_kid=dict(type='str'),
-            eab_hmac_key=dict(type='str', no_log=True),
-            key_type=dict(type='str', choices=['ecdsa', 'rsa']),
-            force=dict(type='bool', default=False),
-            config_dir=dict(type='path'),
-            work_dir=dict(type='path'),
-            logs_dir=dict(type='path'),
-            extra_args=dict(type='list', elements='str', default=[]),
-            executable=dict(type='path', default='extauth'),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         required_if=[('state', 'cancelled', ['data'])],
         supports_check_mode=True,
     )
