@@ -730,6 +730,32 @@ acme_set_account(struct acme *a, EVP_PKEY *key, const char *kid)
 	return ERR_OK;
 }
 
+/* New reference; NULL when out of memory. */
+json_t *
+acme_contacts(const char *email)
+{
+	json_t		*a = json_array();
+	const char	*s = email, *comma;
+	char		*uri;
+	int		 len;
+
+	while (a != NULL && s != NULL) {
+		comma = strchr(s, ',');
+		len = comma != NULL ? (int)(comma - s) : (int)strlen(s);
+		if (asprintf(&uri, "mailto:%.*s", len, s) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+		if (json_array_append_new(a, json_string(uri)) == -1) {
+			json_decref(a);
+			a = NULL;
+		}
+		free(uri);
+		s = comma != NULL ? comma + 1 : NULL;
+	}
+	return a;
+}
+
 enum err
 acme_account_lookup(struct acme *a, EVP_PKEY *key, char **kid, bool *known)
 {
@@ -820,7 +846,7 @@ acme_account(struct acme *a, EVP_PKEY *key,
 {
 	struct acme_answer	 ans = { -1, NULL, false };
 	json_t			*p = NULL, *eab, *contact, *body = NULL;
-	char			*payload = NULL, *mailto = NULL, *kid = NULL;
+	char			*payload = NULL, *kid = NULL;
 	char			 q[LOG_QUOTE_MAX];
 	enum err		 e = ERR_INTERNAL;
 
@@ -830,12 +856,8 @@ acme_account(struct acme *a, EVP_PKEY *key,
 	if ((p = json_object()) == NULL)
 		goto out;
 	if (req->email != NULL && !req->only_existing) {
-		if (asprintf(&mailto, "mailto:%s", req->email) == -1) {
-			mailto = NULL;
+		if ((contact = acme_contacts(req->email)) == NULL)
 			goto out;
-		}
-		contact = json_array();
-		json_array_append_new(contact, json_string(mailto));
 		json_object_set_new(p, "contact", contact);
 	}
 	if (req->agree_tos)
@@ -891,6 +913,5 @@ out:
 	json_decref(body);
 	json_decref(p);
 	free(payload);
-	free(mailto);
 	return e;
 }

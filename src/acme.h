@@ -147,6 +147,12 @@ enum err	 acme_account(struct acme *, EVP_PKEY *,
 /* Uses an account we already know. */
 enum err	 acme_set_account(struct acme *, EVP_PKEY *, const char *kid);
 /*
+ * The contact array of an account (RFC 8555 §7.3): one "mailto:" URI per
+ * address of email, which --email takes comma-separated; none for NULL.
+ * New reference, NULL when out of memory.
+ */
+json_t		*acme_contacts(const char *email);
+/*
  * newAccount with onlyReturnExisting, signed by key (RFC 8555 §7.3.1):
  * *known tells whether the CA has an account for key, *kid (new string,
  * caller frees; NULL when not known) its URL.  The CA's

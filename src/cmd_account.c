@@ -200,33 +200,6 @@ out:
 	return e;
 }
 
-/*
- * The contact array of an account update: one mailto: URI per address
- * of email (comma-separated, as --email takes them), or none.  New
- * reference; NULL when out of memory.
- */
-static json_t *
-contacts(const char *email)
-{
-	json_t		*a = json_array();
-	const char	*s = email, *comma;
-	char		*uri;
-	int		 len;
-
-	while (a != NULL && s != NULL) {
-		comma = strchr(s, ',');
-		len = comma != NULL ? (int)(comma - s) : (int)strlen(s);
-		if (asprintf(&uri, "mailto:%.*s", len, s) == -1 ||
-		    json_array_append_new(a, json_string(uri)) == -1) {
-			json_decref(a);
-			a = NULL;
-		} else
-			free(uri);
-		s = comma != NULL ? comma + 1 : NULL;
-	}
-	return a;
-}
-
 /* The new contact at the CA, then in regr.json (the CA's account object,
  * as register keeps it). */
 static enum err
@@ -236,7 +209,7 @@ update_contact(struct session *ss, const char *email)
 	char		*payload = NULL, *regr_s = NULL;
 	enum err	 e = ERR_INTERNAL;
 
-	if ((c = contacts(email)) == NULL ||
+	if ((c = acme_contacts(email)) == NULL ||
 	    (p = json_pack("{s:o}", "contact", c)) == NULL ||
 	    (payload = json_dumps(p, JSON_COMPACT)) == NULL)
 		goto out;

@@ -174,6 +174,13 @@ ec_jwk() {
 	[[ $stderr != *"Contact:"* ]]
 }
 
+@test "register --email with two addresses: two mailto: contacts at the CA" {
+	ext_direct register --server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
+		"${DIRS[@]}" --agree-tos --email one@example.com,two@example.com
+	[ "$status" -eq 0 ]
+	jq -e '.body.contact == ["mailto:one@example.com", "mailto:two@example.com"]' "$(acct_dir)/regr.json"
+}
+
 @test "update_account: nothing to change, or no account, is a usage error" {
 	ext_direct update_account --server https://127.0.0.1:1/dir
 	[ "$status" -eq 2 ]
