@@ -140,6 +140,7 @@ with_stdout() {
 	run ! with_stdout "$bad" schema_check_output
 	run ! with_stdout "$bad" assert_stdout_json
 	run ! with_stdout "$bad" lines_cmd restart
+	run ! with_stdout "$bad" show
 	# ext_run and ext_direct check what the run printed: an "extauth"
 	# that prints a perform line and waits for its reply (so that it is
 	# still there when the driver starts reading), alone or through the

@@ -49,19 +49,22 @@ common_setup() {
 }
 
 # show: the last run's result; bats prints it only when a test fails.
+# Every run a test shows is extauth's (the files' own wrappers call it
+# too), so its JSON lines are checked against the schema here as well:
+# show fails when one is not valid.
 show() {
 	printf -- '--- exit status: %s\n--- stdout:\n%s\n--- stderr:\n%s\n---\n' \
 		"$status" "$output" "${stderr-}"
+	schema_check_output
 }
 
 # ext_run ARGS...: extauth with the common arguments, through the JSON
 # driver.  Sets status, output (stdout) and stderr.  Driver knobs
 # (DRIVER_NO_PUBLISH, ...) go in front: DRIVER_NO_PUBLISH=1 ext_run ...
-# Fails when a JSON line on stdout is not valid under the schema.
+# Fails when a JSON line on stdout is not valid under the schema (show).
 ext_run() {
 	run --separate-stderr timeout "$RUN_TIMEOUT" bash "$DRIVER" "$EXTAUTH" "${COMMON[@]}" "$@"
 	show
-	schema_check_output
 }
 
 # ext_direct ARGS...: extauth alone, exactly these arguments, no stdin.
@@ -69,7 +72,6 @@ ext_run() {
 ext_direct() {
 	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "$@" </dev/null
 	show
-	schema_check_output
 }
 
 # lines_cmd CMD: the stdout lines of the last run whose "cmd" is CMD

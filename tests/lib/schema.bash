@@ -4,9 +4,10 @@
 # schema.bash: validate extauth's JSON lines against doc/protocol.schema.json
 # (tests/lib/schema.py, python3-jsonschema under Debian's /usr/bin/python3:
 # `python3` on PATH may be a pyenv without the module).  common.bash loads
-# it, and its ext_run, ext_direct, lines_cmd and assert_stdout_json
-# validate every line they see, so each bats file that reads JSON lines
-# through them checks the schema without a line of its own.
+# it, and its show (which ext_run, ext_direct and the files' own run
+# wrappers call), lines_cmd and assert_stdout_json validate every line
+# they see, so each bats file that reads JSON lines through them checks
+# the schema without a line of its own.
 #
 #   assert_schema_lines FILE|-     every line is a valid protocol line
 #   assert_schema_replies FILE|-   every line is a reply extauth accepts
