@@ -15,11 +15,14 @@
  * Every line is checked before anything is sent, and every bad line is
  * reported with its number, so one edit fixes them all.  Then one
  * session (lock, directory, account, connection) and one solver serve
- * every certificate in file order; a failure does not stop the others,
- * and a CA that asks to wait pauses the rest (ratelimit.h).
+ * every certificate in file order (in handler mode up to --max-concurrent
+ * at once, each worker with its own connection and solver); a failure
+ * does not stop the others, and a CA that asks to wait pauses the rest
+ * (ratelimit.h).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +35,7 @@
 #include "cmd.h"
 #include "lineage.h"
 #include "log.h"
+#include "pool.h"
 #include "ratelimit.h"
 #include "session.h"
 #include "sig.h"
@@ -375,22 +379,142 @@ out:
 	return e;
 }
 
+/* One run over the file: what its workers share (the lists under mu,
+ * the CA pauses under their own lock). */
+struct batch_run {
+	const struct config	*cfg;
+	struct batch		*b;
+	struct session		*ss;	/* the run's, holding the lock */
+	struct ratelimit	 rl;
+	pthread_mutex_t		 mu;
+	json_t			*issued, *kept, *failed;
+	size_t			 n_limited;
+};
+
+/*
+ * Line i: waits out a pause of its CA (or fails it unsent), obtains it
+ * over ss and s, records the outcome.  false when a stop signal ended
+ * the wait: nothing more is started.
+ */
+static bool
+batch_attempt(struct batch_run *run, struct session *ss, struct solver *s,
+    size_t i)
+{
+	const struct config	*cfg = run->cfg;
+	const struct batch_item	*it = &run->b->v[i];
+	time_t			 until;
+	long			 ra = 0;
+	bool			 renewed = false;
+	enum err		 e;
+
+	if ((e = ratelimit_gate(&run->rl, cfg->server, &until)) ==
+	    ERR_SIGNAL)
+		return false;
+	if (e == ERR_OK) {
+		log_info("%s:%d: obtaining %s", cfg->batch, it->line,
+		    it->name);
+		(void)acme_take_ratelimit_retry(ss->acme);
+		e = batch_one(cfg, ss, s, it, &renewed);
+		ra = e == ERR_OK ? 0 : acme_take_ratelimit_retry(ss->acme);
+	}
+	pthread_mutex_lock(&run->mu);
+	if (e == ERR_OK)
+		json_array_append_new(renewed ? run->issued : run->kept,
+		    json_string(it->name));
+	else {
+		add_failed(run->failed, it->name, until != 0 ?
+		    "rate limited: not sent" : log_last_error());
+		if (e == ERR_RATELIMIT)
+			run->n_limited++;
+	}
+	pthread_mutex_unlock(&run->mu);
+	if (e != ERR_OK && until == 0)
+		(void)ratelimit_note(&run->rl, cfg->server, ra, time(NULL));
+	return true;
+}
+
+/* A worker's own connection and handler solver (handler mode). */
+struct batch_worker {
+	struct session	 ss;
+	struct solver	*s;
+};
+
+static void *
+worker_start(void *arg)
+{
+	struct batch_run	*run = arg;
+	struct batch_worker	*w;
+	enum err		 e;
+
+	if ((w = calloc(1, sizeof *w)) == NULL) {
+		log_error("out of memory");
+		return NULL;
+	}
+	session_share(&w->ss, run->ss);
+	if ((w->s = cmd_solver_at(run->cfg, SOLVER_HANDLER, run->cfg->handler,
+	    run->cfg->hook_chain, NULL, &e)) == NULL) {
+		session_close(&w->ss);
+		free(w);
+		return NULL;
+	}
+	session_set_failure_cb(&w->ss, cmd_request_failure, w->s);
+	/* Its own connection and the account cmd_start made sure of. */
+	if (session_connect(&w->ss, NULL) != ERR_OK ||
+	    session_account(&w->ss, NULL) != ERR_OK) {
+		solver_free(w->s);
+		session_close(&w->ss);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static void
+worker_job(void *state, size_t i, void *arg)
+{
+	struct batch_worker	*w = state;
+
+	(void)batch_attempt(arg, &w->ss, w->s, i);
+}
+
+static void
+worker_stop(void *state, void *arg)
+{
+	struct batch_worker	*w = state;
+
+	(void)arg;
+	solver_free(w->s);
+	session_close(&w->ss);
+	free(w);
+}
+
+static const struct pool_ops batch_pool_ops = {
+	.start = worker_start,
+	.job = worker_job,
+	.stop = worker_stop,
+};
+
 enum err
 batch_certonly(const struct config *cfg)
 {
 	struct batch		 b = { 0 };
 	struct session		 ss;
-	struct ratelimit	 rl;
+	struct batch_run	 run;
 	struct solver		*s = NULL;
-	json_t			*messages = json_array(), *issued = json_array();
-	json_t			*kept = json_array(), *failed = json_array();
-	size_t			 i, n_limited = 0;
-	time_t			 until;
-	bool			 renewed;
-	enum err		 e, e1;
+	json_t			*messages = json_array();
+	size_t			 i;
+	enum err		 e;
 
 	memset(&ss, 0, sizeof ss);
-	ratelimit_init(&rl);
+	memset(&run, 0, sizeof run);
+	ratelimit_init(&run.rl);
+	pthread_mutex_init(&run.mu, NULL);
+	run.cfg = cfg;
+	run.b = &b;
+	run.ss = &ss;
+	run.issued = json_array();
+	run.kept = json_array();
+	run.failed = json_array();
 	e = ERR_USAGE;
 	if (!usage_ok(cfg) || (e = batch_load(cfg, &b)) != ERR_OK)
 		goto out;
@@ -399,57 +523,45 @@ batch_certonly(const struct config *cfg)
 	if (cfg->pre_hook != NULL && (e = cmd_run_hook("pre hook",
 	    cfg->pre_hook, NULL, cfg->handler_timeout_s)) != ERR_OK)
 		goto out;
-	for (i = 0; i < b.n; i++) {
-		/* Stopping (sig.c): no further certificate is started. */
-		if (sig_pending() != 0)
-			break;
-		if ((e1 = ratelimit_gate(&rl, cfg->server, &until)) ==
-		    ERR_SIGNAL)
-			break;
-		if (e1 == ERR_RATELIMIT) {
-			add_failed(failed, b.v[i].name, "rate limited: not "
-			    "sent");
-			n_limited++;
-			continue;
-		}
-		log_info("%s:%d: obtaining %s", cfg->batch, b.v[i].line,
-		    b.v[i].name);
-		(void)acme_take_ratelimit_retry(ss.acme);
-		if ((e1 = batch_one(cfg, &ss, s, &b.v[i], &renewed)) ==
-		    ERR_OK) {
-			json_array_append_new(renewed ? issued : kept,
-			    json_string(b.v[i].name));
-			continue;
-		}
-		add_failed(failed, b.v[i].name, log_last_error());
-		(void)ratelimit_note(&rl, cfg->server,
-		    acme_take_ratelimit_retry(ss.acme), time(NULL));
-		if (e1 == ERR_RATELIMIT)
-			n_limited++;
-	}
-	ratelimit_report(&rl);
+	/*
+	 * Handler mode runs one handler process per call: up to
+	 * --max-concurrent lines at once, each worker with its own
+	 * connection and solver.  The other modes have one party that
+	 * expects one order at a time: in file order, here.
+	 */
+	if (cfg->mode == SOLVER_HANDLER && cfg->max_concurrent > 1) {
+		if ((e = pool_run((unsigned)cfg->max_concurrent, b.n,
+		    &batch_pool_ops, &run)) != ERR_OK)
+			goto out;
+	} else
+		for (i = 0; i < b.n && sig_pending() == 0; i++)
+			if (!batch_attempt(&run, &ss, s, i))
+				break;
+	ratelimit_report(&run.rl);
 	if (cfg->post_hook != NULL && cmd_run_hook("post hook", cfg->post_hook,
 	    NULL, cfg->handler_timeout_s) != ERR_OK)
-		add_failed(failed, "post hook", log_last_error());
+		add_failed(run.failed, "post hook", log_last_error());
 	report_list(messages, 1, cfg->dry_run ? "Dry run: obtained " :
-	    "Issued: ", issued);
-	report_list(messages, 1, "Kept, not due: ", kept);
-	report_list(messages, 0, "Failed: ", failed);
+	    "Issued: ", run.issued);
+	report_list(messages, 1, "Kept, not due: ", run.kept);
+	report_list(messages, 0, "Failed: ", run.failed);
 	if ((e = cmd_report(messages, 2, "%zu certificate%s in %s: %zu "
 	    "issued, %zu kept, %zu failed.", b.n, b.n == 1 ? "" : "s",
-	    cfg->batch, json_array_size(issued), json_array_size(kept),
-	    json_array_size(failed))) != ERR_OK)
+	    cfg->batch, json_array_size(run.issued),
+	    json_array_size(run.kept), json_array_size(run.failed))) != ERR_OK)
 		goto out;
-	e = json_array_size(failed) == 0 ? ERR_OK : json_array_size(failed) ==
-	    n_limited ? ERR_RATELIMIT : ERR_PARTIAL;
+	e = json_array_size(run.failed) == 0 ? ERR_OK :
+	    json_array_size(run.failed) == run.n_limited ? ERR_RATELIMIT :
+	    ERR_PARTIAL;
 	if (sig_pending() != 0)
 		e = ERR_SIGNAL;
 out:
 	cmd_finish(s, e, messages);
-	json_decref(issued);
-	json_decref(kept);
-	json_decref(failed);
-	ratelimit_clear(&rl);
+	json_decref(run.issued);
+	json_decref(run.kept);
+	json_decref(run.failed);
+	ratelimit_clear(&run.rl);
+	pthread_mutex_destroy(&run.mu);
 	batch_clear(&b);
 	session_close(&ss);
 	return e;

@@ -675,13 +675,6 @@ post_hook(const struct config *cfg, const struct store *st, json_t *renewed,
 	return e;
 }
 
-/* A due lineage left for the workers (handler mode, --max-concurrent). */
-struct renew_job {
-	struct lineage_params	 j;	/* j.lineage is ln */
-	struct conf		 conf;
-	char			*path;
-	struct store_lineage	*ln;	/* open (and locked) until the end */
-};
 
 /*
  * What one renew run shares among its workers: the lists of the report
@@ -696,7 +689,12 @@ struct renew_run {
 	pthread_mutex_t		 mu;
 	json_t			*renewed, *failed, *rdoms, *fdoms;
 	size_t			 n_limited;
-	struct renew_job	*jobs;
+	/* The due lineages left for the workers (handler mode,
+	 * --max-concurrent): indexes into names.  Names only: a worker reads
+	 * the conf again, so 1,000 due lineages are not 1,000 parsed confs
+	 * and open lineages at once. */
+	char			**names;
+	size_t			*jobs;
 	size_t			 n_jobs;
 };
 
@@ -755,7 +753,7 @@ renew_attempt(struct renew_run *run, struct session *ss, struct solver *s,
 struct renew_worker {
 	struct session	 ss;
 	struct solver	*s;
-	const char	*handler;	/* s's, borrowed from a job */
+	char		*handler;	/* s's */
 	bool		 chain;
 };
 
@@ -783,8 +781,51 @@ worker_stop(void *state, void *arg)
 		solver_emit(w->s, event_phase(EVENT_EXIT));
 		solver_free(w->s);
 	}
+	free(w->handler);
 	session_close(&w->ss);
 	free(w);
+}
+
+/* A job that failed before its renewal could start. */
+static void
+job_failed(struct renew_run *run, const char *name, const char *why)
+{
+	pthread_mutex_lock(&run->mu);
+	add_name(run->failed, name, why);
+	pthread_mutex_unlock(&run->mu);
+}
+
+/* The worker's solver for j: made again only when j's handler differs
+ * from the last one's.  NULL when it cannot be made (logged). */
+static struct solver *
+worker_solver(const struct config *cfg, struct renew_worker *w,
+    const struct lineage_params *j)
+{
+	enum err	e;
+
+	if (w->s != NULL && w->chain == j->hook_chain &&
+	    same_handler(w->handler, j->handler))
+		return w->s;
+	if (w->s != NULL) {
+		solver_emit(w->s, event_phase(EVENT_EXIT));
+		solver_free(w->s);
+	}
+	free(w->handler);
+	w->chain = j->hook_chain;
+	if ((w->handler = j->handler ? strdup(j->handler) : NULL) == NULL &&
+	    j->handler != NULL)
+		log_error("out of memory");
+	else if ((w->s = cmd_solver_at(cfg, SOLVER_HANDLER, j->handler,
+	    j->hook_chain, NULL, &e)) != NULL && solver_emit(w->s,
+	    event_phase(EVENT_STARTUP)) != ERR_OK) {
+		solver_free(w->s);
+		w->s = NULL;
+	}
+	if (w->s == NULL) {
+		free(w->handler);
+		w->handler = NULL;
+	}
+	return w->s;
 }
 
 static void
@@ -792,35 +833,43 @@ worker_job(void *state, size_t i, void *arg)
 {
 	struct renew_run	*run = arg;
 	struct renew_worker	*w = state;
-	struct renew_job	*job = &run->jobs[i];
-	enum err		 e;
+	const char		*name = run->names[run->jobs[i]], *why = NULL;
+	struct lineage_params	 j;
+	struct conf		 conf;
+	struct store_lineage	*ln = NULL;
+	struct solver		*s;
+	char			*path = NULL;
+	bool			 is_due;
 
-	/* One solver per worker, made again only when the handler of the
-	 * next lineage differs. */
-	if (w->s == NULL || w->chain != job->j.hook_chain ||
-	    !same_handler(w->handler, job->j.handler)) {
-		if (w->s != NULL) {
-			solver_emit(w->s, event_phase(EVENT_EXIT));
-			solver_free(w->s);
-		}
-		w->handler = job->j.handler;
-		w->chain = job->j.hook_chain;
-		if ((w->s = cmd_solver_at(run->cfg, SOLVER_HANDLER,
-		    job->j.handler, job->j.hook_chain, NULL, &e)) != NULL &&
-		    solver_emit(w->s, event_phase(EVENT_STARTUP)) != ERR_OK) {
-			solver_free(w->s);
-			w->s = NULL;
-		}
-		if (w->s == NULL) {
-			pthread_mutex_lock(&run->mu);
-			add_name(run->failed, job->j.name, log_last_error());
-			add_domains(run->fdoms, &job->j);
-			pthread_mutex_unlock(&run->mu);
-			return;
-		}
+	memset(&j, 0, sizeof j);
+	memset(&conf, 0, sizeof conf);
+	/* The walk found it due; its conf is read again here. */
+	if ((ln = store_lineage_open(&run->ss->store, name, &why)) == NULL) {
+		job_failed(run, name, why ? why : "out of memory");
+		goto out;
 	}
-	(void)renew_attempt(run, &w->ss, w->s, NULL, &job->j, &job->conf,
-	    job->path);
+	if ((path = store_lineage_conf_path(ln)) == NULL ||
+	    conf_read(path, &conf) != ERR_OK) {
+		job_failed(run, name, "unreadable renewal conf");
+		goto out;
+	}
+	if (job_from_conf(run->cfg, name, &conf, &j) != ERR_OK) {
+		job_failed(run, name, log_last_error());
+		goto out;
+	}
+	j.lineage = ln;
+	/* Fills the names from the certificate when the conf has none. */
+	if (due(&j, run->now, &is_due) != ERR_OK ||
+	    (s = worker_solver(run->cfg, w, &j)) == NULL) {
+		job_failed(run, name, log_last_error());
+		goto out;
+	}
+	(void)renew_attempt(run, &w->ss, s, NULL, &j, &conf, path);
+out:
+	free(path);
+	conf_clear(&conf);
+	lineage_params_clear(&j);
+	store_lineage_close(ln);
 }
 
 static const struct pool_ops renew_pool_ops = {
@@ -829,13 +878,11 @@ static const struct pool_ops renew_pool_ops = {
 	.stop = worker_stop,
 };
 
-/* Moves j, c, path and the lineage into a new job of run (they are left
- * empty). */
+/* Leaves names[k] to the workers. */
 static enum err
-job_add(struct renew_run *run, struct lineage_params *j, struct conf *c,
-    char **path, struct store_lineage **ln)
+job_add(struct renew_run *run, size_t k)
 {
-	struct renew_job	*v;
+	size_t	*v;
 
 	if (run->n_jobs % 64 == 0) {
 		if ((v = realloc(run->jobs, (run->n_jobs + 64) * sizeof *v)) ==
@@ -845,15 +892,7 @@ job_add(struct renew_run *run, struct lineage_params *j, struct conf *c,
 		}
 		run->jobs = v;
 	}
-	v = &run->jobs[run->n_jobs++];
-	v->j = *j;
-	v->conf = *c;
-	v->path = *path;
-	v->ln = *ln;
-	memset(j, 0, sizeof *j);
-	memset(c, 0, sizeof *c);
-	*path = NULL;
-	*ln = NULL;
+	run->jobs[run->n_jobs++] = k;
 	return ERR_OK;
 }
 
@@ -917,6 +956,7 @@ cmd_renew(const struct config *cfg)
 		n = 1;
 	} else if ((e = store_lineage_list(&ss.store, &names, &n)) != ERR_OK)
 		goto out;
+	run.names = names;
 
 	for (i = 0; i < n; i++) {
 		/* Stopping (sig.c): no further lineage is started. */
@@ -1005,13 +1045,17 @@ cmd_renew(const struct config *cfg)
 		 */
 		if (cfg->max_concurrent > 1 && j.mode == SOLVER_HANDLER &&
 		    !cfg->defer) {
-			if ((e = job_add(&run, &j, &conf, &path, &ln)) != ERR_OK)
+			if ((e = job_add(&run, i)) != ERR_OK)
 				goto out;
 			continue;
 		}
 		if (!renew_attempt(&run, &ss, NULL, &rs, &j, &conf, path))
 			break;
 	}
+	/* The workers open their lineages themselves (and would take a
+	 * lineage lock there): the walk's last handle goes first. */
+	store_lineage_close(ln);
+	ln = NULL;
 	if (run.n_jobs > 0 && sig_pending() == 0 && (e = pool_run((unsigned)
 	    cfg->max_concurrent, run.n_jobs, &renew_pool_ops, &run)) !=
 	    ERR_OK)
@@ -1070,12 +1114,6 @@ out:
 	lineage_params_clear(&j);
 	store_lineage_close(ln);
 	store_batch_free(ari_batch);
-	for (i = 0; i < run.n_jobs; i++) {
-		lineage_params_clear(&run.jobs[i].j);
-		conf_clear(&run.jobs[i].conf);
-		free(run.jobs[i].path);
-		store_lineage_close(run.jobs[i].ln);
-	}
 	free(run.jobs);
 	json_decref(run.renewed);
 	json_decref(run.rdoms);

@@ -2,8 +2,9 @@
 # batch.bats: extauth certonly --batch FILE (issue 10): one certificate per
 # line, its names then its own options; comments and blank lines allowed;
 # every bad line reported by its number before anything reaches the CA;
-# one account and one connection for the whole file; exit 8 when some
-# certificates failed, 9 when the only failures were rate limits.
+# one account and one connection for the whole file (in handler mode up
+# to --max-concurrent lines at once, a connection per worker); exit 8 when
+# some certificates failed, 9 when the only failures were rate limits.
 
 bats_require_minimum_version 1.5.0
 
@@ -135,4 +136,47 @@ EOS
 	assert_eq "rate-limit reports" "$(grep -c 'error: newOrder: POST .*: rate limited by the CA' <<<"$stderr")" 1
 	[[ $stderr == *"2 orders were not sent to the CA"* ]]
 	[[ $stderr == *"4 certificates in $B: 1 issued, 0 kept, 3 failed."* ]]
+}
+
+@test "handler mode at --max-concurrent 4: four lines in flight at once, all issued; at 1 one after the other" {
+	local h=$BATS_TEST_TMPDIR/handler.sh log=$BATS_TEST_TMPDIR/handler.log
+	cat >"$h" <<'EOS'
+#!/usr/bin/env bash
+set -eu
+post() { curl -fsS -o /dev/null -X POST -d "$2" "$CHALLTESTSRV_URL/$1"; }
+printf 'start %s %s %s\n' "$1" "${domain-}" "$(date +%s.%N)" >>"$HLOG"
+case $1 in
+perform)
+	post set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}"
+	sleep 0.4 ;;
+cleanup) post clear-txt "{\"host\":\"_acme-challenge.$domain.\"}" ;;
+esac
+printf 'end %s %s %s\n' "$1" "${domain-}" "$(date +%s.%N)" >>"$HLOG"
+EOS
+	chmod +x "$h"
+	export HLOG=$log
+	# overlap: the most perform calls open at one moment
+	overlap() {
+		awk '$2 == "perform" { print $4, ($1 == "start" ? 1 : -1) }' "$log" | sort -n |
+			awk '{ n += $2; if (n > m) m = n } END { print m + 0 }'
+	}
+	printf 'p1.example.com\np2.example.com\np3.example.com\np4.example.com\n' >"$B"
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" --handler "$h" \
+		--preferred-challenges dns --deactivate-authz --max-concurrent 4 --batch "$B" certonly
+	show
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"4 certificates in $B: 4 issued, 0 kept, 0 failed."* ]]
+	local k
+	for k in 1 2 3 4; do
+		assert_lineage "$CFG/live/p$k.example.com" "p$k.example.com"
+	done
+	[ "$(overlap)" -ge 3 ]
+	: >"$log"
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" --handler "$h" \
+		--preferred-challenges dns --deactivate-authz --max-concurrent 1 --force-renewal \
+		--batch "$B" certonly
+	show
+	[ "$status" -eq 0 ]
+	assert_eq "performs at 1" "$(grep -c '^end perform' "$log")" 4
+	assert_eq "overlap at 1" "$(overlap)" 1
 }
