@@ -688,6 +688,7 @@ struct renew_run {
 	time_t			 now;
 	pthread_mutex_t		 mu;
 	json_t			*renewed, *failed, *rdoms, *fdoms;
+	json_t			*elsewhere;	/* held by another run */
 	size_t			 n_limited;
 	/* The due lineages left for the workers (handler mode,
 	 * --max-concurrent): indexes into names.  Names only: a worker reads
@@ -840,12 +841,28 @@ worker_job(void *state, size_t i, void *arg)
 	struct solver		*s;
 	char			*path = NULL;
 	bool			 is_due;
+	enum err		 e;
 
 	memset(&j, 0, sizeof j);
 	memset(&conf, 0, sizeof conf);
-	/* The walk found it due; its conf is read again here. */
+	/*
+	 * The walk found it due and let go of its lock; taken again here,
+	 * and the conf read again under it, as the walk does: another run
+	 * may have taken it, or renewed it, in between.
+	 */
 	if ((ln = store_lineage_open(&run->ss->store, name, &why)) == NULL) {
 		job_failed(run, name, why ? why : "out of memory");
+		goto out;
+	}
+	if ((e = store_lineage_lock(ln)) == ERR_LOCKED) {
+		log_info("%s: in progress elsewhere (another extauth run holds "
+		    "its lock); skipped", name);
+		pthread_mutex_lock(&run->mu);
+		add_name(run->elsewhere, name, NULL);
+		pthread_mutex_unlock(&run->mu);
+		goto out;
+	} else if (e != ERR_OK) {
+		job_failed(run, name, log_last_error());
 		goto out;
 	}
 	if ((path = store_lineage_conf_path(ln)) == NULL ||
@@ -859,8 +876,17 @@ worker_job(void *state, size_t i, void *arg)
 	}
 	j.lineage = ln;
 	/* Fills the names from the certificate when the conf has none. */
-	if (due(&j, run->now, &is_due) != ERR_OK ||
-	    (s = worker_solver(run->cfg, w, &j)) == NULL) {
+	if (due(&j, run->now, &is_due) != ERR_OK) {
+		job_failed(run, name, log_last_error());
+		goto out;
+	}
+	if (!is_due && !run->cfg->force_renewal && !run->cfg->dry_run &&
+	    !(!j.foreign && ari_due(&j, run->now))) {
+		log_info("%s: renewed by another run meanwhile; not due any "
+		    "more", name);
+		goto out;
+	}
+	if ((s = worker_solver(run->cfg, w, &j)) == NULL) {
 		job_failed(run, name, log_last_error());
 		goto out;
 	}
@@ -909,7 +935,6 @@ cmd_renew(const struct config *cfg)
 	struct solver		*primary = NULL;
 	json_t			*messages = json_array();
 	json_t			*skipped = json_array();
-	json_t			*elsewhere = json_array();
 	char			**names = NULL, *path = NULL;
 	const char		*why;
 	size_t			 n = 0, i, n_due = 0;
@@ -929,6 +954,7 @@ cmd_renew(const struct config *cfg)
 	run.failed = json_array();
 	run.rdoms = json_array();
 	run.fdoms = json_array();
+	run.elsewhere = json_array();
 	memset(&j, 0, sizeof j);
 	memset(&conf, 0, sizeof conf);
 	e = ERR_USAGE;
@@ -978,7 +1004,7 @@ cmd_renew(const struct config *cfg)
 		if ((e1 = store_lineage_lock(ln)) == ERR_LOCKED) {
 			log_info("%s: in progress elsewhere (another extauth "
 			    "run holds its lock); skipped", names[i]);
-			add_name(elsewhere, names[i], NULL);
+			add_name(run.elsewhere, names[i], NULL);
 			continue;
 		} else if (e1 != ERR_OK) {
 			add_name(run.failed, names[i], log_last_error());
@@ -1081,9 +1107,9 @@ cmd_renew(const struct config *cfg)
 	if (json_array_size(skipped) > 0)
 		report_list(messages, 0, "Skipped after failed renewals (backoff, "
 		    "--force-renewal tries now): ", skipped);
-	if (json_array_size(elsewhere) > 0)
+	if (json_array_size(run.elsewhere) > 0)
 		report_list(messages, 1, "In progress elsewhere (another extauth "
-		    "run holds them): ", elsewhere);
+		    "run holds them): ", run.elsewhere);
 	if ((e = cmd_report(messages, 2, "%zu lineage%s checked, %zu due, %zu "
 	    "%s, %zu failed.", n, n == 1 ? "" : "s", n_due,
 	    json_array_size(run.renewed), cfg->defer ? "deferred" : "renewed",
@@ -1120,7 +1146,7 @@ out:
 	json_decref(run.fdoms);
 	json_decref(run.failed);
 	json_decref(skipped);
-	json_decref(elsewhere);
+	json_decref(run.elsewhere);
 	ratelimit_clear(&run.rl);
 	pthread_mutex_destroy(&run.mu);
 	session_close(&ss);
