@@ -1047,6 +1047,7 @@ store_lock(struct store *st)
 		rc = ERR_STORAGE;
 		goto out;
 	}
+	st->alone = alone;
 	log_debug("%s: run lock taken (%s)", st->config_dir, alone ? "alone" :
 	    "beside other runs");
 	rc = ERR_OK;

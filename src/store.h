@@ -41,6 +41,9 @@ struct store {
 	char	*logs_dir;
 	int	 lock_fd;	/* the run lock; -1 when not locked */
 	bool	 marked;	/* our pid is in the run list */
+	/* Started alone, so the recovery after dead runs is done: taking a
+	 * lineage's lock need not repair its links again. */
+	bool	 alone;
 	/* certbot's .certbot.lock files we hold: the first n_certbot of
 	 * these (so a zeroed struct holds none) */
 	int	 certbot_fd[STORE_CERTBOT_LOCKS];

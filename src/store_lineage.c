@@ -168,9 +168,11 @@ store_lineage_lock(struct store_lineage *ln)
 	free(path);
 	if (rc != ERR_OK)
 		return rc;
-	/* Ours now: nobody else is flipping its links. */
-	if ((cfd = open(ln->st->config_dir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) != -1) {
+	/* Ours now: nobody else is flipping its links.  A run that started
+	 * alone repaired every lineage then; one that started beside others
+	 * may meet the links of a run that died meanwhile. */
+	if (!ln->st->alone && (cfd = open(ln->st->config_dir, O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC)) != -1) {
 		store_lineage_repair(ln->st, cfd, ln->name);
 		close(cfd);
 	}
@@ -693,7 +695,7 @@ store_lineage_exists(const struct store_lineage *ln)
 	path[0] = store_lineage_conf_path(ln);
 	path[1] = store_lineage_dir(ln, STORE_LIVE);
 	path[2] = store_lineage_dir(ln, STORE_ARCHIVE);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3 && !found; i++)
 		if (path[i] != NULL && lstat(path[i], &sb) == 0)
 			found = true;
 	for (i = 0; i < 3; i++)

@@ -568,6 +568,55 @@ test_lineage_lock_in_process(void **state)
 	store_dir_unlock(&dl2);
 }
 
+/*
+ * A run that started beside others did not tidy up after dead runs, so
+ * taking a lineage's lock completes the links a dead run left half
+ * flipped (privkey at the new version, cert at the old); a run that
+ * started alone did that for every lineage already and skips it.
+ */
+static void
+test_lineage_lock_repairs(void **state)
+{
+	struct fixture		*f = *state;
+	struct store		 beside;
+	struct store_lineage	*ln;
+	const char		*why;
+	char			*p, target[256];
+	ssize_t			 len;
+	int			 v;
+
+	assert_int_equal(store_lock(&f->st), ERR_OK);
+	assert_true(f->st.alone);
+	ln = open_lineage(f, "h.example");
+	assert_int_equal(store_lineage_save(ln, &cert1, NULL, NULL, &v),
+	    ERR_OK);
+	assert_int_equal(store_lineage_save(ln, &cert2, NULL, NULL, &v),
+	    ERR_OK);
+	store_lineage_close(ln);
+	/* a run killed between the privkey and the cert link */
+	p = pathf("%s/live/h.example/cert.pem", f->cfg);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(symlink("../../archive/h.example/cert1.pem", p), 0);
+	/* alone: left as it is (its start repaired what was there) */
+	ln = open_lineage(f, "h.example");
+	assert_int_equal(store_lineage_lock(ln), ERR_OK);
+	assert_int_equal(store_lineage_version(ln), 1);
+	store_lineage_close(ln);
+	/* beside another run: completed to version 2 */
+	assert_int_equal(store_open(&beside, f->cfg, NULL, NULL), ERR_OK);
+	assert_int_equal(store_lock(&beside), ERR_OK);
+	assert_false(beside.alone);
+	assert_non_null(ln = store_lineage_open(&beside, "h.example", &why));
+	assert_int_equal(store_lineage_lock(ln), ERR_OK);
+	assert_int_equal(store_lineage_version(ln), 2);
+	assert_true((len = readlink(p, target, sizeof target - 1)) > 0);
+	target[len] = '\0';
+	assert_string_equal(target, "../../archive/h.example/cert2.pem");
+	store_lineage_close(ln);
+	store_close(&beside);
+	free(p);
+}
+
 static void
 test_account(void **state)
 {
@@ -742,6 +791,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lineage_paths, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lineage_lock_in_process,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lineage_lock_repairs,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_account, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_lineages, setup,
