@@ -10,6 +10,8 @@
 # through ns2, the late one, so a wait that trusts the first nameserver (the
 # resolver it was given) lets the CA look too early.
 
+# status, output, lines and stderr are set by bats' `run`.
+# shellcheck disable=SC2154
 bats_require_minimum_version 1.5.0
 
 ZONE=auth.test

@@ -7,6 +7,8 @@
 # URL that extauth stored, and every rendering is checked: the JSON line,
 # the handler's environment, text mode; dehydrated mode is refused.
 
+# status, output, lines and stderr are set by bats' `run`.
+# shellcheck disable=SC2154
 bats_require_minimum_version 1.5.0
 
 setup_file() {
@@ -34,7 +36,7 @@ setup() {
 account_name() {
 	local url label
 	url=$(jq -r .uri "$(find "$CFG/accounts" -name regr.json)")
-	label=$(printf '%s' "$url" | openssl dgst -sha256 -binary | head -c 10 | base32 | tr 'A-Z' 'a-z')
+	label=$(printf '%s' "$url" | openssl dgst -sha256 -binary | head -c 10 | base32 | tr '[:upper:]' '[:lower:]')
 	printf '_%s._acme-challenge.%s\n' "$label" "$1"
 }
 
@@ -95,7 +97,7 @@ HANDLER
 }
 
 @test "dns-account-01 in text mode: the person is shown the labelled name, with its trailing dot" {
-	local out=$BATS_TEST_TMPDIR/out name= value= line
+	local out=$BATS_TEST_TMPDIR/out name='' value='' line
 	coproc TEXT { timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" -d tacct.example.com \
 		--preferred-challenges dns-account-01 --text-mode --no-self-check certonly 2>"$BATS_TEST_TMPDIR/err"; }
 	local pid=$TEXT_PID from to

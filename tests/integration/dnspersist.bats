@@ -8,6 +8,8 @@
 # is meant to stay: cleanup says "persist": true and nothing removes it, so a
 # later order of the same account validates without publishing anything.
 
+# status, output, lines and stderr are set by bats' `run`.
+# shellcheck disable=SC2154
 bats_require_minimum_version 1.5.0
 
 setup_file() {
@@ -136,12 +138,13 @@ txt() { dig +short -p "$PEBBLE_DNS_PORT" @127.0.0.1 TXT "$1" | tr -d '"'; }
 	local value hook=$BATS_TEST_TMPDIR/hook.sh
 	value="pebble.letsencrypt.org; accounturi=$(account_url)"
 	challtestsrv_post set-txt "$(jq -nc --arg v "$value" '{host:"_validation-persist.dper.example.com.",value:$v}')"
+	# shellcheck disable=SC2016 # $1 is the hook's, not ours
 	printf '#!/bin/sh\necho "$1" >>"%s"\nexit 0\n' "$CALLS" >"$hook"
 	chmod +x "$hook"
 	ext_direct "${COMMON[@]}" -d dper.example.com --preferred-challenges dns-persist-01 \
 		--handler "$hook" --dehydrated certonly
 	[ "$status" -eq 0 ]
-	! grep -q '_challenge$' "$CALLS"
+	run ! grep -q '_challenge$' "$CALLS"
 	grep -qx startup_hook "$CALLS"
 	grep -qx exit_hook "$CALLS"
 	[[ $stderr == *"no deploy_challenge for the dns-persist-01 challenge of dper.example.com"* ]]
@@ -151,5 +154,5 @@ txt() { dig +short -p "$PEBBLE_DNS_PORT" @127.0.0.1 TXT "$1" | tr -d '"'; }
 	ext_direct "${COMMON[@]}" -d dper.example.com --preferred-challenges dns-persist-01 \
 		--handler "$hook" --dehydrated --hook-chain --cert-name dper-chain certonly
 	[ "$status" -eq 0 ]
-	! grep -q '_challenge$' "$CALLS"
+	run ! grep -q '_challenge$' "$CALLS"
 }

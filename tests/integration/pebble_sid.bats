@@ -8,6 +8,8 @@
 # says so, and that the core flow holds on the newer CA, which hands a random
 # profile to an order naming none.
 
+# status, output, lines and stderr are set by bats' `run`.
+# shellcheck disable=SC2154
 bats_require_minimum_version 1.5.0
 
 setup_file() {
