@@ -117,7 +117,7 @@ struct store_account {
  * acct->id NULL if there is none.  A half-made account (a run was killed
  * between saving the key and saving regr.json) has uri and regr NULL: the
  * caller registers its key again.  A directory without a key is not an
- * account: skipped, and removed when the store is locked.  Ids are
+ * account: skipped, and removed under the config-dir lock.  Ids are
  * [A-Za-z0-9_-]+.  Fills acct (all members new strings); release with
  * store_account_clear(). */
 enum err	 store_account_load(const struct store *, const char *dir_url,
