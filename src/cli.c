@@ -182,6 +182,10 @@ const struct opt_def cli_opts[] = {
 	    "each challenge (JSON mode; default 300, 0: no limit)" },
 	{ "hook-chain", 0, SET(hook_chain), V_SOLVE, NULL, "dehydrated "
 	    "HOOK_CHAIN=yes: one call for all challenges" },
+	{ "parallel-hooks", 0, SET(parallel_hooks), V_SOLVE, NULL, "handler, "
+	    "dehydrated: the perform (and cleanup) calls of one order's "
+	    "challenges at once, each with its own timeout (default: one at a "
+	    "time)" },
 	{ "dns-wait", 0, NUM(dns_wait_s, 0, 86400), V_OBTAIN | V(VERB_RESUME),
 	    "SECONDS", "after the "
 	    "challenges are deployed, wait up to this long until every "
@@ -1155,6 +1159,13 @@ finish(struct parse *p)
 			    "_acme-challenge.DOMAIN itself)");
 	if (cfg->handler != NULL && !cfg->mode_given)
 		set_mode(cfg, SOLVER_HANDLER);
+	/* renew takes each lineage's mode from its conf: there the flag
+	 * simply does nothing for the JSON and text ones. */
+	if (cfg->parallel_hooks && cfg->verb != VERB_RENEW &&
+	    (cfg->mode == SOLVER_JSON || cfg->mode == SOLVER_TEXT))
+		return perr(p, NULL, NULL, "leave out --parallel-hooks, or "
+		    "give --handler PROG", "--parallel-hooks is for handler and "
+		    "dehydrated modes, not %s mode", solver_mode_name(cfg->mode));
 	if ((cfg->mode == SOLVER_HANDLER) && cfg->handler == NULL)
 		return perr(p, NULL, NULL, "give the program as --handler PROG",
 		    "handler mode needs --handler");

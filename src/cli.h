@@ -75,6 +75,7 @@ struct config {
 	long			 invoker_timeout_s;	/* 0: no limit */
 	long			 max_log_backups;	/* 0: no rotation */
 	bool			 hook_chain;
+	bool			 parallel_hooks;	/* one order's calls at once */
 	bool			 self_check;
 	long			 dns_wait_s;	/* --dns-wait: 0 = off */
 	bool			 deactivate_authz;

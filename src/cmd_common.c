@@ -109,6 +109,7 @@ cmd_solver_at(const struct config *cfg, enum solver_mode mode,
 	o.quiet = cfg->quiet || cfg->json_output;
 	o.no_ack = cfg->defer;
 	o.hook_chain = hook_chain;
+	o.parallel_hooks = cfg->parallel_hooks;
 	o.self_check = cfg->self_check;
 	o.dns_resolver = cfg->dns_resolver;
 	o.in_fd = 0;

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,109 @@ out:
 	return e;
 }
 
+/*
+ * --parallel-hooks: the perform (or cleanup) calls of one order on up to
+ * SOLVER_FAN_MAX threads, the calling one among them.  Each call is a
+ * whole solver_emit (its line written whole under write_mu, then its own
+ * handler with its own timeout); the threads take the challenges in order
+ * from next.  A perform that failed, or a stop signal, ends the hand-out
+ * of performs (as the loop in solver_perform stops); cleanup goes on to
+ * the last performed challenge whatever fails.
+ */
+#define SOLVER_FAN_MAX	16
+
+struct fan {
+	struct solver		 *s;
+	struct challenge	**chs;
+	size_t			  n;
+	enum event_kind		  k;
+	pthread_mutex_t		  mu;
+	size_t			  next;		/* next challenge to hand out */
+	enum err		  first;	/* first error */
+};
+
+/* The next challenge to deliver, or -1: none left (or stop handing out). */
+static long
+fan_take(struct fan *f)
+{
+	long	i = -1;
+
+	pthread_mutex_lock(&f->mu);
+	if (f->k == EVENT_PERFORM && f->first == ERR_OK && sig_pending() != 0)
+		f->first = ERR_SIGNAL;
+	while (f->k == EVENT_CLEANUP && f->next < f->n &&
+	    !f->chs[f->next]->performed)
+		f->next++;
+	if (f->next < f->n && (f->k == EVENT_CLEANUP || f->first == ERR_OK)) {
+		i = (long)f->next++;
+		/* Told is told: cleanup covers it even if it then fails. */
+		if (f->k == EVENT_PERFORM)
+			f->chs[i]->performed = true;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return i;
+}
+
+static void *
+fan_worker(void *arg)
+{
+	struct fan	*f = arg;
+	enum err	 e;
+	long		 i;
+
+	while ((i = fan_take(f)) != -1) {
+		e = solver_emit(f->s, event_challenge(f->k, f->chs[i],
+		    f->s->cert_name));
+		pthread_mutex_lock(&f->mu);
+		if (e != ERR_OK && f->first == ERR_OK)
+			f->first = e;
+		pthread_mutex_unlock(&f->mu);
+	}
+	return NULL;
+}
+
+/*
+ * Runs the calls of kind k for chs on threads; the first error.  A thread
+ * that cannot be made is no failure: the calling thread works through
+ * what is left.  The threads inherit a mask with the stop signals blocked
+ * (as pool.c's workers): the signal reaches the main thread, and the
+ * calls see it through sig_pending() and the signal pipe.
+ */
+static enum err
+fan_out(struct solver *s, enum event_kind k, struct challenge **chs,
+    size_t n)
+{
+	struct fan	f = { .s = s, .chs = chs, .n = n, .k = k };
+	pthread_t	tid[SOLVER_FAN_MAX];
+	sigset_t	stop, old;
+	size_t		made = 0, want, j;
+
+	pthread_mutex_init(&f.mu, NULL);
+	want = n < SOLVER_FAN_MAX ? n : SOLVER_FAN_MAX;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	while (made + 1 < want &&
+	    pthread_create(&tid[made], NULL, fan_worker, &f) == 0)
+		made++;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	fan_worker(&f);
+	for (j = 0; j < made; j++)
+		pthread_join(tid[j], NULL);
+	pthread_mutex_destroy(&f.mu);
+	return f.first;
+}
+
+/* Whether the calls of one order go through fan_out. */
+static bool
+fans_out(const struct solver *s, size_t n)
+{
+	return s->o.parallel_hooks && n > 1 &&
+	    (s->o.mode == SOLVER_HANDLER || s->o.mode == SOLVER_DEHYDRATED);
+}
+
 enum err
 solver_perform(struct solver *s, struct challenge **chs, size_t n)
 {
@@ -351,6 +455,9 @@ solver_perform(struct solver *s, struct challenge **chs, size_t n)
 		return e;
 	if (s->o.hook_chain && s->ops->deliver_chain != NULL) {
 		if ((e = chain(s, EVENT_PERFORM, chs, n)) != ERR_OK)
+			return e;
+	} else if (fans_out(s, n)) {
+		if ((e = fan_out(s, EVENT_PERFORM, chs, n)) != ERR_OK)
 			return e;
 	} else {
 		for (i = 0; i < n; i++) {
@@ -396,6 +503,10 @@ solver_cleanup(struct solver *s, struct challenge **chs, size_t n)
 		first = e;
 	if (s->o.hook_chain && s->ops->deliver_chain != NULL) {
 		if ((e = chain(s, EVENT_CLEANUP, chs, n)) != ERR_OK &&
+		    first == ERR_OK)
+			first = e;
+	} else if (fans_out(s, n)) {
+		if ((e = fan_out(s, EVENT_CLEANUP, chs, n)) != ERR_OK &&
 		    first == ERR_OK)
 			first = e;
 	} else {

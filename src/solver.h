@@ -37,6 +37,9 @@ struct solver_opts {
 	 * limit. */
 	long			 invoker_timeout_ms;
 	bool			 hook_chain;	/* dehydrated HOOK_CHAIN=yes */
+	/* Handler and dehydrated modes: the perform (cleanup) calls of one
+	 * order's challenges run at once, each with its own timeout. */
+	bool			 parallel_hooks;
 	bool			 self_check;	/* text mode: look before prompting */
 	const char		*dns_resolver;	/* that look; NULL: system's */
 	int			 in_fd;		/* acknowledgements (JSON, text) */

@@ -3,7 +3,10 @@
 # --max-concurrent N keeps up to N handler-mode orders in flight (worker
 # threads, pool.c): a handler that logs when each call starts and ends
 # shows calls of different lineages overlapping at 4 and never at 1; a
-# SIGTERM mid-run cleans up every challenge that was handed out.  Rate-limit
+# SIGTERM mid-run cleans up every challenge that was handed out.
+# --parallel-hooks runs the performs (and the cleanups) of one order's
+# challenges at once: they overlap with it and never without it, and a
+# SIGTERM among them still cleans every one up.  Rate-limit
 # awareness: a rateLimited answer (or a 503 with Retry-After) pauses the
 # run's new orders to that CA for the time given, once, instead of each
 # order spending more of the limit; a pause longer than a run waits leaves
@@ -51,11 +54,10 @@ lineages() {
 	: >"$FAULTPROXY_LOG"
 }
 
-# handler_lineages PREFIX N: N due handler-mode lineages PREFIX1... from
-# one certonly --batch run; $H publishes through challtestsrv and logs
-# "start|end CMD DOMAIN EPOCH.NS" to $HLOG around each call.
-handler_lineages() {
-	local k b=$BATS_TEST_TMPDIR/batch.txt
+# make_handler: $H publishes through challtestsrv and logs "start|end CMD
+# DOMAIN EPOCH.NS" to $HLOG around each call; a perform sleeps
+# $HANDLER_SLEEP, a cleanup $CLEANUP_SLEEP.
+make_handler() {
 	H=$BATS_TEST_TMPDIR/handler.sh
 	HLOG=$BATS_TEST_TMPDIR/handler.log
 	export HLOG
@@ -68,11 +70,20 @@ case $1 in
 perform)
 	post set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}"
 	sleep "${HANDLER_SLEEP:-0}" ;;
-cleanup) post clear-txt "{\"host\":\"_acme-challenge.$domain.\"}" ;;
+cleanup)
+	post clear-txt "{\"host\":\"_acme-challenge.$domain.\"}"
+	sleep "${CLEANUP_SLEEP:-0}" ;;
 esac
 printf 'end %s %s %s\n' "$1" "${domain-}" "$(date +%s.%N)" >>"$HLOG"
 EOS
 	chmod +x "$H"
+}
+
+# handler_lineages PREFIX N: N due handler-mode lineages PREFIX1... from
+# one certonly --batch run through $H.
+handler_lineages() {
+	local k b=$BATS_TEST_TMPDIR/batch.txt
+	make_handler
 	: >"$b"
 	for ((k = 1; k <= $2; k++)); do
 		printf '%s%d.example.com\n' "$1" "$k" >>"$b"
@@ -88,9 +99,10 @@ EOS
 	: >"$FAULTPROXY_LOG"
 }
 
-# max_overlap: the most perform calls of $HLOG open at one moment.
+# max_overlap [WORD]: the most WORD calls (default perform) of $HLOG open
+# at one moment.
 max_overlap() {
-	awk '$2 == "perform" { print $4, ($1 == "start" ? 1 : -1) }' "$HLOG" | sort -n |
+	awk -v w="${1:-perform}" '$2 == w { print $4, ($1 == "start" ? 1 : -1) }' "$HLOG" | sort -n |
 		awk '{ n += $2; if (n > m) m = n } END { print m + 0 }'
 }
 
@@ -217,4 +229,83 @@ retry_after() { sed -n 's/^extauth_retry_after = //p' "$CFG/renewal/$1.example.c
 	done
 	assert_eq "cleanups" "$(grep -c '^end cleanup' "$HLOG")" 4
 	grep -q "stopped by SIGTERM" "$BATS_TEST_TMPDIR/err"
+}
+
+# at WORD EDGE: the time of the first (EDGE start) or last (EDGE end) call
+# of WORD in $HLOG (the phase words have no domain: the time is the last
+# field).
+at() {
+	awk -v w="$1" -v e="$2" '$1 == e && $2 == w { print $NF }' "$HLOG" | sort -n |
+		if [ "$2" = start ]; then head -1; else tail -1; fi
+}
+
+# certonly_3 PREFIX ARGS...: one order for PREFIX1..3.example.com through $H.
+certonly_3() {
+	local p=$1
+	shift
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" --handler "$H" \
+		--preferred-challenges dns -d "${p}1.example.com" -d "${p}2.example.com" \
+		-d "${p}3.example.com" "$@" certonly
+	show
+}
+
+@test "--parallel-hooks: the performs and the cleanups of one 3-name order overlap; without it they never do" {
+	make_handler
+	export HANDLER_SLEEP=0.5 CLEANUP_SLEEP=0.5
+	certonly_3 phs
+	[ "$status" -eq 0 ]
+	assert_eq "perform overlap without" "$(max_overlap perform)" 1
+	assert_eq "cleanup overlap without" "$(max_overlap cleanup)" 1
+	: >"$HLOG"
+	certonly_3 php --parallel-hooks
+	[ "$status" -eq 0 ]
+	assert_stdout_json
+	assert_eq "performs" "$(grep -c '^end perform' "$HLOG")" 3
+	assert_eq "cleanups" "$(grep -c '^end cleanup' "$HLOG")" 3
+	assert_eq "perform overlap with" "$(max_overlap perform)" 3
+	assert_eq "cleanup overlap with" "$(max_overlap cleanup)" 3
+	# pre-perform before every perform, post-perform after all of them;
+	# the same around the cleanups.
+	[[ $(at pre-perform end) < $(at perform start) ]]
+	[[ $(at perform end) < $(at post-perform start) ]]
+	[[ $(at pre-cleanup end) < $(at cleanup start) ]]
+	[[ $(at cleanup end) < $(at post-cleanup start) ]]
+	[ -n "$(at post-cleanup start)" ]
+	assert_lineage "$CFG/live/php1.example.com" php1.example.com,php2.example.com,php3.example.com 1
+}
+
+@test "--parallel-hooks: SIGTERM while 3 performs run: all 3 are cleaned up, exit 143" {
+	make_handler
+	HANDLER_SLEEP=30 "$EXTAUTH" "${COMMON[@]}" --handler "$H" --parallel-hooks \
+		--preferred-challenges dns -d pht1.example.com -d pht2.example.com \
+		-d pht3.example.com certonly >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" </dev/null &
+	local pid=$! i rc=0
+	for ((i = 0; i < 300; i++)); do
+		[ "$(grep -c '^start perform' "$HLOG")" -ge 3 ] && break
+		sleep 0.1
+	done
+	if [ "$(grep -c '^start perform' "$HLOG")" -ne 3 ]; then
+		kill -KILL "$pid"
+		false
+	fi
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	cat "$BATS_TEST_TMPDIR/err" "$HLOG"
+	assert_eq "exit status" "$rc" 143
+	local d
+	for d in pht1.example.com pht2.example.com pht3.example.com; do
+		grep -q "^end cleanup $d " "$HLOG"
+	done
+	assert_eq "cleanups" "$(grep -c '^end cleanup' "$HLOG")" 3
+}
+
+@test "--parallel-hooks in JSON mode: a usage error before any request, exit 2" {
+	: >"$FAULTPROXY_LOG"
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" --parallel-hooks \
+		-d phj.example.com certonly </dev/null
+	show
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"--parallel-hooks is for handler and dehydrated modes, not json mode"* ]]
+	[[ $stderr == *"leave out --parallel-hooks, or give --handler PROG"* ]]
+	assert_eq "requests" "$(wc -l <"$FAULTPROXY_LOG")" 0
 }

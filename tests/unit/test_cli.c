@@ -199,6 +199,7 @@ static const struct row {
 	R(non_interactive, W_TRUE, NULL, 0, "--noninteractive"),
 	R(quiet, W_TRUE, NULL, 0, "-q"),
 	R(hook_chain, W_TRUE, NULL, 0, "--hook-chain"),
+	R(parallel_hooks, W_TRUE, NULL, 0, "renew", "--parallel-hooks"),
 	R(deactivate_authz, W_TRUE, NULL, 0, "--deactivate-authz"),
 	R(self_check, W_FALSE, NULL, 0, "--no-self-check"),
 	R(self_check, W_TRUE, NULL, 0, "--no-self-check", "--self-check"),
@@ -328,6 +329,7 @@ every_row(void **state)
 			v = NULL;
 		/* what some options need beside them */
 		if (strstr(o->name, "dehydrated") != NULL ||
+		    strcmp(o->name, "parallel-hooks") == 0 ||
 		    strcmp(o->arg ? o->arg : "", "json|handler|dehydrated|text")
 		    == 0) {
 			argv[argc++] = "--handler";
