@@ -161,10 +161,10 @@ enddate() {
 	cb certificates
 	[ "$status" -eq 0 ]
 	grep -q "Certificate Name: $a" <<<"$output$stderr"
-	! grep -qi "parse\|skipped\|invalid" <<<"$output$stderr"
+	! grep -qi "parse\|skipped\|invalid" <<<"$output$stderr" || false
 	cb renew --no-random-sleep-on-renew
 	[ "$status" -eq 0 ]
-	! grep -qi "parse\|failure" <<<"$output$stderr"
+	! grep -qi "parse\|failure" <<<"$output$stderr" || false
 
 	# certbot renews it, through the bridge with the lineage's handler.
 	: >"$HLOG"

@@ -133,9 +133,9 @@ CONF
 		ext_direct "${ARGS[@]}" renew
 		[[ $status -eq 8 ]]
 		grep -q "x.example.com: $key in the renewal conf" <<<"$stderr"
-		! grep -q SECRET <<<"$stderr"
+		! grep -q SECRET <<<"$stderr" || false
 		[[ -s $LOGS/extauth.log ]]
-		! grep -q SECRET "$LOGS/extauth.log"
+		! grep -q SECRET "$LOGS/extauth.log" || false
 	done
 	# The server must be https, as on the command line.
 	sed -i "s|^server = .*|server = http://127.0.0.1:1/dir|" "$conf"

@@ -43,7 +43,7 @@ lifetime_days() {
 	[ "$status" -eq 0 ]
 	[ "$(lifetime_days long.example.com)" -eq 90 ]
 	grep -qx 'preferred_profile = long' "$CFG/renewal/long.example.com.conf"
-	! grep -q '^required_profile' "$CFG/renewal/long.example.com.conf"
+	! grep -q '^required_profile' "$CFG/renewal/long.example.com.conf" || false
 }
 
 @test "profiles: renew reuses the recorded profile" {

@@ -65,7 +65,7 @@ errors() { grep '^extauth: error: ' <<<"$stderr" || true; }
 	[ "$status" -eq 5 ]
 	[[ $stderr == *"-----BEGIN PRE-PERFORM-----"*'said-pre\x1b[2J'*"-----END PRE-PERFORM-----"* ]]
 	# its terminal escape is shown, not obeyed
-	! grep -q $'\x1b' <<<"$stderr"
+	! grep -q $'\x1b' <<<"$stderr" || false
 	# perform, cleanup ... said nothing: no empty frames
 	[[ $stderr != *"Handler output (perform)"* ]]
 	[[ $stderr != *"Handler output (cleanup)"* ]]
@@ -313,12 +313,12 @@ json_with_ack() {
 		--preferred-challenges dns -d esc.solver.example.com certonly
 	[ "$status" -eq 5 ]
 	# no ESC or CR byte reached stderr, and the only error line is ours
-	! grep -q $'\x1b' <<<"$stderr"
-	! grep -q $'\r' <<<"$stderr"
+	! grep -q $'\x1b' <<<"$stderr" || false
+	! grep -q $'\r' <<<"$stderr" || false
 	assert_eq "error lines" "$(errors | wc -l)" 1
 	[[ $(errors) == *'could not deploy the challenge for esc.solver.example.com: \x1b[2J\x1b[31mno\x0aextauth: error: forged\x0dX' ]]
 	# the log file holds the same escaped text
-	! grep -rq $'\x1b' "$LOGS"
+	! grep -rq $'\x1b' "$LOGS" || false
 	grep -rqF 'no\x0aextauth: error: forged' "$LOGS"
 }
 
@@ -475,7 +475,7 @@ offline_run() {
 	cat "$BATS_TEST_TMPDIR/screen"
 	[ -n "$seen" ]
 	# the line was rewritten in place and taken away: not left on screen
-	! grep -q 'waiting [0-9]* s of at most' "$BATS_TEST_TMPDIR/screen"
+	! grep -q 'waiting [0-9]* s of at most' "$BATS_TEST_TMPDIR/screen" || false
 	grep -q 'still not visible' "$BATS_TEST_TMPDIR/screen"
 
 	# stderr not a terminal: no progress text, no carriage return
@@ -483,7 +483,7 @@ offline_run() {
 	[ "$status" -eq 4 ]
 	[[ $stderr == *"still not visible"* ]]
 	[[ $stderr != *"waiting "*" s of at most"* ]]
-	! grep -q $'\r' <<<"$stderr"
+	! grep -q $'\r' <<<"$stderr" || false
 }
 
 @test "a second signal exits at once, even while a cleanup hangs" {

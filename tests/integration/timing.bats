@@ -143,7 +143,7 @@ rfc3339() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 	[ "$(version ari.example.com)" = 2 ]
 	grep -q 'ARI: order .* is a replacement of' "$PEBBLE_TMP/pebble.log"
 	# The new certificate starts without a window.
-	! grep -q '^extauth_ari_renew_at' "$conf"
+	! grep -q '^extauth_ari_renew_at' "$conf" || false
 }
 
 @test "ARI: a window in the far future is not renewed; the moment is inside it" {
@@ -194,7 +194,7 @@ orders() { grep -c 'POST /order-plz' "$PEBBLE_TMP/pebble.log" || true; }
 	renew_at $((now + 3700)) --force-renewal
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"1 renewed, 0 failed"* ]]
-	! grep -q '^extauth_retry' "$conf"
+	! grep -q '^extauth_retry' "$conf" || false
 }
 
 # check_at EPOCH ARGS...: `extauth certificates --check` with its clock at EPOCH.

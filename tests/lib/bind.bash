@@ -126,7 +126,7 @@ EOF
 			BIND_PID=
 			return 1
 		fi
-		if dig +norecurse +time=1 +tries=1 +short @127.0.0.1 -p "$BIND_PORT" SOA "$zone" 2>/dev/null | grep -q .; then
+		if dig +norecurse +time=1 +tries=1 +short @127.0.0.1 -p "$BIND_PORT" SOA "$zone" 2>/dev/null | grep -qv "^;"; then
 			return 0
 		fi
 		sleep 0.1
