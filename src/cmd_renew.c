@@ -922,6 +922,40 @@ job_add(struct renew_run *run, size_t k)
 	return ERR_OK;
 }
 
+/*
+ * Reads lineage ln's conf (*path and *c, replaced) into *j (cleared
+ * first) and says whether it is due.  ERR_USAGE (logged) for a lineage
+ * extauth cannot renew; other errors are logged and *why is the reason
+ * for the run's list of failures.  Called before the lineage's lock and
+ * again under it.
+ */
+static enum err
+examine(const struct config *cfg, const char *name, struct store_lineage *ln,
+    struct conf *c, char **path, struct lineage_params *j, time_t now,
+    bool *is_due, const char **why)
+{
+	enum err	e = ERR_STORAGE;
+
+	free(*path);
+	*path = NULL;
+	conf_clear(c);
+	lineage_params_clear(j);
+	*is_due = false;
+	*why = "unreadable renewal conf";
+	if ((*path = store_lineage_conf_path(ln)) == NULL ||
+	    conf_read(*path, c) != ERR_OK)
+		goto out;
+	*why = NULL;
+	if ((e = job_from_conf(cfg, name, c, j)) != ERR_OK)
+		goto out;
+	j->lineage = ln;
+	e = due(j, now, is_due);
+out:
+	if (e != ERR_OK && *why == NULL)
+		*why = log_last_error();
+	return e;
+}
+
 enum err
 cmd_renew(const struct config *cfg)
 {
@@ -998,9 +1032,28 @@ cmd_renew(const struct config *cfg)
 			add_name(run.failed, names[i], why);
 			continue;
 		}
+		/*
+		 * Looked at without its lock first: a lineage that is not
+		 * due, not backing off and whose ARI record is fresh needs
+		 * nothing written, and a daily run over thousands of them
+		 * should not pay a lock each (bench/renew.sh).  Another run
+		 * that holds it can only make it less due.
+		 */
+		if ((e1 = examine(cfg, names[i], ln, &conf, &path, &j, now,
+		    &is_due, &why)) != ERR_OK) {
+			if (e1 != ERR_USAGE)
+				add_name(run.failed, names[i], why);
+			continue;
+		}
+		if (!is_due && !cfg->force_renewal && !cfg->dry_run &&
+		    (j.retry_after == 0 || now >= (time_t)j.retry_after) &&
+		    (j.foreign || (j.ari_next > 0 && now <
+		    (time_t)j.ari_next)))
+			continue;
 		/* Another run (or worker) has it: not a failure.  Held from
-		 * here, so the conf and links read next are what that run
-		 * left: a lineage it just renewed is not due any more. */
+		 * here, and the conf and links read again, so what that run
+		 * left counts: a lineage it just renewed is not due any
+		 * more. */
 		if ((e1 = store_lineage_lock(ln)) == ERR_LOCKED) {
 			log_info("%s: in progress elsewhere (another extauth "
 			    "run holds its lock); skipped", names[i]);
@@ -1010,15 +1063,10 @@ cmd_renew(const struct config *cfg)
 			add_name(run.failed, names[i], log_last_error());
 			continue;
 		}
-		if ((path = store_lineage_conf_path(ln)) == NULL ||
-		    conf_read(path, &conf) != ERR_OK) {
-			add_name(run.failed, names[i], "unreadable renewal conf");
-			continue;
-		}
-		if ((e1 = job_from_conf(cfg, names[i], &conf, &j)) != ERR_OK) {
+		if ((e1 = examine(cfg, names[i], ln, &conf, &path, &j, now,
+		    &is_due, &why)) != ERR_OK) {
 			if (e1 != ERR_USAGE)
-				add_name(run.failed, names[i],
-				    log_last_error());
+				add_name(run.failed, names[i], why);
 			continue;
 		}
 		j.lineage = ln;
@@ -1027,10 +1075,6 @@ cmd_renew(const struct config *cfg)
 		    (time_t)j.retry_after) {
 			backoff_say(&j);
 			add_name(skipped, names[i], NULL);
-			continue;
-		}
-		if (due(&j, now, &is_due) != ERR_OK) {
-			add_name(run.failed, names[i], log_last_error());
 			continue;
 		}
 		/* The CA's window (RFC 9773) may call for it sooner. */

@@ -154,3 +154,29 @@ open(sys.argv[3]).read()' "$CFG/renewal/l1.example.com.lock" "$held.ready" "$hel
 	assert_eq "renewed after" "$(report_names 2 "Renewed: ")" "l1.example.com"
 	[[ $(readlink "$CFG/live/l1.example.com/cert.pem") == ../../archive/l1.example.com/cert2.pem ]]
 }
+
+@test "a lineage that is not due, its ARI record fresh, is passed over without its lock" {
+	local i held=$BATS_TEST_TMPDIR/held pid batch=$BATS_TEST_TMPDIR/batch
+	for i in 1 2; do echo "l$i.example.com"; done >"$batch"
+	ext_run --preferred-challenges dns --preferred-profile default certonly --batch "$batch"
+	[ "$status" -eq 0 ]
+	# the first renew asks the CA's renewal window and records it
+	renew_bg 1
+	wait $! || { cat "$BATS_TEST_TMPDIR/renew.1.err" >&2; false; }
+	grep -q "^extauth_ari_next_query = [1-9]" "$CFG/renewal/l1.example.com.conf"
+	mkfifo "$held.ready" "$held.go"
+	timeout 60 /usr/bin/python3 -c 'import fcntl, sys
+f = open(sys.argv[1], "a")
+fcntl.lockf(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").write("held\n")
+open(sys.argv[3]).read()' "$CFG/renewal/l1.example.com.lock" "$held.ready" "$held.go" 3>&- &
+	pid=$!
+	read -r _ <"$held.ready"
+	renew_bg 2
+	wait $! || { cat "$BATS_TEST_TMPDIR/renew.2.err" >&2; false; }
+	echo go >"$held.go"
+	wait "$pid"
+	# nothing to do for l1, so its lock was never asked for
+	run ! grep -q 'in progress elsewhere' "$BATS_TEST_TMPDIR/renew.2.err"
+	grep -q '"2 lineages checked, 0 due' "$BATS_TEST_TMPDIR/renew.2.out"
+}
