@@ -385,6 +385,7 @@ struct batch_run {
 	const struct config	*cfg;
 	struct batch		*b;
 	struct session		*ss;	/* the run's, holding the lock */
+	struct solver		*s;	/* the run's (JSON: the invoker's) */
 	struct ratelimit	 rl;
 	pthread_mutex_t		 mu;
 	json_t			*issued, *kept, *failed;
@@ -433,7 +434,8 @@ batch_attempt(struct batch_run *run, struct session *ss, struct solver *s,
 	return true;
 }
 
-/* A worker's own connection and handler solver (handler mode). */
+/* A worker's own connection, and its handler solver (handler mode) or
+ * its sibling of the run's solver on the one invoker (JSON mode). */
 struct batch_worker {
 	struct session	 ss;
 	struct solver	*s;
@@ -451,8 +453,12 @@ worker_start(void *arg)
 		return NULL;
 	}
 	session_share(&w->ss, run->ss);
-	if ((w->s = cmd_solver_at(run->cfg, SOLVER_HANDLER, run->cfg->handler,
-	    run->cfg->hook_chain, NULL, &e)) == NULL) {
+	if (run->cfg->mode == SOLVER_JSON)
+		w->s = solver_sibling(run->s, &e);
+	else
+		w->s = cmd_solver_at(run->cfg, SOLVER_HANDLER,
+		    run->cfg->handler, run->cfg->hook_chain, NULL, &e);
+	if (w->s == NULL) {
 		session_close(&w->ss);
 		free(w);
 		return NULL;
@@ -524,12 +530,16 @@ batch_certonly(const struct config *cfg)
 	    cfg->pre_hook, NULL, cfg->handler_timeout_s)) != ERR_OK)
 		goto out;
 	/*
-	 * Handler mode runs one handler process per call: up to
-	 * --max-concurrent lines at once, each worker with its own
-	 * connection and solver.  The other modes have one party that
-	 * expects one order at a time: in file order, here.
+	 * Handler mode runs one handler process per call, and JSON mode's
+	 * invoker tells its replies apart (FIFO, or by token;
+	 * solver_mux.c): up to --max-concurrent lines at once, each worker
+	 * with its own connection and solver.  Dehydrated and text modes
+	 * have one party that expects one order at a time: in file order,
+	 * here.
 	 */
-	if (cfg->mode == SOLVER_HANDLER && cfg->max_concurrent > 1) {
+	run.s = s;
+	if ((cfg->mode == SOLVER_HANDLER || (cfg->mode == SOLVER_JSON &&
+	    !cfg->defer)) && cfg->max_concurrent > 1) {
 		if ((e = pool_run((unsigned)cfg->max_concurrent, b.n,
 		    &batch_pool_ops, &run)) != ERR_OK)
 			goto out;

@@ -98,6 +98,10 @@ solver_free(struct solver *s)
 	}
 	free(s->handler);
 	free(s->cert_name);
+	free(s->waiter.token);
+	free(s->waiter.line);
+	if (s->mux != NULL && solver_mux_is_reader(s->mux, s))
+		solver_mux_free(s->mux);
 	free(s);
 }
 
@@ -269,7 +273,14 @@ emit(struct solver *s, const struct event *ev)
 	if (prints_line(s, ev->kind)) {
 		if ((line = event_json_line(ev)) == NULL)
 			return ERR_INTERNAL;
-		e = solver_write_line(s, line);
+		/* Shared input: the line is queued for its reply as it is
+		 * written. */
+		if (s->mux != NULL && ev->kind == EVENT_PERFORM &&
+		    s->o.mode == SOLVER_JSON && !s->o.no_ack)
+			e = solver_mux_post(s, line, json_string_value(
+			    json_object_get(ev->rec, "token")));
+		else
+			e = solver_write_line(s, line);
 		free(line);
 		if (e != ERR_OK)
 			return e;

@@ -60,6 +60,14 @@ struct solver;
  * do not fit (handler missing or not executable: ERR_USAGE in *why). */
 struct solver	*solver_new(const struct solver_opts *, enum err *why);
 void		 solver_free(struct solver *);
+/*
+ * A solver for another worker thread of the same run (certonly --batch):
+ * the primary's mode, options and fds (not owned), its own cert_name.  In
+ * JSON mode the replies on the shared input go to the perform line they
+ * name by "token", else to the oldest one waiting (solver_mux.c).  Caller
+ * frees it with solver_free, before the primary.
+ */
+struct solver	*solver_sibling(struct solver *primary, enum err *why);
 /* Lines carry "cert_name" when set (renew over several lineages). */
 void		 solver_set_cert_name(struct solver *, const char *);
 

@@ -4,6 +4,9 @@
  * An empty line means "deployed, go on" (the seed's protocol); a JSON
  * object {"result": "ok"} means the same and {"result": "fail", "error":
  * "..."} abandons the challenge.  End of input or anything else aborts.
+ * A reply may name the perform line it answers with "token"; with several
+ * orders on one invoker (solver_mux.c) that is how it reaches its order,
+ * and a token that is not the line's is refused.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -29,7 +32,7 @@ blank(const char *s)
 static enum err
 json_ack(struct solver *s, const struct event *ev)
 {
-	const char	*domain, *result, *error;
+	const char	*domain, *result, *error, *token, *mine;
 	json_t		*reply = NULL;
 	json_error_t	 jerr;
 	char		*line = NULL;
@@ -39,7 +42,8 @@ json_ack(struct solver *s, const struct event *ev)
 	enum err	 e = ERR_INVOKER;
 
 	domain = json_string_value(json_object_get(ev->rec, "domain"));
-	switch (solver_read_line(s, s->o.invoker_timeout_ms, &line)) {
+	switch (s->mux != NULL ? solver_mux_wait(s, s->o.invoker_timeout_ms,
+	    &line) : solver_read_line(s, s->o.invoker_timeout_ms, &line)) {
 	case SOLVER_READ_LINE:
 		break;
 	case SOLVER_READ_EOF:
@@ -71,6 +75,15 @@ json_ack(struct solver *s, const struct event *ev)
 		log_error("the invoker's reply for %s is neither an empty line "
 		    "nor a JSON object: %s", domain, log_quote(line, q,
 		    JSON_ECHO_MAX));
+		goto out;
+	}
+	token = json_string_value(json_object_get(reply, "token"));
+	mine = json_string_value(json_object_get(ev->rec, "token"));
+	if (token != NULL && (mine == NULL || strcmp(token, mine) != 0)) {
+		log_error("the invoker's reply names the token %s, which is not "
+		    "that of a perform_challenge line waiting for a reply (the "
+		    "one for %s); aborting", log_quote(token, q, JSON_ECHO_MAX),
+		    domain);
 		goto out;
 	}
 	result = json_string_value(json_object_get(reply, "result"));

@@ -23,6 +23,18 @@ struct solver_ops {
 	void		(*fini)(struct solver *);
 };
 
+/* A perform line waiting for its reply (solver_mux.c's queue). */
+struct solver_waiter {
+	struct solver_waiter	*next;
+	char			*token;		/* the line's token; NULL: none */
+	bool			 queued;
+	bool			 done;		/* r (and line) are its answer */
+	int			 r;		/* enum solver_read */
+	char			*line;
+};
+
+struct solver_mux;
+
 struct solver {
 	struct solver_opts	 o;
 	const struct solver_ops	*ops;
@@ -32,6 +44,10 @@ struct solver {
 	size_t			 inlen;
 	bool			 in_eof;
 	void			*priv;		/* backend state */
+	/* JSON mode with siblings (solver_sibling): the shared reply
+	 * queue, the primary's; and this solver's one waiting line. */
+	struct solver_mux	*mux;
+	struct solver_waiter	 waiter;
 };
 
 extern const struct solver_ops solver_json_ops;
@@ -58,6 +74,19 @@ enum solver_read solver_read_line(struct solver *, long timeout_ms,
 /* Writes s and a newline to o.out_fd, all of it. ERR_INVOKER if the
  * reader went away. */
 enum err	 solver_write_line(struct solver *, const char *s);
+/*
+ * solver_mux.c: writes a perform line and queues it for its reply, both
+ * under the mux's lock (token: the line's, or NULL).  Then
+ * solver_mux_wait returns the reply handed to it (as solver_read_line
+ * does, timeout_ms 0: no limit).
+ */
+enum err	 solver_mux_post(struct solver *, const char *line,
+		    const char *token);
+enum solver_read solver_mux_wait(struct solver *, long timeout_ms,
+		    char **line);
+void		 solver_mux_free(struct solver_mux *);
+bool		 solver_mux_is_reader(const struct solver_mux *,
+		    const struct solver *);
 /* Writes human text to o.out_fd (text mode). */
 enum err	 solver_write_text(struct solver *, const char *s);
 

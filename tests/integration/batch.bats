@@ -126,7 +126,10 @@ EOS
 	COMMON=(--server "$FAULTPROXY_DIR_URL" --ca-bundle "$FAULTPROXY_CA_BUNDLE" "${DIRS[@]}"
 		--agree-tos --email t@example.com -n)
 	printf 'r1.example.com\nr2.example.com\nr3.example.com\nr4.example.com\n' >"$B"
-	ext_run --batch "$B" --preferred-challenges dns certonly
+	# One line at a time, so "the rest" is exactly lines 3 and 4 (JSON
+	# mode now keeps --max-concurrent orders in flight, and orders in
+	# flight are not aborted by a pause: concurrent.bats tests that).
+	ext_run --batch "$B" --preferred-challenges dns --max-concurrent 1 certonly
 	local newOrders
 	newOrders=$(faultproxy_requests newOrder)
 	faultproxy_stop
@@ -179,4 +182,52 @@ EOS
 	[ "$status" -eq 0 ]
 	assert_eq "performs at 1" "$(grep -c '^end perform' "$log")" 4
 	assert_eq "overlap at 1" "$(overlap)" 1
+}
+
+# mux_run ORDER WANT ARGS...: extauth through tests/lib/mux_driver.py,
+# which holds the perform lines until WANT wait at once, then answers them
+# (ORDER fifo: in the order written; token: in reverse, each naming its
+# token), publishing each record only just before its own reply.
+mux_run() {
+	local order=$1 want=$2
+	shift 2
+	MUX_LOG=$BATS_TEST_TMPDIR/mux.log
+	MUX_ORDER=$order MUX_WANT=$want MUX_LOG=$MUX_LOG run --separate-stderr \
+		timeout "$RUN_TIMEOUT" /usr/bin/python3 "$REPO_ROOT/tests/lib/mux_driver.py" \
+		"$EXTAUTH" "${COMMON[@]}" "$@"
+	show
+}
+
+@test "JSON mode at --max-concurrent 4: four orders' perform lines wait at once; replies by token in reverse order and FIFO each reach their own order" {
+	local order k
+	for order in token fifo; do
+		: >"$B"
+		for k in 1 2 3 4; do
+			printf 'j%s%d.example.com\n' "$order" "$k" >>"$B"
+		done
+		mux_run "$order" 4 --preferred-challenges dns --deactivate-authz \
+			--max-concurrent 4 --batch "$B" certonly
+		[ "$status" -eq 0 ]
+		assert_stdout_json
+		assert_eq "max pending ($order)" "$(cat "$MUX_LOG")" "max_pending 4"
+		[[ $stderr == *"4 certificates in $B: 4 issued, 0 kept, 0 failed."* ]]
+		# Each perform line names its certificate.
+		assert_eq "cert_names ($order)" "$(lines_cmd perform_challenge | jq -r 'select(.cert_name == .domain) | .domain' | sort | paste -sd, -)" \
+			"j${order}1.example.com,j${order}2.example.com,j${order}3.example.com,j${order}4.example.com"
+		for k in 1 2 3 4; do
+			assert_lineage "$CFG/live/j$order$k.example.com" "j$order$k.example.com"
+		done
+	done
+}
+
+@test "JSON mode at --max-concurrent 1: one perform line waits at a time; a reply naming another token is refused" {
+	printf 'js1.example.com\njs2.example.com\n' >"$B"
+	MUX_GATHER=0.2 mux_run token 4 --preferred-challenges dns --max-concurrent 1 --batch "$B" certonly
+	[ "$status" -eq 0 ]
+	assert_eq "max pending" "$(cat "$MUX_LOG")" "max_pending 1"
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" -d jsbad.example.com \
+		--preferred-challenges dns certonly <<<'{"result": "ok", "token": "not-this-one"}'
+	show
+	[ "$status" -eq 5 ]
+	[[ $stderr == *'names the token not-this-one, which is not that of a perform_challenge line waiting for a reply'* ]]
 }
