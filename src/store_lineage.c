@@ -521,7 +521,7 @@ store_lineage_save(const struct store_lineage *ln,
 	const char		*name = ln->name;
 	enum err	 rc = ERR_INTERNAL;
 	const char	*pem[STORE__KINDS];
-	char		*archive = NULL, *live = NULL;
+	char		*archive = NULL, *live = NULL, *tmp = NULL, *tdir = NULL;
 	char		*apath[STORE__KINDS] = { NULL };
 	size_t		 k, written = 0;
 	bool		 flipping = false;
@@ -552,11 +552,30 @@ store_lineage_save(const struct store_lineage *ln,
 			rc = ERR_INTERNAL;
 			goto out;
 		}
-		if ((rc = store_write_atomic(apath[k], pem[k], strlen(pem[k]),
-		    k == STORE_PRIVKEY ? 0600 : 0644)) != ERR_OK)
+		/* store_write_atomic's two halves, with the directory
+		 * synced once for the four files below, not once each: the
+		 * links only name them after that sync. */
+		if ((rc = store_write_temp(apath[k], pem[k], strlen(pem[k]),
+		    k == STORE_PRIVKEY ? 0600 : 0644, true, &tmp, &tdir)) !=
+		    ERR_OK)
 			goto out;
+		free(tdir);
+		tdir = NULL;
+		if (rename(tmp, apath[k]) == -1) {
+			log_error("cannot rename %s to %s: %s", tmp, apath[k],
+			    strerror(errno));
+			if (unlink(tmp) == -1)
+				log_warn("cannot remove %s: %s", tmp,
+				    strerror(errno));
+			rc = ERR_STORAGE;
+			goto out;
+		}
+		free(tmp);
+		tmp = NULL;
 		written = k + 1;
 	}
+	if ((rc = store_fsync_dir(archive)) != ERR_OK)
+		goto out;
 	if (sync_cb != NULL && sync_cb(arg, apath[STORE_PRIVKEY],
 	    apath[STORE_CERT], apath[STORE_FULLCHAIN],
 	    apath[STORE_CHAIN]) != 0) {
@@ -587,6 +606,8 @@ out:
 				    strerror(errno));
 	for (k = 0; k < STORE__KINDS; k++)
 		free(apath[k]);
+	free(tmp);
+	free(tdir);
 	free(archive);
 	free(live);
 	return rc;
