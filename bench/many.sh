@@ -8,7 +8,8 @@
 #             driver (examples/json-socket-driver.py on --socket, started
 #             once): BENCH_RUNS (default 5) runs, extauth's median wall.
 #   batch20   20 single-name certificates: one `certonly --batch` JSON run
-#             against 20 `certonly` runs (same persistent driver).
+#             at --max-concurrent 1 and 8, against 20 `certonly` runs
+#             (same persistent driver).
 #   renew     `renew --force-renewal` over BENCH_N (default 1000) handler-mode
 #             lineages (a bash handler that publishes with curl), at each
 #             --max-concurrent of BENCH_CONC (default "1 2 4 8 16"): wall,
@@ -99,9 +100,19 @@ batch20() {
 	# First issuance of each, then the timed forced renewals.
 	timed "${common[@]}" --socket "$sock" --batch "$b" certonly
 	: >"$state/times"
-	timed "${common[@]}" --socket "$sock" --batch "$b" --force-renewal certonly
-	printf 'batch20: one certonly --batch run of 20: %s s (peak RSS %s KiB)\n' "$(last 1)" "$(last 2)"
-	: >"$state/times"
+	# One at a time (--max-concurrent 1), then the default 8 orders in
+	# flight on the one driver connection (replies FIFO, solver_mux.c).
+	local c
+	for c in 1 8; do
+		for ((i = 1; i <= runs; i++)); do
+			timed "${common[@]}" --socket "$sock" --batch "$b" --max-concurrent "$c" \
+				--force-renewal certonly
+		done
+		printf 'batch20: one certonly --batch run of 20 at --max-concurrent %s: median %s s of %d runs (peak RSS %s KiB)\n' \
+			"$c" "$(cut -d' ' -f1 "$state/times" | median "$runs")" "$runs" \
+			"$(cut -d' ' -f2 "$state/times" | sort -n | tail -n 1)"
+		: >"$state/times"
+	done
 	for ((i = 1; i <= 20; i++)); do
 		timed "${common[@]}" --socket "$sock" -d "b$i.many.example.com" --force-renewal certonly
 	done
