@@ -259,8 +259,12 @@ check_at() {
 	renew_at "$(date +%s)" --force-renewal
 	[ "$status" -eq 0 ]
 	[ "$(version again.example.com)" = 2 ]
-	# live/ back on version 1, which Pebble knows is replaced already.
-	ln -sfn ../../archive/again.example.com/cert1.pem "$CFG/live/again.example.com/cert.pem"
+	# live/ back on version 1, which Pebble knows is replaced already: all
+	# four links, or the run's repair of half-updated links (store_lineage.c)
+	# would complete them to version 2 again.
+	for f in cert chain fullchain privkey; do
+		ln -sfn "../../archive/again.example.com/${f}1.pem" "$CFG/live/again.example.com/$f.pem"
+	done
 	renew_at "$(date +%s)" --force-renewal
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"alreadyReplaced"* ]]
