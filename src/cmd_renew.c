@@ -690,6 +690,9 @@ struct renew_run {
 	json_t			*renewed, *failed, *rdoms, *fdoms;
 	json_t			*elsewhere;	/* held by another run */
 	size_t			 n_limited;
+	/* The command line's solver: in JSON mode the one invoker whose
+	 * replies the workers' siblings share (solver_mux.c). */
+	struct solver		*primary;
 	/* The due lineages left for the workers (handler mode,
 	 * --max-concurrent): indexes into names.  Names only: a worker reads
 	 * the conf again, so 1,000 due lineages are not 1,000 parsed confs
@@ -750,12 +753,14 @@ renew_attempt(struct renew_run *run, struct session *ss, struct solver *s,
 	return true;
 }
 
-/* A worker's own connection and handler-mode solver. */
+/* A worker's own connection, handler-mode solver, and sibling of the
+ * run's JSON-mode solver (made when a JSON lineage first comes). */
 struct renew_worker {
 	struct session	 ss;
 	struct solver	*s;
 	char		*handler;	/* s's */
 	bool		 chain;
+	struct solver	*json;
 };
 
 static void *
@@ -782,6 +787,7 @@ worker_stop(void *state, void *arg)
 		solver_emit(w->s, event_phase(EVENT_EXIT));
 		solver_free(w->s);
 	}
+	solver_free(w->json);
 	free(w->handler);
 	session_close(&w->ss);
 	free(w);
@@ -796,14 +802,40 @@ job_failed(struct renew_run *run, const char *name, const char *why)
 	pthread_mutex_unlock(&run->mu);
 }
 
+/*
+ * Whether JSON lineage j talks to the command line's invoker (the run's
+ * solver: its --socket, or stdin when a party is there), so that its
+ * order can be in flight beside others (solver_mux.c).  Otherwise it is
+ * renewed in walk order, where the missing invoker is reported.
+ */
+static bool
+json_shared(const struct config *cfg, const struct lineage_params *j)
+{
+	return j->mode == SOLVER_JSON && cfg->mode == SOLVER_JSON &&
+	    !cfg->defer && same_handler(j->socket, cfg->socket_path) &&
+	    (j->socket != NULL || stdin_invoker());
+}
+
 /* The worker's solver for j: made again only when j's handler differs
  * from the last one's.  NULL when it cannot be made (logged). */
 static struct solver *
-worker_solver(const struct config *cfg, struct renew_worker *w,
+worker_solver(const struct renew_run *run, struct renew_worker *w,
     const struct lineage_params *j)
 {
-	enum err	e;
+	const struct config	*cfg = run->cfg;
+	enum err		 e;
 
+	/* Re-read under the lock: still for the command line's invoker? */
+	if (j->mode == SOLVER_JSON) {
+		if (!json_shared(cfg, j)) {
+			log_error("%s: its renewal conf changed to another "
+			    "invoker meanwhile", j->name);
+			return NULL;
+		}
+		if (w->json == NULL)
+			w->json = solver_sibling(run->primary, &e);
+		return w->json;
+	}
 	if (w->s != NULL && w->chain == j->hook_chain &&
 	    same_handler(w->handler, j->handler))
 		return w->s;
@@ -886,7 +918,7 @@ worker_job(void *state, size_t i, void *arg)
 		    "more", name);
 		goto out;
 	}
-	if ((s = worker_solver(run->cfg, w, &j)) == NULL) {
+	if ((s = worker_solver(run, w, &j)) == NULL) {
 		job_failed(run, name, log_last_error());
 		goto out;
 	}
@@ -998,6 +1030,7 @@ cmd_renew(const struct config *cfg)
 	    cfg->hook_chain, &e)) == NULL)
 		goto out;
 	rs.primary = primary;
+	run.primary = primary;
 	if ((e = solver_emit(primary, event_phase(EVENT_STARTUP))) != ERR_OK)
 		goto out;
 	if ((e = cmd_session_open(&ss, cfg)) != ERR_OK)
@@ -1107,14 +1140,16 @@ cmd_renew(const struct config *cfg)
 			}
 		}
 		/*
-		 * Handler mode runs one handler process per call, so orders
-		 * of different lineages can be in flight at once: the
-		 * workers take them after the walk.  JSON, dehydrated and
-		 * text modes have one party that expects one order at a
-		 * time: in walk order, here.
+		 * Handler mode runs one handler process per call, and the
+		 * command line's JSON invoker tells its replies apart (FIFO
+		 * or by token, solver_mux.c), so orders of different
+		 * lineages can be in flight at once: the workers take them
+		 * after the walk.  Dehydrated and text modes, and a JSON
+		 * lineage with its own --socket, have one party that
+		 * expects one order at a time: in walk order, here.
 		 */
-		if (cfg->max_concurrent > 1 && j.mode == SOLVER_HANDLER &&
-		    !cfg->defer) {
+		if (cfg->max_concurrent > 1 && !cfg->defer &&
+		    (j.mode == SOLVER_HANDLER || json_shared(cfg, &j))) {
 			if ((e = job_add(&run, i)) != ERR_OK)
 				goto out;
 			continue;

@@ -106,7 +106,10 @@ max_overlap() {
 		awk '{ n += $2; if (n > m) m = n } END { print m + 0 }'
 }
 
-# renew_run ARGS...: `extauth renew` through the driver.
+# renew_run ARGS...: `extauth renew` through the driver.  The pause tests
+# run --max-concurrent 1, so "the other orders" are exactly those after
+# the first (JSON-mode renew keeps orders in flight too, and a pause does
+# not abort those).
 renew_run() {
 	run --separate-stderr timeout "$RUN_TIMEOUT" bash "$DRIVER" "$EXTAUTH" renew "${DIRS[@]}" "$@"
 	show
@@ -120,7 +123,7 @@ retry_after() { sed -n 's/^extauth_retry_after = //p' "$CFG/renewal/$1.example.c
 	faultproxy_rules "ratelimited:kind=newOrder:secs=3600"
 	local now
 	now=$(date +%s)
-	renew_run
+	renew_run --max-concurrent 1
 	[ "$status" -eq 9 ]
 	# One newOrder reached the CA; the limit was reported once.
 	assert_eq newOrders "$(faultproxy_requests newOrder)" 1
@@ -137,7 +140,7 @@ retry_after() { sed -n 's/^extauth_retry_after = //p' "$CFG/renewal/$1.example.c
 	lineages rl-short 3
 	# The first lineage's newOrder is refused on all 4 attempts (2 s each).
 	faultproxy_rules "ratelimited:kind=newOrder:secs=2:times=4"
-	renew_run
+	renew_run --max-concurrent 1
 	[ "$status" -eq 9 ]
 	[[ $stderr == *"asked to wait 2 s: no new order to it before"* ]]
 	[[ $stderr =~ waiting\ [12]\ s\ for\ the\ CA ]]
@@ -149,7 +152,7 @@ retry_after() { sed -n 's/^extauth_retry_after = //p' "$CFG/renewal/$1.example.c
 @test "503 with Retry-After pauses the next order too; a 503 failure is not a rate limit: exit 8" {
 	lineages rl-503 2
 	faultproxy_rules "503ra:kind=newOrder:secs=2:times=4"
-	renew_run
+	renew_run --max-concurrent 1
 	[ "$status" -eq 8 ]
 	[[ $stderr == *"asked to wait 2 s: no new order to it before"* ]]
 	[[ $stderr == *"2 lineages checked, 2 due, 1 renewed, 1 failed."* ]]
@@ -308,4 +311,27 @@ certonly_3() {
 	[[ $stderr == *"--parallel-hooks is for handler and dehydrated modes, not json mode"* ]]
 	[[ $stderr == *"leave out --parallel-hooks, or give --handler PROG"* ]]
 	assert_eq "requests" "$(wc -l <"$FAULTPROXY_LOG")" 0
+}
+
+@test "renew in JSON mode at --max-concurrent 4: four lineages' perform lines wait at once on one invoker, replies by token in reverse order; at 1 one at a time" {
+	lineages js 4
+	local log=$BATS_TEST_TMPDIR/mux.log k
+	# tests/lib/mux_driver.py publishes each record only just before its
+	# own reply: a reply that reached another order fails that order.
+	MUX_ORDER=token MUX_WANT=4 MUX_LOG=$log run --separate-stderr timeout "$RUN_TIMEOUT" \
+		/usr/bin/python3 "$REPO_ROOT/tests/lib/mux_driver.py" "$EXTAUTH" renew "${DIRS[@]}" --max-concurrent 4
+	show
+	[ "$status" -eq 0 ]
+	assert_stdout_json
+	assert_eq "max pending at 4" "$(cat "$log")" "max_pending 4"
+	[[ $stderr == *"4 lineages checked, 4 due, 4 renewed, 0 failed."* ]]
+	for k in 1 2 3 4; do
+		assert_lineage "$CFG/live/js$k.example.com" "js$k.example.com" 2
+	done
+	MUX_GATHER=0.2 MUX_ORDER=token MUX_WANT=4 MUX_LOG=$log run --separate-stderr timeout "$RUN_TIMEOUT" \
+		/usr/bin/python3 "$REPO_ROOT/tests/lib/mux_driver.py" "$EXTAUTH" renew "${DIRS[@]}" --max-concurrent 1
+	show
+	[ "$status" -eq 0 ]
+	assert_eq "max pending at 1" "$(cat "$log")" "max_pending 1"
+	[[ $stderr == *"4 lineages checked, 4 due, 4 renewed, 0 failed."* ]]
 }
