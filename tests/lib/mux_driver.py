@@ -6,7 +6,7 @@
 
 Runs extauth with its stdin and stdout on pipes, echoes each stdout line,
 and holds back every perform_challenge line until N of them wait for a
-reply at once (or none came for MUX_GATHER seconds, default 5: so a run
+reply at once (or none came for MUX_GATHER seconds, default 10: so a run
 that writes one at a time is slow, not hung).  Then it answers them:
 "fifo" in the order written with empty lines, "token" in the reverse
 order with {"result": "ok", "token": ...}.  Each challenge's TXT record
@@ -26,7 +26,7 @@ import urllib.request
 URL = os.environ["CHALLTESTSRV_URL"]
 WANT = int(os.environ.get("MUX_WANT", "1"))
 ORDER = os.environ.get("MUX_ORDER", "fifo")
-GATHER = float(os.environ.get("MUX_GATHER", "5"))
+GATHER = float(os.environ.get("MUX_GATHER", "10"))
 
 
 def post(path, body):
@@ -35,7 +35,10 @@ def post(path, body):
     urllib.request.urlopen(req, timeout=10).read()
 
 
-def answer(proc, pending):
+def answer(proc, pending, why):
+    # On stderr, so a failed test shows how the lines came.
+    sys.stderr.write("mux_driver: answering %d waiting (%s)\n"
+                     % (len(pending), why))
     todo = list(pending) if ORDER == "fifo" else list(reversed(pending))
     for rec in todo:
         post("set-txt", {"host": rec["txt_domain"] + ".",
@@ -64,7 +67,7 @@ def main():
             wait = max(0.0, last + GATHER - time.monotonic())
         ready, _, _ = select.select([fd], [], [], wait)
         if not ready:
-            answer(proc, pending)
+            answer(proc, pending, "none came for %g s" % GATHER)
             continue
         chunk = os.read(fd, 65536)
         if not chunk:
@@ -80,7 +83,7 @@ def main():
                 most = max(most, len(pending))
                 last = time.monotonic()
                 if len(pending) >= WANT:
-                    answer(proc, pending)
+                    answer(proc, pending, "%d waited at once" % WANT)
             elif rec.get("cmd") == "cleanup" and rec.get("txt_domain"):
                 post("clear-txt", {"host": rec["txt_domain"] + "."})
     rc = proc.wait()
