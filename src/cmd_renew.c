@@ -1001,7 +1001,7 @@ cmd_renew(const struct config *cfg)
 	struct solver		*primary = NULL;
 	json_t			*messages = json_array();
 	json_t			*skipped = json_array();
-	char			**names = NULL, *path = NULL;
+	char			**names = NULL, *path = NULL, *no_ari = NULL;
 	const char		*why;
 	size_t			 n = 0, i, n_due = 0;
 	time_t			 now = clock_now();
@@ -1081,7 +1081,8 @@ cmd_renew(const struct config *cfg)
 		if (!is_due && !cfg->force_renewal && !cfg->dry_run &&
 		    (j.retry_after == 0 || now >= (time_t)j.retry_after) &&
 		    (j.foreign || (j.ari_next > 0 && now <
-		    (time_t)j.ari_next)))
+		    (time_t)j.ari_next) || (no_ari != NULL &&
+		    strcmp(no_ari, j.server ? j.server : ss.server) == 0)))
 			continue;
 		/* Another run (or worker) has it: not a failure.  Held from
 		 * here, and the conf and links read again, so what that run
@@ -1117,6 +1118,15 @@ cmd_renew(const struct config *cfg)
 			log_info("%s: renewing inside the CA's renewal window",
 			    names[i]);
 			is_due = true;
+		}
+		/* A CA without renewalInfo: its other lineages need not be
+		 * locked just to find that out again. */
+		if (no_ari == NULL && ss.acme != NULL &&
+		    acme_url(ss.acme, ACME_URL_RENEWAL_INFO) == NULL &&
+		    (no_ari = strdup(acme_url(ss.acme,
+		    ACME_URL_DIRECTORY))) == NULL) {
+			e = ERR_INTERNAL;
+			goto out;
 		}
 		/* No line per lineage that is not due: a daily cron over
 		 * thousands of lineages would fill the log with them. */
@@ -1215,6 +1225,7 @@ out:
 		free(names[i]);
 	free(names);
 	free(path);
+	free(no_ari);
 	conf_clear(&conf);
 	lineage_params_clear(&j);
 	store_lineage_close(ln);
