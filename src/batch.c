@@ -560,11 +560,7 @@ batch_certonly(const struct config *cfg)
 	    cfg->batch, json_array_size(run.issued),
 	    json_array_size(run.kept), json_array_size(run.failed))) != ERR_OK)
 		goto out;
-	e = json_array_size(run.failed) == 0 ? ERR_OK :
-	    json_array_size(run.failed) == run.n_limited ? ERR_RATELIMIT :
-	    ERR_PARTIAL;
-	if (sig_pending() != 0)
-		e = ERR_SIGNAL;
+	e = cmd_run_result(json_array_size(run.failed), run.n_limited);
 out:
 	cmd_finish(s, e, messages);
 	json_decref(run.issued);

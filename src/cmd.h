@@ -84,6 +84,10 @@ void		 cmd_finish(struct solver *, enum err, json_t *messages);
 /* Adds {"priority": p, "on_crash": true, "lines": [text]} to messages. */
 void		 cmd_report_add(json_t *messages, int priority, const char *);
 /* The same, formatted, and logged at info level (stderr and the log). */
+/* The result of a run over many certificates (renew, certonly --batch):
+ * ERR_SIGNAL when stopped, else ERR_OK when none failed, ERR_RATELIMIT
+ * when only rate limits failed ("later", not "broken"), else ERR_PARTIAL. */
+enum err	 cmd_run_result(size_t n_failed, size_t n_limited);
 enum err	 cmd_report(json_t *messages, int priority, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 /* Runs a user hook command (--pre-hook ...) without a shell: the command

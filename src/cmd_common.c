@@ -623,3 +623,13 @@ cmd_cert_name_ok(const char *name, const char *from_domain)
 	    "leading '.', at most 250 characters");
 	return false;
 }
+
+enum err
+cmd_run_result(size_t n_failed, size_t n_limited)
+{
+	if (sig_pending() != 0)
+		return ERR_SIGNAL;
+	if (n_failed == 0)
+		return ERR_OK;
+	return n_failed == n_limited ? ERR_RATELIMIT : ERR_PARTIAL;
+}

@@ -1206,11 +1206,7 @@ cmd_renew(const struct config *cfg)
 		goto out;
 	/* Only rate limits failed: the rate-limit exit, which says "later",
 	 * not "something is broken". */
-	e = json_array_size(run.failed) == 0 ? ERR_OK :
-	    json_array_size(run.failed) == run.n_limited ? ERR_RATELIMIT :
-	    ERR_PARTIAL;
-	if (sig_pending() != 0)
-		e = ERR_SIGNAL;
+	e = cmd_run_result(json_array_size(run.failed), run.n_limited);
 out:
 	for (i = 0; i < rs.n; i++) {
 		if (rs.v[i].s != primary) {

@@ -172,16 +172,7 @@ cmd_defer(struct session *ss, struct solver *s,
 		    "expire on %s.", r.live.fullchain, date);
 		goto out;
 	}
-	req.names = p->domains;
-	req.n_names = p->n_domains;
-	req.prefs = p->prefs;
-	req.n_prefs = p->n_prefs;
-	req.cert_key = d.key;
-	req.csr_der = d.csr;
-	req.csr_len = d.csr_len;
-	req.profile = d.profile;
-	req.replaces = d.replaces;
-	req.work_dir = ss->store.work_dir;
+	lineage_order_req(p, &d, ss->store.work_dir, &req);
 	if ((e = order_defer(ss->acme, &req, &h)) != ERR_OK ||
 	    (e = pending_new(&pd, ss->store.work_dir)) != ERR_OK ||
 	    (e = pending_fill(&pd, ss, p, &d, &h)) != ERR_OK)

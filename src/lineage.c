@@ -546,6 +546,23 @@ out:
 	return e;
 }
 
+/* See lineage.h. */
+void
+lineage_order_req(const struct lineage_params *p,
+    const struct lineage_draft *d, const char *work_dir, struct order_req *req)
+{
+	req->names = p->domains;
+	req->n_names = p->n_domains;
+	req->prefs = p->prefs;
+	req->n_prefs = p->n_prefs;
+	req->cert_key = d->key;
+	req->csr_der = d->csr;
+	req->csr_len = d->csr_len;
+	req->profile = d->profile;
+	req->replaces = d->replaces;
+	req->work_dir = work_dir;
+}
+
 enum err
 lineage_obtain(struct session *ss, struct solver *s,
     const struct lineage_params *p, struct lineage_result *r)
@@ -566,18 +583,9 @@ lineage_obtain(struct session *ss, struct solver *s,
 	p = &q;
 	if ((e = lineage_draft(ss, p, r, &d)) != ERR_OK || d.keep)
 		goto out;
-	req.names = p->domains;
-	req.n_names = p->n_domains;
-	req.prefs = p->prefs;
-	req.n_prefs = p->n_prefs;
-	req.cert_key = d.key;
-	req.csr_der = d.csr;
-	req.csr_len = d.csr_len;
-	req.profile = d.profile;
-	req.replaces = d.replaces;
+	lineage_order_req(p, &d, ss->store.work_dir, &req);
 	req.dns_wait_s = p->dns_wait_s;
 	req.dns_resolver = p->dns_resolver;
-	req.work_dir = ss->store.work_dir;
 	req.deactivate_authz = p->deactivate_authz;
 	req.preferred_chain = p->preferred_chain;
 	if ((e = order_obtain(ss->acme, s, &req, &pem)) != ERR_OK)

@@ -115,6 +115,13 @@ struct lineage_draft {
 enum err	 lineage_draft(struct session *, const struct lineage_params *,
 		    struct lineage_result *r, struct lineage_draft *);
 void		 lineage_draft_clear(struct lineage_draft *);
+struct order_req;
+/* Fills the order request's names, challenge preferences, key, CSR,
+ * profile, replaces and work_dir from p and d (borrowed, not copied); the
+ * caller sets what its kind of run adds. */
+void		 lineage_order_req(const struct lineage_params *p,
+		    const struct lineage_draft *d, const char *work_dir,
+		    struct order_req *req);
 /*
  * Stores the chain pem the CA issued for key (and csr, dehydrated's
  * sync_cert) as the lineage's new version and writes its renewal conf;

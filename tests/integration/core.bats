@@ -322,7 +322,7 @@ bad_name() {
 }
 
 @test "renew passes over a lineage that is not due without asking for its lock (with ARI or without it)" {
-	local held=$BATS_TEST_TMPDIR/held pid i
+	local i
 	for i in 1 2; do
 		ext_run -d "nl$i.example.com" --preferred-challenges dns certonly
 		[ "$status" -eq 0 ]
@@ -330,17 +330,9 @@ bad_name() {
 	# the first renew learns what the CA offers (ARI or none)
 	ext_run renew
 	[ "$status" -eq 0 ]
-	mkfifo "$held.ready" "$held.go"
-	timeout 60 /usr/bin/python3 -c 'import fcntl, sys
-f = open(sys.argv[1], "a")
-fcntl.lockf(f, fcntl.LOCK_EX)
-open(sys.argv[2], "w").write("held\n")
-open(sys.argv[3]).read()' "$CFG/renewal/nl2.example.com.lock" "$held.ready" "$held.go" 3>&- &
-	pid=$!
-	read -r _ <"$held.ready"
+	lock_hold "$CFG/renewal/nl2.example.com.lock"
 	ext_run renew
-	echo go >"$held.go"
-	wait "$pid"
+	lock_release
 	[ "$status" -eq 0 ]
 	[[ $stderr != *"in progress elsewhere"* ]]
 	[[ $stderr == *"2 lineages checked, 0 due"* ]]

@@ -125,22 +125,14 @@ report_names() {
 }
 
 @test "a lineage another run holds: skipped as in progress elsewhere, exit 0; renewed once it is free" {
-	local held=$BATS_TEST_TMPDIR/held pid out
+	local out
 	issue_minute 2
 	# another process holds l1's lock (a POSIX record lock, which extauth's
 	# open file description locks respect) until told to go
-	mkfifo "$held.ready" "$held.go"
-	timeout 60 /usr/bin/python3 -c 'import fcntl, sys
-f = open(sys.argv[1], "a")
-fcntl.lockf(f, fcntl.LOCK_EX)
-open(sys.argv[2], "w").write("held\n")
-open(sys.argv[3]).read()' "$CFG/renewal/l1.example.com.lock" "$held.ready" "$held.go" 3>&- &
-	pid=$!
-	read -r _ <"$held.ready"
+	lock_hold "$CFG/renewal/l1.example.com.lock"
 	renew_bg 1
 	wait $! || { cat "$BATS_TEST_TMPDIR/renew.1.err" >&2; false; }
-	echo go >"$held.go"
-	wait "$pid"
+	lock_release
 	out=$BATS_TEST_TMPDIR/renew.1.out
 	assert_eq "renewed" "$(report_names 1 "Renewed: ")" "l2.example.com"
 	assert_eq "elsewhere" "$(report_names 1 "In progress elsewhere (another extauth run holds them): ")" \
@@ -156,7 +148,7 @@ open(sys.argv[3]).read()' "$CFG/renewal/l1.example.com.lock" "$held.ready" "$hel
 }
 
 @test "a lineage that is not due, its ARI record fresh, is passed over without its lock" {
-	local i held=$BATS_TEST_TMPDIR/held pid batch=$BATS_TEST_TMPDIR/batch
+	local i batch=$BATS_TEST_TMPDIR/batch
 	for i in 1 2; do echo "l$i.example.com"; done >"$batch"
 	ext_run --preferred-challenges dns --preferred-profile default certonly --batch "$batch"
 	[ "$status" -eq 0 ]
@@ -164,18 +156,10 @@ open(sys.argv[3]).read()' "$CFG/renewal/l1.example.com.lock" "$held.ready" "$hel
 	renew_bg 1
 	wait $! || { cat "$BATS_TEST_TMPDIR/renew.1.err" >&2; false; }
 	grep -q "^extauth_ari_next_query = [1-9]" "$CFG/renewal/l1.example.com.conf"
-	mkfifo "$held.ready" "$held.go"
-	timeout 60 /usr/bin/python3 -c 'import fcntl, sys
-f = open(sys.argv[1], "a")
-fcntl.lockf(f, fcntl.LOCK_EX)
-open(sys.argv[2], "w").write("held\n")
-open(sys.argv[3]).read()' "$CFG/renewal/l1.example.com.lock" "$held.ready" "$held.go" 3>&- &
-	pid=$!
-	read -r _ <"$held.ready"
+	lock_hold "$CFG/renewal/l1.example.com.lock"
 	renew_bg 2
 	wait $! || { cat "$BATS_TEST_TMPDIR/renew.2.err" >&2; false; }
-	echo go >"$held.go"
-	wait "$pid"
+	lock_release
 	# nothing to do for l1, so its lock was never asked for
 	run ! grep -q 'in progress elsewhere' "$BATS_TEST_TMPDIR/renew.2.err"
 	grep -q '"2 lineages checked, 0 due' "$BATS_TEST_TMPDIR/renew.2.out"

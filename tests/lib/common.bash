@@ -154,3 +154,24 @@ assert_lineage() {
 	openssl verify -CAfile "$PEBBLE_ROOT" -untrusted "$live/chain.pem" "$live/cert.pem" >&2 || return 1
 	assert_eq "SANs" "$(cert_sans "$live/cert.pem")" "$want"
 }
+
+# lock_hold FILE: another process holds a POSIX record lock on FILE (what
+# certbot's lock.py or an old run would hold; extauth's open file
+# description locks respect it) until lock_release.
+lock_hold() {
+	LOCK_HOLD_DIR=$(mktemp -d "$BATS_TEST_TMPDIR/hold.XXXXXX")
+	mkfifo "$LOCK_HOLD_DIR/ready" "$LOCK_HOLD_DIR/go"
+	timeout 60 /usr/bin/python3 -c 'import fcntl, sys
+f = open(sys.argv[1], "a")
+fcntl.lockf(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").write("held\n")
+open(sys.argv[3]).read()' "$1" "$LOCK_HOLD_DIR/ready" "$LOCK_HOLD_DIR/go" 3>&- &
+	LOCK_HOLD_PID=$!
+	read -r _ <"$LOCK_HOLD_DIR/ready"
+}
+
+# lock_release: the holder of lock_hold lets go and exits.
+lock_release() {
+	echo go >"$LOCK_HOLD_DIR/go"
+	wait "$LOCK_HOLD_PID"
+}
