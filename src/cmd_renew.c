@@ -954,6 +954,13 @@ job_add(struct renew_run *run, size_t k)
 	return ERR_OK;
 }
 
+/* Whether a and b name the same CA; NULL names none. */
+static bool
+same_server(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
 /*
  * Reads lineage ln's conf (*path and *c, replaced) into *j (cleared
  * first) and says whether it is due.  ERR_USAGE (logged) for a lineage
@@ -1002,11 +1009,11 @@ cmd_renew(const struct config *cfg)
 	json_t			*messages = json_array();
 	json_t			*skipped = json_array();
 	char			**names = NULL, *path = NULL, *no_ari = NULL;
-	const char		*why;
+	const char		*why, *srv;
 	size_t			 n = 0, i, n_due = 0;
 	time_t			 now = clock_now();
 	enum err		 e, e1;
-	bool			 is_due, pre_done = false;
+	bool			 is_due, ask_ari, pre_done = false;
 
 	memset(&ss, 0, sizeof ss);
 	memset(&rs, 0, sizeof rs);
@@ -1082,7 +1089,7 @@ cmd_renew(const struct config *cfg)
 		    (j.retry_after == 0 || now >= (time_t)j.retry_after) &&
 		    (j.foreign || (j.ari_next > 0 && now <
 		    (time_t)j.ari_next) || (no_ari != NULL &&
-		    strcmp(no_ari, j.server ? j.server : ss.server) == 0)))
+		    same_server(no_ari, j.server ? j.server : ss.server))))
 			continue;
 		/* Another run (or worker) has it: not a failure.  Held from
 		 * here, and the conf and links read again, so what that run
@@ -1111,20 +1118,27 @@ cmd_renew(const struct config *cfg)
 			add_name(skipped, names[i], NULL);
 			continue;
 		}
-		/* The CA's window (RFC 9773) may call for it sooner. */
-		if (!is_due && !cfg->force_renewal && !cfg->dry_run &&
-		    !j.foreign && ari_step(cfg, &ss, &j, &conf, path, now,
+		/* The CA's window (RFC 9773) may call for it sooner, when the
+		 * recorded answer is stale. */
+		srv = j.server != NULL ? j.server : ss.server;
+		ask_ari = !is_due && !cfg->force_renewal && !cfg->dry_run &&
+		    !j.foreign && !(j.ari_next > 0 && now <
+		    (time_t)j.ari_next) && !(no_ari != NULL &&
+		    same_server(no_ari, srv));
+		if (ask_ari && ari_step(cfg, &ss, &j, &conf, path, now,
 		    ari_batch, &ln)) {
 			log_info("%s: renewing inside the CA's renewal window",
 			    names[i]);
 			is_due = true;
 		}
-		/* A CA without renewalInfo: its other lineages need not be
-		 * locked just to find that out again. */
-		if (no_ari == NULL && ss.acme != NULL &&
-		    acme_url(ss.acme, ACME_URL_RENEWAL_INFO) == NULL &&
-		    (no_ari = strdup(acme_url(ss.acme,
-		    ACME_URL_DIRECTORY))) == NULL) {
+		/* A CA without renewalInfo, or one that could not be
+		 * reached (logged once, above): the run asks it no more, and
+		 * its other lineages that are not due need no lock. */
+		if (ask_ari && no_ari == NULL && srv != NULL &&
+		    (ss.acme == NULL || strcmp(acme_url(ss.acme,
+		    ACME_URL_DIRECTORY), srv) != 0 || acme_url(ss.acme,
+		    ACME_URL_RENEWAL_INFO) == NULL) &&
+		    (no_ari = strdup(srv)) == NULL) {
 			e = ERR_INTERNAL;
 			goto out;
 		}

@@ -338,6 +338,21 @@ bad_name() {
 	[[ $stderr == *"2 lineages checked, 0 due"* ]]
 }
 
+@test "renew with the CA unreachable: one error for the run, not one per lineage, and the lineages kept" {
+	local i bundle=$BATS_TEST_TMPDIR/other-ca.pem
+	for i in 1 2 3; do
+		ext_run -d "down$i.example.com" --preferred-challenges dns certonly
+		[ "$status" -eq 0 ]
+	done
+	# a trust store without Pebble's CA: every TLS connection fails
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$BATS_TEST_TMPDIR/other.key" -out "$bundle" -subj /CN=other -days 1 2>/dev/null
+	ext_run --ca-bundle "$bundle" renew
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"3 lineages checked, 0 due"* ]]
+	[ "$(grep -c 'TLS verification failed' <<<"$stderr")" -eq 1 ]
+}
+
 # --- trust -------------------------------------------------------------------
 
 @test "--ca-bundle takes a hashed directory; a store without Pebble's cert fails TLS (exit 3)" {
