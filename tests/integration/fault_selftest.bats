@@ -105,6 +105,24 @@ last_fault() { jq -rs '.[-1].fault' "$FAULTPROXY_LOG"; }
 	assert_eq fault "$(last_fault)" ratelimited
 }
 
+@test "faultproxy: delay= holds the answer, t_in/t_out say when; two requests in flight both arrive before the first answer" {
+	faultproxy_rules "ratelimited:kind=newOrder:secs=3:delay=1.5"
+	local pids=() p
+	fp_curl -X POST -d '{}' "$BASE/order-plz" &
+	pids+=($!)
+	fp_curl -X POST -d '{}' "$BASE/order-plz" &
+	pids+=($!)
+	for p in "${pids[@]}"; do wait "$p"; done
+	assert_eq logged "$(faultproxy_requests newOrder)" 2
+	# Each answer left at least 1.5 s after its request came.
+	assert_eq "held 1.5 s" "$(jq -s 'map(select(.t_out - .t_in >= 1.5)) | length' "$FAULTPROXY_LOG")" 2
+	assert_eq "in flight at the first answer" "$(faultproxy_sent_before ratelimited newOrder)" 2
+	assert_eq "sent after the first answer" "$(faultproxy_sent_after ratelimited newOrder)" 0
+	fp_curl -X POST -d '{}' "$BASE/order-plz"
+	assert_eq "sent after the first answer" "$(faultproxy_sent_after ratelimited newOrder)" 1
+	assert_eq "within 0 s of it" "$(faultproxy_sent_after ratelimited newOrder 0)" 0
+}
+
 @test "faultproxy: badnonce hits POSTs only, with a fresh nonce" {
 	faultproxy_rules badnonce
 	fp_curl -o /dev/null -w '%{http_code}' "$FAULTPROXY_DIR_URL"

@@ -17,6 +17,13 @@
 #                                request
 #   faultproxy_injected [CLASS]  how many faults (of CLASS) were injected so far
 #   faultproxy_requests [KIND]   how many requests (of KIND) went through
+#   faultproxy_sent_before CLASS [KIND]  how many requests (of KIND) had
+#                                arrived when the first CLASS answer was sent
+#                                (in flight together with it)
+#   faultproxy_sent_after CLASS [KIND] [SECS]  how many arrived after the
+#                                first CLASS answer was sent (within SECS of
+#                                it when given); both print -1 when no
+#                                CLASS answer was sent
 #   faultproxy_stop              idempotent, safe from an EXIT trap
 # With FAULTPROXY_SEED=N in the environment the random choices repeat.
 # The proxy PID goes to $PEBBLE_REGISTRY, so scripts/test.sh reaps it like
@@ -101,6 +108,21 @@ faultproxy_injected() {
 faultproxy_requests() {
 	jq -s --arg k "${1:-}" '[.[] | select($k == "" or .kind == $k)] | length' "$FAULTPROXY_LOG"
 }
+
+# _faultproxy_sent CMP CLASS KIND SECS: the count for the two above.
+_faultproxy_sent() {
+	jq -s --arg cmp "$1" --arg c "$2" --arg k "$3" --arg s "$4" '
+		(map(select(.fault == $c and .t_out != null) | .t_out) | min) as $t |
+		if $t == null then -1 else
+			map(select(($k == "" or .kind == $k) and
+				(if $cmp == "before" then .t_in < $t
+				 else .t_in > $t and ($s == "" or .t_in <= $t + ($s | tonumber)) end)))
+			| length end' "$FAULTPROXY_LOG"
+}
+
+faultproxy_sent_before() { _faultproxy_sent before "$1" "${2:-}" ""; }
+
+faultproxy_sent_after() { _faultproxy_sent after "$1" "${2:-}" "${3:-}"; }
 
 faultproxy_stop() {
 	local i

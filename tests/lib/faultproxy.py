@@ -27,14 +27,19 @@ changes, which also restarts every rule's counters):
            counted per rule since the rules were loaded); overrides rate
   times=N  inject at most N times
   secs=S   Retry-After value (default 1) or stall duration (default 2)
+  delay=S  hold the answer S seconds before sending it (any class): with
+           several clients' requests in flight, they all reach the proxy
+           before the first of them is answered
   variant=chars|dots|long   badtoken only (default: each in turn)
 
 The first rule that fires on a request wins.  Every request is logged
 (--log) as one JSON line:
   {"n":N,"method":"POST","path":"/order-plz","kind":"newOrder",
-   "host":"127.0.0.1:P","fault":"503","status":503}
+   "host":"127.0.0.1:P","fault":"503","status":503,
+   "t_in":1795000000.123456,"t_out":1795000000.234567}
 "fault" is "" when nothing was injected; "status" is what the client was
-sent (0 for a dropped connection).
+sent (0 for a dropped connection); "t_in" is when the request had arrived
+(body read), "t_out" when its answer had been written (epoch seconds).
 
 What each class does:
   500 503 503ra 429 429ra ratelimited  answer a problem document without
@@ -147,7 +152,7 @@ class Rule:
         self.kinds = CLASSES[self.cls][0]
         self.post_only = CLASSES[self.cls][1]
         self.rate, self.at, self.times = 1.0, None, None
-        self.secs, self.variant = None, None
+        self.secs, self.variant, self.delay = None, None, 0.0
         self.seen = self.fired = 0
         for p in parts[1:]:
             key, sep, val = p.partition("=")
@@ -167,6 +172,8 @@ class Rule:
                 self.times = int(val)
             elif key == "secs":
                 self.secs = float(val)
+            elif key == "delay":
+                self.delay = float(val)
             elif key == "variant":
                 if val not in BADTOKENS:
                     raise ValueError("rule '%s': unknown variant '%s'" % (text, val))
@@ -285,20 +292,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         st = self.server.state
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
+        t_in = time.time()
         kind = kind_of(self.command, self.path)
         n, rule = st.decide(self.command, kind)
         cls = rule.cls if rule else ""
         entry = {"n": n, "method": self.command, "path": self.path, "kind": kind,
-                 "host": self.headers.get("Host", ""), "fault": cls, "status": 0}
+                 "host": self.headers.get("Host", ""), "fault": cls, "status": 0,
+                 "t_in": t_in}
         try:
             status, headers, out, changed = self.produce(st, rule, body)
             entry["status"] = status
             if changed is not None:
                 entry["changed"] = changed
+            if rule and rule.delay > 0:
+                time.sleep(rule.delay)
             self.send(status, headers, out, cls == "drop")
         except (OSError, http.client.HTTPException) as e:
             entry["error"] = str(e)
             self.close_connection = True
+        entry["t_out"] = time.time()
         st.record(entry)
 
     def produce(self, st, rule, body):
