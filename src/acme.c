@@ -15,6 +15,7 @@
 #include "acme.h"
 #include "jws.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "sig.h"
 
 #define ACME_ATTEMPTS		4	/* per request: 5xx, 429, transport */
@@ -42,6 +43,11 @@ struct acme {
 	void		*on_failure_arg;
 	bool		 cross_origin;	/* --allow-cross-origin */
 	long		 ratelimit_retry;	/* last rateLimited Retry-After, s */
+	/* The run's pauses (ratelimit.h), borrowed; NULL for a run of one
+	 * order.  Told of every answer asking for a pause as it arrives,
+	 * asked before each newOrder is sent. */
+	struct ratelimit *rl;
+	time_t		 ratelimit_held;	/* a newOrder held: its end */
 };
 
 /* Directory member of each endpoint (the directory itself has none). */
@@ -368,32 +374,49 @@ report_transport(const struct acme *a, const struct req *r,
 }
 
 /*
- * The two-line report of a rateLimited answer: what the CA said, and when
- * to try again as a local time (Retry-After), so a cron mail says it.
+ * An answer that asks for a pause (a rateLimited problem, or a 429 or 503
+ * that names its time) starts the run's pause for this CA now, before
+ * this request's own retry: the run's other workers then hold their new
+ * orders instead of spending more of the limit while this one waits.
  */
 static void
-report_ratelimit(const struct req *r, const struct http_response *resp,
-    const struct acme_problem *p)
+pause_note(struct acme *a, const struct http_response *resp,
+    const struct acme_problem *p, int attempt)
 {
-	char		when[64], qdetail[LOG_QUOTE_MAX];
-	struct tm	tm;
-	time_t		at;
+	if (a->rl != NULL && (problem_is(p, ":rateLimited") ||
+	    ((resp->status == 429 || resp->status == 503) &&
+	    resp->retry_after > 0)))
+		(void)ratelimit_note(a->rl, a->dir_url, resp->retry_after,
+		    attempt > 1);
+}
 
-	log_error("%s: %s %s: rate limited by the CA (HTTP %ld): %s", r->what,
-	    method_names[r->method], r->url, resp->status, p->detail ?
-	    log_quote(p->detail, qdetail, sizeof qdetail) : "no detail given");
-	if (resp->retry_after < 0) {
-		log_error("the CA gave no time to retry (no Retry-After): see "
-		    "its rate-limit documentation before running again");
-		return;
+/*
+ * Before a newOrder is first sent (a retry belongs to an order in
+ * flight, which keeps its own policy): the run's pause for this CA,
+ * checked at the last moment, since another worker's answer may have
+ * started it after this order's run began.  A short pause is waited
+ * out; a longer one fails the order unsent (ERR_RATELIMIT,
+ * acme_take_ratelimit_held says until when), counted in the run's report
+ * with one info line here.
+ */
+static enum err
+new_order_gate(struct acme *a, const struct req *r)
+{
+	time_t		until;
+	enum err	e;
+
+	if (a->rl == NULL || r->method != HTTP_POST ||
+	    a->urls[ACME_URL_NEW_ORDER] == NULL ||
+	    strcmp(r->url, a->urls[ACME_URL_NEW_ORDER]) != 0)
+		return ERR_OK;
+	if ((e = ratelimit_gate(a->rl, a->dir_url, &until)) ==
+	    ERR_RATELIMIT) {
+		a->ratelimit_held = until;
+		a->ratelimit_retry = (long)(until - time(NULL));
+		log_info("%s: %s %s: not sent, the CA asked this run to wait",
+		    r->what, method_names[r->method], r->url);
 	}
-	at = time(NULL) + resp->retry_after;
-	if (localtime_r(&at, &tm) == NULL ||
-	    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
-		snprintf(when, sizeof when, "%ld s from now",
-		    resp->retry_after);
-	log_error("retry after %s (local time, in %ld s); running again "
-	    "sooner only spends more of the limit", when, resp->retry_after);
+	return e;
 }
 
 static enum err	take_nonce(struct acme *, const struct req *, int attempt,
@@ -413,6 +436,7 @@ request(struct acme *a, const struct req *r, struct http_response *resp,
     struct acme_problem *prob)
 {
 	struct acme_problem	 p = { 0 };
+	struct ratelimit_refusal rr;
 	struct tries		 t = { 0, 0, ACME_BACKOFF_FIRST_MS };
 	enum http_fail		 f;
 	const char		*text;
@@ -450,6 +474,13 @@ request(struct acme *a, const struct req *r, struct http_response *resp,
 				e = ERR_INTERNAL;
 				goto out;
 			}
+		}
+		/* The pause is asked at the last moment before the send,
+		 * after the nonce (which may itself take a round trip). */
+		if (t.attempt == 1 && (e = new_order_gate(a, r)) != ERR_OK) {
+			free(body);
+			body = NULL;
+			goto out;
 		}
 		e = http_request(a->http, r->method, r->url, body, body ?
 		    strlen(body) : 0, body ? "application/jose+json" : NULL,
@@ -496,6 +527,7 @@ request(struct acme *a, const struct req *r, struct http_response *resp,
 			goto out;
 		}
 		parse_problem(resp, &p);
+		pause_note(a, resp, &p, t.attempt);
 		if (r->sign && problem_is(&p, ":badNonce") &&
 		    ++badnonce <= ACME_BADNONCE_MAX) {
 			log_debug("%s: badNonce, retrying with a fresh nonce",
@@ -527,7 +559,13 @@ request(struct acme *a, const struct req *r, struct http_response *resp,
 		a->on_failure(a->on_failure_arg, resp->status, p.detail ?
 		    p.detail : p.type, method_names[r->method], resp->headers);
 	if (problem_is(&p, ":rateLimited")) {
-		report_ratelimit(r, resp, &p);
+		rr.what = r->what;
+		rr.method = method_names[r->method];
+		rr.url = r->url;
+		rr.status = resp->status;
+		rr.detail = p.detail;
+		rr.retry_after = resp->retry_after;
+		ratelimit_refused(a->rl, a->dir_url, &rr);
 		a->ratelimit_retry = resp->retry_after;
 		e = ERR_RATELIMIT;
 	} else {
@@ -688,6 +726,24 @@ long
 acme_ratelimit_retry(const struct acme *a)
 {
 	return a == NULL ? 0 : a->ratelimit_retry;
+}
+
+void
+acme_set_ratelimit(struct acme *a, struct ratelimit *rl)
+{
+	a->rl = rl;
+}
+
+time_t
+acme_take_ratelimit_held(struct acme *a)
+{
+	time_t	t;
+
+	if (a == NULL)
+		return 0;
+	t = a->ratelimit_held;
+	a->ratelimit_held = 0;
+	return t;
 }
 
 long

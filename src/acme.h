@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -76,9 +77,10 @@ enum err	 acme_check_origin(const struct acme *, const char *what,
  * after Retry-After or a backoff, capped in attempts and total time.
  * Fills resp (caller clears).  On failure logs "what: POST url: HTTP N
  * type: detail (after N attempts)" or the transport error, and returns
- * ERR_ACME, ERR_RATELIMIT (a rateLimited problem; the message gives the
- * local time to retry) or ERR_SIGNAL; prob (caller clears, may be NULL)
- * gets the problem document.
+ * ERR_ACME, ERR_RATELIMIT (a rateLimited problem, whose report gives the
+ * local time to retry, once per pause of a run: ratelimit.h; or a
+ * newOrder the run's pause held unsent) or ERR_SIGNAL; prob (caller
+ * clears, may be NULL) gets the problem document.
  */
 enum err	 acme_post(struct acme *, const char *what, const char *url,
 		    const char *payload, bool use_jwk, const char *accept,
@@ -120,6 +122,15 @@ enum err	 acme_post_json_prob(struct acme *, const char *what,
 long		 acme_take_ratelimit_retry(struct acme *);
 /* The same, left in place: whether the CA just asked for a pause. */
 long		 acme_ratelimit_retry(const struct acme *);
+struct ratelimit;
+/* The run's pauses (ratelimit.h), borrowed for the life of the acme:
+ * every answer that asks for a pause starts or extends it as it arrives,
+ * a newOrder is held while one lasts, and a rateLimited refusal is
+ * reported once per pause.  NULL (the default): one order's run. */
+void		 acme_set_ratelimit(struct acme *, struct ratelimit *);
+/* The end of the run's pause that held the last newOrder unsent (the
+ * request then failed ERR_RATELIMIT), 0 when none since the last call. */
+time_t		 acme_take_ratelimit_held(struct acme *);
 /* Unsigned GET of a JSON object (RFC 9773's renewalInfo) under the
  * retry policy; *out new reference, *retry_after -1 when absent. */
 enum err	 acme_get_plain_json(struct acme *, const char *what,

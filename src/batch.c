@@ -404,7 +404,6 @@ batch_attempt(struct batch_run *run, struct session *ss, struct solver *s,
 	const struct config	*cfg = run->cfg;
 	const struct batch_item	*it = &run->b->v[i];
 	time_t			 until;
-	long			 ra = 0;
 	bool			 renewed = false;
 	enum err		 e;
 
@@ -414,23 +413,24 @@ batch_attempt(struct batch_run *run, struct session *ss, struct solver *s,
 	if (e == ERR_OK) {
 		log_info("%s:%d: obtaining %s", cfg->batch, it->line,
 		    it->name);
-		(void)acme_take_ratelimit_retry(ss->acme);
+		(void)acme_take_ratelimit_held(ss->acme);
 		e = batch_one(cfg, ss, s, it, &renewed);
-		ra = e == ERR_OK ? 0 : acme_take_ratelimit_retry(ss->acme);
+		until = acme_take_ratelimit_held(ss->acme);
 	}
 	pthread_mutex_lock(&run->mu);
 	if (e == ERR_OK)
 		json_array_append_new(renewed ? run->issued : run->kept,
 		    json_string(it->name));
 	else {
+		/* A refusal reported once for many orders leaves the others
+		 * no error line of their own: their reason is the fact. */
 		add_failed(run->failed, it->name, until != 0 ?
-		    "rate limited: not sent" : log_last_error());
+		    "rate limited: not sent" : e == ERR_RATELIMIT ?
+		    "rate limited by the CA" : log_last_error());
 		if (e == ERR_RATELIMIT)
 			run->n_limited++;
 	}
 	pthread_mutex_unlock(&run->mu);
-	if (e != ERR_OK && until == 0)
-		(void)ratelimit_note(&run->rl, cfg->server, ra, time(NULL));
 	return true;
 }
 
@@ -526,6 +526,9 @@ batch_certonly(const struct config *cfg)
 		goto out;
 	if ((e = cmd_start(cfg, &s, &ss)) != ERR_OK)
 		goto out;
+	/* Every connection of the run, its workers' too, tells the pauses
+	 * the CA asks for the moment they are asked. */
+	session_set_ratelimit(&ss, &run.rl);
 	if (cfg->pre_hook != NULL && (e = cmd_run_hook("pre hook",
 	    cfg->pre_hook, NULL, cfg->handler_timeout_s)) != ERR_OK)
 		goto out;

@@ -403,14 +403,15 @@ backoff_say(const struct lineage_params *j)
 
 /*
  * After a failed renewal: the next attempt waits 1 h, doubling with each
- * failure in a row up to a day, or the CA's rate-limit Retry-After (ra,
- * seconds) when that is later; recorded in the lineage's conf (c, read
- * from path), so a timer twice a day against a broken DNS does not hammer
- * the CA.  A successful renewal writes a new conf without it.
+ * failure in a row up to a day, or until the end of the CA's rate-limit
+ * pause (ca_until, 0: none) when that is later; recorded in the lineage's
+ * conf (c, read from path), so a timer twice a day against a broken DNS
+ * does not hammer the CA.  A successful renewal writes a new conf without
+ * it.
  */
 static void
 backoff_record(struct lineage_params *j, struct conf *c, const char *path,
-    time_t now, long ra)
+    time_t now, time_t ca_until)
 {
 	char	why[160] = "";
 	long	wait = BACKOFF_FIRST;
@@ -421,9 +422,9 @@ backoff_record(struct lineage_params *j, struct conf *c, const char *path,
 		wait *= 2;
 	if (wait > BACKOFF_MAX)
 		wait = BACKOFF_MAX;
-	if (ra > wait)
-		wait = ra;
 	j->retry_after = (long)now + wait;
+	if ((long)ca_until > j->retry_after)
+		j->retry_after = (long)ca_until;
 	if (renewal_update(c, j, "extauth_retry_", why, sizeof why) != ERR_OK ||
 	    conf_write(path, c) != ERR_OK)
 		log_warn("%s: the time of the next attempt cannot be recorded%s"
@@ -705,9 +706,10 @@ struct renew_run {
 /*
  * One due lineage: waits out its CA's pause (or fails it unsent when the
  * pause outlasts the run), renews it with s (NULL: the run's solver for
- * its mode from rs), and records the outcome, the CA's pause and the
- * backoff.  false when a stop signal ended the wait: the run starts
- * nothing more.
+ * its mode from rs), and records the outcome and the backoff.  The CA's
+ * pause itself is noted by acme.c the moment the CA asks for it, and its
+ * newOrder is held there too when a pause began after this gate.  false
+ * when a stop signal ended the wait: the run starts nothing more.
  */
 static bool
 renew_attempt(struct renew_run *run, struct session *ss, struct solver *s,
@@ -716,7 +718,7 @@ renew_attempt(struct renew_run *run, struct session *ss, struct solver *s,
 {
 	const struct config	*cfg = run->cfg;
 	const char		*server = cli_dry_run_server(cfg, j->server);
-	time_t			 until;
+	time_t			 until, ca_until;
 	long			 ra = 0;
 	enum err		 e;
 
@@ -727,18 +729,27 @@ renew_attempt(struct renew_run *run, struct session *ss, struct solver *s,
 	if (e == ERR_OK) {
 		log_info("renewing %s", j->name);
 		(void)acme_take_ratelimit_retry(ss->acme);
+		(void)acme_take_ratelimit_held(ss->acme);
 		e = s != NULL ? renew_with(cfg, ss, s, j) : renew_one(cfg, ss,
 		    rs, j);
 		ra = e == ERR_OK ? 0 : acme_take_ratelimit_retry(ss->acme);
-	} else
-		ra = (long)(until - time(NULL));
+		until = acme_take_ratelimit_held(ss->acme);
+	}
+	/* The CA's time as a date from now, not from run->now: the run may
+	 * have begun long before the answer.  In clock_now's frame, as every
+	 * due question (the test knob EXTAUTH_NOW moves it). */
+	ca_until = until != 0 ? clock_now() + (until - time(NULL)) : ra > 0 ?
+	    clock_now() + ra : 0;
 	pthread_mutex_lock(&run->mu);
 	if (e == ERR_OK) {
 		add_name(run->renewed, j->name, NULL);
 		add_domains(run->rdoms, j);
 	} else {
+		/* A refusal reported once for many orders leaves the others
+		 * no error line of their own: their reason is the fact. */
 		add_name(run->failed, j->name, until != 0 ?
-		    "rate limited: not sent" : log_last_error());
+		    "rate limited: not sent" : e == ERR_RATELIMIT ?
+		    "rate limited by the CA" : log_last_error());
 		add_domains(run->fdoms, j);
 		if (e == ERR_RATELIMIT)
 			run->n_limited++;
@@ -746,10 +757,8 @@ renew_attempt(struct renew_run *run, struct session *ss, struct solver *s,
 	pthread_mutex_unlock(&run->mu);
 	if (e == ERR_OK)
 		return true;
-	if (until == 0)
-		(void)ratelimit_note(&run->rl, server, ra, time(NULL));
 	if (!cfg->dry_run && !j->foreign && sig_pending() == 0)
-		backoff_record(j, c, path, run->now, ra);
+		backoff_record(j, c, path, run->now, ca_until);
 	return true;
 }
 
@@ -1042,6 +1051,9 @@ cmd_renew(const struct config *cfg)
 		goto out;
 	if ((e = cmd_session_open(&ss, cfg)) != ERR_OK)
 		goto out;
+	/* Every connection of the run, its workers' too, tells the pauses
+	 * the CA asks for the moment they are asked. */
+	session_set_ratelimit(&ss, &run.rl);
 	e = ERR_INTERNAL;
 	if ((ari_batch = store_batch_new(ARI_BATCH)) == NULL) {
 		log_error("out of memory");

@@ -45,6 +45,14 @@ session_set_failure_cb(struct session *ss, acme_failure_cb cb, void *arg)
 		acme_set_failure_cb(ss->acme, cb, arg);
 }
 
+void
+session_set_ratelimit(struct session *ss, struct ratelimit *rl)
+{
+	ss->ratelimit = rl;
+	if (ss->acme != NULL)
+		acme_set_ratelimit(ss->acme, rl);
+}
+
 static bool
 same_str(const char *a, const char *b)
 {
@@ -86,6 +94,7 @@ session_connect(struct session *ss, const char *server)
 	if ((e = acme_new(ss->http, ss->server, &ss->acme)) != ERR_OK)
 		return e;
 	acme_set_failure_cb(ss->acme, ss->on_failure, ss->on_failure_arg);
+	acme_set_ratelimit(ss->acme, ss->ratelimit);
 	acme_allow_cross_origin(ss->acme, ss->opts.allow_cross_origin);
 	return ERR_OK;
 }
@@ -260,6 +269,8 @@ session_share(struct session *child, const struct session *parent)
 	child->opts = parent->opts;
 	child->server = parent->server;
 	child->ca_bundle = parent->ca_bundle;
+	/* One run, one set of pauses for all its workers. */
+	child->ratelimit = parent->ratelimit;
 	/* Borrowed: the parent holds the lock and closes the store. */
 	child->store = parent->store;
 	child->store_open = false;

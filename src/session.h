@@ -40,6 +40,8 @@ struct session {
 	EVP_PKEY		*account_key;
 	acme_failure_cb		 on_failure;	/* given to every acme */
 	void			*on_failure_arg;
+	struct ratelimit	*ratelimit;	/* the run's pauses, given to
+						 * every acme, borrowed */
 	char			*account_id;
 };
 
@@ -51,6 +53,9 @@ enum err	 session_connect(struct session *, const char *server);
 /* Who hears of every final non-2xx answer, now and after reconnects. */
 void		 session_set_failure_cb(struct session *, acme_failure_cb,
 		    void *arg);
+/* The run's pauses (ratelimit.h) for every acme of this session and of
+ * the sessions that share it from now on (renew, certonly --batch). */
+void		 session_set_ratelimit(struct session *, struct ratelimit *);
 /* The CA bundle in use: the override, else opts' (NULL: system). */
 const char	*session_ca_bundle(const struct session *);
 /* Loads this server's account or registers one (needs --agree-tos). */

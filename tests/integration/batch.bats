@@ -141,6 +141,32 @@ EOS
 	[[ $stderr == *"4 certificates in $B: 1 issued, 0 kept, 3 failed."* ]]
 }
 
+@test "--max-concurrent 8, 8 newOrders in flight when the CA says rateLimited (3600 s): reported once, none sent after the first answer, exit 9" {
+	load ../lib/faultproxy
+	# Each 429 is held 2 s: the 8 workers' newOrders are all on their
+	# way before the first answer arrives.
+	faultproxy_start "ratelimited:kind=newOrder:secs=3600:delay=2"
+	COMMON=(--server "$FAULTPROXY_DIR_URL" --ca-bundle "$FAULTPROXY_CA_BUNDLE" "${DIRS[@]}"
+		--agree-tos --email t@example.com -n)
+	local k
+	: >"$B"
+	for k in $(seq 1 8); do
+		printf 'q%d.example.com\n' "$k" >>"$B"
+	done
+	ext_run --batch "$B" --preferred-challenges dns --max-concurrent 8 certonly
+	local before after
+	before=$(faultproxy_sent_before ratelimited newOrder)
+	after=$(faultproxy_sent_after ratelimited newOrder)
+	faultproxy_stop
+	[ "$status" -eq 9 ]
+	# Several were in flight together, else this test shows nothing.
+	[ "$before" -ge 2 ]
+	assert_eq "newOrders after the first 429" "$after" 0
+	assert_eq "rate-limit reports" "$(grep -c 'error: newOrder: POST .*: rate limited by the CA' <<<"$stderr")" 1
+	assert_eq "retry-after lines" "$(grep -c 'error: retry after ' <<<"$stderr")" 1
+	[[ $stderr == *"8 certificates in $B: 0 issued, 0 kept, 8 failed."* ]]
+}
+
 @test "handler mode at --max-concurrent 4: four lines in flight at once, all issued; at 1 one after the other" {
 	local h=$BATS_TEST_TMPDIR/handler.sh log=$BATS_TEST_TMPDIR/handler.log
 	cat >"$h" <<'EOS'

@@ -8,10 +8,13 @@
 # challenges at once: they overlap with it and never without it, and a
 # SIGTERM among them still cleans every one up.  Rate-limit
 # awareness: a rateLimited answer (or a 503 with Retry-After) pauses the
-# run's new orders to that CA for the time given, once, instead of each
-# order spending more of the limit; a pause longer than a run waits leaves
-# the orders unsent, each with the CA's time as its next attempt, and a
-# run whose only failures are rate limits exits 9, not 8.  Through
+# run's new orders to that CA for the time given, from the moment it
+# arrives, instead of each order spending more of the limit: with several
+# workers, none sends a newOrder after the first 429 (the proxy's
+# timestamps show it), and the refusal is reported once however many
+# orders were in flight; a pause longer than a run waits leaves the
+# orders unsent, each with the CA's time as its next attempt, and a run
+# whose only failures are rate limits exits 9, not 8.  Through
 # tests/lib/faultproxy.py in front of the real Pebble.
 
 bats_require_minimum_version 1.5.0
@@ -156,6 +159,67 @@ retry_after() { sed -n 's/^extauth_retry_after = //p' "$CFG/renewal/$1.example.c
 	[ "$status" -eq 8 ]
 	[[ $stderr == *"asked to wait 2 s: no new order to it before"* ]]
 	[[ $stderr == *"2 lineages checked, 2 due, 1 renewed, 1 failed."* ]]
+}
+
+@test "--max-concurrent 8, 8 newOrders in flight when the CA says rateLimited (3600 s): reported once, none sent after the first answer, each lineage records the CA's time, exit 9" {
+	handler_lineages rl-fl 8
+	# Each 429 is held 2 s by the proxy: the 8 workers' newOrders are
+	# all on their way before the first answer arrives.
+	faultproxy_rules "ratelimited:kind=newOrder:secs=3600:delay=2"
+	local now n at
+	now=$(date +%s)
+	renew_run --deactivate-authz --max-concurrent 8
+	[ "$status" -eq 9 ]
+	# Several were in flight together, else this test shows nothing.
+	[ "$(faultproxy_sent_before ratelimited newOrder)" -ge 2 ]
+	assert_eq "newOrders after the first 429" "$(faultproxy_sent_after ratelimited newOrder)" 0
+	assert_eq "rate-limit reports" "$(grep -c 'error: newOrder: POST .*: rate limited by the CA' <<<"$stderr")" 1
+	assert_eq "retry-after lines" "$(grep -c 'error: retry after ' <<<"$stderr")" 1
+	assert_eq "pause warnings" "$(grep -c 'asked to wait 3600 s: no new order' <<<"$stderr")" 1
+	[[ $stderr == *"8 lineages checked, 8 due, 0 renewed, 8 failed."* ]]
+	for n in $(seq 1 8); do
+		at=$(retry_after "rl-fl$n")
+		[ "$at" -ge $((now + 3600)) ] && [ "$at" -le $((now + 3600 + 60)) ]
+	done
+}
+
+@test "--max-concurrent 8: orders whose run began before the pause are held at their newOrder (3600 s): none sent after the first answer, exit 9" {
+	handler_lineages rl-gt 8
+	# Every worker passes the run's gate at once; all but the first
+	# nonce are held 2 s, so the first newOrder meets the limit while
+	# the 7 others are between the gate and their newOrder.
+	faultproxy_rules "stall:kind=nonce:at=2,3,4,5,6,7,8:secs=2" "ratelimited:kind=newOrder:secs=3600"
+	local now n at
+	now=$(date +%s)
+	renew_run --deactivate-authz --max-concurrent 8
+	[ "$status" -eq 9 ]
+	assert_eq newOrders "$(faultproxy_requests newOrder)" 1
+	assert_eq "newOrders after the first 429" "$(faultproxy_sent_after ratelimited newOrder)" 0
+	assert_eq "rate-limit reports" "$(grep -c 'error: newOrder: POST .*: rate limited by the CA' <<<"$stderr")" 1
+	[[ $stderr == *"7 orders were not sent to the CA at $FAULTPROXY_DIR_URL, which asked to wait until "* ]]
+	[[ $stderr == *"8 lineages checked, 8 due, 0 renewed, 8 failed."* ]]
+	for n in $(seq 1 8); do
+		at=$(retry_after "rl-gt$n")
+		[ "$at" -ge $((now + 3600)) ] && [ "$at" -le $((now + 3600 + 60)) ]
+	done
+}
+
+@test "--max-concurrent 4, a 2 s rate limit met by one order in flight: no other worker sends a new order until it ends, then all are renewed" {
+	handler_lineages rl-sh 8
+	# One newOrder gets the 429; its own retry 2 s later is answered.
+	# Each order takes over 1 s (the perform sleeps), so without the
+	# pause the other workers' next newOrders fall inside those 2 s.
+	faultproxy_rules "ratelimited:kind=newOrder:secs=2:times=1"
+	HANDLER_SLEEP=1 renew_run --deactivate-authz --max-concurrent 4
+	[ "$status" -eq 0 ]
+	assert_eq "newOrders in the 2 s pause" "$(faultproxy_sent_after ratelimited newOrder 1.9)" 0
+	# 8 orders and the refused one's retry; nothing was held unsent.
+	assert_eq newOrders "$(faultproxy_requests newOrder)" 9
+	[ "$(faultproxy_sent_after ratelimited newOrder)" -ge 4 ]
+	assert_eq "pause warnings" "$(grep -c 'asked to wait 2 s: no new order' <<<"$stderr")" 1
+	[[ $stderr =~ waiting\ [12]\ s\ for\ the\ CA ]]
+	! grep -q 'rate limited by the CA' <<<"$stderr" || false
+	[[ $stderr == *"8 lineages checked, 8 due, 8 renewed, 0 failed."* ]]
 }
 
 @test "--max-concurrent 4: handler calls of different lineages overlap; at 1 they never do" {
