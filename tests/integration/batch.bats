@@ -167,6 +167,48 @@ EOS
 	[[ $stderr == *"8 certificates in $B: 0 issued, 0 kept, 8 failed."* ]]
 }
 
+@test "handler mode at --max-concurrent 8 against 30% rateLimited newOrders: every line issued or cleanly rate limited (exit 0 or 9)" {
+	load ../lib/faultproxy
+	faultproxy_start "ratelimited:kind=newOrder:rate=0.3:secs=1"
+	COMMON=(--server "$FAULTPROXY_DIR_URL" --ca-bundle "$FAULTPROXY_CA_BUNDLE" "${DIRS[@]}"
+		--agree-tos --email t@example.com -n)
+	local h=$BATS_TEST_TMPDIR/handler.sh k issued=0 limited=0 injected
+	cat >"$h" <<'EOS'
+#!/usr/bin/env bash
+set -eu
+post() { curl -fsS -o /dev/null -X POST -d "$2" "$CHALLTESTSRV_URL/$1"; }
+case $1 in
+perform) post set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" ;;
+cleanup) post clear-txt "{\"host\":\"_acme-challenge.$domain.\"}" ;;
+esac
+EOS
+	chmod +x "$h"
+	: >"$B"
+	for k in $(seq 1 12); do
+		printf 'rr%d.example.com\n' "$k" >>"$B"
+	done
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" --handler "$h" \
+		--preferred-challenges dns --deactivate-authz --max-concurrent 8 --batch "$B" certonly
+	show
+	injected=$(faultproxy_injected ratelimited)
+	faultproxy_stop
+	[ "$status" -eq 0 ] || [ "$status" -eq 9 ]
+	[ "$injected" -ge 1 ]
+	for k in $(seq 1 12); do
+		if [[ -e $CFG/live/rr$k.example.com ]]; then
+			assert_lineage "$CFG/live/rr$k.example.com" "rr$k.example.com"
+			issued=$((issued + 1))
+		else
+			# Not issued: only a rate limit.
+			[[ $stderr =~ rr$k\.example\.com\ \(rate\ limited ]]
+			limited=$((limited + 1))
+		fi
+	done
+	[[ $stderr == *"12 certificates in $B: $issued issued, 0 kept, $limited failed."* ]]
+	if ((limited == 0)); then [ "$status" -eq 0 ]; else [ "$status" -eq 9 ]; fi
+	! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$stderr" || false
+}
+
 @test "handler mode at --max-concurrent 4: four lines in flight at once, all issued; at 1 one after the other" {
 	local h=$BATS_TEST_TMPDIR/handler.sh log=$BATS_TEST_TMPDIR/handler.log
 	cat >"$h" <<'EOS'
