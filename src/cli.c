@@ -970,6 +970,8 @@ xdg_path(const char *var, const char *fallback, const char *suffix)
 static enum err
 set_defaults_dirs(struct config *cfg)
 {
+	/* resume checks it against the pending order's (cmd_resume.c). */
+	cfg->config_dir_given = cfg->config_dir != NULL;
 	if (geteuid() == 0) {
 		if (cfg->config_dir == NULL)
 			cfg->config_dir = "/etc/extauth";

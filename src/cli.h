@@ -42,6 +42,7 @@ struct config {
 	const char		*server;
 	const char		*ca_bundle;
 	const char		*config_dir;
+	bool			 config_dir_given;	/* not the default */
 	const char		*work_dir;
 	const char		*logs_dir;
 	const char		*email;

@@ -43,11 +43,12 @@ struct lineage_result;
  * Phase 1 of --defer for lineage p (certonly, renew; cmd_resume.c): keep
  * it when not due (a report message), else make the order, save it as a
  * pending order, hand its challenges out and print the deferred line;
- * *deferred says which.
+ * *deferred says which.  renew: renew makes it (its resume then runs
+ * renewal-hooks/deploy/ as renew would).
  */
 enum err	 cmd_defer(struct session *, struct solver *,
-		    const struct lineage_params *, json_t *messages,
-		    bool *deferred);
+		    const struct lineage_params *, bool renew,
+		    json_t *messages, bool *deferred);
 /* certonly's report message for a lineage obtained or kept
  * (cmd_certonly.c). */
 enum err	 cmd_certonly_report(json_t *messages,
@@ -104,10 +105,15 @@ struct store;
  * cmd_common.c for the rules. */
 enum err	 cmd_dir_hooks(const struct store *, enum store_hooks,
 		    char *const *extra, long timeout_s);
-/* renewal-hooks/deploy/ for lineage name, with the environment of
- * cmd_deploy_hook. */
-enum err	 cmd_dir_deploy_hooks(const struct store *, const char *name,
-		    char *const *domains, size_t n, long timeout_s);
+/*
+ * What renew runs after each lineage it renewed (cmd_renew.c, and the
+ * resume of an order renew --defer made): renewal-hooks/deploy/, then
+ * hook (the lineage's, or --deploy-hook) when not NULL; both run, the
+ * first failure counts, as certbot.  Environment of cmd_deploy_hook.
+ */
+enum err	 cmd_renew_deploy_hooks(const struct store *, const char *hook,
+		    const char *name, char *const *domains, size_t n,
+		    long timeout_s);
 enum err	 cmd_deploy_hook(const char *hook, const struct store *,
 		    const char *name, char *const *domains, size_t n,
 		    long timeout_s);

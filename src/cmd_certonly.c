@@ -173,7 +173,7 @@ cmd_certonly(const struct config *cfg)
 	    cfg->pre_hook, NULL, cfg->handler_timeout_s)) != ERR_OK)
 		goto out;
 	if (cfg->defer)
-		e = cmd_defer(&ss, s, &p, messages, &deferred);
+		e = cmd_defer(&ss, s, &p, false, messages, &deferred);
 	else
 		e = lineage_obtain(&ss, s, &p, &r);
 	if (e == ERR_OK && cfg->defer)

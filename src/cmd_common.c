@@ -474,17 +474,19 @@ cmd_deploy_hook(const char *hook, const struct store *st, const char *name,
 }
 
 enum err
-cmd_dir_deploy_hooks(const struct store *st, const char *name,
-    char *const *domains, size_t n, long timeout_s)
+cmd_renew_deploy_hooks(const struct store *st, const char *hook,
+    const char *name, char *const *domains, size_t n, long timeout_s)
 {
 	char	*env[3] = { NULL, NULL, NULL };
-	enum err e = ERR_INTERNAL;
+	enum err e = ERR_INTERNAL, e1 = ERR_OK;
 
 	if (deploy_env(st, name, domains, n, env))
 		e = cmd_dir_hooks(st, STORE_HOOKS_DEPLOY, env, timeout_s);
 	free(env[0]);
 	free(env[1]);
-	return e;
+	if (hook != NULL)
+		e1 = cmd_deploy_hook(hook, st, name, domains, n, timeout_s);
+	return e != ERR_OK ? e : e1;
 }
 
 void

@@ -536,20 +536,11 @@ static enum err
 deploy_hook(const struct config *cfg, struct session *ss,
     const struct lineage_params *j)
 {
-	const char	*hook = cfg->deploy_hook ? cfg->deploy_hook :
-			    j->deploy_hook;
-	enum err	 e, e1 = ERR_OK;
-
 	if (cfg->dry_run)
 		return ERR_OK;
-	/* As certbot: renewal-hooks/deploy/ first, then the lineage's own
-	 * (or --deploy-hook); both run, the first failure counts. */
-	e = cmd_dir_deploy_hooks(&ss->store, j->name, j->domains,
+	return cmd_renew_deploy_hooks(&ss->store, cfg->deploy_hook ?
+	    cfg->deploy_hook : j->deploy_hook, j->name, j->domains,
 	    j->n_domains, cfg->handler_timeout_s);
-	if (hook != NULL)
-		e1 = cmd_deploy_hook(hook, &ss->store, j->name, j->domains,
-		    j->n_domains, cfg->handler_timeout_s);
-	return e != ERR_OK ? e : e1;
 }
 
 /* Renews one due lineage through solver s. */
@@ -577,7 +568,7 @@ renew_with(const struct config *cfg, struct session *ss, struct solver *s,
 	j->deactivate_authz = cfg->deactivate_authz;
 	if (cfg->defer) {
 		/* Phase 1 only (cmd_resume.c): its resume deploys. */
-		e = cmd_defer(ss, s, j, scratch, &deferred);
+		e = cmd_defer(ss, s, j, true, scratch, &deferred);
 		goto out;
 	}
 	if ((e = lineage_obtain(ss, s, j, &r)) != ERR_OK)

@@ -14,7 +14,15 @@
  * is in place or its change is on its way.  Phase 2 sends cleanup in the
  * lineage's recorded mode.  Text mode is refused (cli.c): a person at the
  * terminal finishes in one run.
+ *
+ * Phase 2 works where phase 1 meant: the pending order records phase 1's
+ * config dir (a resume given another is refused before the CA is asked),
+ * and whether renew made it (then its resume runs renewal-hooks/deploy/,
+ * as renew would have).  It holds the lineage's lock from before the
+ * first request to the CA until the lineage is saved and deployed, so a
+ * renew of the lineage cannot run an order of its own alongside.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,11 +55,21 @@ dup_or_null(const char *s, bool *ok)
 	return d;
 }
 
+/* dir with its links resolved (a new string), as given when it does not
+ * exist (so it matches no recorded one); NULL when out of memory. */
+static char *
+canon_dir(const char *dir)
+{
+	char	buf[PATH_MAX];
+
+	return strdup(realpath(dir, buf) != NULL ? buf : dir);
+}
+
 /* The pending order of lineage p whose order h was just made. */
 static enum err
 pending_fill(struct pending *pd, struct session *ss,
     const struct lineage_params *p, const struct lineage_draft *d,
-    const struct order_handout *h)
+    const struct order_handout *h, bool renew)
 {
 	struct lineage_params	 w = *p;	/* shallow: nothing freed */
 	const struct challenge	*ch;
@@ -76,6 +94,9 @@ pending_fill(struct pending *pd, struct session *ss,
 	pd->account = dup_or_null(ss->account_id, &ok);
 	pd->deactivate_authz = p->deactivate_authz;
 	pd->foreign = p->foreign;
+	pd->renew = renew;
+	/* Absolute: resume may run from another directory. */
+	pd->config_dir = canon_dir(ss->store.config_dir);
 	if ((pd->key_pem = crypto_key_to_pem(d->key)) == NULL ||
 	    (pd->csr = b64u_encode(d->csr, d->csr_len)) == NULL ||
 	    (pd->domains = calloc(p->n_domains + 1, sizeof *pd->domains)) ==
@@ -96,9 +117,14 @@ pending_fill(struct pending *pd, struct session *ss,
 		pd->chs[i].txt_domain = dup_or_null(ch->txt_domain, &ok);
 		pd->chs[i].uri = dup_or_null(ch->uri, &ok);
 	}
-	if (!ok) {
+	if (!ok || pd->config_dir == NULL) {
 		log_error("out of memory");
 		return ERR_INTERNAL;
+	}
+	if (pd->config_dir[0] != '/') {
+		log_error("config dir %s: cannot resolve it to an absolute path",
+		    ss->store.config_dir);
+		return ERR_STORAGE;
 	}
 	return ERR_OK;
 }
@@ -148,7 +174,8 @@ supersede(struct solver *s, const char *work_dir, const struct pending *pd)
 
 enum err
 cmd_defer(struct session *ss, struct solver *s,
-    const struct lineage_params *p, json_t *messages, bool *deferred)
+    const struct lineage_params *p, bool renew, json_t *messages,
+    bool *deferred)
 {
 	struct lineage_result	 r;
 	struct lineage_draft	 d;
@@ -175,7 +202,7 @@ cmd_defer(struct session *ss, struct solver *s,
 	lineage_order_req(p, &d, ss->store.work_dir, &req);
 	if ((e = order_defer(ss->acme, &req, &h)) != ERR_OK ||
 	    (e = pending_new(&pd, ss->store.work_dir)) != ERR_OK ||
-	    (e = pending_fill(&pd, ss, p, &d, &h)) != ERR_OK)
+	    (e = pending_fill(&pd, ss, p, &d, &h, renew)) != ERR_OK)
 		goto out;
 	/* Saved before anybody is told: a run killed from here on leaves
 	 * an order `extauth pending` lists and resume can finish. */
@@ -340,15 +367,72 @@ resume_result(const struct lineage_params *p, const struct lineage_result *r)
 	return res;
 }
 
-/* Connects as phase 1 did: its server, its account, its CA bundle. */
+/*
+ * The config dir phase 1 meant, into c->config_dir (pd's string): a
+ * --config-dir naming another is refused (ERR_USAGE, two lines), before
+ * the CA is asked anything.  A pending order from before it was recorded
+ * keeps cfg's, as then.
+ */
+static enum err
+resume_config_dir(const struct config *cfg, const struct pending *pd,
+    struct config *c)
+{
+	char	*given;
+	bool	 same;
+
+	if (pd->config_dir == NULL)
+		return ERR_OK;
+	if (cfg->config_dir_given) {
+		if ((given = canon_dir(cfg->config_dir)) == NULL) {
+			log_error("out of memory");
+			return ERR_INTERNAL;
+		}
+		same = strcmp(given, pd->config_dir) == 0;
+		free(given);
+		if (!same) {
+			log_error("pending order %s was made for the config dir "
+			    "%s, not %s", pd->id, pd->config_dir,
+			    cfg->config_dir);
+			log_error("run extauth resume %s with --config-dir %s, "
+			    "or without --config-dir", pd->id, pd->config_dir);
+			return ERR_USAGE;
+		}
+	}
+	c->config_dir = pd->config_dir;
+	return ERR_OK;
+}
+
+/*
+ * Connects as phase 1 did: its server, its account, its CA bundle.  The
+ * lineage's lock first, into p->lineage (the caller closes it), held
+ * until the lineage is saved and deployed: a renew holding it would make
+ * an order of its own, so this resume stops (ERR_LOCKED) before asking
+ * the CA anything, and its pending order stays for a later resume.
+ */
 static enum err
 resume_connect(const struct config *cfg, struct session *ss,
-    struct solver *s, const struct pending *pd,
-    const struct lineage_params *p)
+    struct solver *s, const struct pending *pd, struct lineage_params *p)
 {
-	enum err	e;
+	const char	*why;
+	enum err	 e;
 
 	if ((e = cmd_session_open(ss, cfg)) != ERR_OK)
+		return e;
+	if ((p->lineage = store_lineage_open(&ss->store, p->name, &why)) ==
+	    NULL) {
+		log_error("pending order %s: certificate name %s: %s", pd->id,
+		    p->name, why);
+		log_error("cancel it with extauth pending --cancel %s, then run "
+		    "extauth certonly --defer again", pd->id);
+		return ERR_STORAGE;
+	}
+	if ((e = store_lineage_lock(p->lineage)) == ERR_LOCKED) {
+		log_error("certificate %s is being renewed or resumed by another "
+		    "process; pending order %s is kept", p->name, pd->id);
+		log_error("run extauth resume %s again when that run ends",
+		    pd->id);
+	}
+	if (e != ERR_OK)
 		return e;
 	session_set_failure_cb(ss, cmd_request_failure, s);
 	ss->ca_bundle = cfg->ca_bundle ? cfg->ca_bundle : p->ca_bundle;
@@ -357,11 +441,27 @@ resume_connect(const struct config *cfg, struct session *ss,
 	return session_account(ss, pd->account);
 }
 
+/* After the lineage is saved, what the verb that made the order runs:
+ * renew's deploy hooks, or certonly's recorded --deploy-hook. */
+static enum err
+resume_deploy(const struct config *cfg, struct session *ss,
+    const struct pending *pd, const struct lineage_params *p)
+{
+	if (pd->renew)
+		return cmd_renew_deploy_hooks(&ss->store, p->deploy_hook,
+		    p->name, p->domains, p->n_domains, cfg->handler_timeout_s);
+	if (p->deploy_hook == NULL)
+		return ERR_OK;
+	return cmd_deploy_hook(p->deploy_hook, &ss->store, p->name,
+	    p->domains, p->n_domains, cfg->handler_timeout_s);
+}
+
 enum err
 cmd_resume(const struct config *cfg)
 {
 	struct pending		  pd;
 	struct session		  ss;
+	struct config		  c;	/* cfg, in phase 1's config dir */
 	struct lineage_params	  p = { 0 };
 	struct lineage_result	  r = { 0 };
 	struct order_req	  req = { 0 };
@@ -390,6 +490,10 @@ cmd_resume(const struct config *cfg)
 		pending_clear(&pd);
 		return e;
 	}
+	c = *cfg;	/* shallow: c only points at cfg's and pd's strings */
+	if ((e = resume_config_dir(cfg, &pd, &c)) != ERR_OK)
+		goto out;
+	cfg = &c;
 	if ((e = params_from_pending(&pd, &p)) != ERR_OK ||
 	    (e = saved_challenges(&pd, &chs)) != ERR_OK)
 		goto out;
@@ -445,9 +549,7 @@ cmd_resume(const struct config *cfg)
 	    ERR_OK)
 		goto out;
 	(void)pending_remove(&pd);
-	if (p.deploy_hook != NULL && (e = cmd_deploy_hook(p.deploy_hook,
-	    &ss.store, p.name, p.domains, p.n_domains,
-	    cfg->handler_timeout_s)) != ERR_OK)
+	if ((e = resume_deploy(cfg, &ss, &pd, &p)) != ERR_OK)
 		goto out;
 	if ((e = cmd_certonly_report(messages, &r)) == ERR_OK &&
 	    cfg->json_output && (res = resume_result(&p, &r)) == NULL)
@@ -466,6 +568,7 @@ out:
 	cmd_finish(s, e, messages);
 	saved_free(chs, pd.n_chs);
 	lineage_result_clear(&r);
+	store_lineage_close(p.lineage);	/* lets go of the lock */
 	lineage_params_clear(&p);
 	EVP_PKEY_free(key);
 	free(csr);

@@ -115,6 +115,7 @@ pending_clear(struct pending *p)
 	free(p->server);
 	free(p->account);
 	free(p->csr);
+	free(p->config_dir);
 	conf_clear(&p->lineage);
 	memset(p, 0, sizeof *p);
 	p->lock_fd = -1;
@@ -180,6 +181,8 @@ to_json(const struct pending *p)
 	    || json_object_set_new(o, "deactivate_authz",
 	    json_boolean(p->deactivate_authz))
 	    || json_object_set_new(o, "foreign", json_boolean(p->foreign))
+	    || json_object_set_new(o, "renew", json_boolean(p->renew))
+	    || json_object_set_new(o, "config_dir", str_or_null(p->config_dir))
 	    || json_object_set_new(o, "lineage", lin)
 	    || json_object_set_new(o, "challenges", chs)) {
 		json_decref(o);
@@ -314,11 +317,16 @@ from_text(const char *text, size_t len, struct pending *p)
 	    !get_str(o, "account", false, &p->account) ||
 	    !get_str(o, "key", false, &p->key_pem) ||
 	    !get_str(o, "csr", false, &p->csr) ||
+	    /* Absent from older files of this version: optional. */
+	    !get_str(o, "config_dir", true, &p->config_dir) ||
 	    !lineage_from_json(json_object_get(o, "lineage"), p))
 		goto out;
 	p->deactivate_authz = json_is_true(json_object_get(o,
 	    "deactivate_authz"));
 	p->foreign = json_is_true(json_object_get(o, "foreign"));
+	p->renew = json_is_true(json_object_get(o, "renew"));
+	if (p->config_dir != NULL && p->config_dir[0] != '/')
+		goto out;
 	if (p->expires != NULL && ari_parse_time(p->expires, &t))
 		p->expires_at = (long)t;
 	v = json_object_get(o, "domains");

@@ -4,7 +4,8 @@
  * everything `extauth resume ID` needs to finish the order in another
  * process: the order URL, the server and account, the certificate key and
  * CSR, the names, the lineage settings and the challenges as they were
- * handed out.  pending.c owns the file's format, its path and its lock.
+ * handed out, the config dir phase 1 meant the lineage for and whether
+ * renew made it.  pending.c owns the file's format, its path and its lock.
  */
 #ifndef EXTAUTH_PENDING_H
 #define EXTAUTH_PENDING_H
@@ -56,6 +57,10 @@ struct pending {
 	char			*csr;		/* base64url DER */
 	bool			 deactivate_authz;
 	bool			 foreign;	/* a certbot lineage */
+	bool			 renew;		/* made by renew --defer */
+	/* Phase 1's config dir, absolute; NULL in files written before it
+	 * was recorded (then resume's own is used, as it was). */
+	char			*config_dir;
 	struct conf		 lineage;	/* renewal.c's rows (see cmd_resume.c) */
 	struct pending_chal	*chs;
 	size_t			 n_chs;

@@ -492,3 +492,223 @@ HOOK
 	assert_lineage "$CFG/live/k3.example.com" k3.example.com
 	[ ! -e "$WORK/pending/$id.json" ]
 }
+
+# pending_swap_server ID: points the pending order at a CA that cannot be
+# reached (the original kept in $BATS_TEST_TMPDIR/ID.orig), so a run that
+# asked the CA anything would exit 3, not with the code under test.
+pending_swap_server() {
+	local f=$WORK/pending/$1.json
+	cp -p "$f" "$BATS_TEST_TMPDIR/$1.orig"
+	jq '.server = "https://127.0.0.1:1/dir"' "$f" >"$f.new"
+	chmod 600 "$f.new"
+	mv "$f.new" "$f"
+}
+
+pending_restore() {
+	mv "$BATS_TEST_TMPDIR/$1.orig" "$WORK/pending/$1.json"
+}
+
+@test "resume meets the lineage's lock held by another process: exit 7 before any request to the CA, two lines naming the lineage, the order kept; the rerun finishes it" {
+	defer -d lk.example.com
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	publish
+	pending_swap_server "$id"
+	lock_hold "$CFG/renewal/lk.example.com.lock"
+	resume "$id"
+	lock_release
+	[ "$status" -eq 7 ]
+	[[ $stderr == *"certificate lk.example.com is being renewed or resumed by another process; pending order $id is kept"* ]]
+	[[ $stderr == *"run extauth resume $id again when that run ends"* ]]
+	assert_eq "stderr lines" "$(grep -c . <<<"$stderr")" 2
+	# Nothing handed back: the outside party's records stay for the rerun.
+	assert_eq "cleanup lines" "$(count_cmd cleanup)" 0
+	[ -e "$WORK/pending/$id.json" ]
+	[ ! -e "$CFG/live/lk.example.com" ]
+	pending_restore "$id"
+	resume "$id"
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/lk.example.com" lk.example.com
+	[ ! -e "$WORK/pending/$id.json" ]
+}
+
+# gate_handler: a handler whose perform publishes the TXT record and then,
+# while the FIFO $GATE exists, waits for a line on it (its pid in $HPID);
+# its cleanup leaves the records, so a pending order's stay published.
+gate_handler() {
+	local h=$BATS_TEST_TMPDIR/gate.sh
+	cat >"$h" <<'HANDLER'
+#!/usr/bin/env bash
+set -eu
+if [[ $1 == perform ]]; then
+	curl -fsS -o /dev/null -X POST -d "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" \
+		"$CHALLTESTSRV_URL/set-txt"
+	if [[ -p $GATE ]]; then
+		echo $$ >"$HPID"
+		read -r _ <"$GATE"
+	fi
+fi
+HANDLER
+	chmod +x "$h"
+	export GATE=$BATS_TEST_TMPDIR/gate HPID=$BATS_TEST_TMPDIR/handler.pid
+	GATE_HANDLER=$h
+}
+
+@test "a resume while renew of the lineage is mid-order: exit 7, the order kept; renew finalizes once, and the rerun of resume after it once more" {
+	load ../lib/faultproxy
+	# No faults: the proxy counts the finalize requests.
+	faultproxy_start
+	COMMON=(--server "$FAULTPROXY_DIR_URL" --ca-bundle "$FAULTPROXY_CA_BUNDLE"
+		"${DIRS[@]}" --agree-tos --email t@example.com -n)
+	gate_handler
+	ext_run -d mo.example.com --preferred-challenges dns --handler "$GATE_HANDLER" \
+		--deactivate-authz certonly
+	[ "$status" -eq 0 ]
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${DIRS[@]}" \
+		--defer --force-renewal renew </dev/null
+	show
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	[[ -n $id ]]
+	# A renew of the same lineage, held in its handler's perform: it has
+	# made its order and holds the lineage's lock.
+	mkfifo "$GATE"
+	"$EXTAUTH" "${DIRS[@]}" --force-renewal --deactivate-authz renew </dev/null \
+		>"$BATS_TEST_TMPDIR/renew.out" 2>"$BATS_TEST_TMPDIR/renew.err" &
+	a=$!
+	for _ in $(seq 400); do [[ -s $HPID ]] && break; sleep 0.05; done
+	[[ -s $HPID ]]
+	resume "$id"
+	[ "$status" -eq 7 ]
+	[[ $stderr == *"certificate mo.example.com is being renewed or resumed by another process"* ]]
+	[ -e "$WORK/pending/$id.json" ]
+	assert_lineage "$CFG/live/mo.example.com" mo.example.com 1
+	echo go >"$GATE"
+	wait "$a"
+	assert_eq "renew" "$?" 0
+	rm -f "$GATE"
+	# One finalize between them (certonly's, then renew's): one new
+	# version.
+	assert_eq "finalize requests" "$(faultproxy_requests finalize)" 2
+	assert_lineage "$CFG/live/mo.example.com" mo.example.com 2
+	resume "$id"
+	[ "$status" -eq 0 ]
+	assert_eq "finalize requests" "$(faultproxy_requests finalize)" 3
+	assert_lineage "$CFG/live/mo.example.com" mo.example.com 3
+	[ ! -e "$WORK/pending/$id.json" ]
+}
+
+@test "a renew while a resume of the lineage runs: skipped as in progress elsewhere, no order of its own" {
+	ext_run -d ip.example.com --preferred-challenges dns --deactivate-authz certonly
+	[ "$status" -eq 0 ]
+	# Its resume waits for the TXT record (--dns-wait), holding the lock.
+	defer -d ip.example.com --force-renewal --dns-wait 60 \
+		--dns-resolver "127.0.0.1:$PEBBLE_DNS_PORT"
+	[ "$status" -eq 0 ]
+	SLOW_LINES=$(lines_cmd perform_challenge)
+	id=$(deferred_id)
+	"$EXTAUTH" "${COMMON[@]}" resume "$id" </dev/null >"$BATS_TEST_TMPDIR/a.out" \
+		2>"$BATS_TEST_TMPDIR/a.err" &
+	a=$!
+	for _ in $(seq 400); do lock_held "$CFG/renewal/ip.example.com.lock" && break; sleep 0.05; done
+	lock_held "$CFG/renewal/ip.example.com.lock"
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${DIRS[@]}" \
+		--force-renewal renew </dev/null
+	show
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"ip.example.com: in progress elsewhere"* ]]
+	assert_eq "perform lines" "$(count_cmd perform_challenge)" 0
+	publish_slow
+	wait "$a"
+	assert_eq "resume" "$?" 0
+	# The first certonly and the resume: nothing from the renew.
+	assert_lineage "$CFG/live/ip.example.com" ip.example.com 2
+}
+
+# deploy_dir_hook: a renewal-hooks/deploy/ script that logs its lineage
+# and names, one line a run, to $DLOG.
+deploy_dir_hook() {
+	mkdir -p "$CFG/renewal-hooks/deploy"
+	printf '#!/bin/sh\necho "$RENEWED_LINEAGE|$RENEWED_DOMAINS" >>"$DLOG"\n' \
+		>"$CFG/renewal-hooks/deploy/log.sh"
+	chmod +x "$CFG/renewal-hooks/deploy/log.sh"
+	export DLOG=$BATS_TEST_TMPDIR/deploy.log
+	: >"$DLOG"
+}
+
+@test "resume of an order renew --defer made runs renewal-hooks/deploy/ once, as renew would; one certonly --defer made does not, as certonly" {
+	ext_run -d dp.example.com -d www.dp.example.com --preferred-challenges dns \
+		--deactivate-authz certonly
+	[ "$status" -eq 0 ]
+	deploy_dir_hook
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${DIRS[@]}" \
+		--defer --force-renewal renew </dev/null
+	show
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	assert_eq "renew recorded" "$(jq -r .renew "$WORK/pending/$id.json")" true
+	publish
+	# Phase 1 renewed nothing: nothing deployed yet.
+	[ ! -s "$DLOG" ]
+	resume "$id"
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/dp.example.com" dp.example.com,www.dp.example.com 2
+	assert_eq "deploy hook ran once" "$(cat "$DLOG")" \
+		"$CFG/live/dp.example.com|dp.example.com www.dp.example.com"
+	: >"$DLOG"
+	defer -d dc.example.com
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	assert_eq "not renew" "$(jq -r .renew "$WORK/pending/$id.json")" false
+	publish
+	resume "$id"
+	[ "$status" -eq 0 ]
+	[ ! -s "$DLOG" ]
+}
+
+@test "the config dir of phase 1 is recorded: resume with another is refused before any request (exit 2), without one uses it; an older pending order keeps resume's own" {
+	defer -d cd1.example.com
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	assert_eq "recorded" "$(jq -r .config_dir "$WORK/pending/$id.json")" "$(realpath "$CFG")"
+	publish
+	other=$BATS_TEST_TMPDIR/other
+	pending_swap_server "$id"
+	ext_direct --config-dir "$other" --work-dir "$WORK" --logs-dir "$LOGS" "$NO_SLEEP" \
+		resume "$id"
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"pending order $id was made for the config dir $(realpath "$CFG"), not $other"* ]]
+	[[ $stderr == *"run extauth resume $id with --config-dir $(realpath "$CFG"), or without --config-dir"* ]]
+	assert_eq "stderr lines" "$(grep -c . <<<"$stderr")" 2
+	[ ! -e "$other" ]
+	[ -e "$WORK/pending/$id.json" ]
+	pending_restore "$id"
+	# The same directory by another path is the same.
+	ln -s "$CFG" "$BATS_TEST_TMPDIR/cfg-link"
+	ext_direct --config-dir "$BATS_TEST_TMPDIR/cfg-link" --work-dir "$WORK" \
+		--logs-dir "$LOGS" "$NO_SLEEP" resume "$id"
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/cd1.example.com" cd1.example.com
+	# No --config-dir: the recorded one, not the default.
+	defer -d cd2.example.com
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	publish
+	ext_direct --work-dir "$WORK" --logs-dir "$LOGS" "$NO_SLEEP" resume "$id"
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/cd2.example.com" cd2.example.com
+	[ ! -e "/etc/extauth/live/cd2.example.com" ]
+	# A pending order from before it was recorded: resume's own config
+	# dir, as then (here the same one phase 1 used).
+	defer -d cd3.example.com
+	[ "$status" -eq 0 ]
+	id=$(deferred_id)
+	publish
+	f=$WORK/pending/$id.json
+	jq 'del(.config_dir, .renew)' "$f" >"$f.new"
+	chmod 600 "$f.new"
+	mv "$f.new" "$f"
+	resume "$id"
+	[ "$status" -eq 0 ]
+	assert_lineage "$CFG/live/cd3.example.com" cd3.example.com
+}

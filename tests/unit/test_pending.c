@@ -1,7 +1,8 @@
 /* test_pending.c: the pending order files of --defer (pending.c): ids,
  * a save/open round trip, the lock another process meets, and the files
  * that are refused (planted link, readable by others, not ours to parse,
- * unknown id). */
+ * unknown id), and what phase 1 records of where it ran (renew, the config
+ * dir), readable in files written before it was. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -236,6 +237,49 @@ refused(void **state)
 	pending_clear(&p);
 }
 
+/* Drops every line of path holding needle (JSON_INDENT(1): a key a
+ * line), as a file written before that key existed. */
+static void
+drop_lines(const char *path, const char *needle)
+{
+	char	 cmd[512];
+
+	snprintf(cmd, sizeof cmd, "sed -i '/%s/d' '%s'", needle, path);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+origin(void **state)
+{
+	struct pending	 p, q;
+
+	(void)state;
+	make(&p);
+	p.renew = true;
+	assert_non_null(p.config_dir = strdup("/etc/extauth-x"));
+	assert_int_equal(pending_save(&p), ERR_OK);
+	assert_int_equal(pending_read(&q, dir, p.id), ERR_OK);
+	assert_true(q.renew);
+	assert_string_equal(q.config_dir, "/etc/extauth-x");
+	pending_clear(&q);
+	/* An older file: neither key.  It reads, as certonly's with no
+	 * config dir recorded. */
+	drop_lines(p.path, "\"renew\"");
+	drop_lines(p.path, "\"config_dir\"");
+	assert_int_equal(pending_read(&q, dir, p.id), ERR_OK);
+	assert_false(q.renew);
+	assert_null(q.config_dir);
+	assert_string_equal(q.cert_name, "a.example");
+	pending_clear(&q);
+	/* A relative one would mean another place from another cwd. */
+	free(p.config_dir);
+	assert_non_null(p.config_dir = strdup("etc/extauth-x"));
+	assert_int_equal(pending_save(&p), ERR_OK);
+	assert_int_equal(pending_read(&q, dir, p.id), ERR_STORAGE);
+	pending_clear(&q);
+	pending_clear(&p);
+}
+
 static void
 list(void **state)
 {
@@ -280,6 +324,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(list, setup, teardown),
+		cmocka_unit_test_setup_teardown(origin, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
