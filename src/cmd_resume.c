@@ -134,6 +134,9 @@ pending_fill(struct pending *pd, struct session *ss,
  * superseded by pd (a play run twice, a second renew --defer).  Their
  * challenges get cleanup, before the new ones are handed out, and their
  * files go.  One that another run is resuming right now is left to it.
+ * A lineage is a name in a config dir: a work dir shared by two config
+ * dirs holds orders of two lineages of one name.  An order that does not
+ * record its config dir (older extauth) counts as this one's, as then.
  */
 static void
 supersede(struct solver *s, const char *work_dir, const struct pending *pd)
@@ -152,7 +155,9 @@ supersede(struct solver *s, const char *work_dir, const struct pending *pd)
 		same = false;
 		if (strcmp(ids[i], pd->id) != 0 && pending_read(&old, work_dir,
 		    ids[i]) == ERR_OK)
-			same = strcmp(old.cert_name, pd->cert_name) == 0;
+			same = strcmp(old.cert_name, pd->cert_name) == 0 &&
+			    (old.config_dir == NULL || strcmp(old.config_dir,
+			    pd->config_dir) == 0);
 		pending_clear(&old);
 		if (!same || pending_open(&old, work_dir, ids[i]) != ERR_OK) {
 			pending_clear(&old);

@@ -461,6 +461,14 @@ HOOK
 	[ "$status" -eq 0 ]
 	run --separate-stderr "$EXTAUTH" "${DIRS[@]}" pending --json
 	assert_eq "the other one" "$(jq -r .cert_name <<<"$output")" other.example.com
+	# The same name in another config dir (one work dir for both) is
+	# another lineage: its pending order is left alone too.
+	defer -d other.example.com --config-dir "$BATS_TEST_TMPDIR/config2"
+	[ "$status" -eq 0 ]
+	assert_eq "no cleanup" "$(count_cmd cleanup)" 0
+	run --separate-stderr "$EXTAUTH" "${DIRS[@]}" pending --json
+	assert_eq "both" "$(jq -r .cert_name <<<"$output" | paste -sd,)" \
+		other.example.com,other.example.com
 }
 
 @test "kill -9 after resume answered the challenge: a plain rerun does not answer it again, and finishes" {
