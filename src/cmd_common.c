@@ -513,6 +513,9 @@ cmd_session_open(struct session *ss, const struct config *cfg)
 		.eab_kid = cfg->eab_kid,
 		.eab_hmac = cfg->eab_hmac_key,
 		.allow_cross_origin = cfg->allow_cross_origin,
+		/* One connection to the CA for a run's many orders. */
+		.multiplex = cfg->max_concurrent > 1 &&
+		    (cfg->verb == VERB_RENEW || cfg->batch != NULL),
 	};
 	struct store_account		acct;
 	const char			*prod;

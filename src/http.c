@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "http_mux.h"
 #include "log.h"
 #include "sig.h"
 
@@ -49,7 +50,9 @@ _Static_assert(sizeof(http_method_names) / sizeof(http_method_names[0]) ==
 
 struct http {
 	CURL		*curl;
+	struct http_mux	*mux;		/* borrowed; NULL: easy interface */
 	long		 connects;	/* sum of CURLINFO_NUM_CONNECTS */
+	long		 version;	/* CURLINFO_HTTP_VERSION, last answer */
 	char		 errbuf[CURL_ERROR_SIZE];
 	enum http_fail	 fail;		/* of the last request */
 	char		 fail_text[CURL_ERROR_SIZE + 64];
@@ -243,6 +246,7 @@ http_new(const struct http_opts *opts)
 		log_error("http: out of memory");
 		goto out;
 	}
+	h->mux = opts != NULL ? opts->mux : NULL;
 	if ((h->curl = curl_easy_init()) == NULL) {
 		log_error("http: curl_easy_init failed");
 		goto out;
@@ -314,6 +318,28 @@ long
 http_connections(struct http *h)
 {
 	return h != NULL ? h->connects : 0;
+}
+
+static const struct {
+	long		 version;
+	const char	*name;
+} http_versions[] = {
+	{ CURL_HTTP_VERSION_1_0, "HTTP/1.0" },
+	{ CURL_HTTP_VERSION_1_1, "HTTP/1.1" },
+	{ CURL_HTTP_VERSION_2_0, "HTTP/2" },
+	{ CURL_HTTP_VERSION_3, "HTTP/3" },
+};
+
+const char *
+http_version(const struct http *h)
+{
+	size_t	i;
+
+	for (i = 0; h != NULL &&
+	    i < sizeof http_versions / sizeof http_versions[0]; i++)
+		if (http_versions[i].version == h->version)
+			return http_versions[i].name;
+	return "no answer yet";
 }
 
 void
@@ -802,7 +828,8 @@ http_request(struct http *h, enum http_method method, const char *url,
 		goto out;
 	}
 	h->errbuf[0] = '\0';
-	rc = curl_easy_perform(h->curl);
+	rc = h->mux != NULL ? http_mux_perform(h->mux, h->curl) :
+	    curl_easy_perform(h->curl);
 	if (curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &nconn) ==
 	    CURLE_OK)
 		h->connects += nconn;
@@ -833,6 +860,7 @@ http_request(struct http *h, enum http_method method, const char *url,
 		goto out;
 	}
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	(void)curl_easy_getinfo(h->curl, CURLINFO_HTTP_VERSION, &h->version);
 	if (resp->body == NULL && (resp->body = strdup("")) == NULL) {
 		log_error("%s %s: out of memory", mname, url);
 		e = ERR_INTERNAL;

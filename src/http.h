@@ -58,8 +58,13 @@ enum http_fail {
 /* "dropped connection", "TLS verification failed", ... */
 const char	*http_fail_name(enum http_fail);
 
+struct http_mux;
+
 struct http_opts {
 	const char	*ca_bundle;	/* file, or NULL for the system store */
+	/* The run's shared multi handle (http_mux.h), borrowed for the
+	 * life of the transport; NULL: this transport's own connection. */
+	struct http_mux	*mux;
 	const char	*user_agent;	/* NULL: "extauth/VERSION" */
 	long		 timeout_ms;	/* whole-request timeout; 0: 30000 */
 };
@@ -87,6 +92,9 @@ void		 http_response_clear(struct http_response *);
 enum http_fail	 http_last_failure(const struct http *, const char **text);
 /* Number of TCP connections opened so far (for tests and benchmarks). */
 long		 http_connections(struct http *);
+/* The HTTP version of the last answer ("HTTP/2", "HTTP/1.1"), or "no
+ * answer yet": what the CA negotiated (ALPN), for -v and the tests. */
+const char	*http_version(const struct http *);
 
 /*
  * True when url has the origin (scheme, host, port; RFC 6454) of base.

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "crypto.h"
+#include "http_mux.h"
 #include "jws.h"
 #include "keychange.h"
 #include "log.h"
@@ -27,6 +28,11 @@ session_open(struct session *ss, const struct session_opts *opts)
 		return e;
 	ss->store_open = true;
 	log_open_file(opts->logs_dir);
+	if (opts->multiplex) {
+		if ((ss->mux = http_mux_new()) == NULL)
+			return ERR_INTERNAL;
+		ss->mux_owned = true;
+	}
 	return store_lock(&ss->store);
 }
 
@@ -84,6 +90,7 @@ session_connect(struct session *ss, const char *server)
 		return ERR_OK;
 	if (ss->http == NULL) {
 		o.ca_bundle = bundle;
+		o.mux = ss->mux;
 		if ((ss->http = http_new(&o)) == NULL)
 			return ERR_USAGE;
 		free(ss->http_bundle);
@@ -271,6 +278,8 @@ session_share(struct session *child, const struct session *parent)
 	child->ca_bundle = parent->ca_bundle;
 	/* One run, one set of pauses for all its workers. */
 	child->ratelimit = parent->ratelimit;
+	child->mux = parent->mux;
+	child->mux_owned = false;
 	/* Borrowed: the parent holds the lock and closes the store. */
 	child->store = parent->store;
 	child->store_open = false;
@@ -281,13 +290,17 @@ session_close(struct session *ss)
 {
 	/* What a run cost the CA: the benchmarks read it with -v. */
 	if (ss->acme != NULL)
-		log_debug("%ld requests to %s over %ld connection%s",
+		log_debug("%ld requests to %s over %ld connection%s (%s%s)",
 		    acme_requests(ss->acme), acme_url(ss->acme,
 		    ACME_URL_DIRECTORY),
 		    http_connections(ss->http),
-		    http_connections(ss->http) == 1 ? "" : "s");
+		    http_connections(ss->http) == 1 ? "" : "s",
+		    http_version(ss->http), ss->mux != NULL ? ", shared" : "");
 	acme_free(ss->acme);
 	http_free(ss->http);
+	/* After the transport; the children are closed already. */
+	if (ss->mux_owned)
+		http_mux_free(ss->mux);
 	free(ss->http_bundle);
 	EVP_PKEY_free(ss->account_key);
 	free(ss->account_id);

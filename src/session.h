@@ -26,6 +26,10 @@ struct session_opts {
 	bool		 register_unsafely;	/* no --email is fine */
 	const char	*eab_kid, *eab_hmac;
 	bool		 allow_cross_origin;	/* order URLs on other hosts */
+	/* Many orders in flight (renew, certonly --batch at
+	 * --max-concurrent > 1): the session and its children
+	 * (session_share) send every request through one multi handle. */
+	bool		 multiplex;
 };
 
 struct session {
@@ -36,6 +40,10 @@ struct session {
 	bool			 store_open;
 	struct http		*http;
 	char			*http_bundle;	/* the bundle http trusts */
+	/* The shared multi handle (opts.multiplex): made by session_open,
+	 * borrowed by the children.  NULL: a connection of its own. */
+	struct http_mux		*mux;
+	bool			 mux_owned;
 	struct acme		*acme;
 	EVP_PKEY		*account_key;
 	acme_failure_cb		 on_failure;	/* given to every acme */
