@@ -10,7 +10,7 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load ../lib/common
-	common_setup_file
+	common_setup_file PEBBLE_WFE_NONCEREJECT=0
 }
 
 teardown_file() {

@@ -209,7 +209,10 @@ retry_after() { sed -n 's/^extauth_retry_after = //p' "$CFG/renewal/$1.example.c
 	# One newOrder gets the 429; its own retry 2 s later is answered.
 	# Each order takes over 1 s (the perform sleeps), so without the
 	# pause the other workers' next newOrders fall inside those 2 s.
-	faultproxy_rules "ratelimited:kind=newOrder:secs=2:times=1"
+	# The 429 is held 0.5 s: the workers' first newOrders, sent together
+	# at the start, are then in flight with it (allowed) rather than
+	# racing its answer by a millisecond.
+	faultproxy_rules "ratelimited:kind=newOrder:secs=2:times=1:delay=0.5"
 	HANDLER_SLEEP=1 renew_run --deactivate-authz --max-concurrent 4
 	[ "$status" -eq 0 ]
 	assert_eq "newOrders in the 2 s pause" "$(faultproxy_sent_after ratelimited newOrder 1.9)" 0
