@@ -22,6 +22,7 @@
 #include "http.h"
 #include "http_mux.h"
 #include "log.h"
+#include "num.h"
 #include "sig.h"
 
 /* Debian's hashed trust directory (update-ca-certificates keeps it). */
@@ -221,7 +222,8 @@ struct http *
 http_new(const struct http_opts *opts)
 {
 	struct http	*h = NULL;
-	const char	*bundle, *ua;
+	const char	*bundle, *ua, *env;
+	char		 why[96];
 	long		 timeout;
 	CURLcode	 rc = CURLE_OK;
 	bool		 ok = false, bundle_dir = false;
@@ -241,6 +243,18 @@ http_new(const struct http_opts *opts)
 	    "extauth/" EXTAUTH_VERSION;
 	timeout = opts != NULL && opts->timeout_ms > 0 ? opts->timeout_ms :
 	    HTTP_TIMEOUT_DEFAULT;
+	/* EXTAUTH_HTTP_TIMEOUT (seconds): one request's time, for a CA
+	 * slower than 30 s, or a test that must not wait 30 s for one. */
+	if ((opts == NULL || opts->timeout_ms <= 0) && (env =
+	    getenv("EXTAUTH_HTTP_TIMEOUT")) != NULL && *env != '\0') {
+		if (!num_parse_long(env, 1, 3600, &timeout, why, sizeof why)) {
+			log_error("EXTAUTH_HTTP_TIMEOUT=%s: %s", env, why);
+			log_error("give one request's time in seconds (1 to "
+			    "3600), or unset it for 30");
+			goto out;
+		}
+		timeout *= 1000;
+	}
 
 	if ((h = calloc(1, sizeof *h)) == NULL) {
 		log_error("http: out of memory");

@@ -31,6 +31,7 @@ setup() {
 	load ../lib/common
 	load ../lib/tcprelay
 	common_setup
+	tcprelay_thaw
 	COMMON=(--server "$TCPRELAY_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" "${DIRS[@]}"
 		--agree-tos --email t@example.com -n)
 	make_handler
@@ -38,7 +39,8 @@ setup() {
 
 # make_handler: $H publishes through challtestsrv, sleeps 0.3 s in perform
 # (so the orders of different workers are in flight together) and logs
-# "start|end perform DOMAIN EPOCH.NS" to $HLOG.
+# "start|end perform DOMAIN EPOCH.NS" to $HLOG; with FREEZE_ON_PERFORM set
+# its first perform freezes the relay's connections open so far.
 make_handler() {
 	H=$BATS_TEST_TMPDIR/handler.sh
 	HLOG=$BATS_TEST_TMPDIR/handler.log
@@ -52,6 +54,13 @@ case $1 in
 perform)
 	printf 'start perform %s %s\n' "$domain" "$(date +%s.%N)" >>"$HLOG"
 	post set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}"
+	# FREEZE_ON_PERFORM: the first perform freezes every connection to
+	# the CA open so far (tcprelay_freeze, from here).
+	if [[ -n ${FREEZE_ON_PERFORM-} && ! -e $HLOG.frozen ]]; then
+		: >"$HLOG.frozen"
+		awk '$1 == "open" { n = $2 } END { print n + 0 }' "$TCPRELAY_LOG" >"$TCPRELAY_FREEZE.tmp"
+		mv -f "$TCPRELAY_FREEZE.tmp" "$TCPRELAY_FREEZE"
+	fi
 	sleep 0.3
 	printf 'end perform %s %s\n' "$domain" "$(date +%s.%N)" >>"$HLOG" ;;
 cleanup)
@@ -141,4 +150,39 @@ run_relay() {
 	show
 	[ "$status" -eq 0 ]
 	assert_eq "TCP connections" "$(tcprelay_connections)" 2
+}
+
+@test "the shared connection stops moving mid-run (no close, no answer): it is replaced, the rest of the run goes over a new one" {
+	batch_file fz 6
+	run_relay --max-concurrent 6 --batch "$B" certonly
+	[ "$status" -eq 0 ]
+	: >"$HLOG"
+	# The first perform freezes the one connection.  The requests then
+	# on it time out (2 s) and may fail their lineage (a challenge POST
+	# that was sent is not sent again); what comes after must not wait
+	# on that connection again.
+	FREEZE_ON_PERFORM=1 EXTAUTH_HTTP_TIMEOUT=2 run_relay --max-concurrent 2 --force-renewal renew
+	[ "$status" -eq 0 ] || [ "$status" -eq 8 ]
+	[ -e "$HLOG.frozen" ]
+	[[ $stderr == *"new requests go over a new one"* ]]
+	[ "$(tcprelay_connections)" -ge 2 ]
+	local k renewed=0
+	for k in $(seq 1 6); do
+		[[ $(readlink "$CFG/live/fz$k.example.com/cert.pem") != *cert2.pem ]] || renewed=$((renewed + 1))
+	done
+	echo "renewed: $renewed of 6" >&2
+	[ "$renewed" -ge 4 ]
+	[[ $stderr == *"6 lineages checked, 6 due, $renewed renewed, $((6 - renewed)) failed."* ]]
+	tcprelay_thaw
+}
+
+@test "EXTAUTH_HTTP_TIMEOUT: a bad value is a usage error before any connection, exit 2" {
+	batch_file bt 1
+	: >"$TCPRELAY_LOG"
+	EXTAUTH_HTTP_TIMEOUT=soon ext_direct "${COMMON[@]}" --handler "$H" --preferred-challenges dns \
+		--batch "$B" certonly
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"EXTAUTH_HTTP_TIMEOUT=soon: "* ]]
+	[[ $stderr == *"give one request's time in seconds (1 to 3600), or unset it for 30"* ]]
+	assert_eq "TCP connections" "$(tcprelay_connections)" 0
 }

@@ -11,6 +11,11 @@
 #                           TCPRELAY_DIR_URL  directory URL via the relay
 #                           TCPRELAY_LOG      "open N" / "close N SECS" lines
 #   tcprelay_connections  connections accepted so far
+#   tcprelay_freeze       the connections open so far stop moving (bytes
+#                         held both ways, sockets kept open); later ones
+#                         flow.  Also from a handler: it writes the last
+#                         connection number of $TCPRELAY_LOG to
+#                         $TCPRELAY_FREEZE.  tcprelay_thaw undoes it.
 #   tcprelay_stop         idempotent, safe from an EXIT trap
 # The PID goes to $PEBBLE_REGISTRY, so scripts/test.sh reaps it like Pebble.
 
@@ -28,7 +33,7 @@ tcprelay_start() {
 	hostport=${hostport%%/*}
 	: >"$t/log"
 	# 3>&- and </dev/null: as in pebble.bash (bats waits for fd 3).
-	/usr/bin/python3 "$TCPRELAY_PY" "${hostport%:*}" "${hostport##*:}" "$t/port" "$t/log" \
+	/usr/bin/python3 "$TCPRELAY_PY" "${hostport%:*}" "${hostport##*:}" "$t/port" "$t/log" "$t/freeze" \
 		</dev/null >"$t/relay.out" 2>&1 3>&- &
 	TCPRELAY_PID=$!
 	export TCPRELAY_PID TCPRELAY_TMP
@@ -46,10 +51,17 @@ tcprelay_start() {
 		sleep 0.05
 	done
 	export TCPRELAY_DIR_URL="https://127.0.0.1:$(cat "$t/port")/dir"
-	export TCPRELAY_LOG=$t/log
+	export TCPRELAY_LOG=$t/log TCPRELAY_FREEZE=$t/freeze
 }
 
 tcprelay_connections() { grep -c '^open ' "$TCPRELAY_LOG" || true; }
+
+tcprelay_freeze() {
+	awk '$1 == "open" { n = $2 } END { print n + 0 }' "$TCPRELAY_LOG" >"$TCPRELAY_FREEZE.tmp" &&
+		mv -f "$TCPRELAY_FREEZE.tmp" "$TCPRELAY_FREEZE"
+}
+
+tcprelay_thaw() { rm -f -- "$TCPRELAY_FREEZE"; }
 
 tcprelay_stop() {
 	if [[ -n ${TCPRELAY_PID:-} ]]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """tcprelay.py: a plain TCP relay that counts connections (issue 10).
 
-    tcprelay.py TARGET_HOST TARGET_PORT PORTFILE LOGFILE
+    tcprelay.py TARGET_HOST TARGET_PORT PORTFILE LOGFILE [FREEZEFILE]
 
 Listens on a free loopback port (written to PORTFILE once listening) and
 copies bytes both ways between each client and TARGET, untouched: TLS and
@@ -9,7 +9,10 @@ its ALPN (h2 or http/1.1) stay end to end between extauth and Pebble.
 Appends one line per accepted connection to LOGFILE ("open N" at accept,
 "close N SECONDS" at the end), so a test counts the TCP connections a run
 opened to the CA: what multiplexing (one connection for every order in
-flight) is about.  Runs until killed.
+flight) is about.  When FREEZEFILE holds a number N, connections 1..N
+stop moving (bytes are held both ways, the sockets stay open): a
+connection that hangs without closing, for the tests of what a client does
+when its one connection stops.  Runs until killed.
 """
 import os
 import socket
@@ -20,12 +23,28 @@ import time
 BUF = 65536
 
 
-def pump(src, dst):
+FREEZE = None
+
+
+def frozen(n):
+    """True while FREEZEFILE says connection n is frozen."""
+    if FREEZE is None:
+        return False
+    try:
+        with open(FREEZE) as f:
+            return n <= int(f.read().strip() or "0")
+    except (OSError, ValueError):
+        return False
+
+
+def pump(src, dst, n):
     try:
         while True:
             data = src.recv(BUF)
             if not data:
                 break
+            while frozen(n):
+                time.sleep(0.05)
             dst.sendall(data)
     except OSError:
         pass
@@ -42,9 +61,9 @@ def serve(client, n, target, log, lock):
     except OSError:
         client.close()
         return
-    a = threading.Thread(target=pump, args=(client, upstream), daemon=True)
+    a = threading.Thread(target=pump, args=(client, upstream, n), daemon=True)
     a.start()
-    pump(upstream, client)
+    pump(upstream, client, n)
     a.join()
     client.close()
     upstream.close()
@@ -54,7 +73,10 @@ def serve(client, n, target, log, lock):
 
 
 def main():
+    global FREEZE
     host, port, portfile, logfile = sys.argv[1:5]
+    if len(sys.argv) > 5:
+        FREEZE = sys.argv[5]
     target = (host, int(port))
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
