@@ -3,7 +3,8 @@
 # line, its names then its own options; comments and blank lines allowed;
 # every bad line reported by its number before anything reaches the CA;
 # one account and one connection for the whole file (in handler mode up
-# to --max-concurrent lines at once, a connection per worker); exit 8 when
+# to --max-concurrent lines at once, over the same connection:
+# multiplex.bats); exit 8 when
 # some certificates failed, 9 when the only failures were rate limits.
 
 bats_require_minimum_version 1.5.0
@@ -169,7 +170,9 @@ EOS
 
 @test "handler mode at --max-concurrent 8 against 30% rateLimited newOrders: every line issued or cleanly rate limited (exit 0 or 9)" {
 	load ../lib/faultproxy
-	faultproxy_start "ratelimited:kind=newOrder:rate=0.3:secs=1"
+	# The second newOrder is always refused, so the run meets at least
+	# one rate limit whatever the draws.
+	faultproxy_start "ratelimited:kind=newOrder:secs=1:at=2" "ratelimited:kind=newOrder:rate=0.3:secs=1"
 	COMMON=(--server "$FAULTPROXY_DIR_URL" --ca-bundle "$FAULTPROXY_CA_BUNDLE" "${DIRS[@]}"
 		--agree-tos --email t@example.com -n)
 	local h=$BATS_TEST_TMPDIR/handler.sh k issued=0 limited=0 injected
