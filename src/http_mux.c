@@ -6,12 +6,14 @@
  * workers meet it under mu and wake it through the pipe.
  *
  * One shared connection is one point of failure: a connection that stops
- * moving (seen with libcurl 7.88 and 16 streams on one HTTP/2 connection
- * to Pebble: every stream timed out, and every retry was put on the same
- * connection, which libcurl keeps while it has streams) would fail every
- * order of the run.  So a transfer that times out or breaks retires the
+ * moving without closing (a NAT or middlebox that drops it silently) looks
+ * alive to libcurl, which puts every retry back on it, so every order of
+ * the run would fail.  So a transfer that times out or breaks retires the
  * multi handle it ran on: new transfers go to a fresh one (new
- * connection), and the old one is closed once its transfers end.
+ * connection), and the old one is closed once its transfers end.  (It
+ * cannot help when the CA itself stops answering: Pebble 2.10 deadlocks
+ * now and then under 16 concurrent orders with --deactivate-authz, and a
+ * fresh connection meets the same silence.)
  */
 #include <errno.h>
 #include <fcntl.h>
