@@ -11,10 +11,14 @@
 #             at --max-concurrent 1 and 8, against 20 `certonly` runs
 #             (same persistent driver).
 #   renew     `renew --force-renewal` over BENCH_N (default 1000) handler-mode
-#             lineages (a bash handler that publishes with curl), at each
-#             --max-concurrent of BENCH_CONC (default "1 2 4 8 16"): wall,
-#             extauth's CPU (user+sys of it and its handlers), Pebble's and
-#             challtestsrv's CPU, extauth's peak RSS.
+#             lineages, at each --max-concurrent of BENCH_CONC (default
+#             "1 2 4 8 16"): wall, extauth's CPU (user+sys of it and its
+#             handlers), Pebble's and challtestsrv's CPU, extauth's peak
+#             RSS.  BENCH_HANDLER picks the handler, a bash script either
+#             way: "curl" (default) publishes with curl, two processes per
+#             call as most users' handlers; "lean" speaks HTTP to
+#             challtestsrv from bash itself (/dev/tcp), one process per
+#             call: where the time goes once the hooks' start-up is cut.
 #
 # GNU time wraps extauth alone (drivers, Pebble not counted in wall/RSS).
 #   EXTAUTH=/path/extauth   measure that binary as it is (no build)
@@ -62,6 +66,12 @@ timed() {
 }
 last() { tail -n 1 "$state/times" | cut -d' ' -f"$1"; }
 median() { sort -n | sed -n "$((($1 + 1) / 2))p"; }
+# cpu_of U S: user + system seconds, fields U and S (1-4: extauth's own,
+# then its handlers') of the last run's -v "CPU:" line.
+cpu_of() {
+	sed -n 's/.*CPU: extauth \([0-9.]*\) s user, \([0-9.]*\) s system; handlers and hooks \([0-9.]*\) s user, \([0-9.]*\) s system.*/\1 \2 \3 \4/p' \
+		"$state/err" | tail -n 1 | awk -v u="$1" -v s="$2" '{ print $u + $s }'
+}
 # cpu PID: its user+sys clock ticks so far.
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
@@ -124,7 +134,28 @@ batch20() {
 renew() {
 	local h=$state/handler.sh cfg=$state/config c p0 c0 p1 c1 tick
 	tick=$(getconf CLK_TCK)
-	cat >"$h" <<'EOS'
+	if [[ ${BENCH_HANDLER:-curl} == lean ]]; then
+		# post PATH BODY: one HTTP/1.0 POST to challtestsrv from bash
+		# itself (/dev/tcp), no process started.
+		cat >"$h" <<'EOS'
+#!/usr/bin/env bash
+set -eu
+post() {
+	local hp=${CHALLTESTSRV_URL#http://} status
+	exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}"
+	printf 'POST /%s HTTP/1.0\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%s' \
+		"$1" "$hp" "${#2}" "$2" >&3
+	IFS= read -r status <&3
+	exec 3<&-
+	[[ $status == "HTTP/1."?" 200"* ]]
+}
+case $1 in
+perform) post set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" ;;
+cleanup) post clear-txt "{\"host\":\"_acme-challenge.$domain.\"}" ;;
+esac
+EOS
+	else
+		cat >"$h" <<'EOS'
 #!/usr/bin/env bash
 set -eu
 post() { curl -fsS -o /dev/null -X POST -d "$2" "$CHALLTESTSRV_URL/$1"; }
@@ -133,6 +164,7 @@ perform) post set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" ;;
 cleanup) post clear-txt "{\"host\":\"_acme-challenge.$domain.\"}" ;;
 esac
 EOS
+	fi
 	chmod +x "$h"
 	# Only these lineages are renewed: the other workloads' go.
 	find "$cfg/renewal" -name '*.conf' -delete
@@ -160,13 +192,15 @@ for i in range(1, n + 1):
 os.unlink(f"{cfg}/renewal/{seed}.conf")
 PY
 	: >"$state/times"
-	printf 'renew: %d handler-mode lineages, --force-renewal\n' "$nren"
-	printf '%-6s %9s %9s %12s %12s %12s %10s\n' conc wall_s per_s extauth_cpu pebble_cpu chall_cpu rss_kib
+	printf 'renew: %d handler-mode lineages, --force-renewal, %s handler\n' "$nren" "${BENCH_HANDLER:-curl}"
+	# extauth_cpu: extauth itself; hooks_cpu: the handler processes it
+	# waited for (its -v "CPU:" line, from getrusage).
+	printf '%-6s %9s %9s %12s %10s %12s %10s %10s\n' conc wall_s per_s extauth_cpu hooks_cpu pebble_cpu chall_cpu rss_kib
 	for c in $conc; do
 		p0=$(cpu "$PEBBLE_PID")
 		c0=$(cpu "$CHALLTESTSRV_PID")
 		timed renew "${common[@]:0:8}" --no-random-sleep-on-renew --force-renewal \
-			--deactivate-authz --max-concurrent "$c"
+			--deactivate-authz --max-concurrent "$c" -v
 		p1=$(cpu "$PEBBLE_PID")
 		c1=$(cpu "$CHALLTESTSRV_PID")
 		grep -q "$nren lineages checked, $nren due, $nren renewed, 0 failed" "$state/err" || {
@@ -174,9 +208,9 @@ PY
 			tail -n 5 "$state/err" >&2
 			exit 1
 		}
-		printf '%-6s %9s %9.1f %12.2f %12.2f %12.2f %10s\n' "$c" "$(last 1)" \
+		printf '%-6s %9s %9.1f %12.2f %10.2f %12.2f %10.2f %10s\n' "$c" "$(last 1)" \
 			"$(awk -v n="$nren" -v w="$(last 1)" 'BEGIN { print n / w }')" \
-			"$(awk -v u="$(last 3)" -v s="$(last 4)" 'BEGIN { print u + s }')" \
+			"$(cpu_of 1 2)" "$(cpu_of 3 4)" \
 			"$(awk -v a="$p0" -v b="$p1" -v t="$tick" 'BEGIN { print (b - a) / t }')" \
 			"$(awk -v a="$c0" -v b="$c1" -v t="$tick" 'BEGIN { print (b - a) / t }')" \
 			"$(last 2)"

@@ -3,6 +3,8 @@
  * discipline), the verb dispatch, and the only place an exit code is
  * chosen.
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -30,6 +32,24 @@ fds_sanity(void)
 		;
 	if (fd > 2)
 		close(fd);
+}
+
+/* Where a run's CPU went, ours and the handlers' and hooks' (children
+ * waited for), for -v and bench/many.sh. */
+static void
+report_cpu(void)
+{
+	struct rusage	self, kids;
+
+	if (getrusage(RUSAGE_SELF, &self) == -1 ||
+	    getrusage(RUSAGE_CHILDREN, &kids) == -1)
+		return;
+	log_debug("CPU: extauth %.3f s user, %.3f s system; handlers and "
+	    "hooks %.3f s user, %.3f s system",
+	    (double)self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6,
+	    (double)self.ru_stime.tv_sec + self.ru_stime.tv_usec / 1e6,
+	    (double)kids.ru_utime.tv_sec + kids.ru_utime.tv_usec / 1e6,
+	    (double)kids.ru_stime.tv_sec + kids.ru_stime.tv_usec / 1e6);
 }
 
 int
@@ -118,6 +138,7 @@ main(int argc, char **argv)
 	}
 out:
 	cli_config_clear(&cfg);
+	report_cpu();
 	log_close();
 	curl_global_cleanup();
 	/* --check speaks the monitoring plugins' exit codes: the status,
