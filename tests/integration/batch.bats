@@ -176,16 +176,7 @@ EOS
 	COMMON=(--server "$FAULTPROXY_DIR_URL" --ca-bundle "$FAULTPROXY_CA_BUNDLE" "${DIRS[@]}"
 		--agree-tos --email t@example.com -n)
 	local h=$BATS_TEST_TMPDIR/handler.sh k issued=0 limited=0 injected
-	cat >"$h" <<'EOS'
-#!/usr/bin/env bash
-set -eu
-post() { curl -fsS -o /dev/null -X POST -d "$2" "$CHALLTESTSRV_URL/$1"; }
-case $1 in
-perform) post set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" ;;
-cleanup) post clear-txt "{\"host\":\"_acme-challenge.$domain.\"}" ;;
-esac
-EOS
-	chmod +x "$h"
+	dns_handler "$h"
 	: >"$B"
 	for k in $(seq 1 12); do
 		printf 'rr%d.example.com\n' "$k" >>"$B"

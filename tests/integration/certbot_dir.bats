@@ -25,17 +25,9 @@ setup() {
 	common_setup
 	HLOG=$BATS_TEST_TMPDIR/handler.log
 	H=$BATS_TEST_TMPDIR/handler.sh
-	cat >"$H" <<'EOF'
-#!/usr/bin/env bash
-set -eu
-post() { curl -fsS -o /dev/null -X POST -d "$2" "$CHALLTESTSRV_URL/$1"; }
-case $1 in
-perform) post set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" ;;
-cleanup) post clear-txt "{\"host\":\"_acme-challenge.$domain.\"}" ;;
-esac
+	dns_handler "$H" - <<'EOF'
 printf '%s %s key_auth=%s cert=%s\n' "$1" "${domain-}" "${key_auth-}" "${cert_path-}" >>"$HLOG"
 EOF
-	chmod +x "$H"
 	export HLOG
 	CB=$BATS_TEST_TMPDIR/certbot
 	CFG=$CB/config

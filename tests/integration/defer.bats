@@ -308,17 +308,9 @@ publish_slow() {
 @test "handler mode: the perform hooks run in phase 1, the cleanup hooks in phase 2" {
 	hlog=$BATS_TEST_TMPDIR/handler.log
 	h=$BATS_TEST_TMPDIR/handler.sh
-	cat >"$h" <<'HANDLER'
-#!/usr/bin/env bash
-set -eu
-post() { curl -fsS -o /dev/null -X POST -d "$2" "$CHALLTESTSRV_URL/$1"; }
-case $1 in
-perform) post set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" ;;
-cleanup) post clear-txt "{\"host\":\"_acme-challenge.$domain.\"}" ;;
-esac
+	dns_handler "$h" - <<'HANDLER'
 printf '%s %s\n' "$1" "${domain-}" >>"$HLOG"
 HANDLER
-	chmod +x "$h"
 	export HLOG=$hlog
 	defer -d hd.example.com --handler "$h"
 	[ "$status" -eq 0 ]

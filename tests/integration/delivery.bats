@@ -26,17 +26,9 @@ setup() {
 	common_setup
 	HLOG=$BATS_TEST_TMPDIR/handler.log
 	H=$BATS_TEST_TMPDIR/handler.sh
-	cat >"$H" <<'EOS'
-#!/usr/bin/env bash
-set -eu
-post() { curl -fsS -o /dev/null -X POST -d "$2" "$CHALLTESTSRV_URL/$1"; }
-case $1 in
-perform) post set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" ;;
-cleanup) post clear-txt "{\"host\":\"_acme-challenge.$domain.\"}" ;;
-esac
+	dns_handler "$H" - <<'EOS'
 printf '%s %s\n' "$1" "${domain-}" >>"$HLOG"
 EOS
-	chmod +x "$H"
 	export HLOG
 	DRIVER_PID=
 }

@@ -175,3 +175,21 @@ lock_release() {
 	echo go >"$LOCK_HOLD_DIR/go"
 	wait "$LOCK_HOLD_PID"
 }
+
+# dns_handler FILE [-]: FILE becomes the usual handler-mode test handler,
+# which publishes dns-01 records through pebble-challtestsrv
+# ($CHALLTESTSRV_URL) on perform and clears them on cleanup; with "-" the
+# lines on stdin are appended (a log line, say).
+dns_handler() {
+	cat >"$1" <<'EOS'
+#!/usr/bin/env bash
+set -eu
+post() { curl -fsS -o /dev/null -X POST -d "$2" "$CHALLTESTSRV_URL/$1"; }
+case $1 in
+perform) post set-txt "{\"host\":\"$txt_domain.\",\"value\":\"$validation\"}" ;;
+cleanup) post clear-txt "{\"host\":\"_acme-challenge.$domain.\"}" ;;
+esac
+EOS
+	[[ ${2-} != - ]] || cat >>"$1"
+	chmod +x "$1"
+}
