@@ -453,7 +453,10 @@ worker_start(void *arg)
 		return NULL;
 	}
 	session_share(&w->ss, run->ss);
-	if (run->cfg->mode == SOLVER_JSON)
+	/* A sibling calls no startup_hook or exit_hook (dehydrated):
+	 * the run's solver did and does, once. */
+	if (run->cfg->mode == SOLVER_JSON ||
+	    run->cfg->mode == SOLVER_DEHYDRATED)
 		w->s = solver_sibling(run->s, &e);
 	else
 		w->s = cmd_solver_at(run->cfg, SOLVER_HANDLER,
@@ -536,13 +539,15 @@ batch_certonly(const struct config *cfg)
 	 * Handler mode runs one handler process per call, and JSON mode's
 	 * invoker tells its replies apart (FIFO, or by token;
 	 * solver_mux.c): up to --max-concurrent lines at once, each worker
-	 * with its own connection and solver.  Dehydrated and text modes
-	 * have one party that expects one order at a time: in file order,
-	 * here.
+	 * with its own solver.  So does a dehydrated hook, a process per
+	 * call (startup_hook and exit_hook still once, the run's).  Text
+	 * mode has one person who expects one order at a time: in file
+	 * order, here.
 	 */
 	run.s = s;
-	if ((cfg->mode == SOLVER_HANDLER || (cfg->mode == SOLVER_JSON &&
-	    !cfg->defer)) && cfg->max_concurrent > 1) {
+	if ((cfg->mode == SOLVER_HANDLER || cfg->mode == SOLVER_DEHYDRATED ||
+	    (cfg->mode == SOLVER_JSON && !cfg->defer)) &&
+	    cfg->max_concurrent > 1) {
 		if ((e = pool_run((unsigned)cfg->max_concurrent, b.n,
 		    &batch_pool_ops, &run)) != ERR_OK)
 			goto out;

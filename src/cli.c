@@ -239,8 +239,8 @@ const struct opt_def cli_opts[] = {
 	    "extauth(1)), one account and connection for all" },
 	{ "max-concurrent", 0, NUM(max_concurrent, 1, 64), V(VERB_RENEW) |
 	    V(VERB_CERTONLY), "N", "renew, certonly --batch: orders in flight "
-	    "at once in handler and JSON modes (default 8; 1: one after the "
-	    "other)" },
+	    "at once in handler, dehydrated and JSON modes (default 8; 1: one "
+	    "after the other)" },
 	{ "csr", 0, STR(csr), V(VERB_CERTONLY), "FILE", "certonly: order for "
 	    "this CSR (PEM or DER); no lineage, files at the paths below" },
 	{ "must-staple", 0, LOGIC(OPT_MUST_STAPLE), V_HIDDEN, NULL, NULL },

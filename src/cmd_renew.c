@@ -463,18 +463,28 @@ stdin_invoker(void)
 	    (pfd.revents & POLLIN) == 0);
 }
 
+/* The run's solver for j's outside party, or NULL when none is made. */
 static struct solver *
-solver_for(const struct config *cfg, struct renew_solvers *rs,
-    const struct lineage_params *j, enum err *e)
+solver_lookup(const struct renew_solvers *rs, const struct lineage_params *j)
 {
-	struct solver	*s;
-	size_t		 i;
+	size_t	i;
 
 	for (i = 0; i < rs->n; i++)
 		if (rs->v[i].mode == j->mode && rs->v[i].chain == j->hook_chain &&
 		    same_handler(rs->v[i].handler, j->handler) &&
 		    same_handler(rs->v[i].socket, j->socket))
 			return rs->v[i].s;
+	return NULL;
+}
+
+static struct solver *
+solver_for(const struct config *cfg, struct renew_solvers *rs,
+    const struct lineage_params *j, enum err *e)
+{
+	struct solver	*s;
+
+	if ((s = solver_lookup(rs, j)) != NULL)
+		return s;
 	if (rs->n == RENEW_SOLVERS_MAX) {
 		log_error("%s: too many different handlers in one renew run",
 		    j->name);
@@ -685,6 +695,11 @@ struct renew_run {
 	/* The command line's solver: in JSON mode the one invoker whose
 	 * replies the workers' siblings share (solver_mux.c). */
 	struct solver		*primary;
+	/* The run's solvers, one per outside party (solver_for), made
+	 * and started once (a dehydrated hook's startup_hook): by the walk,
+	 * or under mu by a worker with a dehydrated lineage, which then
+	 * takes a sibling of it. */
+	struct renew_solvers	*rs;
 	/* The due lineages left for the workers (handler mode,
 	 * --max-concurrent): indexes into names.  Names only: a worker reads
 	 * the conf again, so 1,000 due lineages are not 1,000 parsed confs
@@ -758,8 +773,10 @@ renew_attempt(struct renew_run *run, struct session *ss, struct solver *s,
 struct renew_worker {
 	struct session	 ss;
 	struct solver	*s;
+	enum solver_mode mode;		/* s's */
 	char		*handler;	/* s's */
 	bool		 chain;
+	bool		 sibling;	/* s says no startup or exit */
 	struct solver	*json;
 };
 
@@ -784,7 +801,8 @@ worker_stop(void *state, void *arg)
 
 	(void)arg;
 	if (w->s != NULL) {
-		solver_emit(w->s, event_phase(EVENT_EXIT));
+		if (!w->sibling)
+			solver_emit(w->s, event_phase(EVENT_EXIT));
 		solver_free(w->s);
 	}
 	solver_free(w->json);
@@ -819,10 +837,11 @@ json_shared(const struct config *cfg, const struct lineage_params *j)
 /* The worker's solver for j: made again only when j's handler differs
  * from the last one's.  NULL when it cannot be made (logged). */
 static struct solver *
-worker_solver(const struct renew_run *run, struct renew_worker *w,
+worker_solver(struct renew_run *run, struct renew_worker *w,
     const struct lineage_params *j)
 {
 	const struct config	*cfg = run->cfg;
+	struct solver		*parent;
 	enum err		 e;
 
 	/* Re-read under the lock: still for the command line's invoker? */
@@ -836,19 +855,33 @@ worker_solver(const struct renew_run *run, struct renew_worker *w,
 			w->json = solver_sibling(run->primary, &e);
 		return w->json;
 	}
-	if (w->s != NULL && w->chain == j->hook_chain &&
+	if (w->s != NULL && w->mode == j->mode && w->chain == j->hook_chain &&
 	    same_handler(w->handler, j->handler))
 		return w->s;
 	if (w->s != NULL) {
-		solver_emit(w->s, event_phase(EVENT_EXIT));
+		if (!w->sibling)
+			solver_emit(w->s, event_phase(EVENT_EXIT));
 		solver_free(w->s);
+		w->s = NULL;
 	}
 	free(w->handler);
 	w->chain = j->hook_chain;
+	w->mode = j->mode;
+	/* dehydrated calls startup_hook and exit_hook once per run: the
+	 * walk started the run's solver for this hook (solver_for), and the
+	 * worker's is a sibling of it, which calls neither. */
+	w->sibling = j->mode == SOLVER_DEHYDRATED;
 	if ((w->handler = j->handler ? strdup(j->handler) : NULL) == NULL &&
 	    j->handler != NULL)
 		log_error("out of memory");
-	else if ((w->s = cmd_solver_at(cfg, SOLVER_HANDLER, j->handler,
+	else if (w->sibling) {
+		/* rs is the run's: made under mu, one startup_hook each. */
+		pthread_mutex_lock(&run->mu);
+		parent = solver_for(cfg, run->rs, j, &e);
+		pthread_mutex_unlock(&run->mu);
+		if (parent != NULL)
+			w->s = solver_sibling(parent, &e);
+	} else if ((w->s = cmd_solver_at(cfg, SOLVER_HANDLER, j->handler,
 	    j->hook_chain, NULL, &e)) != NULL && solver_emit(w->s,
 	    event_phase(EVENT_STARTUP)) != ERR_OK) {
 		solver_free(w->s);
@@ -1038,6 +1071,7 @@ cmd_renew(const struct config *cfg)
 		goto out;
 	rs.primary = primary;
 	run.primary = primary;
+	run.rs = &rs;
 	if ((e = solver_emit(primary, event_phase(EVENT_STARTUP))) != ERR_OK)
 		goto out;
 	if ((e = cmd_session_open(&ss, cfg)) != ERR_OK)
@@ -1171,12 +1205,15 @@ cmd_renew(const struct config *cfg)
 		 * command line's JSON invoker tells its replies apart (FIFO
 		 * or by token, solver_mux.c), so orders of different
 		 * lineages can be in flight at once: the workers take them
-		 * after the walk.  Dehydrated and text modes, and a JSON
-		 * lineage with its own --socket, have one party that
-		 * expects one order at a time: in walk order, here.
+		 * after the walk.  So can a dehydrated hook's, a process per
+		 * call as a handler (its startup_hook and exit_hook still
+		 * run once).  Text mode, and a JSON lineage with its own
+		 * --socket, have one party that expects one order at a
+		 * time: in walk order, here.
 		 */
 		if (cfg->max_concurrent > 1 && !cfg->defer &&
-		    (j.mode == SOLVER_HANDLER || json_shared(cfg, &j))) {
+		    (j.mode == SOLVER_HANDLER || j.mode == SOLVER_DEHYDRATED ||
+		    json_shared(cfg, &j))) {
 			if ((e = job_add(&run, i)) != ERR_OK)
 				goto out;
 			continue;

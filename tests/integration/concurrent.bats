@@ -225,6 +225,70 @@ retry_after() { sed -n 's/^extauth_retry_after = //p' "$CFG/renewal/$1.example.c
 	[[ $stderr == *"8 lineages checked, 8 due, 8 renewed, 0 failed."* ]]
 }
 
+# dehydrated_hook: $DH, a dehydrated hook that publishes through
+# challtestsrv, sleeps 0.4 s in deploy_challenge and logs "start|end HOOK
+# DOMAIN EPOCH.NS" to $HLOG around each call (the run's startup_hook and
+# exit_hook too).
+dehydrated_hook() {
+	DH=$BATS_TEST_TMPDIR/dehydrated.sh
+	HLOG=$BATS_TEST_TMPDIR/hook.log
+	export HLOG
+	: >"$HLOG"
+	cat >"$DH" <<'EOS'
+#!/usr/bin/env bash
+set -eu
+post() { curl -fsS -o /dev/null -X POST -d "$2" "$CHALLTESTSRV_URL/$1"; }
+printf 'start %s %s %s\n' "$1" "${2:--}" "$(date +%s.%N)" >>"$HLOG"
+case $1 in
+deploy_challenge)
+	post set-txt "{\"host\":\"_acme-challenge.$2.\",\"value\":\"$4\"}"
+	sleep 0.4 ;;
+clean_challenge) post clear-txt "{\"host\":\"_acme-challenge.$2.\"}" ;;
+esac
+printf 'end %s %s %s\n' "$1" "${2:--}" "$(date +%s.%N)" >>"$HLOG"
+EOS
+	chmod +x "$DH"
+}
+
+# hook_calls HOOK: how many times the dehydrated hook ran HOOK.
+hook_calls() { grep -c "^end $1 " "$HLOG" || true; }
+
+@test "--max-concurrent 4, dehydrated hook: deploy_challenge calls of different lineages overlap, startup_hook and exit_hook run once per run; at 1 never" {
+	dehydrated_hook
+	local k b=$BATS_TEST_TMPDIR/batch.txt
+	: >"$b"
+	for ((k = 1; k <= 4; k++)); do
+		printf 'dh%d.example.com\n' "$k" >>"$b"
+	done
+	run --separate-stderr timeout "$RUN_TIMEOUT" "$EXTAUTH" "${COMMON[@]}" --mode dehydrated --handler "$DH" \
+		--preferred-challenges dns --deactivate-authz --max-concurrent 4 --batch "$b" certonly
+	show
+	[ "$status" -eq 0 ]
+	[ "$(max_overlap deploy_challenge)" -ge 3 ]
+	assert_eq "batch startup_hook" "$(hook_calls startup_hook)" 1
+	assert_eq "batch exit_hook" "$(hook_calls exit_hook)" 1
+	assert_eq "batch deploys" "$(hook_calls deploy_challenge)" 4
+	for ((k = 1; k <= 4; k++)); do
+		sed -i '1i renew_before_expiry = 3000 days' "$CFG/renewal/dh$k.example.com.conf"
+	done
+	: >"$HLOG"
+	renew_run --deactivate-authz --max-concurrent 1
+	[ "$status" -eq 0 ]
+	assert_eq "overlap at 1" "$(max_overlap deploy_challenge)" 1
+	: >"$HLOG"
+	renew_run --deactivate-authz --max-concurrent 4
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"4 lineages checked, 4 due, 4 renewed, 0 failed."* ]]
+	[ "$(max_overlap deploy_challenge)" -ge 3 ]
+	assert_eq "renew startup_hook" "$(hook_calls startup_hook)" 1
+	assert_eq "renew exit_hook" "$(hook_calls exit_hook)" 1
+	assert_eq "renew deploys" "$(hook_calls deploy_challenge)" 4
+	assert_eq "renew cleans" "$(hook_calls clean_challenge)" 4
+	for ((k = 1; k <= 4; k++)); do
+		assert_lineage "$CFG/live/dh$k.example.com" "dh$k.example.com" 3
+	done
+}
+
 @test "--max-concurrent 4: handler calls of different lineages overlap; at 1 they never do" {
 	handler_lineages mc 4
 	HANDLER_SLEEP=0.4 renew_run --deactivate-authz --max-concurrent 1
