@@ -149,7 +149,7 @@ retry_after() { sed -n 's/^extauth_retry_after = //p' "$CFG/renewal/$1.example.c
 	[[ $stderr =~ waiting\ [12]\ s\ for\ the\ CA ]]
 	assert_eq "rate-limit reports" "$(grep -c 'error: newOrder: POST .*: rate limited by the CA' <<<"$stderr")" 1
 	[[ $stderr == *"3 lineages checked, 3 due, 2 renewed, 1 failed."* ]]
-	assert_eq newOrders "$(faultproxy_requests newOrder)" 6
+	assert_eq newOrders "$(faultproxy_new_orders)" 6
 }
 
 @test "503 with Retry-After pauses the next order too; a 503 failure is not a rate limit: exit 8" {
@@ -217,7 +217,7 @@ retry_after() { sed -n 's/^extauth_retry_after = //p' "$CFG/renewal/$1.example.c
 	[ "$status" -eq 0 ]
 	assert_eq "newOrders in the 2 s pause" "$(faultproxy_sent_after ratelimited newOrder 1.9)" 0
 	# 8 orders and the refused one's retry; nothing was held unsent.
-	assert_eq newOrders "$(faultproxy_requests newOrder)" 9
+	assert_eq newOrders "$(faultproxy_new_orders)" 9
 	[ "$(faultproxy_sent_after ratelimited newOrder)" -ge 4 ]
 	assert_eq "pause warnings" "$(grep -c 'asked to wait 2 s: no new order' <<<"$stderr")" 1
 	[[ $stderr =~ waiting\ [12]\ s\ for\ the\ CA ]]
