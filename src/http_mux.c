@@ -11,9 +11,9 @@
  * the run would fail.  So a transfer that times out or breaks retires the
  * multi handle it ran on: new transfers go to a fresh one (new
  * connection), and the old one is closed once its transfers end.  (It
- * cannot help when the CA itself stops answering: Pebble 2.10 deadlocks
- * now and then under 16 concurrent orders with --deactivate-authz, and a
- * fresh connection meets the same silence.)
+ * cannot help when the CA itself stops answering: Pebble 2.10's store
+ * deadlocks now and then under 16 to 32 orders in flight, and a fresh
+ * connection meets the same silence.)
  */
 #include <errno.h>
 #include <fcntl.h>
